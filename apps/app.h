@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* app.h - shared by the bxsim command's files (the composition root; nothing includes it). */
+#ifndef BX_APP_H
+#define BX_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit statuses of every subcommand. */
+enum { BX_EXIT_OK = 0, BX_EXIT_RUNTIME = 1, BX_EXIT_USAGE = 2, BX_EXIT_REGRESSION = 3 };
+
+/* Version string "0.1.0 (git abc123)". */
+const char *bx_app_version(void);
+
+/* OpenBLAS core selection (blas.c): called first thing in main; may re-execute the program. */
+void bx_app_blas_setup(char **argv);
+/* One line describing the OpenBLAS build, the core in use and how it was chosen. */
+void bx_app_blas_describe(char *buf, size_t len);
+const char *bx_app_blas_core(void);
+
+/* Strict option parsing: false (and a message on stderr naming the option) if @p s is not a
+ * whole number in [lo, hi]. */
+bool bx_app_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi,
+                      uint64_t *out);
+
+int bx_cmd_run(int argc, char **argv);
+int bx_cmd_validate(int argc, char **argv);
+int bx_cmd_bench(int argc, char **argv);
+
+#endif /* BX_APP_H */

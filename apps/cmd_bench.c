@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_bench.c - `bxsim bench`: speed of the kernel, as events/s and customers/s.
+ *
+ * kernel suite:
+ *   hold-N   the classic hold model (Vaucher and Duval 1975): N events pending; each event
+ *            schedules one successor at now + Exp(1), so the calendar size stays N. Reported as
+ *            events/s over 2 max(N, 10^6) events after the N initial insertions.
+ *   mm4      an M/M/4 station at utilisation 0.9 serving 10^6 customers through the real
+ *            network model (sources, resource queue, tallies, quantile sketch), one core.
+ *            Reference on this kind of machine (issue #2): cimba 3.0 about 1.1-1.3 M
+ *            customers/s, SimPy 4 about 0.09 M; target >= 2 M.
+ * Each figure is repeated (--repeat, default 5) and reported as median, min and max.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <jansson.h>
+
+#include "app.h"
+
+#include "bx/common.h"
+#include "bx/sim.h"
+
+struct hold {
+    gsl_rng *r;
+    uint64_t left;
+};
+
+static void hold_event(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct hold *h = obj;
+    (void)arg;
+    if (h->left == 0) {
+        bx_sim_stop(sim);
+        return;
+    }
+    h->left--;
+    bx_sim_schedule(sim, bx_sim_now(sim) + gsl_rng_uniform_pos(h->r) * 2.0, 0, hold_event, h, 0);
+}
+
+/* Events per second of the hold model with n pending events. */
+static double bench_hold(size_t n, uint64_t n_events, uint32_t rep, double *items)
+{
+    struct bx_error err = {0};
+    struct bx_streams *rs = bx_streams_alloc(12345, rep, NULL, &err);
+    struct bx_sim *sim = bx_sim_alloc(n + 1, &err);
+    struct hold h = {bx_streams_get(rs, "hold", &err), n_events};
+    for (size_t i = 0; i < n; ++i)
+        bx_sim_schedule(sim, gsl_rng_uniform_pos(h.r) * 2.0, 0, hold_event, &h, 0);
+    double t0 = bx_wall_s();
+    bx_sim_run(sim, BX_INF, &err);
+    double dt = bx_wall_s() - t0;
+    *items = (double)(n_events - h.left);
+    bx_sim_free(sim);
+    bx_streams_free(rs);
+    return dt;
+}
+
+/* Seconds to serve n customers in M/M/4 at rho = 0.9; events reported through *events. */
+static double bench_mm4(uint64_t n_customers, uint32_t rep, double *customers, double *events)
+{
+    struct bx_error err = {0};
+    struct bx_net_station st = {.name = "booth", .servers = 4, .next = -1,
+                                .balk_queue_len = SIZE_MAX, .balk_prob = 1};
+    struct bx_net_source src = {.name = "arrivals", .to = 0};
+    bx_dist_exponential(&st.service, 1.0, &err);
+    bx_dist_exponential(&src.interarrival, 1.0 / 3.6, &err);
+    struct bx_net_config cfg = {.sources = &src, .n_sources = 1, .stations = &st,
+                                .n_stations = 1};
+    cfg.horizon_s = (double)n_customers / 3.6;
+    src.stop_s = cfg.horizon_s;
+    struct bx_net_station_result sr;
+    struct bx_net_rep_result res = {.stations = &sr};
+    double t0 = bx_wall_s();
+    enum bx_status st_run = bx_net_run(&cfg, 777, rep, &res, &err);
+    double dt = bx_wall_s() - t0;
+    if (st_run != BX_OK) {
+        fprintf(stderr, "bxsim bench: mm4: %s\n", err.msg);
+        return BX_NAN;
+    }
+    *customers = (double)sr.served;
+    *events = (double)res.events;
+    return dt;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Record one figure: rates per repetition, median and spread; also prints a line. */
+static void add_figure(json_t *results, const char *name, const char *unit, double n,
+                       const double *rate, size_t reps)
+{
+    double *s = malloc(reps * sizeof *s);
+    if (s == NULL)
+        return;
+    memcpy(s, rate, reps * sizeof *s);
+    qsort(s, reps, sizeof *s, cmp_double);
+    double med = reps % 2 ? s[reps / 2] : (s[reps / 2 - 1] + s[reps / 2]) / 2;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < reps; ++i)
+        json_array_append_new(arr, json_real(rate[i]));
+    json_array_append_new(results,
+                          json_pack("{sssssfsfsfsfso}", "name", name, "unit", unit, "n", n,
+                                    "median", med, "min", s[0], "max", s[reps - 1], "repetitions",
+                                    arr));
+    printf("%-16s %14.0f %-12s (min %.0f, max %.0f, %zu runs)\n", name, med, unit, s[0],
+           s[reps - 1], reps);
+    free(s);
+}
+
+static json_t *environment(void)
+{
+    char model[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0) {
+                char *c = strchr(line, ':');
+                if (c) {
+                    snprintf(model, sizeof model, "%s", c + 2);
+                    model[strcspn(model, "\n")] = '\0';
+                }
+                break;
+            }
+        }
+        fclose(f);
+    }
+    struct utsname u;
+    uname(&u);
+    __builtin_cpu_init();
+    char flags[128] = "";
+    const char *feats[] = {"avx2", "fma", "avx512f", "avx512vnni", "avx512bf16"};
+    for (size_t i = 0; i < sizeof feats / sizeof feats[0]; ++i) {
+        bool has = false;
+        switch (i) {
+        case 0: has = __builtin_cpu_supports("avx2"); break;
+        case 1: has = __builtin_cpu_supports("fma"); break;
+        case 2: has = __builtin_cpu_supports("avx512f"); break;
+        case 3: has = __builtin_cpu_supports("avx512vnni"); break;
+        default: has = __builtin_cpu_supports("avx512bf16"); break;
+        }
+        if (has) {
+            strncat(flags, feats[i], sizeof flags - strlen(flags) - 2);
+            strcat(flags, " ");
+        }
+    }
+    return json_pack("{ssssssssssss}", "cpu", model, "cpu_features", flags, "machine", u.machine,
+                     "compiler", "gcc " __VERSION__, "bxsim", bx_app_version(), "openblas_core",
+                     bx_app_blas_core());
+}
+
+int bx_cmd_bench(int argc, char **argv)
+{
+    const char *suite = "kernel", *json_path = NULL;
+    uint64_t repeat = 5;
+    bool quick = false;
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            puts("usage: bxsim bench [--suite kernel|all] [--json FILE] [--repeat N] [--quick]\n"
+                 "\nMeasure events/s (hold model with 10^3, 10^5, 10^6 pending events) and\n"
+                 "customers/s (M/M/4 at utilisation 0.9, 10^6 customers), one core.\n"
+                 "--quick uses 10x smaller runs (for tests).");
+            return BX_EXIT_OK;
+        } else if (strcmp(a, "--suite") == 0 && i + 1 < argc) {
+            suite = argv[++i];
+        } else if (strcmp(a, "--json") == 0 && i + 1 < argc) {
+            json_path = argv[++i];
+        } else if (strcmp(a, "--repeat") == 0 && i + 1 < argc) {
+            if (!bx_app_parse_u64("bench", "--repeat", argv[++i], 1, 1000, &repeat))
+                return BX_EXIT_USAGE;
+        } else if (strcmp(a, "--quick") == 0) {
+            quick = true;
+        } else {
+            fprintf(stderr, "bxsim bench: unknown or incomplete option '%s'\n", a);
+            return BX_EXIT_USAGE;
+        }
+    }
+    if (strcmp(suite, "kernel") != 0 && strcmp(suite, "all") != 0) {
+        fprintf(stderr, "bxsim bench: --suite: unknown suite '%s' (available: kernel, all)\n",
+                suite);
+        return BX_EXIT_USAGE;
+    }
+    double scale = quick ? 0.1 : 1.0;
+    json_t *results = json_array();
+    double *rate = calloc(repeat, sizeof *rate);
+    if (rate == NULL || results == NULL)
+        return BX_EXIT_RUNTIME;
+
+    static const size_t holds[] = {1000, 100000, 1000000};
+    for (size_t k = 0; k < 3; ++k) {
+        size_t n = (size_t)((double)holds[k] * (k == 2 ? scale : 1.0));
+        uint64_t ev = (uint64_t)(2 * fmax((double)n, 1e6 * scale));
+        for (uint64_t r = 0; r < repeat; ++r) {
+            double items, dt = bench_hold(n, ev, (uint32_t)r, &items);
+            rate[r] = items / dt;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "hold-%zu", n);
+        add_figure(results, name, "events/s", (double)n, rate, repeat);
+    }
+    double *ev_rate = calloc(repeat, sizeof *ev_rate);
+    uint64_t n_cust = (uint64_t)(1e6 * scale);
+    for (uint64_t r = 0; ev_rate && r < repeat; ++r) {
+        double c = 0, e = 0, dt = bench_mm4(n_cust, (uint32_t)r, &c, &e);
+        rate[r] = c / dt;
+        ev_rate[r] = e / dt;
+    }
+    if (ev_rate) {
+        add_figure(results, "mm4-customers", "customers/s", (double)n_cust, rate, repeat);
+        add_figure(results, "mm4-events", "events/s", (double)n_cust, ev_rate, repeat);
+    }
+    free(ev_rate);
+    free(rate);
+
+    int rc = BX_EXIT_OK;
+    if (json_path) {
+        json_t *root = json_pack("{sssoso}", "suite", suite, "environment", environment(),
+                                 "results", results);
+        char *text = json_dumps(root, JSON_INDENT(2));
+        struct bx_error err = {0};
+        if (text == NULL || bx_file_write_atomic(json_path, text, strlen(text), &err) != BX_OK) {
+            fprintf(stderr, "bxsim bench: --json %s: %s\n", json_path,
+                    err.code ? err.msg : "cannot serialise");
+            rc = BX_EXIT_RUNTIME;
+        }
+        free(text);
+        json_decref(root);
+    } else {
+        json_decref(results);
+    }
+    return rc;
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_run.c - `bxsim run` and `bxsim validate`. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+
+#include "bx/common.h"
+#include "bx/report.h"
+#include "bx/scn.h"
+#include "bx/sim.h"
+
+static const char run_usage[] =
+    "usage: bxsim run FILE.yaml --out DIR [options]\n"
+    "\n"
+    "Run every replication of a scenario and write DIR/summary.json (atomically).\n"
+    "\n"
+    "options:\n"
+    "  --out DIR            output directory (created if missing)\n"
+    "  --seed N             master seed (default: the scenario's `seed`)\n"
+    "  --replications R     number of replications (default: the scenario's)\n"
+    "  --threads T          worker threads, 0 = one per core (default 0); results do not\n"
+    "                       depend on it\n"
+    "  --reproducible       write wall_s as null so that the file is byte-identical across runs\n"
+    "  --quiet              no progress or table\n"
+    "  -h, --help           this text\n";
+
+/* Options shared by the option loop: "--name value" or "--name=value". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *bad)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "bxsim: option %s needs a value\n", name);
+        *bad = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+struct run_ctx {
+    const struct bx_scn *scn;
+    uint64_t seed;
+    struct bx_net_rep_result *reps;
+    double t_start;
+    bool progress;
+};
+
+static enum bx_status run_one(void *vctx, uint32_t rep, struct bx_error *err)
+{
+    struct run_ctx *ctx = vctx;
+    return bx_net_run(&ctx->scn->net, ctx->seed, rep, &ctx->reps[rep], err);
+}
+
+/* A one-line progress bar on stderr, only when it is a terminal (never in logs or CI). */
+static void show_progress(void *vctx, uint32_t done, uint32_t total)
+{
+    struct run_ctx *ctx = vctx;
+    if (!ctx->progress)
+        return;
+    double el = bx_wall_s() - ctx->t_start;
+    double left = done ? el / done * (total - done) : BX_NAN;
+    int width = 30, fill = (int)((double)width * done / total);
+    fprintf(stderr, "\r[%.*s%*s] %u/%u replications, %.0f s left ", fill,
+            "##############################", width - fill, "", done, total,
+            isfinite(left) ? left : 0.0);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static void print_table(const struct bx_scn *scn, const struct bx_net_rep_result *reps,
+                        uint32_t n_reps)
+{
+    double *buf = malloc(n_reps * sizeof *buf);
+    if (buf == NULL)
+        return;
+    printf("%-20s %10s %22s %12s %12s\n", "station", "served/rep", "mean wait s (95% CI)",
+           "p95 wait s", "utilization");
+    for (size_t i = 0; i < scn->net.n_stations; ++i) {
+        double served = 0;
+        for (uint32_t r = 0; r < n_reps; ++r)
+            served += (double)reps[r].stations[i].served;
+        for (uint32_t r = 0; r < n_reps; ++r)
+            buf[r] = reps[r].stations[i].wait_mean_s;
+        struct bx_ci w = bx_ci_student(buf, n_reps, 0.95);
+        for (uint32_t r = 0; r < n_reps; ++r)
+            buf[r] = reps[r].stations[i].wait_p95_s;
+        struct bx_ci p = bx_ci_student(buf, n_reps, 0.95);
+        for (uint32_t r = 0; r < n_reps; ++r)
+            buf[r] = reps[r].stations[i].utilization;
+        struct bx_ci u = bx_ci_student(buf, n_reps, 0.95);
+        char ci[64];
+        if (isfinite(w.lo))
+            snprintf(ci, sizeof ci, "%.2f [%.2f, %.2f]", w.value, w.lo, w.hi);
+        else
+            snprintf(ci, sizeof ci, "%.2f", w.value);
+        printf("%-20s %10.0f %22s %12.2f %12.3f\n", scn->net.stations[i].name, served / n_reps,
+               ci, p.value, u.value);
+    }
+    free(buf);
+}
+
+int bx_cmd_run(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL, *v;
+    uint64_t seed = 0, reps = 0, threads = 0;
+    bool has_seed = false, has_reps = false, quiet = false, reproducible = false, bad = false;
+    for (int i = 1; i < argc && !bad; ++i) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(run_usage, stdout);
+            return BX_EXIT_OK;
+        } else if ((v = opt_value(argc, argv, &i, "--out", &bad))) {
+            out = v;
+        } else if ((v = opt_value(argc, argv, &i, "--seed", &bad))) {
+            bad = !bx_app_parse_u64("run", "--seed", v, 0, INT64_MAX, &seed);
+            has_seed = true;
+        } else if ((v = opt_value(argc, argv, &i, "--replications", &bad))) {
+            bad = !bx_app_parse_u64("run", "--replications", v, 1, 1000000, &reps);
+            has_reps = true;
+        } else if ((v = opt_value(argc, argv, &i, "--threads", &bad))) {
+            bad = !bx_app_parse_u64("run", "--threads", v, 0, 1024, &threads);
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = true;
+        } else if (strcmp(a, "--reproducible") == 0) {
+            reproducible = true;
+        } else if (bad) {
+            break;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "bxsim run: unknown option '%s' (try bxsim run --help)\n", a);
+            bad = true;
+        } else if (file == NULL) {
+            file = a;
+        } else {
+            fprintf(stderr, "bxsim run: unexpected argument '%s' (one scenario file)\n", a);
+            bad = true;
+        }
+    }
+    if (!bad && (file == NULL || out == NULL)) {
+        fprintf(stderr, "bxsim run: %s\n%s", file ? "--out DIR is required" : "no scenario file",
+                run_usage);
+        bad = true;
+    }
+    if (bad)
+        return BX_EXIT_USAGE;
+
+    struct bx_error err = {0};
+    struct bx_scn scn;
+    if (bx_scn_load_file(file, &scn, &err) != BX_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+    }
+    if (has_seed)
+        scn.seed = seed;
+    if (has_reps)
+        scn.replications = (uint32_t)reps;
+
+    int rc = BX_EXIT_OK;
+    struct run_ctx ctx = {.scn = &scn, .seed = scn.seed, .t_start = bx_wall_s(),
+                          .progress = !quiet && isatty(STDERR_FILENO)};
+    ctx.reps = calloc(scn.replications, sizeof *ctx.reps);
+    bool alloc_ok = ctx.reps != NULL;
+    for (uint32_t r = 0; alloc_ok && r < scn.replications; ++r) {
+        ctx.reps[r].stations = calloc(scn.net.n_stations, sizeof *ctx.reps[r].stations);
+        alloc_ok = ctx.reps[r].stations != NULL;
+    }
+    if (!alloc_ok) {
+        fprintf(stderr, "bxsim run: out of memory for %u replications\n", scn.replications);
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    if (!quiet)
+        fprintf(stderr, "bxsim run: %s, seed %llu, %u replications\n", scn.name,
+                (unsigned long long)scn.seed, scn.replications);
+    if (bx_replicate(scn.replications, (unsigned)threads, run_one, &ctx, show_progress, &err) !=
+        BX_OK) {
+        fprintf(stderr, "bxsim run: %s: %s\n", file, err.msg);
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    double wall = bx_wall_s() - ctx.t_start;
+    char path[4096];
+    if (bx_mkdir_p(out, &err) != BX_OK ||
+        snprintf(path, sizeof path, "%s/summary.json", out) >= (int)sizeof path) {
+        fprintf(stderr, "bxsim run: --out %s: %s\n", out, err.code ? err.msg : "path too long");
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    struct bx_rpt_run_info info = {.scenario = scn.name,
+                                   .scenario_file = file,
+                                   .version = bx_app_version(),
+                                   .seed = scn.seed,
+                                   .wall_s = reproducible ? BX_NAN : wall};
+    if (bx_rpt_write_summary(path, &info, &scn.net, ctx.reps, scn.replications, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    if (!quiet) {
+        print_table(&scn, ctx.reps, scn.replications);
+        printf("wrote %s (%.2f s)\n", path, wall);
+    }
+done:
+    if (ctx.reps)
+        for (uint32_t r = 0; r < scn.replications; ++r)
+            free(ctx.reps[r].stations);
+    free(ctx.reps);
+    bx_scn_fini(&scn);
+    return rc;
+}
+
+int bx_cmd_validate(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        puts("usage: bxsim validate FILE.yaml...\n\nCheck scenario files without running them; "
+             "exit 2 at the first bad one.");
+        return BX_EXIT_OK;
+    }
+    if (argc < 2) {
+        fputs("bxsim validate: no scenario file (usage: bxsim validate FILE.yaml...)\n", stderr);
+        return BX_EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; ++i) {
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "bxsim validate: unknown option '%s'\n", argv[i]);
+            return BX_EXIT_USAGE;
+        }
+        struct bx_error err = {0};
+        struct bx_scn scn;
+        if (bx_scn_load_file(argv[i], &scn, &err) != BX_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+        }
+        printf("%s: ok (%s: %zu sources, %zu stations, %u replications of %g h)\n", argv[i],
+               scn.name, scn.net.n_sources, scn.net.n_stations, scn.replications,
+               scn.net.horizon_s / 3600);
+        bx_scn_fini(&scn);
+    }
+    return BX_EXIT_OK;
+}

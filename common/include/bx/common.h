@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* common.h - the small shared base of bxsim: errors, random streams, aligned memory, files.
+ *
+ * Usage:
+ *     struct bx_error err = {0};
+ *     struct bx_streams *rs = bx_streams_alloc(seed, replication, &err);
+ *     gsl_rng *arrivals = bx_streams_get(rs, "arrivals/gate-a", &err);
+ *     double u = gsl_rng_uniform(arrivals);
+ *     bx_streams_free(rs);              // frees every generator it handed out
+ *
+ * Ownership: every `_alloc` has a `_free` that accepts NULL. Thread safety: objects are not
+ * shared between threads; distinct objects may be used from distinct threads at once. There is no
+ * global mutable state in this module.
+ */
+#ifndef BX_COMMON_H
+#define BX_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A quiet NaN of type double (C's NAN is a float and trips -Wdouble-promotion). */
+#define BX_NAN (__builtin_nan(""))
+/** Positive infinity of type double. */
+#define BX_INF (__builtin_inf())
+
+/* ---------------------------------------------------------------- errors */
+
+/** Status codes returned by every fallible bxsim function. Append only. */
+enum bx_status {
+    BX_OK = 0,
+    BX_EINVAL,  /**< invalid argument or value out of range */
+    BX_ENOMEM,  /**< allocation failed */
+    BX_EIO,     /**< file system or I/O failure */
+    BX_EFORMAT, /**< malformed file contents */
+    BX_EPARSE,  /**< syntax error in a text input (YAML, CSV) */
+    BX_ESCHEMA, /**< well-formed input that breaks the schema: unknown field, wrong type */
+    BX_EDIM,    /**< dimension mismatch */
+    BX_ESEED,   /**< two random streams would share a seed */
+    BX_ELIB,    /**< a third-party library reported a failure */
+};
+
+/** An error report owned by the caller. The first failure wins: later BX_FAIL calls keep it. */
+struct bx_error {
+    enum bx_status code;
+    char msg[512];
+    const char *file; /**< bxsim source file that raised it */
+    int line;
+    int src_line; /**< 1-based position in the user's input file; 0 when none */
+    int src_col;
+};
+
+/**
+ * Record a failure in @p err (which may be NULL) unless one is already recorded.
+ * @return @p code, so that `return BX_FAIL(err, BX_EIO, "...")` reads naturally.
+ */
+enum bx_status bx_err_set(struct bx_error *err, enum bx_status code, const char *file, int line,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define BX_FAIL(err, code, ...) bx_err_set((err), (code), __FILE__, __LINE__, __VA_ARGS__)
+
+/** Forget a recorded failure. */
+void bx_err_clear(struct bx_error *err);
+
+/** A short constant name for a status ("invalid argument"). */
+const char *bx_status_str(enum bx_status code);
+
+/** Abort with file, line and expression: for contract violations (bugs), never for bad input. */
+_Noreturn void bx__require_fail(const char *file, int line, const char *expr);
+#define BX_REQUIRE(expr) ((expr) ? (void)0 : bx__require_fail(__FILE__, __LINE__, #expr))
+
+/* ---------------------------------------------------------------- memory */
+
+/** Allocate @p size bytes aligned to 64 (zeroed). Free with bx_free_aligned(). NULL on failure. */
+void *bx_alloc_aligned(size_t size);
+void bx_free_aligned(void *p);
+
+/** Multiply two sizes; false when the product overflows. */
+bool bx_size_mul(size_t a, size_t b, size_t *out);
+
+/* ---------------------------------------------------------------- random streams */
+
+/**
+ * The 64-bit seed of stream @p name in replication @p replication of a run with @p master_seed.
+ * A pure function: adding or removing other streams never changes it, so scenario variants that
+ * use the same stream names share random numbers (common random numbers).
+ */
+uint64_t bx_rng_seed(uint64_t master_seed, uint32_t replication, const char *name);
+
+/** bxsim's default GSL generator: xoshiro256++ seeded with all 64 bits through splitmix64. */
+extern const gsl_rng_type *bx_rng_xoshiro256pp;
+
+/** The set of named random streams of one replication. Not thread-safe; one per replication. */
+struct bx_streams;
+
+/**
+ * @param[in] type generator type; NULL selects bx_rng_xoshiro256pp. Generators whose seed is
+ *            narrower than 64 bits (GSL's mt19937 uses 32) get the seed folded to 32 bits.
+ * @return a new set, or NULL with @p err set.
+ */
+struct bx_streams *bx_streams_alloc(uint64_t master_seed, uint32_t replication,
+                                    const gsl_rng_type *type, struct bx_error *err);
+void bx_streams_free(struct bx_streams *s);
+
+/**
+ * The generator for stream @p name, created on first use. The pointer stays valid until
+ * bx_streams_free(). Fails with BX_ESEED if the stream's seed equals another stream's seed in this
+ * set (two names that would produce the same numbers), BX_ENOMEM on allocation failure.
+ */
+gsl_rng *bx_streams_get(struct bx_streams *s, const char *name, struct bx_error *err);
+
+/** Number of streams created so far and the i-th one's name and seed (for the stream map). */
+size_t bx_streams_count(const struct bx_streams *s);
+const char *bx_streams_name(const struct bx_streams *s, size_t i, uint64_t *seed);
+
+/* ---------------------------------------------------------------- files */
+
+/**
+ * Write @p len bytes to @p path atomically: a temporary file in the same directory is written,
+ * flushed to disk and renamed over @p path. On failure @p path is untouched and no temporary
+ * file is left behind.
+ */
+enum bx_status bx_file_write_atomic(const char *path, const void *data, size_t len,
+                                    struct bx_error *err);
+
+/** Create directory @p path and its parents (mode 0777 & ~umask); existing ones are fine. */
+enum bx_status bx_mkdir_p(const char *path, struct bx_error *err);
+
+/** Monotonic wall-clock seconds, for timing only (never inside a model). */
+double bx_wall_s(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BX_COMMON_H */

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* util.c - aligned memory, atomic file writes, directories and the wall clock. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bx/common.h"
+
+void *bx_alloc_aligned(size_t size)
+{
+    void *p = NULL;
+    size_t rounded = (size + 63) / 64 * 64;
+    if (rounded < size || posix_memalign(&p, 64, rounded ? rounded : 64) != 0)
+        return NULL;
+    memset(p, 0, rounded ? rounded : 64);
+    return p;
+}
+
+void bx_free_aligned(void *p)
+{
+    free(p);
+}
+
+bool bx_size_mul(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+enum bx_status bx_file_write_atomic(const char *path, const void *data, size_t len,
+                                    struct bx_error *err)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (tmp == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "cannot write '%s': out of memory", path);
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+
+    enum bx_status st = BX_OK;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        st = BX_FAIL(err, BX_EIO, "cannot create '%s': %s", tmp, strerror(errno));
+        goto done;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            st = BX_FAIL(err, BX_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+            goto fail_close;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        st = BX_FAIL(err, BX_EIO, "cannot flush '%s': %s", tmp, strerror(errno));
+        goto fail_close;
+    }
+    if (close(fd) != 0) {
+        st = BX_FAIL(err, BX_EIO, "cannot close '%s': %s", tmp, strerror(errno));
+        goto fail_unlink;
+    }
+    if (rename(tmp, path) != 0) {
+        st = BX_FAIL(err, BX_EIO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+        goto fail_unlink;
+    }
+    goto done;
+
+fail_close:
+    close(fd);
+fail_unlink:
+    unlink(tmp);
+done:
+    free(tmp);
+    return st;
+}
+
+enum bx_status bx_mkdir_p(const char *path, struct bx_error *err)
+{
+    char *buf = strdup(path);
+    if (buf == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    enum bx_status st = BX_OK;
+    for (char *p = buf + 1;; ++p) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            st = BX_FAIL(err, BX_EIO, "cannot create directory '%s': %s", buf, strerror(errno));
+            break;
+        }
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    if (st == BX_OK) {
+        struct stat sb;
+        if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = BX_FAIL(err, BX_EIO, "'%s' is not a directory", path);
+    }
+    free(buf);
+    return st;
+}
+
+double bx_wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* report.h - machine-readable results of a run: summary.json (written atomically).
+ *
+ * Usage:
+ *     struct bx_rpt_run_info info = {.scenario = "mmc-example", .seed = 11, ...};
+ *     bx_rpt_write_summary("out/summary.json", &info, &cfg, reps, n_reps, &err);
+ *
+ * Every reported mean and quantile is the average of the per-replication estimates with a
+ * Student-t 95% interval across replications ({"value": v, "ci95": [lo, hi]}; null where a
+ * figure or interval cannot be computed). The schema is documented in docs/summary.md. The
+ * output depends only on its inputs, so the same scenario and seed give byte-identical files.
+ */
+#ifndef BX_REPORT_H
+#define BX_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bx/common.h"
+#include "bx/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct bx_rpt_run_info {
+    const char *scenario;      /**< scenario name */
+    const char *scenario_file; /**< path as given; may be NULL */
+    const char *version;       /**< bxsim version and git revision */
+    uint64_t seed;
+    double wall_s;             /**< NaN: written as null (reproducible output) */
+};
+
+/**
+ * Aggregate @p n_reps replication results of network @p cfg and write them to @p path as JSON.
+ * @return BX_OK, or BX_EIO/BX_ENOMEM/BX_ELIB with @p err set; @p path is then untouched.
+ */
+enum bx_status bx_rpt_write_summary(const char *path, const struct bx_rpt_run_info *info,
+                                    const struct bx_net_config *cfg,
+                                    const struct bx_net_rep_result *reps, size_t n_reps,
+                                    struct bx_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BX_REPORT_H */

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* test_cli.c - the bxsim command as a user runs it: exit statuses, outputs, determinism. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+static char dir[64];
+static char out[8192];
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/bx-cli-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+TestSuite(apps_cli, .init = setup, .timeout = 120);
+
+/* Run "bxsim ARGS" in the source directory; return its exit status, output in `out`. */
+static int bxsim(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", BX_SOURCE_DIR, BXSIM_EXE, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static bool exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+Test(apps_cli, help_and_version)
+{
+    cr_assert_eq(bxsim("--help"), 0);
+    cr_assert(strstr(out, "usage: bxsim") != NULL);
+    cr_assert_eq(bxsim("--version"), 0);
+    cr_assert(strstr(out, "bxsim 0.") != NULL, "%s", out);
+    cr_assert(strstr(out, "OpenBLAS") != NULL && strstr(out, "core ") != NULL, "%s", out);
+    cr_assert_eq(bxsim("run --help"), 0);
+    cr_assert(strstr(out, "--replications") != NULL);
+}
+
+Test(apps_cli, usage_errors_exit_2_naming_the_problem)
+{
+    cr_assert_eq(bxsim(""), 2);
+    cr_assert_eq(bxsim("frobnicate"), 2);
+    cr_assert(strstr(out, "unknown command 'frobnicate'") != NULL, "%s", out);
+    cr_assert_eq(bxsim("run scenarios/mmc-example.yaml"), 2);
+    cr_assert(strstr(out, "--out") != NULL, "%s", out);
+    char args[256];
+    snprintf(args, sizeof args, "run scenarios/mmc-example.yaml --out %s/o --seed x", dir);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "--seed: expected a whole number") != NULL, "%s", out);
+    snprintf(args, sizeof args, "run scenarios/mmc-example.yaml --out %s/o --bogus", dir);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "unknown option '--bogus'") != NULL, "%s", out);
+    snprintf(args, sizeof args, "run scenarios/mmc-example.yaml --out %s/o --threads", dir);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert_eq(bxsim("bench --suite nope"), 2);
+    snprintf(args, sizeof args, "%s/o", dir);
+    cr_assert_not(exists(args), "nothing is written on a usage error");
+}
+
+Test(apps_cli, bad_scenario_exits_2_with_file_line_column_and_writes_nothing)
+{
+    char yaml[128], args[512];
+    snprintf(yaml, sizeof yaml, "%s/bad.yaml", dir);
+    write_file(yaml, "name: bad\nhorizon: {hours: 1}\nnetwork:\n  sources: []\n  statoins: []\n");
+    snprintf(args, sizeof args, "run %s --out %s/o", yaml, dir);
+    cr_assert_eq(bxsim(args), 2);
+    char want[160];
+    snprintf(want, sizeof want, "%s:5:3: unknown field 'statoins'", yaml);
+    cr_assert(strstr(out, want) != NULL, "expected '%s' in: %s", want, out);
+    snprintf(args, sizeof args, "%s/o", dir);
+    cr_assert_not(exists(args), "no output directory for a bad scenario");
+    snprintf(args, sizeof args, "validate %s", yaml);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert_eq(bxsim("validate /nonexistent.yaml"), 2);
+    cr_assert(strstr(out, "/nonexistent.yaml: cannot open") != NULL, "%s", out);
+    cr_assert_eq(bxsim("validate scenarios/mmc-example.yaml"), 0);
+    cr_assert(strstr(out, "ok") != NULL);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s missing", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+Test(apps_cli, same_seed_gives_byte_identical_summary_with_1_and_2_threads)
+{
+    char args[512], a[128], b[128];
+    snprintf(args, sizeof args,
+             "run scenarios/mmc-example.yaml --out %s/t1 --threads 1 --reproducible --quiet",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(args, sizeof args,
+             "run scenarios/mmc-example.yaml --out %s/t2 --threads 2 --reproducible --quiet",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(a, sizeof a, "%s/t1/summary.json", dir);
+    snprintf(b, sizeof b, "%s/t2/summary.json", dir);
+    size_t la, lb;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    cr_assert_eq(la, lb);
+    cr_assert_eq(memcmp(x, y, la), 0, "summary.json differs between 1 and 2 threads");
+    /* A different seed changes the numbers (the seed is really used). */
+    snprintf(args, sizeof args,
+             "run scenarios/mmc-example.yaml --out %s/t3 --seed 12 --reproducible --quiet", dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(b, sizeof b, "%s/t3/summary.json", dir);
+    char *z = slurp(b, &lb);
+    cr_assert(la != lb || memcmp(x, z, la) != 0);
+    free(x);
+    free(y);
+    free(z);
+}
+
+Test(apps_cli, summary_json_has_the_documented_shape)
+{
+    char args[512], path[128];
+    snprintf(args, sizeof args, "run scenarios/mmc-example.yaml --out %s/s --replications 4",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "booth") != NULL, "the run prints a table: %s", out);
+    snprintf(path, sizeof path, "%s/s/summary.json", dir);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    cr_assert_eq(json_integer_value(json_object_get(root, "seed")), 11);
+    cr_assert_eq(json_integer_value(json_object_get(root, "replications")), 4);
+    cr_assert_gt(json_integer_value(json_object_get(root, "events")), 100000);
+    cr_assert(json_is_real(json_object_get(root, "wall_s")));
+    json_t *booth = json_array_get(json_object_get(root, "stations"), 0);
+    double v, lo, hi, p95, u;
+    cr_assert_eq(json_unpack(booth, "{s:s, s:I, s:{s:{s:F, s:[FF]}, s:{s:F}}, s:{s:{s:F}}}",
+                             "name", &(const char *){0}, "served", &(json_int_t){0}, "wait_s",
+                             "mean", "value", &v, "ci95", &lo, &hi, "p95", "value", &p95,
+                             "utilization", "mean", "value", &u),
+                 0);
+    /* Erlang C for the example: Wq = 35.1 s, rho = 0.833. */
+    cr_assert(lo < hi && v > 25 && v < 45, "mean wait %g [%g, %g]", v, lo, hi);
+    cr_assert(u > 0.8 && u < 0.87, "utilisation %g", u);
+    cr_assert_gt(p95, v);
+    cr_assert(json_is_object(json_object_get(json_object_get(booth, "queue_length"), "mean")));
+    json_decref(root);
+    char tmpname[160];
+    snprintf(tmpname, sizeof tmpname, "ls %s/s | grep -c tmp", dir);
+    cr_assert_neq(system(tmpname), 0, "no temporary file left in the output directory");
+}
+
+Test(apps_cli, bench_writes_machine_readable_figures)
+{
+    char args[256], path[128];
+    snprintf(path, sizeof path, "%s/bench.json", dir);
+    snprintf(args, sizeof args, "bench --suite kernel --quick --repeat 1 --json %s", path);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *res = json_object_get(root, "results");
+    cr_assert_eq(json_array_size(res), 5);
+    bool found = false;
+    for (size_t i = 0; i < json_array_size(res); ++i) {
+        json_t *r = json_array_get(res, i);
+        cr_assert_gt(json_real_value(json_object_get(r, "median")), 0);
+        found |= strcmp(json_string_value(json_object_get(r, "name")), "mm4-customers") == 0;
+    }
+    cr_assert(found);
+    cr_assert(json_is_string(json_object_get(json_object_get(root, "environment"),
+                                             "openblas_core")));
+    json_decref(root);
+}

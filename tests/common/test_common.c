@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/* test_common.c - errors, random streams, atomic files. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "bx/common.h"
+
+Test(common_error, first_failure_wins_and_null_is_allowed)
+{
+    struct bx_error err = {0};
+    cr_assert_eq(BX_FAIL(&err, BX_EIO, "first %d", 1), BX_EIO);
+    cr_assert_eq(BX_FAIL(&err, BX_EINVAL, "second"), BX_EINVAL);
+    cr_assert_eq(err.code, BX_EIO);
+    cr_assert_str_eq(err.msg, "first 1");
+    cr_assert_gt(err.line, 0);
+    cr_assert_eq(BX_FAIL(NULL, BX_ENOMEM, "ignored"), BX_ENOMEM);
+    bx_err_clear(&err);
+    cr_assert_eq(err.code, BX_OK);
+    cr_assert_str_eq(bx_status_str(BX_ESEED), "random stream seed collision");
+}
+
+Test(common_error, require_aborts_on_contract_violation, .signal = SIGABRT)
+{
+    int x = 1;
+    BX_REQUIRE(x == 2);
+}
+
+Test(common_rng, seed_is_a_pure_function_of_master_replication_and_name)
+{
+    uint64_t s = bx_rng_seed(11, 3, "arrivals/gate");
+    cr_assert_eq(s, bx_rng_seed(11, 3, "arrivals/gate"));
+    cr_assert_neq(s, bx_rng_seed(12, 3, "arrivals/gate"));
+    cr_assert_neq(s, bx_rng_seed(11, 4, "arrivals/gate"));
+    cr_assert_neq(s, bx_rng_seed(11, 3, "arrivals/gatf"));
+    cr_assert_neq(bx_rng_seed(0, 0, "a"), bx_rng_seed(0, 0, "b"));
+}
+
+Test(common_rng, adding_a_stream_leaves_other_streams_unchanged)
+{
+    struct bx_error err = {0};
+    struct bx_streams *a = bx_streams_alloc(7, 0, NULL, &err);
+    struct bx_streams *b = bx_streams_alloc(7, 0, NULL, &err);
+    cr_assert_not_null(a);
+    /* Variant b creates an extra stream first: common random numbers must survive. */
+    gsl_rng *extra = bx_streams_get(b, "service/new-kiosk", &err);
+    gsl_rng *ra = bx_streams_get(a, "arrivals/x", &err);
+    gsl_rng *rb = bx_streams_get(b, "arrivals/x", &err);
+    cr_assert(extra && ra && rb);
+    cr_assert_eq(bx_streams_get(a, "arrivals/x", &err), ra, "same name, same generator");
+    for (int i = 0; i < 1000; ++i)
+        cr_assert_eq(gsl_rng_get(ra), gsl_rng_get(rb), "draw %d", i);
+    cr_assert_eq(bx_streams_count(b), 2);
+    uint64_t seed;
+    cr_assert_str_eq(bx_streams_name(b, 1, &seed), "arrivals/x");
+    cr_assert_eq(seed, bx_rng_seed(7, 0, "arrivals/x"));
+    bx_streams_free(a);
+    bx_streams_free(b);
+}
+
+Test(common_rng, xoshiro_uniforms_have_the_right_moments_and_range)
+{
+    struct bx_error err = {0};
+    struct bx_streams *s = bx_streams_alloc(2024, 1, NULL, &err);
+    gsl_rng *r = bx_streams_get(s, "u", &err);
+    cr_assert_str_eq(gsl_rng_name(r), "bx-xoshiro256++");
+    const int n = 1000000;
+    double sum = 0, sum2 = 0;
+    unsigned long hits[10] = {0};
+    for (int i = 0; i < n; ++i) {
+        double u = gsl_rng_uniform(r);
+        cr_assert(u >= 0 && u < 1);
+        sum += u;
+        sum2 += u * u;
+        hits[gsl_rng_uniform_int(r, 10)]++;
+    }
+    double mean = sum / n, var = sum2 / n - mean * mean;
+    cr_assert_lt(fabs(mean - 0.5) / sqrt(1.0 / 12 / n), 5.0);
+    cr_assert_lt(fabs(var - 1.0 / 12), 0.002);
+    double chi2 = 0;
+    for (int k = 0; k < 10; ++k)
+        chi2 += (hits[k] - n / 10.0) * (hits[k] - n / 10.0) / (n / 10.0);
+    cr_assert_lt(chi2, 27.9, "chi-square(9) = %g exceeds its 0.001 point", chi2);
+    bx_streams_free(s);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+Test(common_rng, narrow_generators_detect_seed_collisions, .timeout = 60)
+{
+    /* With GSL's mt19937 only 32 seed bits are used: among 300,000 names two share a seed
+     * (birthday bound), and a stream set must refuse to hand out both. */
+    const uint64_t n = 300000;
+    uint64_t *key = malloc(n * sizeof *key);
+    struct bx_error err = {0};
+    struct bx_streams *probe = bx_streams_alloc(5, 0, gsl_rng_mt19937, &err);
+    char name[32];
+    for (uint64_t i = 0; i < n; ++i) {
+        uint64_t seed = bx_rng_seed(5, 0, (snprintf(name, sizeof name, "s%llu",
+                                                    (unsigned long long)i), name));
+        uint64_t folded = ((seed ^ (seed >> 32)) & 0xffffffffULL) % 0xffffffffULL + 1;
+        cr_assert(folded >= 1 && folded <= 0xffffffffULL);
+        key[i] = folded << 20 | i; /* i < 2^20 */
+    }
+    qsort(key, n, sizeof *key, cmp_u64);
+    uint64_t a = 0, b = 0;
+    bool found = false;
+    for (uint64_t i = 1; i < n && !found; ++i) {
+        if (key[i] >> 20 == key[i - 1] >> 20) {
+            a = key[i - 1] & 0xfffff;
+            b = key[i] & 0xfffff;
+            found = true;
+        }
+    }
+    cr_assert(found, "no colliding pair among %llu names", (unsigned long long)n);
+    snprintf(name, sizeof name, "s%llu", (unsigned long long)a);
+    cr_assert_not_null(bx_streams_get(probe, name, &err));
+    snprintf(name, sizeof name, "s%llu", (unsigned long long)b);
+    cr_assert_null(bx_streams_get(probe, name, &err));
+    cr_assert_eq(err.code, BX_ESEED);
+    cr_assert(strstr(err.msg, "would share seed") != NULL, "%s", err.msg);
+    bx_streams_free(probe);
+    free(key);
+}
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    strcpy(tmpdir, "/tmp/bx-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+Test(common_file, atomic_write_replaces_content_and_leaves_no_temporary, .init = make_tmpdir)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.json", tmpdir);
+    struct bx_error err = {0};
+    cr_assert_eq(bx_file_write_atomic(path, "first", 5, &err), BX_OK);
+    cr_assert_eq(bx_file_write_atomic(path, "second!", 7, &err), BX_OK);
+    cr_assert_str_eq(slurp(path), "second!");
+    cr_assert_eq(count_entries(tmpdir), 1);
+}
+
+Test(common_file, failed_atomic_write_keeps_the_old_file, .init = make_tmpdir)
+{
+    char path[128], sub[128];
+    snprintf(path, sizeof path, "%s/keep.txt", tmpdir);
+    struct bx_error err = {0};
+    cr_assert_eq(bx_file_write_atomic(path, "old", 3, &err), BX_OK);
+    /* Renaming a file over a non-empty directory fails after the temporary was written. */
+    snprintf(sub, sizeof sub, "%s/dir", tmpdir);
+    cr_assert_eq(mkdir(sub, 0755), 0);
+    snprintf(path, sizeof path, "%s/dir/x", tmpdir);
+    cr_assert_eq(bx_file_write_atomic(path, "x", 1, &err), BX_OK);
+    cr_assert_eq(bx_file_write_atomic(sub, "new", 3, &err), BX_EIO);
+    cr_assert(strstr(err.msg, "rename") != NULL, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/keep.txt", tmpdir);
+    cr_assert_str_eq(slurp(path), "old");
+    cr_assert_eq(count_entries(tmpdir), 2, "no temporary left behind");
+    bx_err_clear(&err);
+    cr_assert_eq(bx_file_write_atomic("/nonexistent-dir/x.json", "x", 1, &err), BX_EIO);
+}
+
+Test(common_file, mkdir_p_creates_parents_and_rejects_files, .init = make_tmpdir)
+{
+    char path[128];
+    struct bx_error err = {0};
+    snprintf(path, sizeof path, "%s/a/b/c", tmpdir);
+    cr_assert_eq(bx_mkdir_p(path, &err), BX_OK);
+    cr_assert_eq(bx_mkdir_p(path, &err), BX_OK, "existing directories are fine");
+    snprintf(path, sizeof path, "%s/f", tmpdir);
+    cr_assert_eq(bx_file_write_atomic(path, "x", 1, &err), BX_OK);
+    cr_assert_eq(bx_mkdir_p(path, &err), BX_EIO);
+}
+
+Test(common_memory, aligned_allocation_and_overflow_checks)
+{
+    float *p = bx_alloc_aligned(1000 * sizeof(float));
+    cr_assert_not_null(p);
+    cr_assert_eq((uintptr_t)p % 64, 0);
+    cr_assert_eq(p[999], 0.0f);
+    bx_free_aligned(p);
+    size_t out;
+    cr_assert(bx_size_mul(1 << 20, 1 << 20, &out) && out == (size_t)1 << 40);
+    cr_assert_not(bx_size_mul(SIZE_MAX / 2, 3, &out));
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* test_loader.c - scenario YAML: what loads, and where each mistake is reported. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "bx/scn.h"
+
+#define HEAD "name: t\nhorizon: {hours: 10}\n"
+
+static enum bx_status load(const char *text, struct bx_scn *scn, struct bx_error *err)
+{
+    return bx_scn_load_string(text, strlen(text), "s.yaml", scn, err);
+}
+
+Test(scenarios_loader, the_issue_example_loads_with_its_values)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/scenarios/mmc-example.yaml", BX_SOURCE_DIR);
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_scn_load_file(path, &scn, &err), BX_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.name, "mmc-example");
+    cr_assert_eq(scn.seed, 11);
+    cr_assert_eq(scn.replications, 10);
+    cr_assert_eq(scn.net.horizon_s, 360000.0);
+    cr_assert_eq(scn.net.warmup_s, 36000.0);
+    cr_assert_eq(scn.net.n_sources, 1);
+    cr_assert_eq(scn.net.n_stations, 1);
+    cr_assert_eq(scn.net.sources[0].to, 0);
+    cr_assert_eq(scn.net.sources[0].interarrival.kind, BX_DIST_EXPONENTIAL);
+    cr_assert_eq(scn.net.sources[0].interarrival.a, 10.0);
+    cr_assert_eq(scn.net.stations[0].servers, 3);
+    cr_assert_eq(bx_dist_mean(&scn.net.stations[0].service), 25.0);
+    cr_assert_eq(scn.net.stations[0].next, -1);
+    bx_scn_fini(&scn);
+}
+
+Test(scenarios_loader, every_scenario_in_the_library_loads)
+{
+    const char *files[] = {"mmc-example.yaml", "default.yaml", "tandem.yaml"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/scenarios/%s", BX_SOURCE_DIR, files[i]);
+        struct bx_scn scn;
+        struct bx_error err = {0};
+        cr_assert_eq(bx_scn_load_file(path, &scn, &err), BX_OK, "%s", err.msg);
+        bx_scn_fini(&scn);
+    }
+}
+
+Test(scenarios_loader, full_feature_set_round_trips_into_the_config)
+{
+    const char *text =
+        "name: full\nseed: 5\nreplications: 3\nquantiles: exact\n"
+        "horizon: {hours: 48, warmup_hours: 2}\n"
+        "network:\n"
+        "  sources:\n"
+        "    - {name: cars, to: primary, interarrival: {dist: exponential, rate_per_h: 120},\n"
+        "       priority: 2, start_hours: 1, stop_hours: 40}\n"
+        "  stations:\n"
+        "    - name: primary\n"
+        "      service: {dist: lognormal, mean_s: 34, sd_s: 20}\n"
+        "      next: secondary\n"
+        "      queue: priority\n"
+        "      balk: {queue_len: 50, prob: 0.5}\n"
+        "      patience: {dist: weibull, shape: 2, scale_s: 900}\n"
+        "      schedule: {period_hours: 24, steps: [{at_hours: 0, servers: 2},\n"
+        "                                           {at_hours: 6.5, servers: 8}]}\n"
+        "    - {name: secondary, servers: 2, service: {dist: triangular, min_s: 60, mode_s: 120,"
+        " max_s: 600}}\n";
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(load(text, &scn, &err), BX_OK, "%s", err.msg);
+    cr_assert(scn.net.exact_quantiles);
+    const struct bx_net_source *s = &scn.net.sources[0];
+    cr_assert_float_eq(bx_dist_mean(&s->interarrival), 30.0, 1e-12);
+    cr_assert_eq(s->priority, 2);
+    cr_assert_eq(s->start_s, 3600.0);
+    cr_assert_eq(s->stop_s, 40 * 3600.0);
+    const struct bx_net_station *p = &scn.net.stations[0];
+    cr_assert_eq(p->next, 1);
+    cr_assert_eq(p->discipline, BX_QUEUE_PRIORITY);
+    cr_assert_eq(p->balk_queue_len, 50);
+    cr_assert_eq(p->balk_prob, 0.5);
+    cr_assert(p->has_patience);
+    cr_assert_eq(p->patience.kind, BX_DIST_WEIBULL);
+    cr_assert_eq(p->n_schedule, 2);
+    cr_assert_eq(p->schedule[1].t_s, 6.5 * 3600);
+    cr_assert_eq(p->schedule[1].servers, 8);
+    cr_assert_eq(p->schedule_period_s, 86400.0);
+    cr_assert_float_eq(sqrt(bx_dist_var(&p->service)), 20.0, 1e-9);
+    cr_assert_eq(scn.net.stations[1].service.c, 600.0);
+    bx_scn_fini(&scn);
+}
+
+/* Arrays, not pointers: Criterion copies parameters into a freshly started test process. */
+struct bad_case {
+    char text[640];
+    int line, col;
+    char says[64];
+};
+
+/* Every mistake names its line and column and says what is wrong. */
+static struct bad_case bad_cases[] = {
+    {"name: t\nhorizon: {hours: 10\n", 3, 1, "flow mapping"},
+    {HEAD "netwrok: {}\n", 3, 1, "unknown field 'netwrok'"},
+    {HEAD "network:\n  sources: []\n  stations: [{name: a, service: {dist: exponential, "
+          "mean_s: 5}}]\n",
+     4, 12, "network needs at least one source"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations:\n    - {name: a, service: {dist: exponential, mean_s: 5}, servrs: 2}\n",
+     6, 58, "unknown field 'servrs'"},
+    {HEAD "seed: -1\nnetwork: {sources: [], stations: []}\n", 3, 7, "seed must lie in"},
+    {HEAD "replications: many\n", 3, 15, "must be an integer"},
+    {HEAD "replications: \"10\"\n", 3, 15, "quoted string"},
+    {"name: t\nhorizon: {hours: 0}\n", 2, 18, "hours must lie in (0"},
+    {"name: t\nhorizon: {hours: 5, warmup_hours: 5}\n", 2, 35, "warmup_hours"},
+    {"name: t\n", 1, 1, "needs the field 'horizon'"},
+    {"", 1, 1, "empty"},
+    {"- a\n- b\n", 1, 1, "must be a mapping"},
+    {"name: 'bad name!'\nhorizon: {hours: 1}\n", 1, 7, "may use only"},
+    {HEAD "network:\n  sources: [{name: s, to: nowhere, interarrival: {dist: exponential, "
+          "mean_s: 1}}]\n  stations: [{name: a, service: {dist: exponential, mean_s: 1}}]\n",
+     4, 27, "unknown station 'nowhere'"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: pareto, mean_s: 1}}]\n"
+          "  stations: [{name: a, service: {dist: exponential, mean_s: 1}}]\n",
+     4, 51, "unknown distribution 'pareto'"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: "
+          "-4}}]\n  stations: [{name: a, service: {dist: exponential, mean_s: 1}}]\n",
+     4, 44, "exponential mean must be > 0"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, service: {dist: gamma, mean_s: 1}}]\n",
+     5, 33, "either mean_s and sd_s, or shape and scale_s"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, service: {dist: exponential, mean_s: 1, sd_s: 2}}]\n",
+     5, 64, "unknown field 'sd_s'"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, service: {dist: exponential, mean_s: 1}},\n"
+          "             {name: a, service: {dist: exponential, mean_s: 1}}]\n",
+     6, 21, "second station is named 'a'"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, next: b, service: {dist: exponential, mean_s: 1}},\n"
+          "             {name: b, next: a, service: {dist: exponential, mean_s: 1}}]\n",
+     4, 3, "routing cycle"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, servers: 0, service: {dist: exponential, mean_s: 1}}]\n",
+     5, 33, "servers must lie in [1"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, service: {dist: exponential, mean_s: 1},\n"
+          "              schedule: {period_hours: 24, steps: [{at_hours: 25, servers: 1}]}}]\n",
+     6, 63, "at_hours must lie in"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, queue: lifo, service: {dist: exponential, mean_s: 1}}]\n",
+     5, 31, "queue must be fifo or priority"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: empirical, values_s: "
+          "[1, x]}}]\n  stations: [{name: a, service: {dist: exponential, mean_s: 1}}]\n",
+     4, 76, "must be a finite number"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, service: {dist: exponential, mean_s: 1}, service: {dist: "
+          "exponential, mean_s: 2}}]\n",
+     5, 65, "appears twice"},
+    {HEAD "kind: ports\n", 3, 7, "unknown scenario kind"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
+          "  stations: [{name: a, service: {dist: weibull, mean_s: 1, sd_s: 0.0001}}]\n",
+     5, 33, "weibull: no shape"},
+    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: nan}}]\n"
+          "  stations: [{name: a, service: {dist: exponential, mean_s: 1}}]\n",
+     4, 72, "finite number"},
+};
+
+ParameterizedTestParameters(scenarios_loader, bad_input_is_reported_at_its_line_and_column)
+{
+    return cr_make_param_array(struct bad_case, bad_cases, sizeof bad_cases / sizeof bad_cases[0]);
+}
+
+ParameterizedTest(struct bad_case *c, scenarios_loader, bad_input_is_reported_at_its_line_and_column)
+{
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    enum bx_status st = load(c->text, &scn, &err);
+    cr_assert(st == BX_EPARSE || st == BX_ESCHEMA, "status %d for:\n%s", st, c->text);
+    char where[64];
+    snprintf(where, sizeof where, "s.yaml:%d:%d: ", c->line, c->col);
+    cr_assert(strncmp(err.msg, where, strlen(where)) == 0, "expected '%s...', got '%s'", where,
+              err.msg);
+    cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);
+    cr_assert_eq(err.src_line, c->line);
+    cr_assert_eq(err.src_col, c->col);
+    cr_assert_eq(scn.net.stations, NULL, "nothing is returned on failure");
+}
+
+Test(scenarios_loader, missing_file_is_an_io_error_naming_it)
+{
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_scn_load_file("/nonexistent/x.yaml", &scn, &err), BX_EIO);
+    cr_assert(strstr(err.msg, "/nonexistent/x.yaml: cannot open") != NULL, "%s", err.msg);
+}

@@ -4,6 +4,7 @@
 #define BX_APP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses of every subcommand. */
@@ -17,6 +18,9 @@ void bx_app_blas_setup(char **argv);
 /* One line describing the OpenBLAS build, the core in use and how it was chosen. */
 void bx_app_blas_describe(char *buf, size_t len);
 const char *bx_app_blas_core(void);
+/* The core type to switch to when OpenBLAS chose @p have on a CPU whose best vector level is
+ * @p cpu_level (0 SSE, 1 AVX, 2 AVX2+FMA, 3 AVX-512); NULL when @p have is already as good. */
+const char *bx_app_blas_better_core(const char *have, int cpu_level);
 
 /* Strict option parsing: false (and a message on stderr naming the option) if @p s is not a
  * whole number in [lo, hi]. */

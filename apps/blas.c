@@ -25,8 +25,8 @@ static int core_level(const char *name)
 {
     static const char *const avx512[] = {"SkylakeX", "Cooperlake", "SapphireRapids", NULL};
     static const char *const avx2[] = {"Haswell", "Zen", "Skylake", NULL};
-    static const char *const avx[] = {"Sandybridge", "Bulldozer", "Piledriver", "Steamroller",
-                                      "Excavator", NULL};
+    static const char *const avx[] = {"Sandybridge", "Bulldozer", "Piledriver",
+                                      "Steamroller", "Excavator", NULL};
     const char *const *lists[] = {avx, avx2, avx512};
     for (int level = 3; level >= 1; --level)
         for (const char *const *p = lists[level - 1]; *p; ++p)
@@ -56,6 +56,14 @@ static const char *cpu_best_core(int *level)
     return NULL;
 }
 
+const char *bx_app_blas_better_core(const char *have, int cpu_level)
+{
+    static const char *const best[] = {NULL, "Sandybridge", "Haswell", "SkylakeX"};
+    if (cpu_level < 1 || cpu_level > 3 || core_level(have ? have : "") >= cpu_level)
+        return NULL;
+    return best[cpu_level];
+}
+
 void bx_app_blas_setup(char **argv)
 {
     if (getenv("OPENBLAS_CORETYPE") || getenv("BX_BLAS_REEXEC"))
@@ -63,10 +71,11 @@ void bx_app_blas_setup(char **argv)
     const char *keep = getenv("BX_BLAS_KEEP");
     if (keep && strcmp(keep, "1") == 0)
         return;
-    int want_level;
-    const char *want = cpu_best_core(&want_level);
+    int level;
+    cpu_best_core(&level);
     const char *have = openblas_get_corename();
-    if (want == NULL || core_level(have ? have : "") >= want_level)
+    const char *want = bx_app_blas_better_core(have, level);
+    if (want == NULL)
         return;
     setenv("OPENBLAS_CORETYPE", want, 1);
     setenv("BX_BLAS_REEXEC", have ? have : "unknown", 1);
@@ -84,9 +93,9 @@ const char *bx_app_blas_core(void)
 void bx_app_blas_describe(char *buf, size_t len)
 {
     const char *prev = getenv("BX_BLAS_REEXEC");
-    const char *how = prev ? "set by bxsim, library chose " : getenv("OPENBLAS_CORETYPE")
-                                                                  ? "from OPENBLAS_CORETYPE"
-                                                                  : "detected by OpenBLAS";
+    const char *how = prev                          ? "set by bxsim; OpenBLAS had chosen "
+                      : getenv("OPENBLAS_CORETYPE") ? "from OPENBLAS_CORETYPE"
+                                                    : "detected by OpenBLAS";
     snprintf(buf, len, "%s; core %s (%s%s)", openblas_get_config(), openblas_get_corename(), how,
              prev ? prev : "");
 }

@@ -11,18 +11,17 @@
  *            customers/s, SimPy 4 about 0.09 M; target >= 2 M.
  * Each figure is repeated (--repeat, default 5) and reported as median, min and max.
  */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
-#include <jansson.h>
-
-#include "app.h"
-
 #include "bx/common.h"
 #include "bx/sim.h"
+
+#include "app.h"
 
 struct hold {
     gsl_rng *r;
@@ -63,13 +62,12 @@ static double bench_hold(size_t n, uint64_t n_events, uint32_t rep, double *item
 static double bench_mm4(uint64_t n_customers, uint32_t rep, double *customers, double *events)
 {
     struct bx_error err = {0};
-    struct bx_net_station st = {.name = "booth", .servers = 4, .next = -1,
-                                .balk_queue_len = SIZE_MAX, .balk_prob = 1};
+    struct bx_net_station st = {
+        .name = "booth", .servers = 4, .next = -1, .balk_queue_len = SIZE_MAX, .balk_prob = 1};
     struct bx_net_source src = {.name = "arrivals", .to = 0};
     bx_dist_exponential(&st.service, 1.0, &err);
     bx_dist_exponential(&src.interarrival, 1.0 / 3.6, &err);
-    struct bx_net_config cfg = {.sources = &src, .n_sources = 1, .stations = &st,
-                                .n_stations = 1};
+    struct bx_net_config cfg = {.sources = &src, .n_sources = 1, .stations = &st, .n_stations = 1};
     cfg.horizon_s = (double)n_customers / 3.6;
     src.stop_s = cfg.horizon_s;
     struct bx_net_station_result sr;
@@ -105,10 +103,9 @@ static void add_figure(json_t *results, const char *name, const char *unit, doub
     json_t *arr = json_array();
     for (size_t i = 0; i < reps; ++i)
         json_array_append_new(arr, json_real(rate[i]));
-    json_array_append_new(results,
-                          json_pack("{sssssfsfsfsfso}", "name", name, "unit", unit, "n", n,
-                                    "median", med, "min", s[0], "max", s[reps - 1], "repetitions",
-                                    arr));
+    json_array_append_new(results, json_pack("{sssssfsfsfsfso}", "name", name, "unit", unit, "n", n,
+                                             "median", med, "min", s[0], "max", s[reps - 1],
+                                             "repetitions", arr));
     printf("%-16s %14.0f %-12s (min %.0f, max %.0f, %zu runs)\n", name, med, unit, s[0],
            s[reps - 1], reps);
     free(s);
@@ -140,11 +137,21 @@ static json_t *environment(void)
     for (size_t i = 0; i < sizeof feats / sizeof feats[0]; ++i) {
         bool has = false;
         switch (i) {
-        case 0: has = __builtin_cpu_supports("avx2"); break;
-        case 1: has = __builtin_cpu_supports("fma"); break;
-        case 2: has = __builtin_cpu_supports("avx512f"); break;
-        case 3: has = __builtin_cpu_supports("avx512vnni"); break;
-        default: has = __builtin_cpu_supports("avx512bf16"); break;
+        case 0:
+            has = __builtin_cpu_supports("avx2");
+            break;
+        case 1:
+            has = __builtin_cpu_supports("fma");
+            break;
+        case 2:
+            has = __builtin_cpu_supports("avx512f");
+            break;
+        case 3:
+            has = __builtin_cpu_supports("avx512vnni");
+            break;
+        default:
+            has = __builtin_cpu_supports("avx512bf16");
+            break;
         }
         if (has) {
             strncat(flags, feats[i], sizeof flags - strlen(flags) - 2);
@@ -222,8 +229,8 @@ int bx_cmd_bench(int argc, char **argv)
 
     int rc = BX_EXIT_OK;
     if (json_path) {
-        json_t *root = json_pack("{sssoso}", "suite", suite, "environment", environment(),
-                                 "results", results);
+        json_t *root =
+            json_pack("{sssoso}", "suite", suite, "environment", environment(), "results", results);
         char *text = json_dumps(root, JSON_INDENT(2));
         struct bx_error err = {0};
         if (text == NULL || bx_file_write_atomic(json_path, text, strlen(text), &err) != BX_OK) {

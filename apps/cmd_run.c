@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-
 #include "bx/common.h"
 #include "bx/report.h"
 #include "bx/scn.h"
 #include "bx/sim.h"
+
+#include "app.h"
 
 static const char run_usage[] =
     "usage: bxsim run FILE.yaml --out DIR [options]\n"
@@ -104,8 +104,8 @@ static void print_table(const struct bx_scn *scn, const struct bx_net_rep_result
             snprintf(ci, sizeof ci, "%.2f [%.2f, %.2f]", w.value, w.lo, w.hi);
         else
             snprintf(ci, sizeof ci, "%.2f", w.value);
-        printf("%-20s %10.0f %22s %12.2f %12.3f\n", scn->net.stations[i].name, served / n_reps,
-               ci, p.value, u.value);
+        printf("%-20s %10.0f %22s %12.2f %12.3f\n", scn->net.stations[i].name, served / n_reps, ci,
+               p.value, u.value);
     }
     free(buf);
 }
@@ -166,7 +166,9 @@ int bx_cmd_run(int argc, char **argv)
         scn.replications = (uint32_t)reps;
 
     int rc = BX_EXIT_OK;
-    struct run_ctx ctx = {.scn = &scn, .seed = scn.seed, .t_start = bx_wall_s(),
+    struct run_ctx ctx = {.scn = &scn,
+                          .seed = scn.seed,
+                          .t_start = bx_wall_s(),
                           .progress = !quiet && isatty(STDERR_FILENO)};
     ctx.reps = calloc(scn.replications, sizeof *ctx.reps);
     bool alloc_ok = ctx.reps != NULL;

@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_version.h>
 
-#include "app.h"
-
 #include "bx/common.h"
+
+#include "app.h"
 
 #ifndef BX_VERSION
 #define BX_VERSION "0.0.0"
@@ -68,6 +69,9 @@ bool bx_app_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t 
 int main(int argc, char **argv)
 {
     bx_app_blas_setup(argv);
+    /* The kernel does no linear algebra: keep OpenBLAS's thread pool from competing with
+     * replication threads (the matcher sets its own thread count when it needs BLAS). */
+    openblas_set_num_threads(1);
     gsl_set_error_handler_off();
     if (argc < 2) {
         fputs(usage, stderr);

@@ -98,9 +98,9 @@ static void xoshiro_set(void *vstate, unsigned long seed)
         st->s[i] = splitmix64(&x);
 }
 
-static const gsl_rng_type xoshiro_type = {"bx-xoshiro256++", ULONG_MAX, 0,
-                                          sizeof(struct xoshiro_state), &xoshiro_set,
-                                          &xoshiro_get, &xoshiro_get_double};
+static const gsl_rng_type xoshiro_type = {
+    "bx-xoshiro256++", ULONG_MAX,          0, sizeof(struct xoshiro_state), &xoshiro_set,
+    &xoshiro_get,      &xoshiro_get_double};
 
 const gsl_rng_type *bx_rng_xoshiro256pp = &xoshiro_type;
 

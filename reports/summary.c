@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* summary.c - summary.json from replication results, through jansson. */
+#include <jansson.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
 
 #include "bx/report.h"
 
@@ -29,8 +28,8 @@ static json_t *ci_obj(const double *x, size_t n)
 }
 
 /* Summarise the double at byte offset @p off of station i's result in every replication. */
-static json_t *station_ci(const struct bx_net_rep_result *reps, size_t n_reps, size_t i,
-                          size_t off, double *buf)
+static json_t *station_ci(const struct bx_net_rep_result *reps, size_t n_reps, size_t i, size_t off,
+                          double *buf)
 {
     for (size_t r = 0; r < n_reps; ++r) {
         const char *base = (const char *)&reps[r].stations[i];
@@ -67,8 +66,7 @@ static json_t *station_json(const struct bx_net_station *sc, size_t i,
     json_object_set_new(o, "reneged", json_integer((json_int_t)reneged));
     json_object_set_new(o, "wait_s", wait);
     json_object_set_new(o, "sojourn_s", json_pack("{so}", "mean", STATION_CI(sojourn_mean_s)));
-    json_object_set_new(o, "queue_length",
-                        json_pack("{so}", "mean", STATION_CI(queue_len_mean)));
+    json_object_set_new(o, "queue_length", json_pack("{so}", "mean", STATION_CI(queue_len_mean)));
     json_object_set_new(o, "in_station", json_pack("{so}", "mean", STATION_CI(in_station_mean)));
     json_object_set_new(o, "utilization", json_pack("{so}", "mean", STATION_CI(utilization)));
     json_object_set_new(o, "throughput_per_h", STATION_CI(throughput_per_h));
@@ -125,8 +123,8 @@ enum bx_status bx_rpt_write_summary(const char *path, const struct bx_rpt_run_in
     json_t *sys = json_object();
     json_object_set_new(sys, "departed", json_integer((json_int_t)departed));
     json_object_set_new(sys, "arrival_rate_per_s", SYSTEM_CI(arrival_rate_per_s));
-    json_object_set_new(sys, "system_time_s", json_pack("{so}", "mean",
-                                                        SYSTEM_CI(system_time_mean_s)));
+    json_object_set_new(sys, "system_time_s",
+                        json_pack("{so}", "mean", SYSTEM_CI(system_time_mean_s)));
     json_object_set_new(sys, "in_system", json_pack("{so}", "mean", SYSTEM_CI(in_system_mean)));
     json_object_set_new(root, "system", sys);
 

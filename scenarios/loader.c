@@ -77,8 +77,9 @@ static enum bx_status expect(struct ctx *cx, const yaml_node_t *n, yaml_node_typ
 {
     if (n->type == type)
         return BX_OK;
-    const char *want = type == YAML_MAPPING_NODE ? "a mapping" :
-                       type == YAML_SEQUENCE_NODE ? "a list" : "a scalar";
+    const char *want = type == YAML_MAPPING_NODE    ? "a mapping"
+                       : type == YAML_SEQUENCE_NODE ? "a list"
+                                                    : "a scalar";
     return FAIL_AT(cx, n, "%s must be %s, got %s", what, want, type_name(n));
 }
 
@@ -103,8 +104,7 @@ static enum bx_status check_keys(struct ctx *cx, yaml_node_t *map, const char *w
                 if (a[1])
                     strncat(list, ", ", sizeof list - strlen(list) - 1);
             }
-            return FAIL_AT(cx, k, "unknown field '%s' in %s (allowed: %s)", scalar(k), what,
-                           list);
+            return FAIL_AT(cx, k, "unknown field '%s' in %s (allowed: %s)", scalar(k), what, list);
         }
         for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; ++q)
             if (strcmp(scalar(node_at(cx, q->key)), scalar(k)) == 0)
@@ -124,8 +124,8 @@ static yaml_node_t *get(struct ctx *cx, yaml_node_t *map, const char *key)
     return NULL;
 }
 
-static enum bx_status require(struct ctx *cx, yaml_node_t *map, const char *key,
-                              const char *what, yaml_node_t **out)
+static enum bx_status require(struct ctx *cx, yaml_node_t *map, const char *key, const char *what,
+                              yaml_node_t **out)
 {
     *out = get(cx, map, key);
     if (*out == NULL)
@@ -160,8 +160,8 @@ static enum bx_status as_range(struct ctx *cx, yaml_node_t *n, const char *what,
     if (as_double(cx, n, what, out) != BX_OK)
         return BX_ESCHEMA;
     if ((lo_open ? !(*out > lo) : !(*out >= lo)) || !(*out <= hi))
-        return FAIL_AT(cx, n, "%s must lie in %c%g, %g], got %s", what, lo_open ? '(' : '[', lo,
-                       hi, scalar(n));
+        return FAIL_AT(cx, n, "%s must lie in %c%g, %g], got %s", what, lo_open ? '(' : '[', lo, hi,
+                       scalar(n));
     return BX_OK;
 }
 
@@ -233,9 +233,8 @@ static const char *const dist_fields[][8] = {
 };
 
 /* Read two alternative parameter pairs: exactly one pair must be complete. */
-static enum bx_status pick_pair(struct ctx *cx, yaml_node_t *map, const char *what,
-                                const char *a1, const char *a2, const char *b1, const char *b2,
-                                bool *use_a)
+static enum bx_status pick_pair(struct ctx *cx, yaml_node_t *map, const char *what, const char *a1,
+                                const char *a2, const char *b1, const char *b2, bool *use_a)
 {
     yaml_node_t *x1 = get(cx, map, a1), *x2 = get(cx, map, a2);
     yaml_node_t *y1 = get(cx, map, b1), *y2 = get(cx, map, b2);
@@ -293,8 +292,7 @@ static enum bx_status load_dist(struct ctx *cx, yaml_node_t *map, const char *wh
     case BX_DIST_DETERMINISTIC: {
         yaml_node_t *v = get(cx, map, "value_s");
         if (!v == !mean)
-            return FAIL_AT(cx, map, "%s: deterministic needs exactly one of value_s, mean_s",
-                           what);
+            return FAIL_AT(cx, map, "%s: deterministic needs exactly one of value_s, mean_s", what);
         if (v && as_double(cx, v, "value_s", &m) != BX_OK)
             return BX_ESCHEMA;
         st = bx_dist_deterministic(d, m, &derr);
@@ -341,8 +339,10 @@ static enum bx_status load_dist(struct ctx *cx, yaml_node_t *map, const char *wh
         } else if (mean && sd && !lo && !mo && !hi) {
             st = bx_dist_from_moments(d, kind, m, s, &derr);
         } else {
-            return FAIL_AT(cx, map, "%s: triangular needs min_s, mode_s and max_s, or mean_s and "
-                                    "sd_s", what);
+            return FAIL_AT(cx, map,
+                           "%s: triangular needs min_s, mode_s and max_s, or mean_s and "
+                           "sd_s",
+                           what);
         }
         break;
     }
@@ -379,11 +379,10 @@ static enum bx_status load_dist(struct ctx *cx, yaml_node_t *map, const char *wh
 
 /* ---------------------------------------------------------------- the network */
 
-static const char *const source_fields[] = {"name",     "to",         "interarrival",
-                                            "priority", "start_hours", "stop_hours", NULL};
-static const char *const station_fields[] = {"name",     "servers", "service",  "next",
-                                             "queue",    "balk",    "patience", "schedule",
-                                             NULL};
+static const char *const source_fields[] = {
+    "name", "to", "interarrival", "priority", "start_hours", "stop_hours", NULL};
+static const char *const station_fields[] = {"name", "servers",  "service",  "next", "queue",
+                                             "balk", "patience", "schedule", NULL};
 static const char *const balk_fields[] = {"queue_len", "prob", NULL};
 static const char *const schedule_fields[] = {"period_hours", "steps", NULL};
 static const char *const step_fields[] = {"at_hours", "servers", NULL};
@@ -587,9 +586,9 @@ static enum bx_status load_network(struct ctx *cx, yaml_node_t *map, struct bx_n
 
 static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn)
 {
-    static const char *const fields[] = {"name",    "description", "kind",      "seed",
-                                         "replications", "horizon", "quantiles", "network",
-                                         NULL};
+    static const char *const fields[] = {"name",      "description",  "kind",
+                                         "seed",      "replications", "horizon",
+                                         "quantiles", "network",      NULL};
     static const char *const horizon_fields[] = {"hours", "warmup_hours", NULL};
     yaml_node_t *n, *hz;
     if (check_keys(cx, root, "the scenario", fields) != BX_OK ||
@@ -663,8 +662,8 @@ enum bx_status bx_scn_load_string(const char *text, size_t len, const char *labe
     if (!yaml_parser_load(&parser, &doc)) {
         int l = (int)parser.problem_mark.line + 1, c = (int)parser.problem_mark.column + 1;
         st = BX_FAIL(err, BX_EPARSE, "%s:%d:%d: %s%s%s", label, l, c,
-                     parser.problem ? parser.problem : "invalid YAML",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
+                     parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
+                     parser.context ? parser.context : "");
         if (err) {
             err->src_line = l;
             err->src_col = c;

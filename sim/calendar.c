@@ -8,10 +8,10 @@
  * Records are recycled through a free list; the pool only grows when more events are pending at
  * once than ever before, so a model in steady state does not allocate.
  */
+#include "sim_internal.h"
+
 #include <math.h>
 #include <stdlib.h>
-
-#include "sim_internal.h"
 
 #include "bx/sim.h"
 

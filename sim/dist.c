@@ -19,10 +19,14 @@
 #include "bx/sim.h"
 
 static const char *const names[] = {
-    [BX_DIST_EXPONENTIAL] = "exponential", [BX_DIST_DETERMINISTIC] = "deterministic",
-    [BX_DIST_UNIFORM] = "uniform",         [BX_DIST_LOGNORMAL] = "lognormal",
-    [BX_DIST_GAMMA] = "gamma",             [BX_DIST_WEIBULL] = "weibull",
-    [BX_DIST_TRIANGULAR] = "triangular",   [BX_DIST_EMPIRICAL] = "empirical",
+    [BX_DIST_EXPONENTIAL] = "exponential",
+    [BX_DIST_DETERMINISTIC] = "deterministic",
+    [BX_DIST_UNIFORM] = "uniform",
+    [BX_DIST_LOGNORMAL] = "lognormal",
+    [BX_DIST_GAMMA] = "gamma",
+    [BX_DIST_WEIBULL] = "weibull",
+    [BX_DIST_TRIANGULAR] = "triangular",
+    [BX_DIST_EMPIRICAL] = "empirical",
 };
 
 const char *bx_dist_name(enum bx_dist_kind kind)
@@ -98,10 +102,10 @@ enum bx_status bx_dist_weibull(struct bx_dist *d, double shape, double scale_s,
 enum bx_status bx_dist_triangular(struct bx_dist *d, double min_s, double mode_s, double max_s,
                                   struct bx_error *err)
 {
-    CHECK(isfinite(min_s) && isfinite(mode_s) && isfinite(max_s) && min_s >= 0 &&
-              min_s <= mode_s && mode_s <= max_s && min_s < max_s,
-          "triangular needs 0 <= min <= mode <= max and min < max (got %g, %g, %g)", min_s,
-          mode_s, max_s);
+    CHECK(isfinite(min_s) && isfinite(mode_s) && isfinite(max_s) && min_s >= 0 && min_s <= mode_s &&
+              mode_s <= max_s && min_s < max_s,
+          "triangular needs 0 <= min <= mode <= max and min < max (got %g, %g, %g)", min_s, mode_s,
+          max_s);
     return set(d, BX_DIST_TRIANGULAR, min_s, mode_s, max_s);
 }
 
@@ -123,8 +127,8 @@ enum bx_status bx_dist_empirical(struct bx_dist *d, const double *values, size_t
         return BX_FAIL(err, BX_ENOMEM, "cannot allocate %zu empirical values", n);
     memcpy(v, values, n * sizeof *v);
     qsort(v, n, sizeof *v, cmp_double);
-    *d = (struct bx_dist){.kind = BX_DIST_EMPIRICAL, .values = v, .n_values = n,
-                          .interpolate = interpolate};
+    *d = (struct bx_dist){
+        .kind = BX_DIST_EMPIRICAL, .values = v, .n_values = n, .interpolate = interpolate};
     return BX_OK;
 }
 
@@ -152,8 +156,8 @@ static enum bx_status weibull_shape(double cv2, double *shape, struct bx_error *
     int status = GSL_CONTINUE;
     for (int it = 0; it < 200 && status == GSL_CONTINUE; ++it) {
         gsl_root_fsolver_iterate(s);
-        status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s),
-                                        0, 1e-13);
+        status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s), 0,
+                                        1e-13);
     }
     *shape = gsl_root_fsolver_root(s);
     gsl_root_fsolver_free(s);

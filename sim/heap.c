@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* heap.c - indexed binary min-heap on (time, key), used by the event calendar and the priority
  * queues of resources. Positions are tracked so that cancel and reschedule are O(log n). */
+#include "sim_internal.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include "sim_internal.h"
 
 #include "bx/common.h"
 

@@ -14,6 +14,8 @@
 
 #include "bx/sim.h"
 
+#define BX_NET_MAX_IN_SYSTEM 10000000
+
 struct customer {
     double t_sys;     /* arrival to the network */
     double t_station; /* arrival at the current station */
@@ -49,6 +51,7 @@ struct model {
     size_t c_cap;
     uint32_t c_free;
     bool oom;
+    bool overload; /* more than max_in_system customers at once */
     uint64_t arrivals, departed;
     uint64_t n_in_system;
     struct bx_tally system_time;
@@ -110,8 +113,7 @@ enum bx_status bx_net_config_check(const struct bx_net_config *cfg, struct bx_er
             k = cfg->stations[k].next;
         }
         if (s->servers == 0 && s->n_schedule == 0)
-            return BX_FAIL(err, BX_EINVAL, "station '%s' has no servers and no schedule",
-                           s->name);
+            return BX_FAIL(err, BX_EINVAL, "station '%s' has no servers and no schedule", s->name);
     }
     return BX_OK;
 }
@@ -120,6 +122,12 @@ enum bx_status bx_net_config_check(const struct bx_net_config *cfg, struct bx_er
 
 static uint32_t customer_new(struct model *m)
 {
+    size_t limit = m->cfg->max_in_system ? m->cfg->max_in_system : BX_NET_MAX_IN_SYSTEM;
+    if (m->n_in_system >= limit) {
+        m->overload = true;
+        bx_sim_stop(m->sim);
+        return UINT32_MAX;
+    }
     if (m->c_free == UINT32_MAX) {
         size_t cap = m->c_cap ? 2 * m->c_cap : 256;
         struct customer *c = cap < UINT32_MAX ? realloc(m->c, cap * sizeof *c) : NULL;
@@ -203,8 +211,8 @@ static void enter_station(struct model *m, uint32_t id, uint32_t station)
     c->t_station = now;
     st->arrivals++;
     bx_timeavg_set(&st->in_station, now, ++st->n_in);
-    double patience = st->cfg->has_patience ? bx_dist_sample(&st->cfg->patience, st->patience)
-                                            : BX_INF;
+    double patience =
+        st->cfg->has_patience ? bx_dist_sample(&st->cfg->patience, st->patience) : BX_INF;
     if (bx_resource_request(st->res, m->sim, c->priority, patience, on_grant, m, id) ==
         BX_REQ_BALKED) {
         bx_timeavg_set(&st->in_station, now, --st->n_in);
@@ -294,9 +302,8 @@ static enum bx_status model_init(struct model *m, const struct bx_net_config *cf
         snprintf(name, sizeof name, "patience/%s", sc->name);
         st->patience = sc->has_patience ? bx_streams_get(m->streams, name, err) : NULL;
         snprintf(name, sizeof name, "balk/%s", sc->name);
-        gsl_rng *balk = sc->balk_prob > 0 && sc->balk_prob < 1
-                            ? bx_streams_get(m->streams, name, err)
-                            : NULL;
+        gsl_rng *balk =
+            sc->balk_prob > 0 && sc->balk_prob < 1 ? bx_streams_get(m->streams, name, err) : NULL;
         if (st->service == NULL || (sc->has_patience && st->patience == NULL) ||
             (sc->balk_prob > 0 && sc->balk_prob < 1 && balk == NULL))
             return err ? err->code : BX_ESEED;
@@ -348,6 +355,18 @@ enum bx_status bx_net_run(const struct bx_net_config *cfg, uint64_t master_seed,
     st = bx_sim_run(m.sim, cfg->horizon_s, err);
     if (st != BX_OK)
         goto done;
+    if (m.overload) {
+        size_t worst = 0;
+        for (size_t i = 1; i < cfg->n_stations; ++i)
+            if (m.st[i].n_in > m.st[worst].n_in)
+                worst = i;
+        st = BX_FAIL(err, BX_EINVAL,
+                     "replication %u: %llu customers in the system at t = %.0f s (%u at station "
+                     "'%s'): the network is overloaded, arrivals exceed capacity",
+                     rep, (unsigned long long)m.n_in_system, bx_sim_now(m.sim), m.st[worst].n_in,
+                     cfg->stations[worst].name);
+        goto done;
+    }
     if (m.oom) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for customers (%zu in the system)", m.c_cap);
         goto done;
@@ -366,12 +385,12 @@ enum bx_status bx_net_run(const struct bx_net_config *cfg, uint64_t master_seed,
             .served = s->served,
             .balked = rs.balked,
             .reneged = rs.reneged,
-            .wait_mean_s = s->wait.n ? s->wait.mean : BX_NAN,
+            .wait_mean_s = bx_tally_mean(&s->wait),
             .wait_p50_s = bx_quantiles_get(s->q, 0.50),
             .wait_p95_s = bx_quantiles_get(s->q, 0.95),
             .wait_p99_s = bx_quantiles_get(s->q, 0.99),
             .wait_max_s = s->wait.n ? s->wait.max : BX_NAN,
-            .sojourn_mean_s = s->sojourn.n ? s->sojourn.mean : BX_NAN,
+            .sojourn_mean_s = bx_tally_mean(&s->sojourn),
             .queue_len_mean = rs.queue_len_mean,
             .in_station_mean = bx_timeavg_mean(&s->in_station, now),
             .utilization = rs.utilization,
@@ -380,7 +399,7 @@ enum bx_status bx_net_run(const struct bx_net_config *cfg, uint64_t master_seed,
     }
     out->events = bx_sim_events(m.sim);
     out->departed = m.departed;
-    out->system_time_mean_s = m.system_time.n ? m.system_time.mean : BX_NAN;
+    out->system_time_mean_s = bx_tally_mean(&m.system_time);
     out->in_system_mean = bx_timeavg_mean(&m.in_system, now);
     out->arrival_rate_per_s = (double)m.arrivals / (cfg->horizon_s - cfg->warmup_s);
 done:

@@ -8,12 +8,12 @@
  * bx_resource_request() when a server is free and from bx_resource_release() otherwise; a
  * dispatch guard makes callbacks that release or request on the same resource safe.
  */
+#include "sim_internal.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "sim_internal.h"
 
 #include "bx/sim.h"
 
@@ -75,8 +75,10 @@ struct bx_resource *bx_resource_alloc(const struct bx_resource_config *cfg, stru
 {
     if (cfg->balk_prob < 0 || cfg->balk_prob > 1 ||
         (cfg->balk_prob > 0 && cfg->balk_prob < 1 && cfg->balk_rng == NULL)) {
-        BX_FAIL(err, BX_EINVAL, "resource '%s': balk probability must lie in [0, 1] (with an "
-                "RNG when fractional)", cfg->name ? cfg->name : "?");
+        BX_FAIL(err, BX_EINVAL,
+                "resource '%s': balk probability must lie in [0, 1] (with an "
+                "RNG when fractional)",
+                cfg->name ? cfg->name : "?");
         return NULL;
     }
     struct bx_resource *res = calloc(1, sizeof *res);
@@ -184,8 +186,8 @@ enum bx_request_result bx_resource_request(struct bx_resource *res, struct bx_si
         res->balked++;
         return BX_REQ_BALKED;
     }
-    uint64_t prio = res->cfg.discipline == BX_QUEUE_PRIORITY ? (uint64_t)(BX_PRIO_MAX - priority)
-                                                              : 0;
+    uint64_t prio =
+        res->cfg.discipline == BX_QUEUE_PRIORITY ? (uint64_t)(BX_PRIO_MAX - priority) : 0;
     bx_heap__push(&res->queue, slot, 0.0, (prio << 48) | res->seq++);
     note_queue(res, now);
     if (isfinite(patience_s))
@@ -215,8 +217,7 @@ static void capacity_fire(struct bx_sim *sim, void *obj, int64_t arg)
     size_t i = (size_t)arg;
     bx_resource_set_capacity(res, sim, res->steps[i].servers);
     if (res->period_s > 0)
-        bx_sim_schedule(sim, bx_sim_now(sim) + res->period_s, BX_PRIO_MAX, capacity_fire, res,
-                        arg);
+        bx_sim_schedule(sim, bx_sim_now(sim) + res->period_s, BX_PRIO_MAX, capacity_fire, res, arg);
 }
 
 enum bx_status bx_resource_schedule_capacity(struct bx_resource *res, struct bx_sim *sim,

@@ -9,28 +9,24 @@
 
 #include "bx/sim.h"
 
-/* ---------------------------------------------------------------- tally (Welford 1962) */
+/* ---------------------------------------------------------------- tally */
 
 void bx_tally_reset(struct bx_tally *t)
 {
     *t = (struct bx_tally){.min = BX_INF, .max = -BX_INF};
 }
 
-void bx_tally_add(struct bx_tally *t, double x)
+double bx_tally_mean(const struct bx_tally *t)
 {
-    t->n++;
-    double delta = x - t->mean;
-    t->mean += delta / (double)t->n;
-    t->m2 += delta * (x - t->mean);
-    if (x < t->min)
-        t->min = x;
-    if (x > t->max)
-        t->max = x;
+    return t->n ? t->shift + t->s1 / (double)t->n : BX_NAN;
 }
 
 double bx_tally_var(const struct bx_tally *t)
 {
-    return t->n < 2 ? BX_NAN : t->m2 / (double)(t->n - 1);
+    if (t->n < 2)
+        return BX_NAN;
+    double n = (double)t->n;
+    return fmax(0, (t->s2 - t->s1 * t->s1 / n) / (n - 1));
 }
 
 /* ---------------------------------------------------------------- time-weighted averages */
@@ -89,8 +85,7 @@ struct bx_quantiles {
 struct bx_quantiles *bx_quantiles_alloc(bool exact, double rel_err, struct bx_error *err)
 {
     if (!exact && !(rel_err > 1e-5 && rel_err < 0.5)) {
-        BX_FAIL(err, BX_EINVAL, "quantile relative error must lie in (1e-5, 0.5), got %g",
-                rel_err);
+        BX_FAIL(err, BX_EINVAL, "quantile relative error must lie in (1e-5, 0.5), got %g", rel_err);
         return NULL;
     }
     struct bx_quantiles *q = calloc(1, sizeof *q);
@@ -272,12 +267,12 @@ struct bx_ci bx_ci_student(const double *x, size_t n, double level)
     for (size_t i = 0; i < n; ++i)
         if (isfinite(x[i]))
             bx_tally_add(&t, x[i]);
-    struct bx_ci ci = {.value = t.n ? t.mean : BX_NAN, .lo = BX_NAN, .hi = BX_NAN, .n = (size_t)t.n};
+    struct bx_ci ci = {.value = bx_tally_mean(&t), .lo = BX_NAN, .hi = BX_NAN, .n = (size_t)t.n};
     if (t.n >= 2) {
         double q = gsl_cdf_tdist_Pinv(0.5 + level / 2, (double)(t.n - 1));
         double half = q * sqrt(bx_tally_var(&t) / (double)t.n);
-        ci.lo = t.mean - half;
-        ci.hi = t.mean + half;
+        ci.lo = ci.value - half;
+        ci.hi = ci.value + half;
     }
     return ci;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_cli.c - the bxsim command as a user runs it: exit statuses, outputs, determinism. */
 #define _POSIX_C_SOURCE 200809L
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,8 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
-#include <jansson.h>
+
+#include "app.h"
 
 static char dir[64];
 static char out[8192];
@@ -120,12 +122,10 @@ Test(apps_cli, same_seed_gives_byte_identical_summary_with_1_and_2_threads)
 {
     char args[512], a[128], b[128];
     snprintf(args, sizeof args,
-             "run scenarios/mmc-example.yaml --out %s/t1 --threads 1 --reproducible --quiet",
-             dir);
+             "run scenarios/mmc-example.yaml --out %s/t1 --threads 1 --reproducible --quiet", dir);
     cr_assert_eq(bxsim(args), 0, "%s", out);
     snprintf(args, sizeof args,
-             "run scenarios/mmc-example.yaml --out %s/t2 --threads 2 --reproducible --quiet",
-             dir);
+             "run scenarios/mmc-example.yaml --out %s/t2 --threads 2 --reproducible --quiet", dir);
     cr_assert_eq(bxsim(args), 0, "%s", out);
     snprintf(a, sizeof a, "%s/t1/summary.json", dir);
     snprintf(b, sizeof b, "%s/t2/summary.json", dir);
@@ -148,8 +148,7 @@ Test(apps_cli, same_seed_gives_byte_identical_summary_with_1_and_2_threads)
 Test(apps_cli, summary_json_has_the_documented_shape)
 {
     char args[512], path[128];
-    snprintf(args, sizeof args, "run scenarios/mmc-example.yaml --out %s/s --replications 4",
-             dir);
+    snprintf(args, sizeof args, "run scenarios/mmc-example.yaml --out %s/s --replications 4", dir);
     cr_assert_eq(bxsim(args), 0, "%s", out);
     cr_assert(strstr(out, "booth") != NULL, "the run prints a table: %s", out);
     snprintf(path, sizeof path, "%s/s/summary.json", dir);
@@ -162,10 +161,10 @@ Test(apps_cli, summary_json_has_the_documented_shape)
     cr_assert(json_is_real(json_object_get(root, "wall_s")));
     json_t *booth = json_array_get(json_object_get(root, "stations"), 0);
     double v, lo, hi, p95, u;
-    cr_assert_eq(json_unpack(booth, "{s:s, s:I, s:{s:{s:F, s:[FF]}, s:{s:F}}, s:{s:{s:F}}}",
-                             "name", &(const char *){0}, "served", &(json_int_t){0}, "wait_s",
-                             "mean", "value", &v, "ci95", &lo, &hi, "p95", "value", &p95,
-                             "utilization", "mean", "value", &u),
+    cr_assert_eq(json_unpack(booth, "{s:s, s:I, s:{s:{s:F, s:[FF]}, s:{s:F}}, s:{s:{s:F}}}", "name",
+                             &(const char *){0}, "served", &(json_int_t){0}, "wait_s", "mean",
+                             "value", &v, "ci95", &lo, &hi, "p95", "value", &p95, "utilization",
+                             "mean", "value", &u),
                  0);
     /* Erlang C for the example: Wq = 35.1 s, rho = 0.833. */
     cr_assert(lo < hi && v > 25 && v < 45, "mean wait %g [%g, %g]", v, lo, hi);
@@ -174,7 +173,7 @@ Test(apps_cli, summary_json_has_the_documented_shape)
     cr_assert(json_is_object(json_object_get(json_object_get(booth, "queue_length"), "mean")));
     json_decref(root);
     char tmpname[160];
-    snprintf(tmpname, sizeof tmpname, "ls %s/s | grep -c tmp", dir);
+    snprintf(tmpname, sizeof tmpname, "ls %s/s | grep -q tmp", dir);
     cr_assert_neq(system(tmpname), 0, "no temporary file left in the output directory");
 }
 
@@ -196,7 +195,33 @@ Test(apps_cli, bench_writes_machine_readable_figures)
         found |= strcmp(json_string_value(json_object_get(r, "name")), "mm4-customers") == 0;
     }
     cr_assert(found);
-    cr_assert(json_is_string(json_object_get(json_object_get(root, "environment"),
-                                             "openblas_core")));
+    cr_assert(
+        json_is_string(json_object_get(json_object_get(root, "environment"), "openblas_core")));
     json_decref(root);
+}
+
+Test(apps_blas, a_weaker_kernel_than_the_cpu_supports_is_replaced)
+{
+    cr_assert_str_eq(bx_app_blas_better_core("Prescott", 3), "SkylakeX");
+    cr_assert_str_eq(bx_app_blas_better_core("Haswell", 3), "SkylakeX");
+    cr_assert_str_eq(bx_app_blas_better_core("Sandybridge", 2), "Haswell");
+    cr_assert_str_eq(bx_app_blas_better_core("unknown", 2), "Haswell");
+    cr_assert_null(bx_app_blas_better_core("Zen", 2));
+    cr_assert_null(bx_app_blas_better_core("SkylakeX", 3));
+    cr_assert_null(bx_app_blas_better_core("Cooperlake", 3));
+    cr_assert_null(bx_app_blas_better_core("Prescott", 0), "nothing better on an SSE-only CPU");
+}
+
+Test(apps_blas, a_users_own_core_type_is_respected_and_reported)
+{
+    cr_assert_eq(bxsim("--version"), 0);
+    char *line = strstr(out, "core ");
+    cr_assert_not_null(line, "%s", out);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "OPENBLAS_CORETYPE=Prescott '%s' --version", BXSIM_EXE);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    cr_assert(strstr(out, "core Prescott (from OPENBLAS_CORETYPE)") != NULL, "%s", out);
 }

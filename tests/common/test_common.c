@@ -108,8 +108,8 @@ Test(common_rng, narrow_generators_detect_seed_collisions, .timeout = 60)
     struct bx_streams *probe = bx_streams_alloc(5, 0, gsl_rng_mt19937, &err);
     char name[32];
     for (uint64_t i = 0; i < n; ++i) {
-        uint64_t seed = bx_rng_seed(5, 0, (snprintf(name, sizeof name, "s%llu",
-                                                    (unsigned long long)i), name));
+        uint64_t seed =
+            bx_rng_seed(5, 0, (snprintf(name, sizeof name, "s%llu", (unsigned long long)i), name));
         uint64_t folded = ((seed ^ (seed >> 32)) & 0xffffffffULL) % 0xffffffffULL + 1;
         cr_assert(folded >= 1 && folded <= 0xffffffffULL);
         key[i] = folded << 20 | i; /* i < 2^20 */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_summary.c - summary.json: schema, intervals, nulls, atomic replacement. */
 #define _POSIX_C_SOURCE 200809L
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +9,6 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
-#include <jansson.h>
 
 #include "bx/report.h"
 
@@ -25,8 +25,8 @@ static void setup(void)
     st[0].servers = 2;
     strcpy(st[1].name, "officer");
     st[1].servers = 1;
-    cfg = (struct bx_net_config){.stations = st, .n_stations = 2, .horizon_s = 7200,
-                                 .warmup_s = 600};
+    cfg =
+        (struct bx_net_config){.stations = st, .n_stations = 2, .horizon_s = 7200, .warmup_s = 600};
     for (int r = 0; r < 3; ++r) {
         reps[r].stations = sr[r];
         reps[r].events = 1000 + (uint64_t)r;
@@ -35,12 +35,20 @@ static void setup(void)
         reps[r].in_system_mean = 2;
         reps[r].arrival_rate_per_s = 0.1;
         for (int s = 0; s < 2; ++s) {
-            sr[r][s] = (struct bx_net_station_result){
-                .arrivals = 100, .served = 90 + (uint64_t)r, .balked = 1, .reneged = 2,
-                .wait_mean_s = 10.0 + r, .wait_p50_s = 5, .wait_p95_s = 30.0 + 2 * r,
-                .wait_p99_s = 50, .wait_max_s = 80, .sojourn_mean_s = 40,
-                .queue_len_mean = 1.5, .in_station_mean = 3, .utilization = 0.8,
-                .throughput_per_h = 50};
+            sr[r][s] = (struct bx_net_station_result){.arrivals = 100,
+                                                      .served = 90 + (uint64_t)r,
+                                                      .balked = 1,
+                                                      .reneged = 2,
+                                                      .wait_mean_s = 10.0 + r,
+                                                      .wait_p50_s = 5,
+                                                      .wait_p95_s = 30.0 + 2 * r,
+                                                      .wait_p99_s = 50,
+                                                      .wait_max_s = 80,
+                                                      .sojourn_mean_s = 40,
+                                                      .queue_len_mean = 1.5,
+                                                      .in_station_mean = 3,
+                                                      .utilization = 0.8,
+                                                      .throughput_per_h = 50};
         }
     }
     sr[0][1].wait_p95_s = BX_NAN; /* nobody served in one replication */
@@ -75,8 +83,9 @@ Test(reports_summary, holds_every_field_the_issue_names_with_student_intervals)
     cr_assert_str_eq(json_string_value(json_object_get(cam, "name")), "camera");
     cr_assert_eq(json_integer_value(json_object_get(cam, "served")), 273);
     double mean, lo, hi;
-    cr_assert_eq(json_unpack(cam, "{s:{s:{s:F,s:[FF]}}}", "wait_s", "mean", "value", &mean,
-                             "ci95", &lo, &hi), 0);
+    cr_assert_eq(json_unpack(cam, "{s:{s:{s:F,s:[FF]}}}", "wait_s", "mean", "value", &mean, "ci95",
+                             &lo, &hi),
+                 0);
     /* 10, 11, 12: mean 11, s = 1, t(0.975, 2) = 4.302653 */
     cr_assert_float_eq(mean, 11.0, 1e-9);
     cr_assert_float_eq(hi - mean, 4.302652730 / sqrt(3.0), 1e-6);
@@ -127,7 +136,7 @@ Test(reports_summary, unwritable_destination_fails_cleanly)
 {
     struct bx_rpt_run_info info = {"demo", NULL, "v", 1, BX_NAN};
     struct bx_error err = {0};
-    cr_assert_eq(bx_rpt_write_summary("/nonexistent-dir/summary.json", &info, &cfg, reps, 3,
-                                      &err), BX_EIO);
+    cr_assert_eq(bx_rpt_write_summary("/nonexistent-dir/summary.json", &info, &cfg, reps, 3, &err),
+                 BX_EIO);
     cr_assert(strstr(err.msg, "/nonexistent-dir/summary.json") != NULL, "%s", err.msg);
 }

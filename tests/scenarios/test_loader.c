@@ -167,8 +167,9 @@ static struct bad_case bad_cases[] = {
     {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
           "  stations: [{name: a, service: {dist: weibull, mean_s: 1, sd_s: 0.0001}}]\n",
      5, 33, "weibull: no shape"},
-    {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: nan}}]\n"
-          "  stations: [{name: a, service: {dist: exponential, mean_s: 1}}]\n",
+    {HEAD
+     "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: nan}}]\n"
+     "  stations: [{name: a, service: {dist: exponential, mean_s: 1}}]\n",
      4, 72, "finite number"},
 };
 
@@ -177,7 +178,8 @@ ParameterizedTestParameters(scenarios_loader, bad_input_is_reported_at_its_line_
     return cr_make_param_array(struct bad_case, bad_cases, sizeof bad_cases / sizeof bad_cases[0]);
 }
 
-ParameterizedTest(struct bad_case *c, scenarios_loader, bad_input_is_reported_at_its_line_and_column)
+ParameterizedTest(struct bad_case *c, scenarios_loader,
+                  bad_input_is_reported_at_its_line_and_column)
 {
     struct bx_scn scn;
     struct bx_error err = {0};

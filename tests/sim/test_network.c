@@ -10,8 +10,8 @@
 
 static struct bx_net_station station(const char *name, unsigned c, double mean_s, long next)
 {
-    struct bx_net_station s = {.servers = c, .next = next, .balk_queue_len = SIZE_MAX,
-                               .balk_prob = 1};
+    struct bx_net_station s = {
+        .servers = c, .next = next, .balk_queue_len = SIZE_MAX, .balk_prob = 1};
     snprintf(s.name, sizeof s.name, "%s", name);
     struct bx_error err = {0};
     cr_assert_eq(bx_dist_exponential(&s.service, mean_s, &err), BX_OK);
@@ -42,7 +42,7 @@ Test(sim_network, replications_are_identical_with_one_or_two_threads)
 {
     struct bx_net_station st[2] = {station("a", 2, 9.0, 1), station("b", 1, 4.0, -1)};
     struct bx_net_source src = source("in", 0, 5.0, 36000);
-    struct bx_net_config cfg = {&src, 1, st, 2, 36000, 3600, false};
+    struct bx_net_config cfg = {&src, 1, st, 2, 36000, 3600, false, 0};
     enum { R = 6 };
     struct bx_net_station_result s1[R][2], s2[R][2];
     struct bx_net_rep_result r1[R], r2[R];
@@ -57,8 +57,8 @@ Test(sim_network, replications_are_identical_with_one_or_two_threads)
     for (int i = 0; i < R; ++i) {
         cr_assert_eq(memcmp(s1[i], s2[i], sizeof s1[i]), 0, "replication %d differs", i);
         cr_assert_eq(r1[i].events, r2[i].events);
-        cr_assert_eq(memcmp(&r1[i].system_time_mean_s, &r2[i].system_time_mean_s,
-                            sizeof(double)), 0);
+        cr_assert_eq(memcmp(&r1[i].system_time_mean_s, &r2[i].system_time_mean_s, sizeof(double)),
+                     0);
     }
     cr_assert_neq(s1[0][0].wait_mean_s, s1[1][0].wait_mean_s, "replications use distinct streams");
 }
@@ -67,7 +67,7 @@ Test(sim_network, customers_are_conserved_through_a_tandem)
 {
     struct bx_net_station st[2] = {station("a", 1, 3.0, 1), station("b", 1, 2.0, -1)};
     struct bx_net_source src = source("in", 0, 4.0, 10000);
-    struct bx_net_config cfg = {&src, 1, st, 2, 20000, 0, false};
+    struct bx_net_config cfg = {&src, 1, st, 2, 20000, 0, false, 0};
     struct bx_net_station_result sr[2];
     struct bx_net_rep_result r = {.stations = sr};
     struct bx_error err = {0};
@@ -84,8 +84,8 @@ Test(sim_network, warmup_deletes_early_observations)
 {
     struct bx_net_station st = station("a", 1, 3.0, -1);
     struct bx_net_source src = source("in", 0, 4.0, 40000);
-    struct bx_net_config all = {&src, 1, &st, 1, 40000, 0, false};
-    struct bx_net_config late = {&src, 1, &st, 1, 40000, 30000, false};
+    struct bx_net_config all = {&src, 1, &st, 1, 40000, 0, false, 0};
+    struct bx_net_config late = {&src, 1, &st, 1, 40000, 30000, false, 0};
     struct bx_net_station_result a, b;
     struct bx_net_rep_result ra = {.stations = &a}, rb = {.stations = &b};
     struct bx_error err = {0};
@@ -107,7 +107,7 @@ Test(sim_network, balking_and_reneging_are_counted_and_customers_leave)
     struct bx_error err = {0};
     cr_assert_eq(bx_dist_deterministic(&st.patience, 15.0, &err), BX_OK);
     struct bx_net_source src = source("in", 0, 5.0, 36000);
-    struct bx_net_config cfg = {&src, 1, &st, 1, 40000, 0, true};
+    struct bx_net_config cfg = {&src, 1, &st, 1, 40000, 0, true, 0};
     struct bx_net_station_result sr;
     struct bx_net_rep_result r = {.stations = &sr};
     cr_assert_eq(bx_net_run(&cfg, 9, 0, &r, &err), BX_OK);
@@ -122,7 +122,7 @@ Test(sim_network, config_check_rejects_cycles_and_bad_indices)
 {
     struct bx_net_station st[2] = {station("a", 1, 1.0, 1), station("b", 1, 1.0, 0)};
     struct bx_net_source src = source("in", 0, 5.0, 100);
-    struct bx_net_config cfg = {&src, 1, st, 2, 100, 0, false};
+    struct bx_net_config cfg = {&src, 1, st, 2, 100, 0, false, 0};
     struct bx_error err = {0};
     cr_assert_eq(bx_net_config_check(&cfg, &err), BX_EINVAL);
     cr_assert(strstr(err.msg, "cycle") != NULL, "%s", err.msg);
@@ -134,4 +134,18 @@ Test(sim_network, config_check_rejects_cycles_and_bad_indices)
     src.to = 0;
     cfg.warmup_s = 100;
     cr_assert_eq(bx_net_config_check(&cfg, &err), BX_EINVAL);
+}
+
+Test(sim_network, an_overloaded_station_stops_with_a_clear_error)
+{
+    /* Arrivals every second, one server taking 2 s: the queue grows without bound. */
+    struct bx_net_station st = station("jammed", 1, 2.0, -1);
+    struct bx_net_source src = source("flood", 0, 1.0, 1e9);
+    struct bx_net_config cfg = {&src, 1, &st, 1, 1e7, 0, false, 5000};
+    struct bx_net_station_result sr;
+    struct bx_net_rep_result r = {.stations = &sr};
+    struct bx_error err = {0};
+    cr_assert_eq(bx_net_run(&cfg, 1, 0, &r, &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "overloaded") != NULL && strstr(err.msg, "'jammed'") != NULL, "%s",
+              err.msg);
 }

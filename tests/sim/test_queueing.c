@@ -81,9 +81,9 @@ static struct agg run(const struct bx_net_config *cfg, size_t k, uint32_t R, uin
         a.little_q = fmax(a.little_q, fabs(s->queue_len_mean / (lam * s->wait_mean_s) - 1));
         a.little_station =
             fmax(a.little_station, fabs(s->in_station_mean / (lam * s->sojourn_mean_s) - 1));
-        a.little_system = fmax(a.little_system, fabs(r[i].in_system_mean /
-                                                      (r[i].arrival_rate_per_s *
-                                                       r[i].system_time_mean_s) - 1));
+        a.little_system = fmax(
+            a.little_system,
+            fabs(r[i].in_system_mean / (r[i].arrival_rate_per_s * r[i].system_time_mean_s) - 1));
         a.arrival_rate += r[i].arrival_rate_per_s / R;
     }
     a.wait = bx_ci_student(x[0], R, 0.95);
@@ -125,7 +125,7 @@ static struct bx_net_config single(struct bx_net_source *src, struct bx_net_stat
     st->next = -1;
     st->balk_queue_len = SIZE_MAX;
     st->balk_prob = 1;
-    return (struct bx_net_config){src, 1, st, 1, horizon_s, 0.05 * horizon_s, exact};
+    return (struct bx_net_config){src, 1, st, 1, horizon_s, 0.05 * horizon_s, exact, 0};
 }
 
 struct mmc_case {
@@ -137,11 +137,11 @@ struct mmc_case {
 Test(validation_mmc, mean_and_p95_wait_match_erlang_c, .timeout = 300)
 {
     const struct mmc_case cases[] = {
-        {0.5, 1.0, 1, 2e5},   /* rho 0.5 */
-        {0.1, 0.04, 3, 4e6},  /* rho 0.833, the example */
-        {3.6, 1.0, 4, 1e5},   /* rho 0.9 */
-        {7.0, 1.0, 10, 5e4},  /* rho 0.7, many servers */
-        {1.9, 1.0, 2, 6e5},   /* rho 0.95 */
+        {0.5, 1.0, 1, 2e5},  /* rho 0.5 */
+        {0.1, 0.04, 3, 4e6}, /* rho 0.833, the example */
+        {3.6, 1.0, 4, 1e5},  /* rho 0.9 */
+        {7.0, 1.0, 10, 5e4}, /* rho 0.7, many servers */
+        {1.9, 1.0, 2, 6e5},  /* rho 0.95 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         const struct mmc_case *k = &cases[i];
@@ -164,8 +164,8 @@ Test(validation_mmc, mean_and_p95_wait_match_erlang_c, .timeout = 300)
                      a.p95.value, p95);
         cr_assert_lt(a.little_q, 0.01, "case %zu: Little's law for the queue off by %g", i,
                      a.little_q);
-        cr_assert_lt(a.little_station, 0.01, "case %zu: Little's law for the station off by %g",
-                     i, a.little_station);
+        cr_assert_lt(a.little_station, 0.01, "case %zu: Little's law for the station off by %g", i,
+                     a.little_station);
     }
 }
 
@@ -181,13 +181,14 @@ Test(validation_mg1, md1_and_lognormal_mg1_match_pollaczek_khinchine, .timeout =
         double lambda;
         struct bx_dist s;
         double horizon_s;
-    } cases[] = {{"M/D/1", 0.8, det, 4e5}, {"M/G/1 lognormal cv 1.5", 0.7, logn, 2e6},
+    } cases[] = {{"M/D/1", 0.8, det, 4e5},
+                 {"M/G/1 lognormal cv 1.5", 0.7, logn, 2e6},
                  {"M/G/1 gamma cv 0.5", 0.45, gam, 4e5}};
     for (size_t i = 0; i < 3; ++i) {
         struct bx_net_source src;
         struct bx_net_station st;
-        struct bx_net_config cfg = single(&src, &st, cases[i].lambda, cases[i].s, 1,
-                                          cases[i].horizon_s, false);
+        struct bx_net_config cfg =
+            single(&src, &st, cases[i].lambda, cases[i].s, 1, cases[i].horizon_s, false);
         double es = bx_dist_mean(&cases[i].s), es2 = bx_dist_var(&cases[i].s) + es * es;
         double rho = cases[i].lambda * es;
         double wq = cases[i].lambda * es2 / (2 * (1 - rho));
@@ -209,11 +210,10 @@ Test(validation_tandem, two_exponential_stations_behave_as_jackson_predicts, .ti
     bx_dist_exponential(&src.interarrival, 2.0, &err);
     struct bx_net_station st[2] = {
         {.name = "first", .servers = 1, .next = 1, .balk_queue_len = SIZE_MAX, .balk_prob = 1},
-        {.name = "second", .servers = 2, .next = -1, .balk_queue_len = SIZE_MAX,
-         .balk_prob = 1}};
+        {.name = "second", .servers = 2, .next = -1, .balk_queue_len = SIZE_MAX, .balk_prob = 1}};
     bx_dist_exponential(&st[0].service, 1.0, &err);
     bx_dist_exponential(&st[1].service, 2.5, &err);
-    struct bx_net_config cfg = {&src, 1, st, 2, 4e5, 2e4, false};
+    struct bx_net_config cfg = {&src, 1, st, 2, 4e5, 2e4, false, 0};
     double wq1 = mmc_wq(0.5, 1.0, 1), wq2 = mmc_wq(0.5, 0.4, 2);
     struct agg a = run(&cfg, 0, 10, 300, 2), b = run(&cfg, 1, 10, 300, 2);
     cr_assert_lt(z_of(a.wait, wq1, T975_9), 4.0, "first: %g vs %g", a.wait.value, wq1);

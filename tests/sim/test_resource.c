@@ -47,13 +47,14 @@ static void on_renege(struct bx_sim *sim, void *obj, int64_t arg, double waited_
     w->reneged[w->n_reneged++] = arg;
 }
 
-/* arg encodes the customer id (low 16 bits) and priority (bits 16..), patience in a table. */
+/* arg encodes the customer id (low 16 bits) and priority + 1000 (bits 16..); patience comes
+ * from a table. */
 static double patience_of[64];
 static void request_ev(struct bx_sim *sim, void *obj, int64_t arg)
 {
     struct world *w = obj;
     int64_t id = arg & 0xffff;
-    int prio = (int)(arg >> 16);
+    int prio = (int)(arg >> 16) - 1000;
     double pat = patience_of[id] > 0 ? patience_of[id] : BX_INF;
     w->result[id] = bx_resource_request(w->res, sim, prio, pat, on_grant, w, id);
 }
@@ -82,7 +83,7 @@ static void teardown(struct world *w)
 
 static void at(struct world *w, double t, int64_t id, int prio)
 {
-    bx_sim_schedule(w->sim, t, 0, request_ev, w, id | ((int64_t)prio << 16));
+    bx_sim_schedule(w->sim, t, 0, request_ev, w, id | ((int64_t)(prio + 1000) << 16));
 }
 
 Test(sim_resource, fifo_serves_in_arrival_order_with_exact_waits)
@@ -159,8 +160,8 @@ Test(sim_resource, periodic_schedule_repeats_every_period)
     struct bx_capacity_step steps[] = {{6 * 3600.0, 3}, {22 * 3600.0, 0}};
     struct bx_error err = {0};
     cr_assert_eq(bx_resource_schedule_capacity(w.res, w.sim, steps, 2, 86400, &err), BX_OK);
-    unsigned want[][2] = {{5, 0}, {7, 3}, {23, 0}, {24 + 5, 0}, {24 + 7, 3}, {48 + 21, 3},
-                          {48 + 23, 0}};
+    unsigned want[][2] = {{5, 0},      {7, 3},       {23, 0},     {24 + 5, 0},
+                          {24 + 7, 3}, {48 + 21, 3}, {48 + 23, 0}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; ++i) {
         bx_sim_run(w.sim, want[i][0] * 3600.0, &err);
         cr_assert_eq(bx_resource_capacity(w.res), want[i][1], "hour %u", want[i][0]);

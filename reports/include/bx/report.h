@@ -28,7 +28,7 @@ struct bx_rpt_run_info {
     const char *scenario_file; /**< path as given; may be NULL */
     const char *version;       /**< bxsim version and git revision */
     uint64_t seed;
-    double wall_s;             /**< NaN: written as null (reproducible output) */
+    double wall_s; /**< NaN: written as null (reproducible output) */
 };
 
 /**

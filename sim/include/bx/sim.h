@@ -125,11 +125,9 @@ bool bx_dist_kind_parse(const char *name, enum bx_dist_kind *kind);
 /** Natural-parameter constructors; each validates and fails with BX_EINVAL naming the problem. */
 enum bx_status bx_dist_exponential(struct bx_dist *d, double mean_s, struct bx_error *err);
 enum bx_status bx_dist_deterministic(struct bx_dist *d, double value_s, struct bx_error *err);
-enum bx_status bx_dist_uniform(struct bx_dist *d, double min_s, double max_s,
-                               struct bx_error *err);
+enum bx_status bx_dist_uniform(struct bx_dist *d, double min_s, double max_s, struct bx_error *err);
 enum bx_status bx_dist_lognormal(struct bx_dist *d, double mu, double sigma, struct bx_error *err);
-enum bx_status bx_dist_gamma(struct bx_dist *d, double shape, double scale_s,
-                             struct bx_error *err);
+enum bx_status bx_dist_gamma(struct bx_dist *d, double shape, double scale_s, struct bx_error *err);
 enum bx_status bx_dist_weibull(struct bx_dist *d, double shape, double scale_s,
                                struct bx_error *err);
 enum bx_status bx_dist_triangular(struct bx_dist *d, double min_s, double mode_s, double max_s,
@@ -157,14 +155,28 @@ double bx_dist_var(const struct bx_dist *d);
 
 /* ================================================================ statistics */
 
-/** Per-entity observations: count, mean, variance (Welford), min, max. */
+/**
+ * Per-entity observations: count, mean, variance, min, max. Sums are kept about a shift (the
+ * first observation), which is as accurate as Welford's update for data near that value and
+ * needs no division per observation (Chan, Golub and LeVeque, Am. Stat. 37, 1983).
+ */
 struct bx_tally {
     uint64_t n;
-    double mean, m2, min, max;
+    double shift, s1, s2, min, max;
 };
 void bx_tally_reset(struct bx_tally *t);
-void bx_tally_add(struct bx_tally *t, double x);
-double bx_tally_var(const struct bx_tally *t); /* sample variance; NaN when n < 2 */
+static inline void bx_tally_add(struct bx_tally *t, double x)
+{
+    if (t->n++ == 0)
+        t->shift = x;
+    double d = x - t->shift;
+    t->s1 += d;
+    t->s2 += d * d;
+    t->min = x < t->min ? x : t->min;
+    t->max = x > t->max ? x : t->max;
+}
+double bx_tally_mean(const struct bx_tally *t); /* NaN when empty */
+double bx_tally_var(const struct bx_tally *t);  /* sample variance; NaN when n < 2 */
 
 /** A time-weighted average of a piecewise-constant quantity (queue length, busy servers). */
 struct bx_timeavg {
@@ -233,12 +245,12 @@ typedef void bx_grant_fn(struct bx_sim *sim, void *obj, int64_t arg, double wait
 typedef void bx_renege_fn(struct bx_sim *sim, void *obj, int64_t arg, double waited_s);
 
 struct bx_resource_config {
-    const char *name;       /**< copied; for messages */
-    unsigned servers;       /**< initial capacity (may be 0 when a schedule opens it later) */
+    const char *name; /**< copied; for messages */
+    unsigned servers; /**< initial capacity (may be 0 when a schedule opens it later) */
     enum bx_queue_discipline discipline;
-    size_t balk_queue_len;  /**< arrivals that find this many waiting may balk; SIZE_MAX = never */
-    double balk_prob;       /**< probability that such an arrival balks (1 = always) */
-    gsl_rng *balk_rng;      /**< needed when 0 < balk_prob < 1; borrowed */
+    size_t balk_queue_len; /**< arrivals that find this many waiting may balk; SIZE_MAX = never */
+    double balk_prob;      /**< probability that such an arrival balks (1 = always) */
+    gsl_rng *balk_rng;     /**< needed when 0 < balk_prob < 1; borrowed */
     bx_renege_fn *on_renege;
 };
 struct bx_resource_config bx_resource_config_default(void);
@@ -284,8 +296,7 @@ struct bx_resource_stats {
     uint64_t requests, granted, balked, reneged;
     double queue_len_mean, busy_mean, capacity_mean, utilization; /* busy area / capacity area */
 };
-void bx_resource_stats(const struct bx_resource *res, double now_s,
-                       struct bx_resource_stats *out);
+void bx_resource_stats(const struct bx_resource *res, double now_s, struct bx_resource_stats *out);
 void bx_resource_reset_stats(struct bx_resource *res, double now_s);
 size_t bx_resource_queue_len(const struct bx_resource *res);
 unsigned bx_resource_busy(const struct bx_resource *res);
@@ -312,7 +323,7 @@ enum bx_status bx_replicate(uint32_t n_reps, unsigned n_threads, bx_rep_fn *fn, 
 
 struct bx_net_source {
     char name[BX_NAME_MAX];
-    size_t to;              /**< index of the first station */
+    size_t to; /**< index of the first station */
     struct bx_dist interarrival;
     int priority;           /**< queue priority of its customers */
     double start_s, stop_s; /**< arrivals only within [start_s, stop_s) */
@@ -323,10 +334,10 @@ struct bx_net_station {
     unsigned servers;
     struct bx_dist service;
     enum bx_queue_discipline discipline;
-    long next;              /**< index of the next station, or -1: leave the system */
-    size_t balk_queue_len;  /**< SIZE_MAX: no balking */
+    long next;             /**< index of the next station, or -1: leave the system */
+    size_t balk_queue_len; /**< SIZE_MAX: no balking */
     double balk_prob;
-    bool has_patience;      /**< reneging with patience drawn from `patience` */
+    bool has_patience; /**< reneging with patience drawn from `patience` */
     struct bx_dist patience;
     struct bx_capacity_step *schedule; /**< owned; may be NULL */
     size_t n_schedule;
@@ -339,7 +350,9 @@ struct bx_net_config {
     struct bx_net_station *stations; /**< owned */
     size_t n_stations;
     double horizon_s, warmup_s;
-    bool exact_quantiles;          /**< keep every wait (memory ~ customers); else 0.5% sketch */
+    bool exact_quantiles; /**< keep every wait (memory ~ customers); else 0.5% sketch */
+    size_t max_in_system; /**< stop with an error beyond this many customers (0: 10^7); an
+                               overloaded station must not exhaust memory */
 };
 void bx_net_config_fini(struct bx_net_config *cfg);
 /** Check indices, ranges and routing (no cycles that never leave); BX_EINVAL with a message. */
@@ -349,7 +362,7 @@ enum bx_status bx_net_config_check(const struct bx_net_config *cfg, struct bx_er
 struct bx_net_station_result {
     uint64_t arrivals, served, balked, reneged;
     double wait_mean_s, wait_p50_s, wait_p95_s, wait_p99_s, wait_max_s;
-    double sojourn_mean_s;   /**< wait + service at this station */
+    double sojourn_mean_s; /**< wait + service at this station */
     double queue_len_mean, in_station_mean, utilization;
     double throughput_per_h; /**< served per hour of the observation window */
 };
@@ -357,10 +370,10 @@ struct bx_net_station_result {
 struct bx_net_rep_result {
     struct bx_net_station_result *stations; /**< n_stations, owned by the caller */
     uint64_t events;
-    uint64_t departed;              /**< customers that left the system after warm-up */
-    double system_time_mean_s;      /**< arrival to departure, customers that left */
-    double in_system_mean;          /**< time-average number in the network */
-    double arrival_rate_per_s;      /**< arrivals to the network per second after warm-up */
+    uint64_t departed;         /**< customers that left the system after warm-up */
+    double system_time_mean_s; /**< arrival to departure, customers that left */
+    double in_system_mean;     /**< time-average number in the network */
+    double arrival_rate_per_s; /**< arrivals to the network per second after warm-up */
 };
 
 /**

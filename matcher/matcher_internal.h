@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* matcher_internal.h - shared by matcher/'s files, never installed. */
+#ifndef BX_MATCHER_INTERNAL_H
+#define BX_MATCHER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bx/matcher.h"
+
+struct bx_column {
+    char name[64];
+    enum bx_column_type type;
+    double *v; /* cap entries */
+};
+
+/* The int8 short-listing index (fast path). */
+struct bx_fast_index {
+    size_t rows;   /* rows covered (== store rows when fresh) */
+    size_t stride; /* bytes per row, a multiple of 64, zero padded */
+    int8_t *q;     /* rows * stride */
+    float *scale;  /* per row: value = q * scale */
+    int32_t *sum;  /* per row: sum of q (for the unsigned-times-signed VNNI trick) */
+};
+
+struct bx_store {
+    size_t dim;
+    size_t stride; /* floats per row: dim rounded up to 16 (64 bytes), zero padded */
+    size_t n, cap, n_live;
+    float *tpl; /* cap * stride, 64-byte aligned */
+    int64_t *subject;
+    struct bx_tpl_meta *meta;
+    uint8_t *live;
+    struct bx_column *cols;
+    size_t n_cols;
+    /* Built on first fast search; rebuilt when the rows change (`fast_version`). */
+    pthread_mutex_t fast_mu;
+    struct bx_fast_index fast;
+    uint64_t version, fast_version;
+};
+
+/* Rigorous bound on |float32 dot - exact dot| for unit vectors of dimension dim accumulated in
+ * any order (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., eq. 3.5, with the
+ * sum of |a_i b_i| <= 1 by Cauchy-Schwarz), plus the input rounding of the probe. */
+static inline double bx_match__float_dot_bound(size_t dim)
+{
+    double u = 0x1.0p-24, nu = (double)(dim + 2) * u;
+    return nu / (1 - nu) + 1e-7;
+}
+
+/* Double-precision dot product in a fixed order: the reference score. */
+double bx_match__dot(const float *a, const float *b, size_t dim);
+
+/* Quantise v[dim] into q[stride] (zero padded), its sum into *sum; @return the scale. */
+float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, int32_t *sum);
+void bx_match__fast_free(struct bx_fast_index *ix);
+
+/* Build or refresh g's int8 index under its mutex. */
+enum bx_status bx_match__fast_prepare(struct bx_store *g, struct bx_error *err);
+
+/* int8 dot products of one quantised probe against rows [r0, r1) of the index:
+ * out[r - r0] = sum q_probe * q_row. The probe is padded like a row. */
+typedef void bx_match__i8_fn(const int8_t *probe, int32_t probe_sum, const struct bx_fast_index *ix,
+                             size_t r0, size_t r1, int32_t *out);
+bx_match__i8_fn *bx_match__i8_kernel(const char **name);
+bx_match__i8_fn *bx_match__i8_kernel_named(const char *name); /* NULL if unsupported */
+
+#endif /* BX_MATCHER_INTERNAL_H */

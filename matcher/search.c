@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/* search.c - 1:N identification: blocked SGEMM (or int8) fused with per-probe top-k, then exact
+ * re-scoring in double.
+ *
+ * The gallery is cut into contiguous row ranges, one per thread, and each range into blocks of B
+ * rows; a block's probe x row scores live only in a per-thread buffer of n_q * B floats. For
+ * each probe a thread keeps (a) a min-heap of the k best approximate scores, which gives a cutoff,
+ * and (b) every row whose approximate score reached the cutoff when seen. Exact path: the cutoff
+ * is the k-th best float score minus twice the rounding bound of a float32 dot product, so the
+ * true top k are always among the candidates; the survivors are re-scored in double and sorted
+ * by (score desc, row asc). Because the final order is computed from exact scores, it is the same
+ * for any block size or thread count. Fast path: the same with int8 scores, a short list of
+ * L = max(4k, k + 32) per probe and no margin.
+ */
+#include "matcher_internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+struct cand {
+    float s;
+    uint32_t row;
+};
+
+/* Approximate-score bookkeeping of one probe in one thread. */
+struct pstate {
+    float *heap; /* min-heap of the best `keep` approximate scores */
+    uint32_t *heap_row;
+    size_t heap_n;
+    struct cand *c;
+    size_t n, cap;
+    float cutoff;
+};
+
+struct job {
+    const struct bx_store *g;
+    const struct bx_search_opts *o;
+    size_t n_q;
+    const float *probes;   /* n_q * stride, normalised, zero padded */
+    const int8_t *qprobes; /* fast: n_q * fast.stride (offset by 128 for VNNI) */
+    const float *qscale;   /* fast: n_q */
+    bx_match__i8_fn *i8;
+    size_t keep;   /* heap size: k (exact) or L (fast) */
+    float margin;  /* exact: 2 * rounding bound; fast: 0 */
+    float thr_cut; /* threshold lowered by the margin (or -inf) */
+    size_t block;
+    size_t r0, r1;     /* this thread's rows */
+    struct pstate *ps; /* n_q */
+    float *buf;        /* n_q * block (exact) or block (fast) */
+    int32_t *ibuf;     /* fast: block */
+    enum bx_status status;
+};
+
+/* Ordering used by the fast path's heaps: a is worse than b. */
+static inline bool worse(float sa, uint32_t ra, float sb, uint32_t rb)
+{
+    return sa < sb || (sa == sb && ra > rb);
+}
+
+static void heap_sift_down(float *h, uint32_t *hr, size_t n, size_t i)
+{
+    float s = h[i];
+    uint32_t r = hr[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && worse(h[c + 1], hr[c + 1], h[c], hr[c]))
+            ++c;
+        if (!worse(h[c], hr[c], s, r))
+            break;
+        h[i] = h[c];
+        hr[i] = hr[c];
+        i = c;
+    }
+    h[i] = s;
+    hr[i] = r;
+}
+
+static void heap_push(float *h, uint32_t *hr, size_t *n, float s, uint32_t r)
+{
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!worse(s, r, h[p], hr[p]))
+            break;
+        h[i] = h[p];
+        hr[i] = hr[p];
+        i = p;
+    }
+    h[i] = s;
+    hr[i] = r;
+}
+
+static bool cand_push(struct pstate *p, float s, uint32_t row)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        struct cand *c = realloc(p->c, cap * sizeof *c);
+        if (c == NULL)
+            return false;
+        p->c = c;
+        p->cap = cap;
+    }
+    p->c[p->n++] = (struct cand){s, row};
+    return true;
+}
+
+/* Offer row `row` with approximate score s to probe state p. */
+static inline bool offer(struct job *j, struct pstate *p, float s, uint32_t row)
+{
+    if (!(s >= p->cutoff))
+        return true;
+    if (p->heap_n < j->keep) {
+        heap_push(p->heap, p->heap_row, &p->heap_n, s, row);
+    } else if (worse(p->heap[0], p->heap_row[0], s, row)) {
+        p->heap[0] = s;
+        p->heap_row[0] = row;
+        heap_sift_down(p->heap, p->heap_row, p->heap_n, 0);
+    } else if (j->margin == 0) {
+        return true; /* fast path: not in the short list */
+    }
+    if (p->heap_n == j->keep) {
+        float c = p->heap[0] - j->margin;
+        p->cutoff = c > j->thr_cut ? c : j->thr_cut;
+    }
+    if (j->margin == 0)
+        return true; /* fast path keeps its heap only */
+    if (!cand_push(p, s, row))
+        return false;
+    if (p->n > 4 * j->keep + 256) {
+        size_t w = 0;
+        for (size_t i = 0; i < p->n; ++i)
+            if (p->c[i].s >= p->cutoff)
+                p->c[w++] = p->c[i];
+        p->n = w;
+    }
+    return true;
+}
+
+static void *worker(void *arg)
+{
+    struct job *j = arg;
+    const struct bx_store *g = j->g;
+    for (size_t b0 = j->r0; b0 < j->r1; b0 += j->block) {
+        size_t nb = j->r1 - b0 < j->block ? j->r1 - b0 : j->block;
+        if (j->i8 == NULL) {
+            const float *gb = g->tpl + b0 * g->stride;
+            if (j->n_q == 1)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)g->dim, 1.0f, gb,
+                            (int)g->stride, j->probes, 1, 0.0f, j->buf, 1);
+            else
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->n_q, (int)nb,
+                            (int)g->dim, 1.0f, j->probes, (int)g->stride, gb, (int)g->stride, 0.0f,
+                            j->buf, (int)nb);
+            for (size_t q = 0; q < j->n_q; ++q) {
+                const float *s = j->buf + q * nb;
+                struct pstate *p = &j->ps[q];
+                for (size_t i = 0; i < nb; ++i) {
+                    if (s[i] >= p->cutoff && g->live[b0 + i] &&
+                        !offer(j, p, s[i], (uint32_t)(b0 + i))) {
+                        j->status = BX_ENOMEM;
+                        return NULL;
+                    }
+                }
+            }
+        } else {
+            const struct bx_fast_index *ix = &g->fast;
+            for (size_t q = 0; q < j->n_q; ++q) {
+                j->i8(j->qprobes + q * ix->stride, 0, ix, b0, b0 + nb, j->ibuf);
+                struct pstate *p = &j->ps[q];
+                float sp = j->qscale[q];
+                for (size_t i = 0; i < nb; ++i) {
+                    float s = (float)j->ibuf[i] * sp * ix->scale[b0 + i];
+                    if (s >= p->cutoff && g->live[b0 + i])
+                        offer(j, p, s, (uint32_t)(b0 + i));
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const struct bx_hit *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static int cmp_cand_desc(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->s != y->s)
+        return x->s > y->s ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+struct bx_search_opts bx_search_opts_default(void)
+{
+    return (struct bx_search_opts){.k = 10, .threshold = -BX_INF, .fast = false, .threads = 0};
+}
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single(void)
+{
+    /* We parallelise over gallery ranges ourselves; OpenBLAS runs in the calling thread. */
+    openblas_set_num_threads(1);
+}
+
+static void pstate_free(struct pstate *ps, size_t n)
+{
+    if (ps == NULL)
+        return;
+    for (size_t i = 0; i < n; ++i) {
+        free(ps[i].heap);
+        free(ps[i].heap_row);
+        free(ps[i].c);
+    }
+    free(ps);
+}
+
+/* Collect probe q's candidates from every job into `all`; for the exact path keep those within
+ * the margin of the global k-th float score, for the fast path the global top L. */
+static size_t gather(struct job *jobs, unsigned nt, size_t q, bool fast, size_t keep, float margin,
+                     float thr_cut, struct cand *all)
+{
+    size_t n = 0;
+    for (unsigned t = 0; t < nt; ++t) {
+        struct pstate *p = &jobs[t].ps[q];
+        if (fast) {
+            for (size_t i = 0; i < p->heap_n; ++i)
+                all[n++] = (struct cand){p->heap[i], p->heap_row[i]};
+        } else {
+            memcpy(all + n, p->c, p->n * sizeof *all);
+            n += p->n;
+        }
+    }
+    qsort(all, n, sizeof *all, cmp_cand_desc);
+    if (fast)
+        return n < keep ? n : keep;
+    float cut = thr_cut;
+    if (n >= keep && all[keep - 1].s - margin > cut)
+        cut = all[keep - 1].s - margin;
+    size_t w = 0;
+    while (w < n && all[w].s >= cut)
+        ++w;
+    return w;
+}
+
+enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, size_t n_q,
+                                 const struct bx_search_opts *o, struct bx_hit *hits,
+                                 size_t *n_hits, struct bx_error *err)
+{
+    if (o->k == 0)
+        return BX_FAIL(err, BX_EINVAL, "k must be at least 1");
+    if (isnan(o->threshold))
+        return BX_FAIL(err, BX_EINVAL, "threshold must not be NaN");
+    if (g->n >= UINT32_MAX)
+        return BX_FAIL(err, BX_EINVAL, "gallery of %zu rows exceeds 2^32 - 1", g->n);
+    for (size_t i = 0; i < n_q * o->k; ++i)
+        hits[i] = (struct bx_hit){BX_NAN, -1, -1};
+    for (size_t q = 0; q < n_q; ++q)
+        n_hits[q] = 0;
+    if (n_q == 0)
+        return BX_OK;
+    pthread_once(&blas_once, blas_single);
+
+    enum bx_status st = BX_OK;
+    const size_t dim = g->dim, stride = g->stride;
+    float *P = bx_alloc_aligned(n_q * stride * sizeof(float));
+    int8_t *QP = NULL;
+    float *qscale = NULL;
+    struct job *jobs = NULL;
+    struct cand *all = NULL;
+    unsigned nt = 0;
+    if (P == NULL) {
+        st = BX_FAIL(err, BX_ENOMEM, "cannot copy %zu probes", n_q);
+        goto done;
+    }
+    for (size_t q = 0; q < n_q; ++q) {
+        memcpy(P + q * stride, probes + q * dim, dim * sizeof(float));
+        struct bx_error perr = {0};
+        if (bx_tpl_normalize(P + q * stride, dim, &perr) != BX_OK) {
+            st = BX_FAIL(err, BX_EINVAL, "probe %zu: %s", q, perr.msg);
+            goto done;
+        }
+    }
+
+    bx_match__i8_fn *i8 = NULL;
+    if (o->fast && g->n > 0) {
+        const char *isa;
+        i8 = bx_match__i8_kernel(&isa);
+        /* The index is logically part of the const gallery: built once, under its mutex. */
+        st = bx_match__fast_prepare((struct bx_store *)(uintptr_t)g, err);
+        if (st != BX_OK)
+            goto done;
+        size_t qs = g->fast.stride;
+        QP = bx_alloc_aligned(n_q * qs);
+        qscale = malloc(n_q * sizeof *qscale);
+        if (QP == NULL || qscale == NULL) {
+            st = BX_FAIL(err, BX_ENOMEM, "cannot quantise %zu probes", n_q);
+            goto done;
+        }
+        bool offset = strcmp(isa, "avx512-vnni") == 0;
+        for (size_t q = 0; q < n_q; ++q) {
+            int8_t *qp = QP + q * qs;
+            qscale[q] = bx_match__quantize(P + q * stride, dim, qs, qp, NULL);
+            if (offset)
+                for (size_t i = 0; i < qs; ++i)
+                    ((uint8_t *)qp)[i] = (uint8_t)(qp[i] + 128);
+        }
+    }
+
+    /* Threads: one per core when there are at least ~4 M comparisons; results do not depend on
+     * it. */
+    nt = o->threads;
+    if (nt == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        nt = (double)n_q * (double)g->n >= 4e6 && cores > 1 ? (unsigned)cores : 1;
+    }
+    if (nt > 256)
+        nt = 256;
+    size_t per = (g->n + nt - 1) / (nt ? nt : 1);
+    size_t block = n_q == 1 ? 8192 : (size_t)fmax(256.0, (double)(1u << 20) / (double)n_q);
+    size_t keep = o->fast ? (4 * o->k > o->k + 32 ? 4 * o->k : o->k + 32) : o->k;
+    float margin = o->fast ? 0.0f : (float)(2 * bx_match__float_dot_bound(dim));
+    float thr_cut = -HUGE_VALF;
+    if (isfinite(o->threshold))
+        thr_cut = (float)o->threshold - (o->fast ? 0.05f : margin);
+    else if (o->threshold > 0)
+        thr_cut = HUGE_VALF;
+    jobs = calloc(nt, sizeof *jobs);
+    if (jobs == NULL) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (unsigned t = 0; t < nt; ++t) {
+        struct job *j = &jobs[t];
+        *j = (struct job){.g = g,
+                          .o = o,
+                          .n_q = n_q,
+                          .probes = P,
+                          .qprobes = QP,
+                          .qscale = qscale,
+                          .i8 = i8,
+                          .keep = keep,
+                          .margin = margin,
+                          .thr_cut = thr_cut,
+                          .block = block};
+        j->r0 = t * per < g->n ? t * per : g->n;
+        j->r1 = (t + 1) * per < g->n ? (t + 1) * per : g->n;
+        j->ps = calloc(n_q, sizeof *j->ps);
+        j->buf = malloc((i8 ? 1 : n_q) * block * sizeof(float));
+        j->ibuf = i8 ? malloc(block * sizeof(int32_t)) : NULL;
+        if (j->ps == NULL || j->buf == NULL || (i8 && j->ibuf == NULL)) {
+            st = BX_FAIL(err, BX_ENOMEM, "cannot allocate search workspace");
+            goto done;
+        }
+        for (size_t q = 0; q < n_q; ++q) {
+            j->ps[q].heap = malloc(keep * sizeof(float));
+            j->ps[q].heap_row = malloc(keep * sizeof(uint32_t));
+            j->ps[q].cutoff = thr_cut;
+            if (j->ps[q].heap == NULL || j->ps[q].heap_row == NULL) {
+                st = BX_FAIL(err, BX_ENOMEM, "cannot allocate search workspace");
+                goto done;
+            }
+        }
+    }
+    pthread_t *th = calloc(nt, sizeof *th);
+    unsigned started = 0;
+    for (unsigned t = 1; th && t < nt; ++t, ++started)
+        if (pthread_create(&th[t], NULL, worker, &jobs[t]) != 0)
+            break;
+    worker(&jobs[0]);
+    for (unsigned t = 1; t <= started; ++t)
+        pthread_join(th[t], NULL);
+    /* Threads that failed to start: run their share here. */
+    for (unsigned t = started + 1; t < nt; ++t)
+        worker(&jobs[t]);
+    free(th);
+    for (unsigned t = 0; t < nt; ++t)
+        if (jobs[t].status != BX_OK) {
+            st = BX_FAIL(err, jobs[t].status, "out of memory during search");
+            goto done;
+        }
+
+    /* Merge, re-score in double, order exactly. */
+    size_t max_c = 0;
+    for (size_t q = 0; q < n_q; ++q) {
+        size_t c = 0;
+        for (unsigned t = 0; t < nt; ++t)
+            c += o->fast ? jobs[t].ps[q].heap_n : jobs[t].ps[q].n;
+        max_c = c > max_c ? c : max_c;
+    }
+    all = malloc((max_c ? max_c : 1) * sizeof *all);
+    struct bx_hit *tmp = malloc((max_c ? max_c : 1) * sizeof *tmp);
+    if (all == NULL || tmp == NULL) {
+        free(tmp);
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t q = 0; q < n_q; ++q) {
+        size_t n = gather(jobs, nt, q, o->fast, keep, margin, thr_cut, all);
+        for (size_t i = 0; i < n; ++i) {
+            uint32_t r = all[i].row;
+            tmp[i] = (struct bx_hit){bx_match__dot(P + q * stride, g->tpl + r * stride, dim), r,
+                                     g->subject[r]};
+        }
+        qsort(tmp, n, sizeof *tmp, cmp_hit);
+        size_t m = 0;
+        while (m < n && m < o->k && tmp[m].score >= o->threshold) {
+            hits[q * o->k + m] = tmp[m];
+            ++m;
+        }
+        n_hits[q] = m;
+    }
+    free(tmp);
+
+done:
+    if (jobs) {
+        for (unsigned t = 0; t < nt; ++t) {
+            pstate_free(jobs[t].ps, n_q);
+            free(jobs[t].buf);
+            free(jobs[t].ibuf);
+        }
+    }
+    free(jobs);
+    free(all);
+    free(qscale);
+    bx_free_aligned(QP);
+    bx_free_aligned(P);
+    return st;
+}

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/* test_search.c - 1:N search against a double-precision brute force; the fast path. */
+#define _POSIX_C_SOURCE 200809L
+#include "matcher_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "bx/matcher.h"
+
+static gsl_rng *rng(unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    return r;
+}
+
+static float *random_vectors(gsl_rng *r, size_t n, size_t d)
+{
+    float *v = malloc(n * d * sizeof *v);
+    for (size_t i = 0; i < n * d; ++i)
+        v[i] = (float)gsl_ran_gaussian(r, 1.0);
+    return v;
+}
+
+struct ref_hit {
+    double s;
+    int64_t row;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct ref_hit *x = a, *y = b;
+    if (x->s != y->s)
+        return x->s > y->s ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Brute force in double over the stored rows with the probe normalised as the matcher does. */
+static size_t brute(const struct bx_store *g, const float *probe, size_t k, double thr,
+                    struct ref_hit *out)
+{
+    size_t d = bx_store_dim(g), n = bx_store_rows(g), m = 0;
+    float *p = malloc(d * sizeof *p);
+    memcpy(p, probe, d * sizeof *p);
+    cr_assert_eq(bx_tpl_normalize(p, d, NULL), BX_OK);
+    struct ref_hit *all = malloc((n ? n : 1) * sizeof *all);
+    for (size_t r = 0; r < n; ++r) {
+        if (!bx_store_is_live(g, r))
+            continue;
+        double s = 0;
+        const float *row = bx_store_row(g, r);
+        for (size_t i = 0; i < d; ++i)
+            s += (double)p[i] * (double)row[i];
+        all[m++] = (struct ref_hit){s, (int64_t)r};
+    }
+    qsort(all, m, sizeof *all, cmp_ref);
+    size_t c = 0;
+    while (c < m && c < k && all[c].s >= thr) {
+        out[c] = all[c];
+        ++c;
+    }
+    free(all);
+    free(p);
+    return c;
+}
+
+static struct bx_store *gallery(gsl_rng *r, size_t n, size_t d)
+{
+    struct bx_error err = {0};
+    struct bx_store *g = bx_store_alloc(d, n, &err);
+    float *v = random_vectors(r, n, d);
+    int64_t *ids = malloc(n * sizeof *ids);
+    for (size_t i = 0; i < n; ++i)
+        ids[i] = 1000 + (int64_t)i;
+    cr_assert_eq(bx_store_add(g, v, n, ids, NULL, &err), BX_OK, "%s", err.msg);
+    free(v);
+    free(ids);
+    return g;
+}
+
+/* Search and compare every probe with the brute force: same rows, same order, same scores. */
+static void check_exact(const struct bx_store *g, const float *probes, size_t n_q, size_t k,
+                        double thr, unsigned threads)
+{
+    struct bx_search_opts o = bx_search_opts_default();
+    o.k = k;
+    o.threshold = thr;
+    o.threads = threads;
+    struct bx_hit *hits = malloc(n_q * k * sizeof *hits);
+    size_t *nh = malloc(n_q * sizeof *nh);
+    struct ref_hit *ref = malloc(k * sizeof *ref);
+    struct bx_error err = {0};
+    cr_assert_eq(bx_match_one_to_n(g, probes, n_q, &o, hits, nh, &err), BX_OK, "%s", err.msg);
+    size_t d = bx_store_dim(g);
+    for (size_t q = 0; q < n_q; ++q) {
+        size_t m = brute(g, probes + q * d, k, thr, ref);
+        cr_assert_eq(nh[q], m, "probe %zu: %zu hits, reference %zu", q, nh[q], m);
+        for (size_t i = 0; i < m; ++i) {
+            cr_assert_eq(hits[q * k + i].row, ref[i].row, "probe %zu rank %zu: row %lld vs %lld", q,
+                         i, (long long)hits[q * k + i].row, (long long)ref[i].row);
+            cr_assert_eq(hits[q * k + i].score, ref[i].s, "probe %zu rank %zu", q, i);
+            cr_assert_eq(hits[q * k + i].subject, bx_store_subject(g, (size_t)ref[i].row));
+        }
+        for (size_t i = m; i < k; ++i)
+            cr_assert_eq(hits[q * k + i].row, -1, "padding");
+    }
+    free(ref);
+    free(nh);
+    free(hits);
+}
+
+Test(matcher_search, exact_top_k_equals_double_brute_force)
+{
+    gsl_rng *r = rng(1);
+    size_t dims[] = {130, 512, 8, 1000};
+    for (size_t t = 0; t < 4; ++t) {
+        size_t d = dims[t];
+        struct bx_store *g = gallery(r, 3000, d);
+        float *p = random_vectors(r, 40, d);
+        check_exact(g, p, 1, 10, -BX_INF, 1);
+        check_exact(g, p, 40, 10, -BX_INF, 1);
+        check_exact(g, p, 40, 1, -BX_INF, 2);
+        check_exact(g, p, 7, 50, -BX_INF, 3);
+        free(p);
+        bx_store_free(g);
+    }
+    gsl_rng_free(r);
+}
+
+Test(matcher_search, k_larger_than_gallery_and_single_row_gallery)
+{
+    gsl_rng *r = rng(2);
+    struct bx_store *g = gallery(r, 5, 128);
+    float *p = random_vectors(r, 3, 128);
+    check_exact(g, p, 3, 10, -BX_INF, 1);
+    bx_store_free(g);
+    g = gallery(r, 1, 128);
+    check_exact(g, p, 3, 4, -BX_INF, 2);
+    bx_store_free(g);
+    free(p);
+    gsl_rng_free(r);
+}
+
+Test(matcher_search, ties_are_broken_by_lower_row)
+{
+    /* 6 copies of one vector among random rows: a probe equal to it ties six ways. */
+    gsl_rng *r = rng(3);
+    size_t d = 144, n = 400;
+    float *v = random_vectors(r, n, d);
+    int rows[] = {17, 3, 250, 399, 100, 0};
+    for (int i = 1; i < 6; ++i)
+        memcpy(v + rows[i] * d, v + rows[0] * d, d * sizeof *v);
+    int64_t *ids = malloc(n * sizeof *ids);
+    for (size_t i = 0; i < n; ++i)
+        ids[i] = (int64_t)i;
+    struct bx_error err = {0};
+    struct bx_store *g = bx_store_alloc(d, 0, &err);
+    bx_store_add(g, v, n, ids, NULL, &err);
+    struct bx_search_opts o = bx_search_opts_default();
+    o.k = 8;
+    struct bx_hit hits[8];
+    size_t nh;
+    cr_assert_eq(bx_match_one_to_n(g, v + 17 * d, 1, &o, hits, &nh, &err), BX_OK);
+    int64_t want[] = {0, 3, 17, 100, 250, 399};
+    for (int i = 0; i < 6; ++i) {
+        cr_assert_eq(hits[i].row, want[i], "rank %d: row %lld", i, (long long)hits[i].row);
+        cr_assert_float_eq(hits[i].score, 1.0, 1e-6);
+    }
+    check_exact(g, v, 20, 8, -BX_INF, 2);
+    free(ids);
+    free(v);
+    bx_store_free(g);
+    gsl_rng_free(r);
+}
+
+Test(matcher_search, threshold_cuts_hits)
+{
+    gsl_rng *r = rng(4);
+    struct bx_store *g = gallery(r, 2000, 256);
+    float *p = random_vectors(r, 10, 256);
+    /* Random 256-d vectors score about N(0, 1/256): 0.12 keeps a few per probe. */
+    check_exact(g, p, 10, 20, 0.12, 1);
+    check_exact(g, p, 10, 20, 0.12, 2);
+    check_exact(g, p, 10, 20, 2.0, 1);
+    free(p);
+    bx_store_free(g);
+    gsl_rng_free(r);
+}
+
+Test(matcher_search, results_do_not_depend_on_thread_count)
+{
+    gsl_rng *r = rng(5);
+    struct bx_store *g = gallery(r, 20000, 512);
+    float *p = random_vectors(r, 33, 512);
+    struct bx_search_opts o = bx_search_opts_default();
+    struct bx_hit a[33 * 10], b[33 * 10];
+    size_t na[33], nb[33];
+    struct bx_error err = {0};
+    for (int fast = 0; fast < 2; ++fast) {
+        o.fast = fast;
+        o.threads = 1;
+        bx_match_one_to_n(g, p, 33, &o, a, na, &err);
+        for (unsigned t = 2; t <= 5; ++t) {
+            o.threads = t;
+            cr_assert_eq(bx_match_one_to_n(g, p, 33, &o, b, nb, &err), BX_OK);
+            cr_assert_eq(memcmp(a, b, sizeof a), 0, "fast=%d threads=%u differ", fast, t);
+            cr_assert_eq(memcmp(na, nb, sizeof na), 0);
+        }
+    }
+    free(p);
+    bx_store_free(g);
+    gsl_rng_free(r);
+}
+
+Test(matcher_search, tombstones_are_never_returned_and_compaction_renumbers)
+{
+    gsl_rng *r = rng(6);
+    struct bx_store *g = gallery(r, 500, 128);
+    float *p = malloc(3 * 128 * sizeof *p);
+    memcpy(p, bx_store_row(g, 10), 128 * sizeof *p);
+    memcpy(p + 128, bx_store_row(g, 20), 128 * sizeof *p);
+    memcpy(p + 256, bx_store_row(g, 499), 128 * sizeof *p);
+    cr_assert_eq(bx_store_remove_subject(g, 1010), 1);
+    cr_assert_eq(bx_store_remove_subject(g, 1010), 0);
+    cr_assert_eq(bx_store_live(g), 499);
+    check_exact(g, p, 3, 5, -BX_INF, 2);
+    struct bx_search_opts o = bx_search_opts_default();
+    struct bx_hit hits[30];
+    size_t nh[3];
+    struct bx_error err = {0};
+    bx_match_one_to_n(g, p, 3, &o, hits, nh, &err);
+    cr_assert_neq(hits[0].row, 10, "the removed row is not found");
+    cr_assert_eq(hits[10].row, 20);
+    o.fast = true;
+    bx_match_one_to_n(g, p, 3, &o, hits, nh, &err);
+    cr_assert_neq(hits[0].row, 10, "nor by the fast path");
+    cr_assert_eq(bx_store_compact(g), 1);
+    cr_assert_eq(bx_store_rows(g), 499);
+    o.fast = false;
+    bx_match_one_to_n(g, p, 3, &o, hits, nh, &err);
+    cr_assert_eq(hits[10].row, 19, "rows after the removed one moved down");
+    cr_assert_eq(hits[10].subject, 1020);
+    cr_assert_eq(hits[20].row, 498);
+    o.fast = true; /* the int8 index is rebuilt after compaction */
+    bx_match_one_to_n(g, p, 3, &o, hits, nh, &err);
+    cr_assert_eq(hits[10].row, 19);
+    cr_assert_eq(hits[20].row, 498);
+    check_exact(g, p, 3, 5, -BX_INF, 1);
+    free(p);
+    bx_store_free(g);
+    gsl_rng_free(r);
+}
+
+Test(matcher_search, bad_probes_are_rejected)
+{
+    gsl_rng *r = rng(7);
+    struct bx_store *g = gallery(r, 50, 128);
+    float *p = random_vectors(r, 3, 128);
+    p[128 + 5] = BX_NAN;
+    struct bx_search_opts o = bx_search_opts_default();
+    struct bx_hit hits[30];
+    size_t nh[3];
+    struct bx_error err = {0};
+    cr_assert_eq(bx_match_one_to_n(g, p, 3, &o, hits, nh, &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "probe 1") != NULL, "%s", err.msg);
+    memset(p + 128, 0, 128 * sizeof *p);
+    bx_err_clear(&err);
+    cr_assert_eq(bx_match_one_to_n(g, p, 3, &o, hits, nh, &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "zero") != NULL, "%s", err.msg);
+    o.k = 0;
+    cr_assert_eq(bx_match_one_to_n(g, p, 1, &o, hits, nh, &err), BX_EINVAL);
+    free(p);
+    bx_store_free(g);
+    gsl_rng_free(r);
+}
+
+/* Realistic data: identities on the sphere, probes are noisy later captures of members. */
+static void noisy_copies(gsl_rng *r, const struct bx_store *g, size_t n_q, double noise, float *p,
+                         size_t *truth)
+{
+    size_t d = bx_store_dim(g);
+    for (size_t q = 0; q < n_q; ++q) {
+        truth[q] = gsl_rng_uniform_int(r, bx_store_rows(g));
+        const float *row = bx_store_row(g, truth[q]);
+        for (size_t i = 0; i < d; ++i)
+            p[q * d + i] = row[i] + (float)gsl_ran_gaussian(r, noise / sqrt((double)d));
+    }
+}
+
+Test(matcher_fast, top1_agrees_with_exact_search_on_noisy_copies, .timeout = 120)
+{
+    gsl_rng *r = rng(8);
+    size_t n_q = 2000, d = 512;
+    struct bx_store *g = gallery(r, 50000, d);
+    float *p = malloc(n_q * d * sizeof *p);
+    size_t *truth = malloc(n_q * sizeof *truth);
+    /* noise 1.2 gives genuine cosines around 0.64, close to what face matchers see. */
+    noisy_copies(r, g, n_q, 1.2, p, truth);
+    struct bx_search_opts o = bx_search_opts_default();
+    o.k = 5;
+    struct bx_hit *ex = malloc(n_q * 5 * sizeof *ex), *fa = malloc(n_q * 5 * sizeof *fa);
+    size_t *nx = malloc(n_q * sizeof *nx), *nf = malloc(n_q * sizeof *nf);
+    struct bx_error err = {0};
+    cr_assert_eq(bx_match_one_to_n(g, p, n_q, &o, ex, nx, &err), BX_OK);
+    const char *isas[] = {"portable", "avx2", "avx512-vnni"};
+    for (size_t k = 0; k < 3; ++k) {
+        if (bx_match__i8_kernel_named(isas[k]) == NULL)
+            continue; /* not on this CPU */
+        setenv("BX_MATCH_ISA", isas[k], 1);
+        cr_assert_str_eq(bx_match_fast_isa(), isas[k]);
+        o.fast = true;
+        cr_assert_eq(bx_match_one_to_n(g, p, n_q, &o, fa, nf, &err), BX_OK);
+        size_t agree = 0, same_scores = 0;
+        for (size_t q = 0; q < n_q; ++q) {
+            agree += fa[q * 5].row == ex[q * 5].row;
+            same_scores += fa[q * 5].score == ex[q * 5].score;
+        }
+        cr_assert_geq(agree, n_q * 999 / 1000, "%s: top-1 agreement %zu / %zu", isas[k], agree,
+                      n_q);
+        cr_assert_geq(same_scores, agree, "fast scores are exact re-scores");
+        size_t correct = 0;
+        for (size_t q = 0; q < n_q; ++q)
+            correct += (size_t)fa[q * 5].row == truth[q];
+        cr_assert_geq(correct, n_q * 99 / 100, "%s: identification rate %zu / %zu", isas[k],
+                      correct, n_q);
+    }
+    unsetenv("BX_MATCH_ISA");
+    free(nf);
+    free(nx);
+    free(fa);
+    free(ex);
+    free(truth);
+    free(p);
+    bx_store_free(g);
+    gsl_rng_free(r);
+}
+
+Test(matcher_fast, every_int8_kernel_matches_the_portable_one)
+{
+    gsl_rng *r = rng(9);
+    size_t dims[] = {128, 130, 512, 1000};
+    for (size_t t = 0; t < 4; ++t) {
+        struct bx_store *g = gallery(r, 300, dims[t]);
+        struct bx_error err = {0};
+        cr_assert_eq(bx_match__fast_prepare(g, &err), BX_OK);
+        const struct bx_fast_index *ix = &g->fast;
+        int8_t *q = bx_alloc_aligned(ix->stride);
+        uint8_t *qu = bx_alloc_aligned(ix->stride);
+        float *p = random_vectors(r, 1, dims[t]);
+        bx_tpl_normalize(p, dims[t], NULL);
+        int32_t sum;
+        float sp = bx_match__quantize(p, dims[t], ix->stride, q, &sum);
+        for (size_t i = 0; i < ix->stride; ++i)
+            qu[i] = (uint8_t)(q[i] + 128);
+        int32_t ref[300], got[300];
+        bx_match__i8_kernel_named("portable")(q, sum, ix, 0, 300, ref);
+        bx_match__i8_fn *avx2 = bx_match__i8_kernel_named("avx2");
+        if (avx2) {
+            avx2(q, sum, ix, 0, 300, got);
+            cr_assert_eq(memcmp(ref, got, sizeof ref), 0, "avx2, d = %zu", dims[t]);
+        }
+        bx_match__i8_fn *vnni = bx_match__i8_kernel_named("avx512-vnni");
+        if (vnni) {
+            vnni((const int8_t *)qu, sum, ix, 0, 300, got);
+            cr_assert_eq(memcmp(ref, got, sizeof ref), 0, "vnni, d = %zu", dims[t]);
+        }
+        /* The int8 score approximates the cosine to about 1e-3. */
+        for (size_t row = 0; row < 300; ++row) {
+            double approx = ref[row] * (double)sp * (double)ix->scale[row];
+            double exact = bx_match_verify(p, bx_store_row(g, row), dims[t]);
+            cr_assert_lt(fabs(approx - exact), 0.01, "row %zu: %g vs %g", row, approx, exact);
+        }
+        free(p);
+        bx_free_aligned(q);
+        bx_free_aligned(qu);
+        bx_store_free(g);
+    }
+    gsl_rng_free(r);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* test_store.c - galleries: normalisation, validation, removal, metadata, thresholds. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "bx/matcher.h"
+
+Test(matcher_store, templates_are_stored_unit_norm_and_bad_rows_rejected)
+{
+    struct bx_error err = {0};
+    struct bx_store *g = bx_store_alloc(16, 0, &err);
+    float v[3 * 16];
+    for (int i = 0; i < 48; ++i)
+        v[i] = (float)(i % 7) - 2.385f;
+    int64_t ids[3] = {5, 6, 7};
+    cr_assert_eq(bx_store_add(g, v, 2, ids, NULL, &err), BX_OK);
+    double ss = 0;
+    for (int i = 0; i < 16; ++i)
+        ss += (double)bx_store_row(g, 1)[i] * bx_store_row(g, 1)[i];
+    cr_assert_float_eq(ss, 1.0, 1e-6);
+    cr_assert_float_eq(bx_match_verify(bx_store_row(g, 0), v, 16), 1.0, 1e-6);
+    v[2 * 16 + 3] = BX_INF;
+    cr_assert_eq(bx_store_add(g, v, 3, ids, NULL, &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "template 2") != NULL && strstr(err.msg, "not finite"), "%s",
+              err.msg);
+    cr_assert_eq(bx_store_rows(g), 2, "a failed add changes nothing");
+    memset(v + 32, 0, 16 * sizeof *v);
+    bx_err_clear(&err);
+    cr_assert_eq(bx_store_add(g, v, 3, ids, NULL, &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "zero norm") != NULL, "%s", err.msg);
+    cr_assert_null(bx_store_alloc(2, 0, &err));
+    bx_store_free(g);
+}
+
+Test(matcher_store, retention_deadlines_remove_rows)
+{
+    struct bx_error err = {0};
+    struct bx_store *g = bx_store_alloc(8, 0, &err);
+    float v[4 * 8];
+    for (int i = 0; i < 32; ++i)
+        v[i] = 1.0f + (float)i;
+    int64_t ids[4] = {1, 2, 3, 4};
+    /* Two U.S. citizens purged 12 h after capture; two non-citizens kept (75 years). */
+    struct bx_tpl_meta m[4] = {{0, 12 * 3600.0, BX_RETAIN_US_CITIZEN},
+                               {0, 75 * 365.25 * 86400, BX_RETAIN_NONCITIZEN},
+                               {3600, 13 * 3600.0, BX_RETAIN_US_CITIZEN},
+                               {0, BX_INF, BX_RETAIN_NONCITIZEN}};
+    cr_assert_eq(bx_store_add(g, v, 4, ids, m, &err), BX_OK);
+    cr_assert_eq(bx_store_remove_expired(g, 12 * 3600.0 - 1), 0);
+    cr_assert_eq(bx_store_remove_expired(g, 12 * 3600.0), 1);
+    cr_assert_eq(bx_store_remove_expired(g, 13 * 3600.0), 1);
+    cr_assert_eq(bx_store_live(g), 2);
+    cr_assert_not(bx_store_is_live(g, 0));
+    cr_assert_eq(bx_store_meta(g, 2).retention_class, BX_RETAIN_US_CITIZEN);
+    cr_assert_eq(bx_store_compact(g), 2);
+    cr_assert_eq(bx_store_subject(g, 0), 2);
+    cr_assert_eq(bx_store_subject(g, 1), 4);
+    cr_assert_eq(bx_store_meta(g, 1).retain_until_s, BX_INF);
+    bx_store_free(g);
+}
+
+Test(matcher_store, metadata_columns_follow_rows)
+{
+    struct bx_error err = {0};
+    struct bx_store *g = bx_store_alloc(8, 0, &err);
+    float v[3 * 8];
+    for (int i = 0; i < 24; ++i)
+        v[i] = (float)(i + 1);
+    int64_t ids[3] = {1, 2, 3};
+    bx_store_add(g, v, 3, ids, NULL, &err);
+    double age[3] = {34, 71, 9}, q[3] = {0.9, 0.25, 0.5};
+    cr_assert_eq(bx_store_set_column(g, "age", BX_COLUMN_INT64, age, &err), BX_OK);
+    cr_assert_eq(bx_store_set_column(g, "quality", BX_COLUMN_FLOAT64, q, &err), BX_OK);
+    cr_assert_eq(bx_store_set_column(g, "bad name", BX_COLUMN_INT64, age, &err), BX_EINVAL);
+    cr_assert_eq(bx_store_set_column(g, "enrol_time_s", BX_COLUMN_FLOAT64, q, &err), BX_EINVAL);
+    cr_assert_eq(bx_store_set_column(g, "frac", BX_COLUMN_INT64, q, &err), BX_EINVAL);
+    bx_store_remove_subject(g, 2);
+    bx_store_compact(g);
+    const char *name;
+    enum bx_column_type type;
+    const double *a = bx_store_column(g, 0, &name, &type);
+    cr_assert_str_eq(name, "age");
+    cr_assert_eq(type, BX_COLUMN_INT64);
+    cr_assert_eq(a[0], 34);
+    cr_assert_eq(a[1], 9);
+    cr_assert_eq(bx_store_columns(g), 2);
+    bx_store_free(g);
+}
+
+Test(matcher_threshold, threshold_at_fmr_is_the_smallest_score_meeting_the_target)
+{
+    double s[10] = {0.1, 0.9, 0.5, 0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6};
+    /* FMR <= 0.2 allows 2 of 10 at or above t: t = 0.8 (0.9, 0.8). */
+    cr_assert_eq(bx_threshold_at_fmr(s, 10, 0.2), 0.8);
+    cr_assert_eq(bx_fmr_at(s, 10, 0.8), 0.2);
+    /* 0.4 allows 4: 0.6 admits 4, 0.5 would admit 6 (a tie), so t = 0.6. */
+    cr_assert_eq(bx_threshold_at_fmr(s, 10, 0.4), 0.6);
+    /* 0: nothing may pass: just above the maximum. */
+    double t0 = bx_threshold_at_fmr(s, 10, 0.0);
+    cr_assert(t0 > 0.9 && t0 < 0.9000001);
+    cr_assert_eq(bx_fmr_at(s, 10, t0), 0.0);
+    cr_assert_eq(bx_threshold_at_fmr(s, 10, 0.95), 0.2);
+    /* Brute force over random data: the returned t meets the target and the next lower
+     * observed score does not. */
+    double x[1000];
+    for (int i = 0; i < 1000; ++i)
+        x[i] = sin(i * 12.9898) * 43758.5453 - floor(sin(i * 12.9898) * 43758.5453);
+    double targets[] = {1e-3, 0.01, 0.05, 0.5};
+    for (int k = 0; k < 4; ++k) {
+        double t = bx_threshold_at_fmr(x, 1000, targets[k]);
+        cr_assert_leq(bx_fmr_at(x, 1000, t), targets[k]);
+        double below = -1;
+        for (int i = 0; i < 1000; ++i)
+            if (x[i] < t && x[i] > below)
+                below = x[i];
+        cr_assert_gt(bx_fmr_at(x, 1000, below), targets[k]);
+    }
+}
+
+Test(matcher_threshold, fpir_grows_with_gallery_size)
+{
+    cr_assert_float_eq(bx_fpir_expected(1e-6, 1), 1e-6, 1e-15);
+    cr_assert_float_eq(bx_fpir_expected(1e-6, 420), 1 - pow(1 - 1e-6, 420), 1e-12);
+    cr_assert_float_eq(bx_fpir_expected(1e-6, 1000000), 1 - exp(-1.0), 1e-6);
+    cr_assert_eq(bx_fpir_expected(0, 1000), 0);
+    cr_assert_eq(bx_fpir_expected(1, 3), 1);
+    cr_assert_lt(bx_fpir_expected(1e-6, 1000), bx_fpir_expected(1e-6, 100000));
+}

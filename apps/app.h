@@ -3,6 +3,7 @@
 #ifndef BX_APP_H
 #define BX_APP_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,5 +31,13 @@ bool bx_app_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t 
 int bx_cmd_run(int argc, char **argv);
 int bx_cmd_validate(int argc, char **argv);
 int bx_cmd_bench(int argc, char **argv);
+int bx_cmd_gallery(int argc, char **argv);
+
+/* Benchmarks: record one figure (per-repetition values, median, min, max; prints a line) and
+ * return its median. @p extra (may be NULL) is merged into the figure's object and released. */
+double bx_bench_figure(json_t *results, const char *name, const char *unit, double n,
+                       const double *values, size_t reps, json_t *extra);
+/* The matcher suite (bench_matcher.c): adds figures to @p results and machine limits to @p env. */
+int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick);
 
 #endif /* BX_APP_H */

@@ -90,25 +90,30 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Record one figure: rates per repetition, median and spread; also prints a line. */
-static void add_figure(json_t *results, const char *name, const char *unit, double n,
-                       const double *rate, size_t reps)
+double bx_bench_figure(json_t *results, const char *name, const char *unit, double n,
+                       const double *values, size_t reps, json_t *extra)
 {
     double *s = malloc(reps * sizeof *s);
     if (s == NULL)
-        return;
-    memcpy(s, rate, reps * sizeof *s);
+        return BX_NAN;
+    memcpy(s, values, reps * sizeof *s);
     qsort(s, reps, sizeof *s, cmp_double);
     double med = reps % 2 ? s[reps / 2] : (s[reps / 2 - 1] + s[reps / 2]) / 2;
     json_t *arr = json_array();
     for (size_t i = 0; i < reps; ++i)
-        json_array_append_new(arr, json_real(rate[i]));
-    json_array_append_new(results, json_pack("{sssssfsfsfsfso}", "name", name, "unit", unit, "n", n,
-                                             "median", med, "min", s[0], "max", s[reps - 1],
-                                             "repetitions", arr));
-    printf("%-16s %14.0f %-12s (min %.0f, max %.0f, %zu runs)\n", name, med, unit, s[0],
+        json_array_append_new(arr, json_real(values[i]));
+    json_t *fig = json_pack("{sssssfsfsfsfso}", "name", name, "unit", unit, "n", n, "median", med,
+                            "min", s[0], "max", s[reps - 1], "repetitions", arr);
+    if (extra) {
+        json_object_update(fig, extra);
+        json_decref(extra);
+    }
+    json_array_append_new(results, fig);
+    printf("%-34s %14.4g %-14s (min %.4g, max %.4g, %zu runs)\n", name, med, unit, s[0],
            s[reps - 1], reps);
+    fflush(stdout);
     free(s);
+    return med;
 }
 
 static json_t *environment(void)
@@ -163,18 +168,54 @@ static json_t *environment(void)
                      bx_app_blas_core());
 }
 
+static void bench_kernel(json_t *results, uint64_t repeat, bool quick)
+{
+    double scale = quick ? 0.1 : 1.0;
+    double *rate = calloc(repeat, sizeof *rate), *ev_rate = calloc(repeat, sizeof *ev_rate);
+    if (rate == NULL || ev_rate == NULL)
+        goto done;
+    static const size_t holds[] = {1000, 100000, 1000000};
+    for (size_t k = 0; k < 3; ++k) {
+        size_t n = (size_t)((double)holds[k] * (k == 2 ? scale : 1.0));
+        uint64_t ev = (uint64_t)(2 * fmax((double)n, 1e6 * scale));
+        for (uint64_t r = 0; r < repeat; ++r) {
+            double items, dt = bench_hold(n, ev, (uint32_t)r, &items);
+            rate[r] = items / dt;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "hold-%zu", n);
+        bx_bench_figure(results, name, "events/s", (double)n, rate, repeat, NULL);
+    }
+    uint64_t n_cust = (uint64_t)(1e6 * scale);
+    for (uint64_t r = 0; r < repeat; ++r) {
+        double c = 0, e = 0, dt = bench_mm4(n_cust, (uint32_t)r, &c, &e);
+        rate[r] = c / dt;
+        ev_rate[r] = e / dt;
+    }
+    bx_bench_figure(results, "mm4-customers", "customers/s", (double)n_cust, rate, repeat, NULL);
+    bx_bench_figure(results, "mm4-events", "events/s", (double)n_cust, ev_rate, repeat, NULL);
+done:
+    free(ev_rate);
+    free(rate);
+}
+
 int bx_cmd_bench(int argc, char **argv)
 {
     const char *suite = "kernel", *json_path = NULL;
-    uint64_t repeat = 5;
+    uint64_t repeat = 0;
     bool quick = false;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            puts("usage: bxsim bench [--suite kernel|all] [--json FILE] [--repeat N] [--quick]\n"
-                 "\nMeasure events/s (hold model with 10^3, 10^5, 10^6 pending events) and\n"
-                 "customers/s (M/M/4 at utilisation 0.9, 10^6 customers), one core.\n"
-                 "--quick uses 10x smaller runs (for tests).");
+            puts("usage: bxsim bench [--suite kernel|matcher|all] [--json FILE] [--repeat N]\n"
+                 "                   [--quick]\n"
+                 "\nkernel: events/s of the hold model (10^3, 10^5, 10^6 pending events) and\n"
+                 "customers/s of M/M/4 at utilisation 0.9 (10^6 customers), one core.\n"
+                 "matcher: comparisons/s of 1:N search, d = 512, galleries of 10^3, 10^5, 10^6,\n"
+                 "1, 32 and 1024 probes per call, 1 and 2 threads, exact and fast, each also as a\n"
+                 "fraction of this machine's memory bandwidth or SGEMM peak (measured here).\n"
+                 "--repeat: repetitions per figure (default 5 kernel, 3 matcher);\n"
+                 "--quick: small sizes (for tests).");
             return BX_EXIT_OK;
         } else if (strcmp(a, "--suite") == 0 && i + 1 < argc) {
             suite = argv[++i];
@@ -190,47 +231,24 @@ int bx_cmd_bench(int argc, char **argv)
             return BX_EXIT_USAGE;
         }
     }
-    if (strcmp(suite, "kernel") != 0 && strcmp(suite, "all") != 0) {
-        fprintf(stderr, "bxsim bench: --suite: unknown suite '%s' (available: kernel, all)\n",
+    bool kernel = strcmp(suite, "kernel") == 0 || strcmp(suite, "all") == 0;
+    bool matcher = strcmp(suite, "matcher") == 0 || strcmp(suite, "all") == 0;
+    if (!kernel && !matcher) {
+        fprintf(stderr,
+                "bxsim bench: --suite: unknown suite '%s' (available: kernel, matcher, "
+                "all)\n",
                 suite);
         return BX_EXIT_USAGE;
     }
-    double scale = quick ? 0.1 : 1.0;
-    json_t *results = json_array();
-    double *rate = calloc(repeat, sizeof *rate);
-    if (rate == NULL || results == NULL)
-        return BX_EXIT_RUNTIME;
-
-    static const size_t holds[] = {1000, 100000, 1000000};
-    for (size_t k = 0; k < 3; ++k) {
-        size_t n = (size_t)((double)holds[k] * (k == 2 ? scale : 1.0));
-        uint64_t ev = (uint64_t)(2 * fmax((double)n, 1e6 * scale));
-        for (uint64_t r = 0; r < repeat; ++r) {
-            double items, dt = bench_hold(n, ev, (uint32_t)r, &items);
-            rate[r] = items / dt;
-        }
-        char name[32];
-        snprintf(name, sizeof name, "hold-%zu", n);
-        add_figure(results, name, "events/s", (double)n, rate, repeat);
-    }
-    double *ev_rate = calloc(repeat, sizeof *ev_rate);
-    uint64_t n_cust = (uint64_t)(1e6 * scale);
-    for (uint64_t r = 0; ev_rate && r < repeat; ++r) {
-        double c = 0, e = 0, dt = bench_mm4(n_cust, (uint32_t)r, &c, &e);
-        rate[r] = c / dt;
-        ev_rate[r] = e / dt;
-    }
-    if (ev_rate) {
-        add_figure(results, "mm4-customers", "customers/s", (double)n_cust, rate, repeat);
-        add_figure(results, "mm4-events", "events/s", (double)n_cust, ev_rate, repeat);
-    }
-    free(ev_rate);
-    free(rate);
-
+    json_t *results = json_array(), *env = environment();
     int rc = BX_EXIT_OK;
-    if (json_path) {
+    if (kernel)
+        bench_kernel(results, repeat ? repeat : 5, quick);
+    if (matcher)
+        rc = bx_bench_matcher(results, env, (unsigned)(repeat ? repeat : 3), quick);
+    if (json_path && rc == BX_EXIT_OK) {
         json_t *root =
-            json_pack("{sssoso}", "suite", suite, "environment", environment(), "results", results);
+            json_pack("{sssoso}", "suite", suite, "environment", env, "results", results);
         char *text = json_dumps(root, JSON_INDENT(2));
         struct bx_error err = {0};
         if (text == NULL || bx_file_write_atomic(json_path, text, strlen(text), &err) != BX_OK) {
@@ -242,6 +260,7 @@ int bx_cmd_bench(int argc, char **argv)
         json_decref(root);
     } else {
         json_decref(results);
+        json_decref(env);
     }
     return rc;
 }

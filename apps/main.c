@@ -33,7 +33,9 @@ static const char usage[] =
     "commands:\n"
     "  run FILE.yaml --out DIR   run a scenario and write DIR/summary.json\n"
     "  validate FILE.yaml        check a scenario without running it\n"
-    "  bench [--suite kernel]    measure speed (events/s, customers/s)\n"
+    "  gallery info|search       inspect template files, 1:N search (docs/templates.md)\n"
+    "  bench [--suite S]         measure speed: kernel (events/s, customers/s),\n"
+    "                            matcher (comparisons/s against this machine's limits)\n"
     "\n"
     "options:\n"
     "  -h, --help                this text (also: bxsim <command> --help)\n"
@@ -88,6 +90,8 @@ int main(int argc, char **argv)
         return bx_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0)
         return bx_cmd_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "gallery") == 0)
+        return bx_cmd_gallery(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return bx_cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "bxsim: unknown command '%s' (try bxsim --help)\n", cmd);

@@ -16,66 +16,150 @@
 
 /* ---------------------------------------------------------------- kernels */
 
-static void i8_portable(const int8_t *p, int32_t p_sum, const struct bx_fast_index *ix, size_t r0,
+static void i8_portable(const int8_t *p, size_t n_p, const struct bx_fast_index *ix, size_t r0,
                         size_t r1, int32_t *out)
 {
-    (void)p_sum;
+    size_t nb = r1 - r0;
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * ix->stride;
-        int32_t s = 0;
-        for (size_t i = 0; i < ix->stride; ++i)
-            s += (int32_t)p[i] * (int32_t)q[i];
-        out[r - r0] = s;
+        for (size_t j = 0; j < n_p; ++j) {
+            const int8_t *pj = p + j * ix->stride;
+            int32_t s = 0;
+            for (size_t i = 0; i < ix->stride; ++i)
+                s += (int32_t)pj[i] * (int32_t)q[i];
+            out[j * nb + (r - r0)] = s;
+        }
     }
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, int32_t p_sum,
+__attribute__((target("avx2"))) static inline int32_t hsum_epi32_avx2(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* Probes are widened to 16 bits once per call; each gallery chunk is widened once and multiplied
+ * with every probe (vpmaddwd: pairs of 16-bit products summed into 32 bits, no overflow for
+ * |q| <= 127). */
+__attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, size_t n_p,
                                                     const struct bx_fast_index *ix, size_t r0,
                                                     size_t r1, int32_t *out)
 {
-    (void)p_sum;
-    size_t n32 = ix->stride / 32;
+    size_t stride = ix->stride, n32 = stride / 32, nb = r1 - r0;
+    _Alignas(64) int16_t w[BX_I8_MAX_PROBES * BX_TPL_DIM_MAX];
+    BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);
+    for (size_t i = 0; i < n_p * stride; ++i)
+        w[i] = p[i];
     for (size_t r = r0; r < r1; ++r) {
-        const int8_t *q = ix->q + r * ix->stride;
-        __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+        const int8_t *q = ix->q + r * stride;
+        __m256i acc[BX_I8_MAX_PROBES];
+        for (size_t j = 0; j < n_p; ++j)
+            acc[j] = _mm256_setzero_si256();
         for (size_t c = 0; c < n32; ++c) {
-            __m256i pv = _mm256_load_si256((const __m256i *)(p + 32 * c));
-            __m256i qv = _mm256_load_si256((const __m256i *)(q + 32 * c));
-            __m256i p_lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(pv));
-            __m256i p_hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(pv, 1));
+            __m256i qv = _mm256_load_si256((const __m256i *)(const void *)(q + 32 * c));
             __m256i q_lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(qv));
             __m256i q_hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(qv, 1));
-            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(p_lo, q_lo));
-            acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(p_hi, q_hi));
+            for (size_t j = 0; j < n_p; ++j) {
+                const int16_t *wj = w + j * stride + 32 * c;
+                __m256i lo = _mm256_load_si256((const __m256i *)(const void *)wj);
+                __m256i hi = _mm256_load_si256((const __m256i *)(const void *)(wj + 16));
+                acc[j] = _mm256_add_epi32(acc[j], _mm256_add_epi32(_mm256_madd_epi16(lo, q_lo),
+                                                                   _mm256_madd_epi16(hi, q_hi)));
+            }
         }
-        __m256i acc = _mm256_add_epi32(acc0, acc1);
-        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-        out[r - r0] = _mm_cvtsi128_si32(s);
+        for (size_t j = 0; j < n_p; ++j)
+            out[j * nb + (r - r0)] = hsum_epi32_avx2(acc[j]);
     }
 }
 
-/* p here is the probe offset to unsigned (q + 128, stored as bytes); p_sum unused. */
+/* vpdpbusd multiplies unsigned by signed bytes: probes are offset by 128 once per call and
+ * 128 * sum(q_row) is subtracted. */
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-i8_vnni(const int8_t *p, int32_t p_sum, const struct bx_fast_index *ix, size_t r0, size_t r1,
+i8_vnni(const int8_t *p, size_t n_p, const struct bx_fast_index *ix, size_t r0, size_t r1,
         int32_t *out)
 {
-    (void)p_sum;
-    size_t n64 = ix->stride / 64;
+    size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0;
+    _Alignas(64) uint8_t u[BX_I8_MAX_PROBES * BX_TPL_DIM_MAX];
+    BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);
+    for (size_t i = 0; i < n_p * stride; ++i)
+        u[i] = (uint8_t)(p[i] + 128);
     for (size_t r = r0; r < r1; ++r) {
-        const int8_t *q = ix->q + r * ix->stride;
-        __m512i acc = _mm512_setzero_si512();
+        const int8_t *q = ix->q + r * stride;
+        __m512i acc[BX_I8_MAX_PROBES];
+        for (size_t j = 0; j < n_p; ++j)
+            acc[j] = _mm512_setzero_si512();
         for (size_t c = 0; c < n64; ++c) {
-            __m512i pv = _mm512_load_si512((const void *)(p + 64 * c));
             __m512i qv = _mm512_load_si512((const void *)(q + 64 * c));
-            acc = _mm512_dpbusd_epi32(acc, pv, qv);
+            for (size_t j = 0; j < n_p; ++j)
+                acc[j] = _mm512_dpbusd_epi32(
+                    acc[j], _mm512_load_si512((const void *)(u + j * stride + 64 * c)), qv);
         }
-        out[r - r0] = _mm512_reduce_add_epi32(acc) - 128 * ix->sum[r];
+        for (size_t j = 0; j < n_p; ++j)
+            out[j * nb + (r - r0)] = _mm512_reduce_add_epi32(acc[j]) - 128 * ix->sum[r];
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void
+f32_avx2(const float *p, const float *rows, size_t stride, size_t dim, size_t n, float *out)
+{
+    (void)dim; /* padding is zero: the whole stride can be summed */
+    size_t n16 = stride / 16, r = 0;
+    for (; r + 2 <= n; r += 2) {
+        const float *a = rows + r * stride, *b = a + stride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+        for (size_t c = 0; c < n16; ++c) {
+            __m256 p0 = _mm256_load_ps(p + 16 * c), p1 = _mm256_load_ps(p + 16 * c + 8);
+            a0 = _mm256_fmadd_ps(p0, _mm256_load_ps(a + 16 * c), a0);
+            a1 = _mm256_fmadd_ps(p1, _mm256_load_ps(a + 16 * c + 8), a1);
+            b0 = _mm256_fmadd_ps(p0, _mm256_load_ps(b + 16 * c), b0);
+            b1 = _mm256_fmadd_ps(p1, _mm256_load_ps(b + 16 * c + 8), b1);
+        }
+        __m256 sa = _mm256_add_ps(a0, a1), sb = _mm256_add_ps(b0, b1);
+        /* Horizontal sums of both rows at once. */
+        __m256 h = _mm256_hadd_ps(sa, sb);
+        __m128 x = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        x = _mm_hadd_ps(x, x);
+        out[r] = _mm_cvtss_f32(x);
+        out[r + 1] = _mm_cvtss_f32(_mm_shuffle_ps(x, x, 1));
+    }
+    for (; r < n; ++r) {
+        const float *a = rows + r * stride;
+        __m256 a0 = _mm256_setzero_ps();
+        for (size_t c = 0; c < stride / 8; ++c)
+            a0 = _mm256_fmadd_ps(_mm256_load_ps(p + 8 * c), _mm256_load_ps(a + 8 * c), a0);
+        __m128 x = _mm_add_ps(_mm256_castps256_ps128(a0), _mm256_extractf128_ps(a0, 1));
+        x = _mm_hadd_ps(x, x);
+        x = _mm_hadd_ps(x, x);
+        out[r] = _mm_cvtss_f32(x);
     }
 }
 #endif
+
+static void f32_portable(const float *p, const float *rows, size_t stride, size_t dim, size_t n,
+                         float *out)
+{
+    for (size_t r = 0; r < n; ++r) {
+        const float *a = rows + r * stride;
+        float s = 0;
+        for (size_t i = 0; i < dim; ++i)
+            s += p[i] * a[i];
+        out[r] = s;
+    }
+}
+
+bx_match__f32_fn *bx_match__f32_kernel(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return f32_avx2;
+#endif
+    return f32_portable;
+}
 
 static bool cpu_has(const char *isa)
 {

@@ -60,11 +60,18 @@ void bx_match__fast_free(struct bx_fast_index *ix);
 /* Build or refresh g's int8 index under its mutex. */
 enum bx_status bx_match__fast_prepare(struct bx_store *g, struct bx_error *err);
 
-/* int8 dot products of one quantised probe against rows [r0, r1) of the index:
- * out[r - r0] = sum q_probe * q_row. The probe is padded like a row. */
-typedef void bx_match__i8_fn(const int8_t *probe, int32_t probe_sum, const struct bx_fast_index *ix,
+/* int8 dot products of n_p (1 to BX_I8_MAX_PROBES) quantised probes, each padded like a row,
+ * against rows [r0, r1) of the index: out[j * (r1 - r0) + (r - r0)] = q_probe_j . q_row. */
+#define BX_I8_MAX_PROBES 4
+typedef void bx_match__i8_fn(const int8_t *probes, size_t n_p, const struct bx_fast_index *ix,
                              size_t r0, size_t r1, int32_t *out);
 bx_match__i8_fn *bx_match__i8_kernel(const char **name);
 bx_match__i8_fn *bx_match__i8_kernel_named(const char *name); /* NULL if unsupported */
+
+/* float32 dot products of one probe with n rows of `stride` floats (stride a multiple of 16):
+ * out[r] = probe . row_r, accumulated in float (within bx_match__float_dot_bound). */
+typedef void bx_match__f32_fn(const float *probe, const float *rows, size_t stride, size_t dim,
+                              size_t n, float *out);
+bx_match__f32_fn *bx_match__f32_kernel(void);
 
 #endif /* BX_MATCHER_INTERNAL_H */

@@ -45,9 +45,10 @@ struct job {
     const int8_t *qprobes; /* fast: n_q * fast.stride (offset by 128 for VNNI) */
     const float *qscale;   /* fast: n_q */
     bx_match__i8_fn *i8;
-    size_t keep;   /* heap size: k (exact) or L (fast) */
-    float margin;  /* exact: 2 * rounding bound; fast: 0 */
-    float thr_cut; /* threshold lowered by the margin (or -inf) */
+    bx_match__f32_fn *f32; /* exact with few probes: streaming dot products */
+    size_t keep;           /* heap size: k (exact) or L (fast) */
+    float margin;          /* exact: 2 * rounding bound; fast: 0 */
+    float thr_cut;         /* threshold lowered by the margin (or -inf) */
     size_t block;
     size_t r0, r1;     /* this thread's rows */
     struct pstate *ps; /* n_q */
@@ -151,9 +152,9 @@ static void *worker(void *arg)
         size_t nb = j->r1 - b0 < j->block ? j->r1 - b0 : j->block;
         if (j->i8 == NULL) {
             const float *gb = g->tpl + b0 * g->stride;
-            if (j->n_q == 1)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)nb, (int)g->dim, 1.0f, gb,
-                            (int)g->stride, j->probes, 1, 0.0f, j->buf, 1);
+            if (j->f32 != NULL)
+                for (size_t q = 0; q < j->n_q; ++q)
+                    j->f32(j->probes + q * g->stride, gb, g->stride, g->dim, nb, j->buf + q * nb);
             else
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->n_q, (int)nb,
                             (int)g->dim, 1.0f, j->probes, (int)g->stride, gb, (int)g->stride, 0.0f,
@@ -171,14 +172,18 @@ static void *worker(void *arg)
             }
         } else {
             const struct bx_fast_index *ix = &g->fast;
-            for (size_t q = 0; q < j->n_q; ++q) {
-                j->i8(j->qprobes + q * ix->stride, 0, ix, b0, b0 + nb, j->ibuf);
-                struct pstate *p = &j->ps[q];
-                float sp = j->qscale[q];
-                for (size_t i = 0; i < nb; ++i) {
-                    float s = (float)j->ibuf[i] * sp * ix->scale[b0 + i];
-                    if (s >= p->cutoff && g->live[b0 + i])
-                        offer(j, p, s, (uint32_t)(b0 + i));
+            for (size_t q0 = 0; q0 < j->n_q; q0 += BX_I8_MAX_PROBES) {
+                size_t n_p = j->n_q - q0 < BX_I8_MAX_PROBES ? j->n_q - q0 : BX_I8_MAX_PROBES;
+                j->i8(j->qprobes + q0 * ix->stride, n_p, ix, b0, b0 + nb, j->ibuf);
+                for (size_t pj = 0; pj < n_p; ++pj) {
+                    struct pstate *p = &j->ps[q0 + pj];
+                    float sp = j->qscale[q0 + pj];
+                    const int32_t *d = j->ibuf + pj * nb;
+                    for (size_t i = 0; i < nb; ++i) {
+                        float s = (float)d[i] * sp * ix->scale[b0 + i];
+                        if (s >= p->cutoff && g->live[b0 + i])
+                            offer(j, p, s, (uint32_t)(b0 + i));
+                    }
                 }
             }
         }
@@ -297,6 +302,7 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
     if (o->fast && g->n > 0) {
         const char *isa;
         i8 = bx_match__i8_kernel(&isa);
+        (void)isa;
         /* The index is logically part of the const gallery: built once, under its mutex. */
         st = bx_match__fast_prepare((struct bx_store *)(uintptr_t)g, err);
         if (st != BX_OK)
@@ -308,14 +314,8 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
             st = BX_FAIL(err, BX_ENOMEM, "cannot quantise %zu probes", n_q);
             goto done;
         }
-        bool offset = strcmp(isa, "avx512-vnni") == 0;
-        for (size_t q = 0; q < n_q; ++q) {
-            int8_t *qp = QP + q * qs;
-            qscale[q] = bx_match__quantize(P + q * stride, dim, qs, qp, NULL);
-            if (offset)
-                for (size_t i = 0; i < qs; ++i)
-                    ((uint8_t *)qp)[i] = (uint8_t)(qp[i] + 128);
-        }
+        for (size_t q = 0; q < n_q; ++q)
+            qscale[q] = bx_match__quantize(P + q * stride, dim, qs, QP + q * qs, NULL);
     }
 
     /* Threads: one per core when there are at least ~4 M comparisons; results do not depend on
@@ -357,9 +357,10 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
         j->r0 = t * per < g->n ? t * per : g->n;
         j->r1 = (t + 1) * per < g->n ? (t + 1) * per : g->n;
         j->ps = calloc(n_q, sizeof *j->ps);
-        j->buf = malloc((i8 ? 1 : n_q) * block * sizeof(float));
-        j->ibuf = i8 ? malloc(block * sizeof(int32_t)) : NULL;
-        if (j->ps == NULL || j->buf == NULL || (i8 && j->ibuf == NULL)) {
+        j->buf = i8 ? NULL : malloc(n_q * block * sizeof(float));
+        j->ibuf = i8 ? malloc(BX_I8_MAX_PROBES * block * sizeof(int32_t)) : NULL;
+        j->f32 = !i8 && n_q < 4 ? bx_match__f32_kernel() : NULL;
+        if (j->ps == NULL || (!i8 && j->buf == NULL) || (i8 && j->ibuf == NULL)) {
             st = BX_FAIL(err, BX_ENOMEM, "cannot allocate search workspace");
             goto done;
         }

@@ -2,6 +2,7 @@
 /* test_cli.c - the bxsim command as a user runs it: exit statuses, outputs, determinism. */
 #define _POSIX_C_SOURCE 200809L
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 static char dir[64];
 static char out[8192];
+static char tmpname_buf[256];
 
 static void setup(void)
 {
@@ -224,4 +226,131 @@ Test(apps_blas, a_users_own_core_type_is_respected_and_reported)
     out[n] = '\0';
     pclose(p);
     cr_assert(strstr(out, "core Prescott (from OPENBLAS_CORETYPE)") != NULL, "%s", out);
+}
+
+/* ---------------------------------------------------------------- bxsim gallery */
+
+#include "bx/matcher.h"
+
+TestSuite(apps_gallery, .init = setup, .timeout = 120);
+
+/* A gallery of n random-ish unit vectors (d = 128) and probes that copy rows 5, 17 and 42. */
+static void make_files(const char *gpath, const char *ppath, size_t n, size_t pdim)
+{
+    struct bx_error err = {0};
+    struct bx_store *g = bx_store_alloc(128, n, &err);
+    float *v = malloc(n * 128 * sizeof *v);
+    int64_t *ids = malloc(n * sizeof *ids);
+    for (size_t i = 0; i < n * 128; ++i)
+        v[i] = (float)sin(1.7 * (double)i) + (float)((i * 7) % 11) * 0.1f;
+    for (size_t i = 0; i < n; ++i)
+        ids[i] = 500 + (int64_t)i;
+    cr_assert_eq(bx_store_add(g, v, n, ids, NULL, &err), BX_OK);
+    cr_assert_eq(bx_store_save_h5(g, gpath, &err), BX_OK, "%s", err.msg);
+    struct bx_store *p = bx_store_alloc(pdim, 3, &err);
+    size_t rows[3] = {5, 17, 42};
+    float *pv = calloc(3 * pdim, sizeof *pv);
+    for (int j = 0; j < 3; ++j)
+        memcpy(pv + (size_t)j * pdim, bx_store_row(g, rows[j]),
+               (pdim < 128 ? pdim : 128) * sizeof *pv);
+    int64_t pid[3] = {505, 517, 542};
+    cr_assert_eq(bx_store_add(p, pv, 3, pid, NULL, &err), BX_OK);
+    cr_assert_eq(bx_store_save_h5(p, ppath, &err), BX_OK);
+    bx_store_free(p);
+    bx_store_free(g);
+    free(pv);
+    free(ids);
+    free(v);
+}
+
+Test(apps_gallery, info_describes_a_template_file)
+{
+    char g[128], p[128], args[300];
+    snprintf(g, sizeof g, "%s/g.h5", dir);
+    snprintf(p, sizeof p, "%s/p.h5", dir);
+    make_files(g, p, 300, 128);
+    snprintf(args, sizeof args, "gallery info %s", g);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "templates:       300") != NULL, "%s", out);
+    cr_assert(strstr(out, "dim:             128") != NULL, "%s", out);
+    cr_assert(strstr(out, "300 distinct") != NULL, "%s", out);
+    cr_assert_eq(bxsim("gallery info /nonexistent.h5"), 2);
+    cr_assert(strstr(out, "/nonexistent.h5") != NULL, "%s", out);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; ++s)
+        n += *s == '\n';
+    return n;
+}
+
+Test(apps_gallery, search_writes_k_rows_per_probe_best_first)
+{
+    char g[128], p[128], csv[128], args[600];
+    snprintf(g, sizeof g, "%s/g.h5", dir);
+    snprintf(p, sizeof p, "%s/p.h5", dir);
+    snprintf(csv, sizeof csv, "%s/r.csv", dir);
+    make_files(g, p, 300, 128);
+    for (int fast = 0; fast < 2; ++fast) {
+        snprintf(args, sizeof args,
+                 "gallery search --gallery %s --probes %s --k 4 %s --threads 2 "
+                 "--out %s",
+                 g, p, fast ? "--fast" : "--exact", csv);
+        cr_assert_eq(bxsim(args), 0, "%s", out);
+        size_t len;
+        char *text = slurp(csv, &len);
+        cr_assert(strncmp(text, "probe_index,rank,gallery_index,subject_id,score\n", 48) == 0, "%s",
+                  text);
+        cr_assert_eq(count_lines(text), 1 + 3 * 4);
+        /* Each probe copies a gallery row: rank 1 is that row with cosine 1. */
+        cr_assert(strstr(text, "\n0,1,5,505,0.99999") != NULL, "%s", text);
+        cr_assert(strstr(text, "\n1,1,17,517,0.99999") != NULL, "%s", text);
+        cr_assert(strstr(text, "\n2,1,42,542,0.99999") != NULL, "%s", text);
+        free(text);
+    }
+    /* A threshold of 0.9999 keeps only the copies. */
+    snprintf(args, sizeof args,
+             "gallery search --gallery %s --probes %s --k 4 --threshold 0.9999 "
+             "--out %s",
+             g, p, csv);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    size_t len;
+    char *text = slurp(csv, &len);
+    cr_assert_eq(count_lines(text), 1 + 3, "%s", text);
+    free(text);
+    snprintf(tmpname_buf, sizeof tmpname_buf, "ls %s | grep -q tmp", dir);
+    cr_assert_neq(system(tmpname_buf), 0, "no temporary file left");
+}
+
+Test(apps_gallery, search_input_errors_exit_2)
+{
+    char g[128], p[128], csv[128], args[600];
+    snprintf(g, sizeof g, "%s/g.h5", dir);
+    snprintf(p, sizeof p, "%s/p.h5", dir);
+    snprintf(csv, sizeof csv, "%s/r.csv", dir);
+    make_files(g, p, 50, 130); /* probes of dimension 130 against a 128-d gallery */
+    snprintf(args, sizeof args, "gallery search --gallery %s --probes %s --k 4 --out %s", g, p,
+             csv);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    cr_assert(strstr(out, "dimension 130") != NULL, "%s", out);
+    snprintf(args, sizeof args, "gallery search --gallery %s --probes %s --out %s", g, g, csv);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "--k is required") != NULL, "%s", out);
+    snprintf(args, sizeof args, "gallery search --gallery %s --probes %s --k 0 --out %s", g, g,
+             csv);
+    cr_assert_eq(bxsim(args), 2);
+    snprintf(args, sizeof args,
+             "gallery search --gallery %s --probes %s --k 3 --fast --exact "
+             "--out %s",
+             g, g, csv);
+    cr_assert_eq(bxsim(args), 2);
+    write_file(p, "not hdf5");
+    snprintf(args, sizeof args, "gallery search --gallery %s --probes %s --k 3 --out %s", g, p,
+             csv);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, p) != NULL && strstr(out, "not an HDF5 file") != NULL, "%s", out);
+    cr_assert_not(exists(csv), "nothing written on bad input");
+    cr_assert_eq(bxsim("gallery frob"), 2);
 }

@@ -350,26 +350,31 @@ Test(matcher_fast, every_int8_kernel_matches_the_portable_one)
         struct bx_error err = {0};
         cr_assert_eq(bx_match__fast_prepare(g, &err), BX_OK);
         const struct bx_fast_index *ix = &g->fast;
-        int8_t *q = bx_alloc_aligned(ix->stride);
-        uint8_t *qu = bx_alloc_aligned(ix->stride);
-        float *p = random_vectors(r, 1, dims[t]);
-        bx_tpl_normalize(p, dims[t], NULL);
-        int32_t sum;
-        float sp = bx_match__quantize(p, dims[t], ix->stride, q, &sum);
-        for (size_t i = 0; i < ix->stride; ++i)
-            qu[i] = (uint8_t)(q[i] + 128);
-        int32_t ref[300], got[300];
-        bx_match__i8_kernel_named("portable")(q, sum, ix, 0, 300, ref);
-        bx_match__i8_fn *avx2 = bx_match__i8_kernel_named("avx2");
-        if (avx2) {
-            avx2(q, sum, ix, 0, 300, got);
-            cr_assert_eq(memcmp(ref, got, sizeof ref), 0, "avx2, d = %zu", dims[t]);
+        int8_t *q = bx_alloc_aligned(4 * ix->stride);
+        float *p = random_vectors(r, 4, dims[t]);
+        float sp = 0;
+        for (int j = 0; j < 4; ++j) {
+            bx_tpl_normalize(p + j * dims[t], dims[t], NULL);
+            float s =
+                bx_match__quantize(p + j * dims[t], dims[t], ix->stride, q + j * ix->stride, NULL);
+            sp = j == 0 ? s : sp;
         }
-        bx_match__i8_fn *vnni = bx_match__i8_kernel_named("avx512-vnni");
-        if (vnni) {
-            vnni((const int8_t *)qu, sum, ix, 0, 300, got);
-            cr_assert_eq(memcmp(ref, got, sizeof ref), 0, "vnni, d = %zu", dims[t]);
+        static int32_t ref[4 * 300], got[4 * 300];
+        const char *names[] = {"avx2", "avx512-vnni"};
+        for (size_t n_p = 1; n_p <= 4; ++n_p) {
+            bx_match__i8_kernel_named("portable")(q, n_p, ix, 0, 300, ref);
+            for (int k = 0; k < 2; ++k) {
+                bx_match__i8_fn *fn = bx_match__i8_kernel_named(names[k]);
+                if (fn == NULL)
+                    continue;
+                /* Rows 7..300: an unaligned start exercises the row offset. */
+                fn(q, n_p, ix, 7, 300, got);
+                for (size_t j = 0; j < n_p; ++j)
+                    cr_assert_eq(memcmp(ref + j * 300 + 7, got + j * 293, 293 * sizeof *ref), 0,
+                                 "%s, d = %zu, %zu probes, probe %zu", names[k], dims[t], n_p, j);
+            }
         }
+        bx_match__i8_kernel_named("portable")(q, 1, ix, 0, 300, ref);
         /* The int8 score approximates the cosine to about 1e-3. */
         for (size_t row = 0; row < 300; ++row) {
             double approx = ref[row] * (double)sp * (double)ix->scale[row];
@@ -378,7 +383,6 @@ Test(matcher_fast, every_int8_kernel_matches_the_portable_one)
         }
         free(p);
         bx_free_aligned(q);
-        bx_free_aligned(qu);
         bx_store_free(g);
     }
     gsl_rng_free(r);

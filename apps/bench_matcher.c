@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_matcher.c - `bxsim bench --suite matcher`: 1:N comparisons per second against this
+ * machine's own limits.
+ *
+ * Limits are measured here, in the same run: memory read bandwidth (a threaded sum over 1 GiB)
+ * bounds one-probe calls, which must stream the whole gallery once per probe (d * 4 bytes per
+ * comparison exact, d bytes fast); OpenBLAS SGEMM on large square matrices bounds batched calls
+ * (2 d flops per comparison). Each figure reports comparisons/s = probes x gallery rows / time,
+ * with its fraction of the relevant limit.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "bx/common.h"
+#include "bx/matcher.h"
+
+#include "app.h"
+
+#define DIM 512
+
+struct sum_job {
+    const float *v;
+    size_t n;
+    double out;
+};
+
+static void *sum_worker(void *arg)
+{
+    struct sum_job *j = arg;
+    /* Sixteen independent accumulators so that the loop is limited by memory, not latency. */
+    float acc[16] = {0};
+    for (size_t i = 0; i + 16 <= j->n; i += 16)
+        for (int k = 0; k < 16; ++k)
+            acc[k] += j->v[i + (size_t)k];
+    double s = 0;
+    for (int k = 0; k < 16; ++k)
+        s += (double)acc[k];
+    j->out = s;
+    return NULL;
+}
+
+/* Best-of-5 read bandwidth in bytes/s with `threads` threads over `n` floats. */
+static double read_bandwidth(const float *v, size_t n, unsigned threads)
+{
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        struct sum_job jobs[8];
+        pthread_t th[8];
+        size_t per = n / threads;
+        double t0 = bx_wall_s();
+        for (unsigned t = 0; t < threads; ++t) {
+            jobs[t] = (struct sum_job){v + t * per, per, 0};
+            if (t > 0)
+                pthread_create(&th[t], NULL, sum_worker, &jobs[t]);
+        }
+        sum_worker(&jobs[0]);
+        for (unsigned t = 1; t < threads; ++t)
+            pthread_join(th[t], NULL);
+        double dt = bx_wall_s() - t0;
+        best = fmax(best, (double)(per * threads) * sizeof(float) / dt);
+    }
+    return best;
+}
+
+/* Best-of-3 SGEMM rate in flop/s with OpenBLAS on `threads` threads. */
+static double sgemm_peak(unsigned threads)
+{
+    const int n = 2048;
+    const size_t nn = 2048 * 2048;
+    float *a = bx_alloc_aligned(nn * sizeof(float));
+    float *b = bx_alloc_aligned(nn * sizeof(float));
+    float *c = bx_alloc_aligned(nn * sizeof(float));
+    if (!a || !b || !c)
+        return BX_NAN;
+    for (size_t i = 0; i < nn; ++i) {
+        a[i] = (float)(i % 13) * 0.01f;
+        b[i] = (float)(i % 7) * 0.02f;
+    }
+    openblas_set_num_threads((int)threads);
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+        double t0 = bx_wall_s();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        best = fmax(best, 2.0 * n * n * (double)n / (bx_wall_s() - t0));
+    }
+    openblas_set_num_threads(1);
+    bx_free_aligned(a);
+    bx_free_aligned(b);
+    bx_free_aligned(c);
+    return best;
+}
+
+/* Uniform random vectors in [-0.5, 0.5)^d from a named stream. */
+static void fill(gsl_rng *r, float *v, size_t n)
+{
+    for (size_t i = 0; i < n; ++i)
+        v[i] = (float)(gsl_rng_uniform(r) - 0.5);
+}
+
+static struct bx_store *make_gallery(gsl_rng *r, size_t n, struct bx_error *err)
+{
+    struct bx_store *g = bx_store_alloc(DIM, n, err);
+    const size_t chunk = 65536;
+    float *v = malloc(chunk * DIM * sizeof *v);
+    int64_t *ids = malloc(chunk * sizeof *ids);
+    if (g == NULL || v == NULL || ids == NULL) {
+        free(v);
+        free(ids);
+        bx_store_free(g);
+        return NULL;
+    }
+    for (size_t r0 = 0; r0 < n; r0 += chunk) {
+        size_t m = n - r0 < chunk ? n - r0 : chunk;
+        fill(r, v, m * DIM);
+        for (size_t i = 0; i < m; ++i)
+            ids[i] = (int64_t)(r0 + i);
+        if (bx_store_add(g, v, m, ids, NULL, err) != BX_OK) {
+            bx_store_free(g);
+            g = NULL;
+            break;
+        }
+    }
+    free(v);
+    free(ids);
+    return g;
+}
+
+/* Comparisons per second of repeated calls, timed over at least 0.3 s. */
+static double rate(const struct bx_store *g, const float *probes, size_t n_q,
+                   const struct bx_search_opts *o, struct bx_hit *hits, size_t *nh)
+{
+    struct bx_error err = {0};
+    size_t calls = 0;
+    double t0 = bx_wall_s(), dt;
+    do {
+        if (bx_match_one_to_n(g, probes, n_q, o, hits, nh, &err) != BX_OK) {
+            fprintf(stderr, "bxsim bench: matcher: %s\n", err.msg);
+            return BX_NAN;
+        }
+        ++calls;
+        dt = bx_wall_s() - t0;
+    } while (dt < 0.3);
+    return (double)calls * (double)n_q * (double)bx_store_live(g) / dt;
+}
+
+int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
+{
+    struct bx_error err = {0};
+    struct bx_streams *rs = bx_streams_alloc(2027, 0, NULL, &err);
+    gsl_rng *r = rs ? bx_streams_get(rs, "bench/matcher", &err) : NULL;
+    if (r == NULL) {
+        fprintf(stderr, "bxsim bench: %s\n", err.msg);
+        bx_streams_free(rs);
+        return BX_EXIT_RUNTIME;
+    }
+
+    /* Limits. */
+    size_t nbw = (size_t)(quick ? 32 : 256) << 20; /* floats: 128 MiB or 1 GiB */
+    float *big = bx_alloc_aligned(nbw * sizeof(float));
+    if (big == NULL)
+        return BX_EXIT_RUNTIME;
+    for (size_t i = 0; i < nbw; ++i)
+        big[i] = (float)(i & 255);
+    double bw[3] = {0, read_bandwidth(big, nbw, 1), read_bandwidth(big, nbw, 2)};
+    bx_free_aligned(big);
+    double peak[3] = {0, sgemm_peak(1), sgemm_peak(2)};
+    printf("limits: read bandwidth %.1f GB/s (1 thread), %.1f GB/s (2); SGEMM %.1f GFLOP/s (1), "
+           "%.1f GFLOP/s (2); int8 kernel %s\n",
+           bw[1] / 1e9, bw[2] / 1e9, peak[1] / 1e9, peak[2] / 1e9, bx_match_fast_isa());
+    json_object_set_new(env, "matcher_limits",
+                        json_pack("{sfsfsfsfss}", "read_bandwidth_bytes_per_s_1t", bw[1],
+                                  "read_bandwidth_bytes_per_s_2t", bw[2], "sgemm_flops_1t", peak[1],
+                                  "sgemm_flops_2t", peak[2], "int8_kernel", bx_match_fast_isa()));
+
+    static const size_t sizes_full[] = {1000, 100000, 1000000}, sizes_quick[] = {1000, 10000};
+    static const size_t nq_full[] = {1, 32, 1024}, nq_quick[] = {1, 32};
+    const size_t *sizes = quick ? sizes_quick : sizes_full, *nqs = quick ? nq_quick : nq_full;
+    size_t n_sizes = quick ? 2 : 3, n_nq = quick ? 2 : 3;
+    float *probes = malloc(1024 * DIM * sizeof *probes);
+    struct bx_hit *hits = malloc(1024 * 10 * sizeof *hits);
+    size_t *nh = malloc(1024 * sizeof *nh);
+    double *v = calloc(repeat, sizeof *v);
+    if (!probes || !hits || !nh || !v)
+        return BX_EXIT_RUNTIME;
+    fill(r, probes, 1024 * DIM);
+    int rc = BX_EXIT_OK;
+    for (size_t si = 0; si < n_sizes && rc == BX_EXIT_OK; ++si) {
+        struct bx_store *g = make_gallery(r, sizes[si], &err);
+        if (g == NULL) {
+            fprintf(stderr, "bxsim bench: cannot build a gallery of %zu: %s\n", sizes[si], err.msg);
+            rc = BX_EXIT_RUNTIME;
+            break;
+        }
+        struct bx_search_opts o = bx_search_opts_default();
+        o.fast = true;
+        bx_match_one_to_n(g, probes, 1, &o, hits, nh, &err); /* builds the int8 index */
+        for (size_t qi = 0; qi < n_nq; ++qi) {
+            for (unsigned t = 1; t <= 2; ++t) {
+                for (int fast = 0; fast < 2; ++fast) {
+                    o.fast = fast;
+                    o.threads = t;
+                    for (unsigned rep = 0; rep < repeat; ++rep)
+                        v[rep] = rate(g, probes, nqs[qi], &o, hits, nh);
+                    bool one = nqs[qi] == 1;
+                    double limit = one ? bw[t] / (fast ? DIM : DIM * 4.0) : peak[t] / (2.0 * DIM);
+                    char name[96];
+                    snprintf(name, sizeof name, "matcher/%s/N=%zu/q=%zu/t=%u",
+                             fast ? "fast" : "exact", sizes[si], nqs[qi], t);
+                    json_t *extra =
+                        json_pack("{sssIsIsIsfss}", "path", fast ? "fast" : "exact", "gallery",
+                                  (json_int_t)sizes[si], "probes", (json_int_t)nqs[qi], "threads",
+                                  (json_int_t)t, "limit_comparisons_per_s", limit, "limit",
+                                  one ? "memory read bandwidth" : "sgemm peak");
+                    double med = bx_bench_figure(results, name, "comparisons/s", (double)sizes[si],
+                                                 v, repeat, extra);
+                    json_object_set_new(json_array_get(results, json_array_size(results) - 1),
+                                        "fraction_of_limit", json_real(med / limit));
+                    printf("%34s %.2f of the %s limit\n", "", med / limit,
+                           one ? "bandwidth" : "SGEMM");
+                }
+            }
+        }
+        bx_store_free(g);
+    }
+    free(v);
+    free(nh);
+    free(hits);
+    free(probes);
+    bx_streams_free(rs);
+    return rc;
+}

@@ -152,19 +152,20 @@ static void *worker(void *arg)
         size_t nb = j->r1 - b0 < j->block ? j->r1 - b0 : j->block;
         if (j->i8 == NULL) {
             const float *gb = g->tpl + b0 * g->stride;
-            if (j->f32 != NULL)
+            if (j->f32 != NULL) {
                 for (size_t q = 0; q < j->n_q; ++q)
                     j->f32(j->probes + q * g->stride, gb, g->stride, g->dim, nb, j->buf + q * nb);
-            else
+            } else {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->n_q, (int)nb,
                             (int)g->dim, 1.0f, j->probes, (int)g->stride, gb, (int)g->stride, 0.0f,
                             j->buf, (int)nb);
+            }
             for (size_t q = 0; q < j->n_q; ++q) {
                 const float *s = j->buf + q * nb;
                 struct pstate *p = &j->ps[q];
                 for (size_t i = 0; i < nb; ++i) {
-                    if (s[i] >= p->cutoff && g->live[b0 + i] &&
-                        !offer(j, p, s[i], (uint32_t)(b0 + i))) {
+                    float v = s[i];
+                    if (v >= p->cutoff && g->live[b0 + i] && !offer(j, p, v, (uint32_t)(b0 + i))) {
                         j->status = BX_ENOMEM;
                         return NULL;
                     }
@@ -205,6 +206,27 @@ static int cmp_cand_desc(const void *a, const void *b)
     if (x->s != y->s)
         return x->s > y->s ? -1 : 1;
     return (x->row > y->row) - (x->row < y->row);
+}
+
+/* int8 pays where memory is the limit (fewer than 4 probes: a quarter of the bytes per row) or
+ * where the CPU multiplies bytes much faster than floats (VNNI). Otherwise a batch is faster, and
+ * exact, through SGEMM. BX_MATCH_ISA forces the int8 kernel (tests, benchmarks). */
+static bool uses_int8(const char *isa, size_t n_q)
+{
+    return n_q < 4 || strcmp(isa, "avx512-vnni") == 0 || getenv("BX_MATCH_ISA") != NULL;
+}
+
+const char *bx_match_engine(bool fast, size_t n_q)
+{
+    const char *isa = "portable";
+    if (fast) {
+        bx_match__i8_kernel(&isa);
+        if (uses_int8(isa, n_q))
+            return strcmp(isa, "avx512-vnni") == 0 ? "int8-avx512-vnni"
+                   : strcmp(isa, "avx2") == 0      ? "int8-avx2"
+                                                   : "int8-portable";
+    }
+    return n_q < 4 ? "f32-stream" : "sgemm";
 }
 
 struct bx_search_opts bx_search_opts_default(void)
@@ -299,10 +321,10 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
     }
 
     bx_match__i8_fn *i8 = NULL;
-    if (o->fast && g->n > 0) {
-        const char *isa;
-        i8 = bx_match__i8_kernel(&isa);
-        (void)isa;
+    const char *isa = "portable";
+    bx_match__i8_fn *kernel = o->fast ? bx_match__i8_kernel(&isa) : NULL;
+    if (o->fast && g->n > 0 && uses_int8(isa, n_q)) {
+        i8 = kernel;
         /* The index is logically part of the const gallery: built once, under its mutex. */
         st = bx_match__fast_prepare((struct bx_store *)(uintptr_t)g, err);
         if (st != BX_OK)
@@ -329,11 +351,11 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
         nt = 256;
     size_t per = (g->n + nt - 1) / (nt ? nt : 1);
     size_t block = n_q == 1 ? 8192 : (size_t)fmax(256.0, (double)(1u << 20) / (double)n_q);
-    size_t keep = o->fast ? (4 * o->k > o->k + 32 ? 4 * o->k : o->k + 32) : o->k;
-    float margin = o->fast ? 0.0f : (float)(2 * bx_match__float_dot_bound(dim));
+    size_t keep = i8 ? (4 * o->k > o->k + 32 ? 4 * o->k : o->k + 32) : o->k;
+    float margin = i8 ? 0.0f : (float)(2 * bx_match__float_dot_bound(dim));
     float thr_cut = -HUGE_VALF;
     if (isfinite(o->threshold))
-        thr_cut = (float)o->threshold - (o->fast ? 0.05f : margin);
+        thr_cut = (float)o->threshold - (i8 ? 0.05f : margin);
     else if (o->threshold > 0)
         thr_cut = HUGE_VALF;
     jobs = calloc(nt, sizeof *jobs);
@@ -397,7 +419,7 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
     for (size_t q = 0; q < n_q; ++q) {
         size_t c = 0;
         for (unsigned t = 0; t < nt; ++t)
-            c += o->fast ? jobs[t].ps[q].heap_n : jobs[t].ps[q].n;
+            c += i8 ? jobs[t].ps[q].heap_n : jobs[t].ps[q].n;
         max_c = c > max_c ? c : max_c;
     }
     all = malloc((max_c ? max_c : 1) * sizeof *all);
@@ -408,7 +430,7 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
         goto done;
     }
     for (size_t q = 0; q < n_q; ++q) {
-        size_t n = gather(jobs, nt, q, o->fast, keep, margin, thr_cut, all);
+        size_t n = gather(jobs, nt, q, i8 != NULL, keep, margin, thr_cut, all);
         for (size_t i = 0; i < n; ++i) {
             uint32_t r = all[i].row;
             tmp[i] = (struct bx_hit){bx_match__dot(P + q * stride, g->tpl + r * stride, dim), r,

@@ -202,15 +202,21 @@ Test(matcher_search, results_do_not_depend_on_thread_count)
     struct bx_hit a[33 * 10], b[33 * 10];
     size_t na[33], nb[33];
     struct bx_error err = {0};
-    for (int fast = 0; fast < 2; ++fast) {
-        o.fast = fast;
-        o.threads = 1;
-        bx_match_one_to_n(g, p, 33, &o, a, na, &err);
-        for (unsigned t = 2; t <= 5; ++t) {
-            o.threads = t;
-            cr_assert_eq(bx_match_one_to_n(g, p, 33, &o, b, nb, &err), BX_OK);
-            cr_assert_eq(memcmp(a, b, sizeof a), 0, "fast=%d threads=%u differ", fast, t);
-            cr_assert_eq(memcmp(na, nb, sizeof na), 0);
+    /* 3 probes take the streaming kernels (float and int8), 33 take SGEMM. */
+    size_t counts[] = {3, 33};
+    for (int c = 0; c < 2; ++c) {
+        size_t nq = counts[c];
+        for (int fast = 0; fast < 2; ++fast) {
+            o.fast = fast;
+            o.threads = 1;
+            bx_match_one_to_n(g, p, nq, &o, a, na, &err);
+            for (unsigned t = 2; t <= 5; ++t) {
+                o.threads = t;
+                cr_assert_eq(bx_match_one_to_n(g, p, nq, &o, b, nb, &err), BX_OK);
+                cr_assert_eq(memcmp(a, b, nq * 10 * sizeof a[0]), 0,
+                             "%zu probes, fast=%d threads=%u differ", nq, fast, t);
+                cr_assert_eq(memcmp(na, nb, nq * sizeof na[0]), 0);
+            }
         }
     }
     free(p);

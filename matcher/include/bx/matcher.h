@@ -150,6 +150,11 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
                                  const struct bx_search_opts *o, struct bx_hit *hits,
                                  size_t *n_hits, struct bx_error *err);
 
+/** What serves a call of @p n_q probes: "f32-stream" (fewer than 4 probes, exact), "sgemm"
+ *  (batches, exact; also the fast path's choice on CPUs without VNNI, where it is quicker than
+ *  int8 and exact), or "int8-avx512-vnni" / "int8-avx2" / "int8-portable" (fast path). */
+const char *bx_match_engine(bool fast, size_t n_q);
+
 /** The int8 kernel the fast path uses on this CPU: "avx512-vnni", "avx2" or "portable".
  *  BX_MATCH_ISA=portable|avx2|avx512-vnni forces a kernel the CPU supports (tests, benchmarks). */
 const char *bx_match_fast_isa(void);

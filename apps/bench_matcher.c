@@ -116,6 +116,51 @@ static double sgemm_peak(unsigned threads)
     return best;
 }
 
+#ifdef BX_FAISS_BENCH
+/* Run the FAISS reference (bench/faiss_flat.cpp) for gallery size n and record its figures; each
+ * gets the ratio of bxsim's exact median to FAISS's. `ours` holds bxsim's exact medians indexed
+ * [probe count index][threads - 1]. */
+static void faiss_compare(json_t *results, size_t n, const size_t *nqs, size_t n_nq,
+                          unsigned repeat, double ours[3][2])
+{
+    char cmd[512];
+    int len = snprintf(cmd, sizeof cmd, "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} '%s' %zu %u",
+                       BX_FAISS_BENCH, n, repeat);
+    for (size_t i = 0; i < n_nq; ++i)
+        len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %zu", nqs[i]);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return;
+    double v[3][2][16];
+    size_t cnt[3][2] = {{0}};
+    size_t nq;
+    unsigned t;
+    double rate;
+    while (fscanf(p, "%zu %u %lf", &nq, &t, &rate) == 3) {
+        for (size_t i = 0; i < n_nq; ++i)
+            if (nqs[i] == nq && t >= 1 && t <= 2 && cnt[i][t - 1] < 16)
+                v[i][t - 1][cnt[i][t - 1]++] = rate;
+    }
+    pclose(p);
+    for (size_t i = 0; i < n_nq; ++i) {
+        for (unsigned th = 1; th <= 2; ++th) {
+            if (cnt[i][th - 1] == 0)
+                continue;
+            char name[96];
+            snprintf(name, sizeof name, "faiss-flatip/N=%zu/q=%zu/t=%u", n, nqs[i], th);
+            json_t *extra = json_pack("{sIsIsI}", "gallery", (json_int_t)n, "probes",
+                                      (json_int_t)nqs[i], "threads", (json_int_t)th);
+            double med = bx_bench_figure(results, name, "comparisons/s", (double)n, v[i][th - 1],
+                                         cnt[i][th - 1], extra);
+            double ratio = ours[i][th - 1] / med;
+            json_object_set_new(json_array_get(results, json_array_size(results) - 1),
+                                "bxsim_exact_ratio", json_real(ratio));
+            printf("%34s bxsim exact / FAISS = %.2f\n", "", ratio);
+        }
+    }
+}
+#endif
+
 /* Uniform random vectors in [-0.5, 0.5)^d from a named stream. */
 static void fill(gsl_rng *r, float *v, size_t n)
 {
@@ -217,6 +262,7 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
             rc = BX_EXIT_RUNTIME;
             break;
         }
+        double ours[3][2] = {{0}};
         struct bx_search_opts o = bx_search_opts_default();
         o.fast = true;
         bx_match_one_to_n(g, probes, 1, &o, hits, nh, &err); /* builds the int8 index */
@@ -239,6 +285,8 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
                                   one ? "memory read bandwidth" : "sgemm peak");
                     double med = bx_bench_figure(results, name, "comparisons/s", (double)sizes[si],
                                                  v, repeat, extra);
+                    if (!fast)
+                        ours[qi][t - 1] = med;
                     json_object_set_new(json_array_get(results, json_array_size(results) - 1),
                                         "fraction_of_limit", json_real(med / limit));
                     printf("%34s %.2f of the %s limit (%s)\n", "", med / limit,
@@ -247,6 +295,9 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
             }
         }
         bx_store_free(g);
+#ifdef BX_FAISS_BENCH
+        faiss_compare(results, sizes[si], nqs, n_nq, repeat, ours);
+#endif
     }
     free(v);
     free(nh);

@@ -75,18 +75,25 @@ static double read_bandwidth(const float *v, size_t n, unsigned threads)
 struct gemm_job {
     const float *a, *b;
     float *c;
+    double flops;
 };
 
+/* Repeat a 2048^3 single-threaded product for at least 1 s. */
 static void *gemm_worker(void *arg)
 {
     struct gemm_job *j = arg;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 2048, 2048, 2048, 1.0f, j->a, 2048, j->b,
-                2048, 0.0f, j->c, 2048);
+    double t0 = bx_wall_s();
+    j->flops = 0;
+    do {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 2048, 2048, 2048, 1.0f, j->a, 2048,
+                    j->b, 2048, 0.0f, j->c, 2048);
+        j->flops += 2.0 * 2048 * 2048 * 2048;
+    } while (bx_wall_s() - t0 < 1.0);
     return NULL;
 }
 
-/* Best-of-3 SGEMM rate in flop/s on `threads` threads, each running single-threaded OpenBLAS on
- * its own 2048^3 product: the way the matcher uses it. */
+/* SGEMM rate in flop/s on `threads` threads, each running single-threaded OpenBLAS on its own
+ * matrices for at least a second: the way the matcher uses it. */
 static double sgemm_peak(unsigned threads)
 {
     const size_t nn = 2048 * 2048;
@@ -96,24 +103,23 @@ static double sgemm_peak(unsigned threads)
     for (size_t i = 0; i < 3 * threads * nn; ++i)
         m[i] = (float)(i % 13) * 0.01f;
     openblas_set_num_threads(1);
-    double best = 0;
-    for (int rep = 0; rep < 3; ++rep) {
-        struct gemm_job jobs[8];
-        pthread_t th[8];
-        double t0 = bx_wall_s();
-        for (unsigned t = 0; t < threads; ++t) {
-            jobs[t] = (struct gemm_job){m + 3 * t * nn, m + (3 * t + 1) * nn, m + (3 * t + 2) * nn};
-            if (t > 0)
-                pthread_create(&th[t], NULL, gemm_worker, &jobs[t]);
-        }
-        gemm_worker(&jobs[0]);
-        for (unsigned t = 1; t < threads; ++t)
-            pthread_join(th[t], NULL);
-        best = fmax(best, threads * 2.0 * (double)nn * 2048 / (bx_wall_s() - t0));
+    struct gemm_job jobs[8];
+    pthread_t th[8];
+    double t0 = bx_wall_s();
+    for (unsigned t = 0; t < threads; ++t) {
+        jobs[t] = (struct gemm_job){m + 3 * t * nn, m + (3 * t + 1) * nn, m + (3 * t + 2) * nn, 0};
+        if (t > 0)
+            pthread_create(&th[t], NULL, gemm_worker, &jobs[t]);
     }
+    gemm_worker(&jobs[0]);
+    for (unsigned t = 1; t < threads; ++t)
+        pthread_join(th[t], NULL);
+    double dt = bx_wall_s() - t0, flops = 0;
+    for (unsigned t = 0; t < threads; ++t)
+        flops += jobs[t].flops;
     sink += (double)m[2 * nn + 5];
     bx_free_aligned(m);
-    return best;
+    return flops / dt;
 }
 
 #ifdef BX_FAISS_BENCH

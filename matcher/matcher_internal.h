@@ -50,7 +50,7 @@ static inline double bx_match__float_dot_bound(size_t dim)
     return nu / (1 - nu) + 1e-7;
 }
 
-/* Double-precision dot product in a fixed order: the reference score. */
+/* Double-precision dot product in a fixed order (docs/templates.md): the reported score. */
 double bx_match__dot(const float *a, const float *b, size_t dim);
 
 /* Quantise v[dim] into q[stride] (zero padded), its sum into *sum; @return the scale. */

@@ -281,6 +281,65 @@ static size_t gather(struct job *jobs, unsigned nt, size_t q, bool fast, size_t 
     return w;
 }
 
+struct merge {
+    struct job *jobs;
+    unsigned nt;
+    const struct bx_store *g;
+    const struct bx_search_opts *o;
+    const float *P;
+    struct bx_hit *hits;
+    size_t *n_hits;
+    bool fast;
+    size_t keep;
+    float margin, thr_cut;
+};
+
+struct merge_part {
+    const struct merge *m;
+    size_t q0, q1;
+    enum bx_status status;
+};
+
+static void *merge_worker(void *arg)
+{
+    struct merge_part *part = arg;
+    const struct merge *m = part->m;
+    const struct bx_store *g = m->g;
+    size_t max_c = 0;
+    for (size_t q = part->q0; q < part->q1; ++q) {
+        size_t c = 0;
+        for (unsigned t = 0; t < m->nt; ++t)
+            c += m->fast ? m->jobs[t].ps[q].heap_n : m->jobs[t].ps[q].n;
+        max_c = c > max_c ? c : max_c;
+    }
+    struct cand *all = malloc((max_c ? max_c : 1) * sizeof *all);
+    struct bx_hit *tmp = malloc((max_c ? max_c : 1) * sizeof *tmp);
+    if (all == NULL || tmp == NULL) {
+        part->status = BX_ENOMEM;
+        goto done;
+    }
+    for (size_t q = part->q0; q < part->q1; ++q) {
+        size_t n = gather(m->jobs, m->nt, q, m->fast, m->keep, m->margin, m->thr_cut, all);
+        const float *pq = m->P + q * g->stride;
+        for (size_t i = 0; i < n; ++i) {
+            uint32_t r = all[i].row;
+            tmp[i] = (struct bx_hit){bx_match__dot(pq, g->tpl + r * g->stride, g->dim), r,
+                                     g->subject[r]};
+        }
+        qsort(tmp, n, sizeof *tmp, cmp_hit);
+        size_t k = m->o->k, h = 0;
+        while (h < n && h < k && tmp[h].score >= m->o->threshold) {
+            m->hits[q * k + h] = tmp[h];
+            ++h;
+        }
+        m->n_hits[q] = h;
+    }
+done:
+    free(tmp);
+    free(all);
+    return NULL;
+}
+
 enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, size_t n_q,
                                  const struct bx_search_opts *o, struct bx_hit *hits,
                                  size_t *n_hits, struct bx_error *err)
@@ -305,7 +364,6 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
     int8_t *QP = NULL;
     float *qscale = NULL;
     struct job *jobs = NULL;
-    struct cand *all = NULL;
     unsigned nt = 0;
     if (P == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "cannot copy %zu probes", n_q);
@@ -414,37 +472,36 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
             goto done;
         }
 
-    /* Merge, re-score in double, order exactly. */
-    size_t max_c = 0;
-    for (size_t q = 0; q < n_q; ++q) {
-        size_t c = 0;
-        for (unsigned t = 0; t < nt; ++t)
-            c += i8 ? jobs[t].ps[q].heap_n : jobs[t].ps[q].n;
-        max_c = c > max_c ? c : max_c;
-    }
-    all = malloc((max_c ? max_c : 1) * sizeof *all);
-    struct bx_hit *tmp = malloc((max_c ? max_c : 1) * sizeof *tmp);
-    if (all == NULL || tmp == NULL) {
-        free(tmp);
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t q = 0; q < n_q; ++q) {
-        size_t n = gather(jobs, nt, q, i8 != NULL, keep, margin, thr_cut, all);
-        for (size_t i = 0; i < n; ++i) {
-            uint32_t r = all[i].row;
-            tmp[i] = (struct bx_hit){bx_match__dot(P + q * stride, g->tpl + r * stride, dim), r,
-                                     g->subject[r]};
+    /* Merge, re-score in double, order exactly: probes split over the same threads. */
+    struct merge m = {.jobs = jobs,
+                      .nt = nt,
+                      .g = g,
+                      .o = o,
+                      .P = P,
+                      .hits = hits,
+                      .n_hits = n_hits,
+                      .fast = i8 != NULL,
+                      .keep = keep,
+                      .margin = margin,
+                      .thr_cut = thr_cut};
+    struct merge_part parts[256];
+    pthread_t mth[256];
+    unsigned mt = nt < n_q ? nt : (unsigned)n_q, mstarted = 0;
+    for (unsigned t = 0; t < mt; ++t)
+        parts[t] = (struct merge_part){&m, n_q * t / mt, n_q * (t + 1) / mt, BX_OK};
+    for (unsigned t = 1; t < mt; ++t, ++mstarted)
+        if (pthread_create(&mth[t], NULL, merge_worker, &parts[t]) != 0)
+            break;
+    merge_worker(&parts[0]);
+    for (unsigned t = 1; t <= mstarted; ++t)
+        pthread_join(mth[t], NULL);
+    for (unsigned t = mstarted + 1; t < mt; ++t)
+        merge_worker(&parts[t]);
+    for (unsigned t = 0; t < mt; ++t)
+        if (parts[t].status != BX_OK) {
+            st = BX_FAIL(err, parts[t].status, "out of memory while merging candidates");
+            goto done;
         }
-        qsort(tmp, n, sizeof *tmp, cmp_hit);
-        size_t m = 0;
-        while (m < n && m < o->k && tmp[m].score >= o->threshold) {
-            hits[q * o->k + m] = tmp[m];
-            ++m;
-        }
-        n_hits[q] = m;
-    }
-    free(tmp);
 
 done:
     if (jobs) {
@@ -455,7 +512,6 @@ done:
         }
     }
     free(jobs);
-    free(all);
     free(qscale);
     bx_free_aligned(QP);
     bx_free_aligned(P);

@@ -354,3 +354,43 @@ Test(apps_gallery, search_input_errors_exit_2)
     cr_assert_not(exists(csv), "nothing written on bad input");
     cr_assert_eq(bxsim("gallery frob"), 2);
 }
+
+/* Other tools read and write the format: h5py (Debian's python3-h5py, installed by deps.sh). */
+Test(apps_gallery, h5py_reads_bxsim_files_and_bxsim_reads_h5py_files)
+{
+    if (access("/usr/bin/python3", X_OK) != 0 ||
+        system("/usr/bin/python3 -c 'import h5py, numpy' 2>/dev/null") != 0)
+        cr_skip_test("Debian's python3-h5py is not installed");
+    char g[128], p[128], py[128], cmd[2048];
+    snprintf(g, sizeof g, "%s/g.h5", dir);
+    snprintf(p, sizeof p, "%s/p.h5", dir);
+    snprintf(py, sizeof py, "%s/py.h5", dir);
+    make_files(g, p, 64, 128);
+    /* h5py checks what bxsim wrote, then writes a gallery of its own (float32, int32 ids, a float
+     * metadata column, big-endian templates to exercise type conversion). */
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 - <<'EOF'\n"
+             "import h5py, numpy as np\n"
+             "with h5py.File('%s') as f:\n"
+             "    T = f['/templates'][...]; ids = f['/subject_id'][...]\n"
+             "    assert T.shape == (64, 128) and T.dtype == np.float32, (T.shape, T.dtype)\n"
+             "    assert ids.dtype == np.int64 and ids[3] == 503\n"
+             "    assert f.attrs['dim'] == 128 and f.attrs['format_version'] == 1\n"
+             "    assert np.allclose(np.linalg.norm(T, axis=1), 1, atol=1e-6)\n"
+             "    assert set(f['/meta']) >= {'enrol_time_s', 'retain_until_s', 'retention_class'}\n"
+             "rng = np.random.default_rng(1)\n"
+             "with h5py.File('%s', 'w') as f:\n"
+             "    f['/templates'] = rng.normal(size=(10, 128)).astype('>f4')\n"
+             "    f['/subject_id'] = np.arange(10, dtype=np.int32) * 3\n"
+             "    f['/meta/quality'] = np.linspace(0, 1, 10)\n"
+             "    f.attrs['dim'] = 128\n"
+             "    f.attrs['format_version'] = 1\n"
+             "EOF",
+             g, py);
+    cr_assert_eq(system(cmd), 0, "h5py could not read bxsim's file or write its own");
+    char args[300];
+    snprintf(args, sizeof args, "gallery info %s", py);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "templates:       10") != NULL, "%s", out);
+    cr_assert(strstr(out, "meta/quality") != NULL, "%s", out);
+}

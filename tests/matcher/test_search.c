@@ -53,10 +53,12 @@ static size_t brute(const struct bx_store *g, const float *probe, size_t k, doub
     for (size_t r = 0; r < n; ++r) {
         if (!bx_store_is_live(g, r))
             continue;
-        double s = 0;
+        /* The documented score: eight interleaved double partial sums, combined pairwise. */
+        double ps[8] = {0};
         const float *row = bx_store_row(g, r);
         for (size_t i = 0; i < d; ++i)
-            s += (double)p[i] * (double)row[i];
+            ps[i % 8] += (double)p[i] * (double)row[i];
+        double s = ((ps[0] + ps[1]) + (ps[2] + ps[3])) + ((ps[4] + ps[5]) + (ps[6] + ps[7]));
         all[m++] = (struct ref_hit){s, (int64_t)r};
     }
     qsort(all, m, sizeof *all, cmp_ref);

@@ -284,11 +284,11 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
                     char name[96];
                     snprintf(name, sizeof name, "matcher/%s/N=%zu/q=%zu/t=%u",
                              fast ? "fast" : "exact", sizes[si], nqs[qi], t);
-                    json_t *extra =
-                        json_pack("{sssIsIsIsfss}", "path", fast ? "fast" : "exact", "gallery",
-                                  (json_int_t)sizes[si], "probes", (json_int_t)nqs[qi], "threads",
-                                  (json_int_t)t, "limit_comparisons_per_s", limit, "limit",
-                                  one ? "memory read bandwidth" : "sgemm peak");
+                    json_t *extra = json_pack(
+                        "{sssssIsIsIsfss}", "path", fast ? "fast" : "exact", "engine",
+                        bx_match_engine(fast, nqs[qi]), "gallery", (json_int_t)sizes[si], "probes",
+                        (json_int_t)nqs[qi], "threads", (json_int_t)t, "limit_comparisons_per_s",
+                        limit, "limit", one ? "memory read bandwidth" : "sgemm peak");
                     double med = bx_bench_figure(results, name, "comparisons/s", (double)sizes[si],
                                                  v, repeat, extra);
                     if (!fast)

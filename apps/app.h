@@ -32,6 +32,9 @@ int bx_cmd_run(int argc, char **argv);
 int bx_cmd_validate(int argc, char **argv);
 int bx_cmd_bench(int argc, char **argv);
 int bx_cmd_gallery(int argc, char **argv);
+int bx_cmd_calibrate(int argc, char **argv);
+int bx_gallery_gen(int argc, char **argv);
+int bx_gallery_profiles(int argc, char **argv);
 
 /* Benchmarks: record one figure (per-repetition values, median, min, max; prints a line) and
  * return its median. @p extra (may be NULL) is merged into the figure's object and released. */

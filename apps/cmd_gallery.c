@@ -219,6 +219,10 @@ int bx_cmd_gallery(int argc, char **argv)
         return gallery_info(argc - 1, argv + 1);
     if (strcmp(argv[1], "search") == 0)
         return gallery_search(argc - 1, argv + 1);
+    if (strcmp(argv[1], "gen") == 0)
+        return bx_gallery_gen(argc - 1, argv + 1);
+    if (strcmp(argv[1], "profiles") == 0)
+        return bx_gallery_profiles(argc - 1, argv + 1);
     fprintf(stderr, "bxsim gallery: unknown subcommand '%s'\n%s", argv[1], gallery_usage);
     return BX_EXIT_USAGE;
 }

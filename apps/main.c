@@ -34,6 +34,8 @@ static const char usage[] =
     "  run FILE.yaml --out DIR   run a scenario and write DIR/summary.json\n"
     "  validate FILE.yaml        check a scenario without running it\n"
     "  gallery info|search       inspect template files, 1:N search (docs/templates.md)\n"
+    "  gallery gen|profiles      synthetic galleries from algorithm profiles\n"
+    "  calibrate --profile NAME  achieved versus published accuracy figures (--fit to tune)\n"
     "  bench [--suite S]         measure speed: kernel (events/s, customers/s),\n"
     "                            matcher (comparisons/s against this machine's limits)\n"
     "\n"
@@ -92,6 +94,8 @@ int main(int argc, char **argv)
         return bx_cmd_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "gallery") == 0)
         return bx_cmd_gallery(argc - 1, argv + 1);
+    if (strcmp(cmd, "calibrate") == 0)
+        return bx_cmd_calibrate(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return bx_cmd_bench(argc - 1, argv + 1);
     fprintf(stderr, "bxsim: unknown command '%s' (try bxsim --help)\n", cmd);

@@ -517,3 +517,27 @@ done:
     bx_free_aligned(P);
     return st;
 }
+
+enum bx_status bx_match_scores(const struct bx_store *g, const float *probes, size_t n_q,
+                               float *out, struct bx_error *err)
+{
+    if (n_q == 0 || g->n == 0)
+        return BX_OK;
+    pthread_once(&blas_once, blas_single);
+    size_t stride = g->stride;
+    float *P = bx_alloc_aligned(n_q * stride * sizeof(float));
+    if (P == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "cannot copy %zu probes", n_q);
+    enum bx_status st = BX_OK;
+    for (size_t q = 0; q < n_q && st == BX_OK; ++q) {
+        memcpy(P + q * stride, probes + q * g->dim, g->dim * sizeof(float));
+        struct bx_error perr = {0};
+        if (bx_tpl_normalize(P + q * stride, g->dim, &perr) != BX_OK)
+            st = BX_FAIL(err, BX_EINVAL, "probe %zu: %s", q, perr.msg);
+    }
+    if (st == BX_OK)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n_q, (int)g->n, (int)g->dim, 1.0f,
+                    P, (int)stride, g->tpl, (int)stride, 0.0f, out, (int)g->n);
+    bx_free_aligned(P);
+    return st;
+}

@@ -11,6 +11,8 @@
 static const char *const builtin_columns[] = {"enrol_time_s", "retain_until_s", "retention_class",
                                               NULL};
 
+static enum bx_status reserve_exact(struct bx_store *g, size_t cap, struct bx_error *err);
+
 double bx_match__dot(const float *a, const float *b, size_t dim)
 {
     /* Eight interleaved partial sums, combined pairwise in a fixed order: as deterministic as a
@@ -69,7 +71,11 @@ struct bx_store *bx_store_alloc(size_t dim, size_t capacity_hint, struct bx_erro
     g->dim = dim;
     g->stride = (dim + 15) / 16 * 16;
     pthread_mutex_init(&g->fast_mu, NULL);
-    (void)capacity_hint;
+    /* An exact reservation: a gallery of known size never holds a second copy while growing. */
+    if (capacity_hint && reserve_exact(g, capacity_hint, err) != BX_OK) {
+        bx_store_free(g);
+        return NULL;
+    }
     return g;
 }
 
@@ -89,7 +95,7 @@ void bx_store_free(struct bx_store *g)
     free(g);
 }
 
-/* Grow every per-row array to hold at least @p want rows. */
+/* Grow every per-row array to hold at least @p want rows (doubling). */
 static enum bx_status reserve(struct bx_store *g, size_t want, struct bx_error *err)
 {
     if (want <= g->cap)
@@ -97,9 +103,15 @@ static enum bx_status reserve(struct bx_store *g, size_t want, struct bx_error *
     size_t cap = g->cap ? g->cap : 1024;
     while (cap < want)
         cap *= 2;
+    return reserve_exact(g, cap, err);
+}
+
+/* Resize every per-row array to exactly @p cap rows (cap >= n). */
+static enum bx_status reserve_exact(struct bx_store *g, size_t cap, struct bx_error *err)
+{
     size_t bytes;
     if (!bx_size_mul(cap, g->stride * sizeof(float), &bytes))
-        return BX_FAIL(err, BX_ENOMEM, "gallery of %zu rows is too large", want);
+        return BX_FAIL(err, BX_ENOMEM, "gallery of %zu rows is too large", cap);
     float *tpl = bx_alloc_aligned(bytes);
     int64_t *subject = realloc(g->subject, cap * sizeof *subject);
     if (subject)

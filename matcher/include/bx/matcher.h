@@ -150,6 +150,15 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
                                  const struct bx_search_opts *o, struct bx_hit *hits,
                                  size_t *n_hits, struct bx_error *err);
 
+/**
+ * Every score of @p n_q probes against every row of @p g (tombstoned rows included, so that
+ * out[q * rows + r] is row r): an explicit, materialised score matrix for audits and
+ * calibration of modest sizes (n_q * rows floats; float32 SGEMM, within the rounding bound of
+ * the exact scores). Probes are normalised like bx_match_one_to_n's.
+ */
+enum bx_status bx_match_scores(const struct bx_store *g, const float *probes, size_t n_q,
+                               float *out, struct bx_error *err);
+
 /** What serves a call of @p n_q probes: "f32-stream" (fewer than 4 probes, exact), "sgemm"
  *  (batches, exact; also the fast path's choice on CPUs without VNNI, where it is quicker than
  *  int8 and exact), or "int8-avx512-vnni" / "int8-avx2" / "int8-portable" (fast path). */

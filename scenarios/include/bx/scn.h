@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "bx/common.h"
+#include "bx/models.h"
 #include "bx/sim.h"
 
 #ifdef __cplusplus
@@ -50,6 +51,57 @@ enum bx_status bx_scn_load_string(const char *text, size_t len, const char *labe
                                   struct bx_scn *out, struct bx_error *err);
 
 void bx_scn_fini(struct bx_scn *scn);
+
+/* ================================================================ algorithm profiles */
+
+/** What a calibration target measures. */
+enum bx_target_metric {
+    BX_TARGET_FNMR_AT_FMR, /**< 1:1 FNMR at the threshold giving `fmr` over all impostors */
+    BX_TARGET_FMR_RATIO,   /**< same-group impostor FMR of `group` over that of `reference`, at
+                                the threshold giving `fmr` for the reference group */
+};
+
+/** A demographic group: sex and region of birth (either may be "any": -1). */
+struct bx_group {
+    int sex;    /**< enum bx_sex or -1 */
+    int region; /**< enum bx_region or -1 */
+};
+
+struct bx_profile_target {
+    char name[32];
+    enum bx_target_metric metric;
+    double fmr;
+    enum bx_device enrol_device, probe_device;
+    double probe_quality, years;
+    struct bx_group group, reference; /**< FMR ratio targets */
+    double value;                     /**< the published figure */
+    double tolerance;                 /**< accepted relative error of the achieved value */
+    char source[256];
+    bool has_achieved; /**< last recorded calibration result */
+    double achieved, achieved_lo, achieved_hi;
+};
+
+/** An algorithm profile: generator parameters fitted to published figures (models/profiles/). */
+struct bx_profile {
+    char name[BX_NAME_MAX];
+    char *description;
+    struct bx_tplgen_params params;
+    struct bx_demog_mix mix;
+    struct bx_profile_target *targets;
+    size_t n_targets;
+    char fit[8][48]; /**< parameters `bxsim calibrate --fit` may move ("noise.gate_camera") */
+    size_t n_fit;
+};
+
+/** Load a profile file; errors as FILE:LINE:COL. */
+enum bx_status bx_scn_load_profile(const char *path, struct bx_profile *out, struct bx_error *err);
+enum bx_status bx_scn_load_profile_string(const char *text, size_t len, const char *label,
+                                          struct bx_profile *out, struct bx_error *err);
+void bx_scn_profile_fini(struct bx_profile *p);
+
+/** The address of the named generator parameter in @p p ("hard.fraction", "noise.kiosk",
+ *  "ageing.drift_per_decade", "shared.region.e_asia", ...), or NULL if there is none. */
+double *bx_scn_profile_param(struct bx_tplgen_params *p, const char *name);
 
 #ifdef __cplusplus
 }

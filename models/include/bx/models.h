@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* models.h - everything stochastic about the world that the matcher sees: synthetic identities
+ * with demographic structure and face templates captured by devices under given conditions.
+ *
+ * Usage:
+ *     struct bx_tplgen_params p = bx_tplgen_params_default(512);   // or from a profile file
+ *     struct bx_tplgen *gen = bx_tplgen_alloc(&p, &err);
+ *     struct bx_subject s;
+ *     bx_tplgen_subject(gen, 42, &mix, &s);                 // demographics of subject 42
+ *     bx_tplgen_capture(gen, &s, &cond, 0, out);            // its template under `cond`
+ *     bx_tplgen_free(gen);
+ *
+ * The model (../shared/reference/biometrics.md section 7): subject i has an identity centre
+ * c_i = norm(sqrt(a_sex) g_sex + sqrt(a_region) g_region + sqrt(a_age) g_age + sqrt(1 - sum) u_i)
+ * with shared group directions g, so impostors of the same sex, region and age band score higher
+ * (NIST IR 8280); a fraction of subjects are look-alikes of another subject. A capture taken Y
+ * years after enrolment is x = norm(c_i + drift * sqrt(Y / 10) * w_i + sigma * e), e ~ N(0, I/d),
+ * where w_i is the subject's own ageing direction and sigma depends on device, image quality, age
+ * band and a heavy "hard sample" tail. Everything is a pure function of (profile seed, subject id,
+ * sample key): templates can be generated in any order or on any thread with the same result.
+ * The module fills caller-owned float buffers and knows nothing of the matcher.
+ *
+ * Ownership: bx_tplgen_alloc/free. Thread safety: a bx_tplgen is read-only after allocation and
+ * may be shared by threads; each call uses only its arguments and stack.
+ */
+#ifndef BX_MODELS_H
+#define BX_MODELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bx/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Largest template dimension the generator supports (it keeps two vectors on the stack). */
+#define BX_MODELS_DIM_MAX 4096
+
+enum bx_sex { BX_SEX_FEMALE, BX_SEX_MALE, BX_N_SEXES };
+
+/** Regions of birth (the NIST FRTE 1:N demographic groups, plus two). Append only. */
+enum bx_region {
+    BX_REGION_E_EUROPE,
+    BX_REGION_E_ASIA,
+    BX_REGION_S_ASIA,
+    BX_REGION_W_AFRICA,
+    BX_REGION_AMERICAS,
+    BX_REGION_MENA,
+    BX_N_REGIONS
+};
+
+/** Age bands at capture: 0-13, 14-29, 30-49, 50-64, 65-79, 80+. */
+enum bx_age_band {
+    BX_AGE_0_13,
+    BX_AGE_14_29,
+    BX_AGE_30_49,
+    BX_AGE_50_64,
+    BX_AGE_65_79,
+    BX_AGE_80_UP,
+    BX_N_AGE_BANDS
+};
+
+/** Capture devices (DESIGN.md world model). Append only. */
+enum bx_device {
+    BX_DEVICE_DOCUMENT,    /**< passport/visa photo: the enrolment image */
+    BX_DEVICE_EGATE,       /**< self-service e-gate */
+    BX_DEVICE_GATE_CAMERA, /**< departure-gate camera (air, sea) */
+    BX_DEVICE_MOBILE,      /**< handheld or mobile unit (land pedestrians, private aircraft) */
+    BX_DEVICE_VEHICLE,     /**< camera through a windshield */
+    BX_DEVICE_KIOSK,       /**< kiosk (NIST visa -> kiosk) */
+    BX_N_DEVICES
+};
+
+const char *bx_sex_name(enum bx_sex s);
+const char *bx_region_name(enum bx_region r);
+const char *bx_age_band_name(enum bx_age_band b);
+const char *bx_device_name(enum bx_device d);
+/** Parse a name back; false if unknown. */
+bool bx_region_parse(const char *name, enum bx_region *out);
+bool bx_age_band_parse(const char *name, enum bx_age_band *out);
+bool bx_device_parse(const char *name, enum bx_device *out);
+enum bx_age_band bx_age_band_of(double age_years);
+
+/** Parameters of the template generator: an algorithm profile's "generator" block. */
+struct bx_tplgen_params {
+    size_t dim;
+    uint64_t seed;                 /**< fixes the group directions and every subject's draws */
+    double shared_sex[BX_N_SEXES]; /**< a: share of the centre along the group axis */
+    double shared_region[BX_N_REGIONS];
+    double shared_age[BX_N_AGE_BANDS];
+    double lookalike_fraction;             /**< subjects that are near copies of another */
+    double lookalike_cosine;               /**< their centres' cosine with the original */
+    double noise[BX_N_DEVICES];            /**< sigma at quality 1 */
+    double quality_exponent;               /**< sigma *= quality^-exponent, quality in (0, 1] */
+    double age_noise[BX_N_AGE_BANDS];      /**< sigma multiplier by age band at capture */
+    double hard_fraction, hard_multiplier; /**< heavy tail: some captures are much noisier */
+    double drift_per_decade;               /**< ageing: centre moves drift * sqrt(years / 10) */
+    double age_drift[BX_N_AGE_BANDS];      /**< drift multiplier by age band (children fastest) */
+};
+
+/** Plausible defaults for dimension @p dim (not calibrated to any target). */
+struct bx_tplgen_params bx_tplgen_params_default(size_t dim);
+/** Check ranges (shares in [0, 1) summing below 1, noises >= 0, ...); BX_EINVAL naming a field. */
+enum bx_status bx_tplgen_params_check(const struct bx_tplgen_params *p, struct bx_error *err);
+
+/** The population a gallery is drawn from (probabilities; each set sums to 1). */
+struct bx_demog_mix {
+    double female;
+    double region[BX_N_REGIONS];
+    double age_band[BX_N_AGE_BANDS];
+};
+struct bx_demog_mix bx_demog_mix_default(void);
+enum bx_status bx_demog_mix_check(const struct bx_demog_mix *m, struct bx_error *err);
+
+/** A subject's demographics and the handles the generator needs (no heap memory). */
+struct bx_subject {
+    int64_t id;
+    enum bx_sex sex;
+    enum bx_region region;
+    enum bx_age_band band; /**< at enrolment */
+    double age_years;      /**< at enrolment */
+    int64_t lookalike_of;  /**< -1, or the subject whose look-alike this is */
+};
+
+/** Capture conditions of one image. */
+struct bx_capture {
+    enum bx_device device;
+    double quality;           /**< (0, 1]; 1 = as good as the device gets */
+    double years_since_enrol; /**< 0 for the enrolment photo itself */
+};
+
+struct bx_tplgen;
+struct bx_tplgen *bx_tplgen_alloc(const struct bx_tplgen_params *p, struct bx_error *err);
+void bx_tplgen_free(struct bx_tplgen *g);
+size_t bx_tplgen_dim(const struct bx_tplgen *g);
+
+/** Draw subject @p id's demographics from @p mix (a pure function of the seed and id). A
+ *  look-alike shares the demographics of the subject it resembles. */
+void bx_tplgen_subject(const struct bx_tplgen *g, int64_t id, const struct bx_demog_mix *mix,
+                       struct bx_subject *out);
+
+/**
+ * Write one unit-norm template of subject @p s captured under @p c into @p out[dim]. @p sample
+ * distinguishes captures of the same subject (same sample, same template). Does not allocate.
+ * @return whether this capture drew the heavy-tail ("hard") noise.
+ */
+bool bx_tplgen_capture(const struct bx_tplgen *g, const struct bx_subject *s,
+                       const struct bx_capture *c, uint64_t sample, float *out);
+
+/** The identity centre of @p s at enrolment and its ageing direction (unit vectors, dim floats
+ *  each). Computing them once per subject and calling bx_tplgen_capture_prepared() for each of
+ *  its captures saves two thirds of the work. */
+void bx_tplgen_prepare(const struct bx_tplgen *g, const struct bx_subject *s, float *centre,
+                       float *ageing);
+bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subject *s,
+                                const float *centre, const float *ageing,
+                                const struct bx_capture *c, uint64_t sample, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BX_MODELS_H */

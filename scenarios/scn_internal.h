@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* scn_internal.h - shared by scenarios/'s files, never installed: YAML tree helpers. */
+#ifndef BX_SCN_INTERNAL_H
+#define BX_SCN_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <yaml.h>
+
+#include "bx/scn.h"
+
+struct ctx {
+    const char *label;
+    yaml_document_t *doc;
+    struct bx_error *err;
+};
+
+#define FAIL_AT(cx, node, ...) bx_scn__fail_at((cx), (node), __FILE__, __LINE__, __VA_ARGS__)
+
+enum bx_status bx_scn__fail_at(struct ctx *cx, const yaml_node_t *node, const char *file, int line,
+                               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+yaml_node_t *bx_scn__node_at(struct ctx *cx, yaml_node_item_t item);
+const char *bx_scn__scalar(const yaml_node_t *n);
+const char *bx_scn__type_name(const yaml_node_t *n);
+enum bx_status bx_scn__expect(struct ctx *cx, const yaml_node_t *n, yaml_node_type_t type,
+                              const char *what);
+enum bx_status bx_scn__check_keys(struct ctx *cx, yaml_node_t *map, const char *what,
+                                  const char *const *allowed);
+yaml_node_t *bx_scn__get(struct ctx *cx, yaml_node_t *map, const char *key);
+enum bx_status bx_scn__require(struct ctx *cx, yaml_node_t *map, const char *key, const char *what,
+                               yaml_node_t **out);
+bool bx_scn__quoted(const yaml_node_t *n);
+enum bx_status bx_scn__as_double(struct ctx *cx, yaml_node_t *n, const char *what, double *out);
+enum bx_status bx_scn__as_range(struct ctx *cx, yaml_node_t *n, const char *what, double lo,
+                                double hi, bool lo_open, double *out);
+enum bx_status bx_scn__as_int(struct ctx *cx, yaml_node_t *n, const char *what, long long lo,
+                              long long hi, long long *out);
+enum bx_status bx_scn__as_bool(struct ctx *cx, yaml_node_t *n, const char *what, bool *out);
+enum bx_status bx_scn__as_name(struct ctx *cx, yaml_node_t *n, const char *what, char *out);
+enum bx_status bx_scn__pick_pair(struct ctx *cx, yaml_node_t *map, const char *what, const char *a1,
+                                 const char *a2, const char *b1, const char *b2, bool *use_a);
+enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *what,
+                                 struct bx_dist *d);
+/* Parse a YAML text into a document; FILE:LINE:COL on syntax errors. */
+enum bx_status bx_scn__parse(const char *text, size_t len, const char *label, yaml_document_t *doc,
+                             struct bx_error *err);
+/* Read a whole file (at most 64 MiB). */
+enum bx_status bx_scn__slurp(const char *path, char **buf, size_t *len, struct bx_error *err);
+
+#endif /* BX_SCN_INTERNAL_H */

@@ -42,5 +42,7 @@ double bx_bench_figure(json_t *results, const char *name, const char *unit, doub
                        const double *values, size_t reps, json_t *extra);
 /* The matcher suite (bench_matcher.c): adds figures to @p results and machine limits to @p env. */
 int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick);
+/* The models suite (bench_models.c). */
+int bx_bench_models(json_t *results, unsigned repeat, bool quick);
 
 #endif /* BX_APP_H */

@@ -207,8 +207,10 @@ int bx_cmd_bench(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            puts("usage: bxsim bench [--suite kernel|matcher|all] [--json FILE] [--repeat N]\n"
+            puts("usage: bxsim bench [--suite kernel|matcher|models|all] [--json FILE]\n"
+                 "                   [--repeat N]\n"
                  "                   [--quick]\n"
+                 "models: templates/s of the generator and its memory for 10^6 templates.\n"
                  "\nkernel: events/s of the hold model (10^3, 10^5, 10^6 pending events) and\n"
                  "customers/s of M/M/4 at utilisation 0.9 (10^6 customers), one core.\n"
                  "matcher: comparisons/s of 1:N search, d = 512, galleries of 10^3, 10^5, 10^6,\n"
@@ -233,7 +235,8 @@ int bx_cmd_bench(int argc, char **argv)
     }
     bool kernel = strcmp(suite, "kernel") == 0 || strcmp(suite, "all") == 0;
     bool matcher = strcmp(suite, "matcher") == 0 || strcmp(suite, "all") == 0;
-    if (!kernel && !matcher) {
+    bool models = strcmp(suite, "models") == 0 || strcmp(suite, "all") == 0;
+    if (!kernel && !matcher && !models) {
         fprintf(stderr,
                 "bxsim bench: --suite: unknown suite '%s' (available: kernel, matcher, "
                 "all)\n",
@@ -246,6 +249,8 @@ int bx_cmd_bench(int argc, char **argv)
         bench_kernel(results, repeat ? repeat : 5, quick);
     if (matcher)
         rc = bx_bench_matcher(results, env, (unsigned)(repeat ? repeat : 3), quick);
+    if (models && rc == BX_EXIT_OK)
+        rc = bx_bench_models(results, (unsigned)(repeat ? repeat : 3), quick);
     if (json_path && rc == BX_EXIT_OK) {
         json_t *root =
             json_pack("{sssoso}", "suite", suite, "environment", env, "results", results);

@@ -20,12 +20,12 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_multimin.h>
 
-#include "app.h"
-
 #include "bx/common.h"
 #include "bx/matcher.h"
 #include "bx/models.h"
 #include "bx/scn.h"
+
+#include "app.h"
 
 #ifndef BX_PROFILE_DIR
 #define BX_PROFILE_DIR "models/profiles"
@@ -256,15 +256,15 @@ static int fit_profile(struct bx_profile *p, size_t n, unsigned iterations)
         gsl_vector_set(step, i, 0.3);
     }
     gsl_multimin_function f = {objective, p->n_fit, &c};
-    gsl_multimin_fminimizer *s = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2,
-                                                               p->n_fit);
+    gsl_multimin_fminimizer *s =
+        gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, p->n_fit);
     gsl_multimin_fminimizer_set(s, &f, x, step);
     for (unsigned it = 0; it < iterations && !c.failed; ++it) {
         if (gsl_multimin_fminimizer_iterate(s) != GSL_SUCCESS)
             break;
         double size = gsl_multimin_fminimizer_size(s);
-        fprintf(stderr, "\rfit: iteration %u, objective %.4f, simplex size %.3f ", it + 1,
-                s->fval, size);
+        fprintf(stderr, "\rfit: iteration %u, objective %.4f, simplex size %.3f ", it + 1, s->fval,
+                size);
         if (gsl_multimin_test_size(size, 0.02) == GSL_SUCCESS)
             break;
     }
@@ -361,15 +361,15 @@ int bx_cmd_calibrate(int argc, char **argv)
         if (!json)
             printf("%-12s %-12s %10.4g %10.4g   [%9.3g, %9.3g] %s\n", t->name, metric, t->value,
                    m.value, m.lo, m.hi, ok ? "yes" : "NO");
-        json_array_append_new(arr, json_pack("{sssssfsfsfs[ff]sIsIsb}", "name", t->name, "metric",
-                                             metric, "fmr", t->fmr, "target", t->value, "achieved",
-                                             m.value, "ci95", m.lo, m.hi, "errors",
-                                             (json_int_t)m.errors, "trials",
-                                             (json_int_t)m.trials, "within_tolerance", ok));
+        json_array_append_new(arr,
+                              json_pack("{sssssfsfsfs[ff]sIsIsb}", "name", t->name, "metric",
+                                        metric, "fmr", t->fmr, "target", t->value, "achieved",
+                                        m.value, "ci95", m.lo, m.hi, "errors", (json_int_t)m.errors,
+                                        "trials", (json_int_t)m.trials, "within_tolerance", ok));
     }
     if (json && rc == BX_EXIT_OK) {
-        json_t *root = json_pack("{sssIso}", "profile", p.name, "subjects", (json_int_t)n,
-                                 "targets", arr);
+        json_t *root =
+            json_pack("{sssIso}", "profile", p.name, "subjects", (json_int_t)n, "targets", arr);
         char *text = json_dumps(root, JSON_INDENT(2));
         puts(text);
         free(text);
@@ -414,14 +414,13 @@ int bx_gallery_profiles(int argc, char **argv)
         }
         json_t *targets = json_array();
         if (!json)
-            printf("%s (d = %zu): %s\n", p.name, p.params.dim,
-                   p.description ? p.description : "");
+            printf("%s (d = %zu): %s\n", p.name, p.params.dim, p.description ? p.description : "");
         for (size_t k = 0; k < p.n_targets; ++k) {
             const struct bx_profile_target *t = &p.targets[k];
             const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR ? "fnmr_at_fmr" : "fmr_ratio";
-            json_t *o = json_pack("{sssssfsfsfss}", "name", t->name, "metric", metric, "fmr",
-                                  t->fmr, "target", t->value, "tolerance", t->tolerance, "source",
-                                  t->source);
+            json_t *o =
+                json_pack("{sssssfsfsfss}", "name", t->name, "metric", metric, "fmr", t->fmr,
+                          "target", t->value, "tolerance", t->tolerance, "source", t->source);
             if (t->has_achieved) {
                 json_object_set_new(o, "achieved", json_real(t->achieved));
                 if (isfinite(t->achieved_lo))
@@ -507,13 +506,16 @@ int bx_gallery_gen(int argc, char **argv)
     }
     if (!name || !out || !subjects) {
         fprintf(stderr, "bxsim gallery gen: %s is required\n",
-                !name ? "--profile" : !subjects ? "--subjects" : "--out");
+                !name       ? "--profile"
+                : !subjects ? "--subjects"
+                            : "--out");
         return BX_EXIT_USAGE;
     }
     enum bx_device device;
     if (!bx_device_parse(device_name, &device)) {
-        fprintf(stderr, "bxsim gallery gen: --device: unknown device '%s' (document, egate, "
-                        "gate_camera, mobile, vehicle, kiosk)\n",
+        fprintf(stderr,
+                "bxsim gallery gen: --device: unknown device '%s' (document, egate, "
+                "gate_camera, mobile, vehicle, kiosk)\n",
                 device_name);
         return BX_EXIT_USAGE;
     }
@@ -538,10 +540,16 @@ int bx_gallery_gen(int argc, char **argv)
     int64_t *ids = malloc(slab * sizeof *ids);
     struct bx_tpl_meta *meta = malloc(slab * sizeof *meta);
     enum { SEX, AGE, BAND, REGION, DEVICE, QUALITY, YEARS, SAMPLE, LOOKALIKE, HARD, N_COLS };
-    static const char *const col_names[N_COLS] = {"sex",     "age_years", "age_band",
-                                                  "region",  "device",    "quality",
-                                                  "years_since_enrolment", "sample",
-                                                  "lookalike_of", "hard"};
+    static const char *const col_names[N_COLS] = {"sex",
+                                                  "age_years",
+                                                  "age_band",
+                                                  "region",
+                                                  "device",
+                                                  "quality",
+                                                  "years_since_enrolment",
+                                                  "sample",
+                                                  "lookalike_of",
+                                                  "hard"};
     double *cols[N_COLS] = {0};
     bool ok = gen && g && rows && c && w && ids && meta;
     for (int k = 0; ok && k < N_COLS; ++k)
@@ -589,8 +597,8 @@ int bx_gallery_gen(int argc, char **argv)
         }
     }
     for (int q = 0; q < N_COLS && rc == BX_EXIT_OK; ++q) {
-        enum bx_column_type ty = q == AGE || q == QUALITY || q == YEARS ? BX_COLUMN_FLOAT64
-                                                                        : BX_COLUMN_INT64;
+        enum bx_column_type ty =
+            q == AGE || q == QUALITY || q == YEARS ? BX_COLUMN_FLOAT64 : BX_COLUMN_INT64;
         if (bx_store_set_column(g, col_names[q], ty, cols[q], &err) != BX_OK) {
             fprintf(stderr, "bxsim gallery gen: %s\n", err.msg);
             rc = BX_EXIT_RUNTIME;
@@ -602,8 +610,9 @@ int bx_gallery_gen(int argc, char **argv)
         rc = BX_EXIT_RUNTIME;
     }
     if (rc == BX_EXIT_OK)
-        fprintf(stderr, "bxsim gallery gen: %zu templates (%llu subjects x %llu) from %s in "
-                        "%.2f s (%.0f templates/s); wrote %s\n",
+        fprintf(stderr,
+                "bxsim gallery gen: %zu templates (%llu subjects x %llu) from %s in "
+                "%.2f s (%.0f templates/s); wrote %s\n",
                 n, (unsigned long long)subjects, (unsigned long long)samples, p.name, dt,
                 (double)n / dt, out);
 done:

@@ -301,8 +301,9 @@ static void draw_subject(const struct bx_tplgen *g, int64_t id, const struct bx_
         band_lo[out->band] + gsl_rng_uniform(&l.r) * (band_hi[out->band] - band_lo[out->band]);
     out->lookalike_of = -1;
     if (allow_lookalike && id > 0 && gsl_rng_uniform(&l.r) < g->p.lookalike_fraction) {
-        /* A look-alike of the previous subject shares its demographics. */
-        draw_subject(g, id - 1, mix, out, false);
+        /* A look-alike of the previous subject shares its demographics (which may themselves
+         * come from a look-alike chain). */
+        draw_subject(g, id - 1, mix, out, true);
         out->id = id;
         out->lookalike_of = id - 1;
     }

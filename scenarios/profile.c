@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* profile.c - algorithm profiles (the files in models/profiles/): generator parameters, population mix,
- * calibration targets with their sources, and the last achieved figures. Every field is optional
- * except the name; defaults are bx_tplgen_params_default() and bx_demog_mix_default(). */
+/* profile.c - algorithm profiles (the files in models/profiles/): generator parameters, population
+ * mix, calibration targets with their sources, and the last achieved figures. Every field is
+ * optional except the name; defaults are bx_tplgen_params_default() and bx_demog_mix_default(). */
 #define _POSIX_C_SOURCE 200809L
 #include "scn_internal.h"
 

@@ -233,6 +233,7 @@ Test(apps_blas, a_users_own_core_type_is_respected_and_reported)
 #include "bx/matcher.h"
 
 TestSuite(apps_gallery, .init = setup, .timeout = 120);
+TestSuite(apps_models, .init = setup, .timeout = 120);
 
 /* A gallery of n random-ish unit vectors (d = 128) and probes that copy rows 5, 17 and 42. */
 static void make_files(const char *gpath, const char *ppath, size_t n, size_t pdim)
@@ -393,4 +394,94 @@ Test(apps_gallery, h5py_reads_bxsim_files_and_bxsim_reads_h5py_files)
     cr_assert_eq(bxsim(args), 0, "%s", out);
     cr_assert(strstr(out, "templates:       10") != NULL, "%s", out);
     cr_assert(strstr(out, "meta/quality") != NULL, "%s", out);
+}
+
+/* ---------------------------------------------------------------- synthetic galleries */
+
+Test(apps_models, gallery_gen_writes_templates_with_metadata)
+{
+    char path[128], args[400];
+    snprintf(path, sizeof path, "%s/gen.h5", dir);
+    snprintf(args, sizeof args,
+             "gallery gen --profile visa-best --subjects 40 --samples 3 --device mobile "
+             "--quality 0.8 --age-gap-years 6 --seed 5 --out %s",
+             path);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    struct bx_error err = {0};
+    struct bx_store *g = bx_store_load_h5(path, &err);
+    cr_assert_not_null(g, "%s", err.msg);
+    cr_assert_eq(bx_store_rows(g), 120);
+    cr_assert_eq(bx_store_dim(g), 512);
+    cr_assert_eq(bx_store_subject(g, 5), 1, "rows are subject-major");
+    const char *want[] = {
+        "sex",   "age_years", "age_band", "region", "device", "quality", "years_since_enrolment",
+        "sample"};
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; ++k) {
+        bool found = false;
+        for (size_t j = 0; j < bx_store_columns(g); ++j) {
+            const char *name;
+            const double *v = bx_store_column(g, j, &name, NULL);
+            if (strcmp(name, want[k]) != 0)
+                continue;
+            found = true;
+            if (strcmp(name, "device") == 0) {
+                cr_assert_eq(v[0], 0, "sample 0 is the document photo");
+                cr_assert_eq(v[1], 3, "then the mobile unit");
+            }
+            if (strcmp(name, "years_since_enrolment") == 0)
+                cr_assert(v[0] == 0 && v[2] == 6);
+        }
+        cr_assert(found, "/meta/%s missing", want[k]);
+    }
+    /* Same seed, same file; another seed differs. */
+    char again[128];
+    snprintf(again, sizeof again, "%s/gen2.h5", dir);
+    snprintf(args, sizeof args,
+             "gallery gen --profile visa-best --subjects 40 --samples 3 --device mobile "
+             "--quality 0.8 --age-gap-years 6 --seed 5 --out %s",
+             again);
+    cr_assert_eq(bxsim(args), 0);
+    struct bx_store *h = bx_store_load_h5(again, &err);
+    cr_assert_eq(memcmp(bx_store_row(g, 77), bx_store_row(h, 77), 512 * sizeof(float)), 0);
+    bx_store_free(h);
+    bx_store_free(g);
+    cr_assert_eq(bxsim("gallery gen --profile nope --subjects 3 --out /tmp/x.h5"), 2);
+    cr_assert_eq(bxsim("gallery gen --profile visa-best --subjects 3 --device drone --out x.h5"),
+                 2);
+    cr_assert(strstr(out, "unknown device 'drone'") != NULL, "%s", out);
+}
+
+Test(apps_models, gallery_profiles_lists_targets_and_achieved_figures)
+{
+    cr_assert_eq(bxsim("gallery profiles --json"), 0, "%s", out);
+    json_error_t jerr;
+    json_t *root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s: %s", jerr.text, out);
+    cr_assert_geq(json_array_size(root), 2);
+    json_t *best = json_array_get(root, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(best, "name")), "visa-best");
+    json_t *t1 = json_array_get(json_object_get(best, "targets"), 0);
+    cr_assert_eq(json_real_value(json_object_get(t1, "target")), 0.0025);
+    cr_assert(json_is_real(json_object_get(t1, "achieved")));
+    json_decref(root);
+}
+
+/* The profile's published targets, reproduced by generating templates and scoring them with
+ * the matcher (3000 subjects: 9 million impostor comparisons per target). */
+Test(apps_models, visa_best_reproduces_its_targets_within_tolerance, .timeout = 300)
+{
+    cr_assert_eq(bxsim("calibrate --profile visa-best --subjects 3000 --json"), 0, "%s", out);
+    json_error_t jerr;
+    json_t *root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s: %s", jerr.text, out);
+    json_t *targets = json_object_get(root, "targets");
+    cr_assert_geq(json_array_size(targets), 4);
+    for (size_t i = 0; i < json_array_size(targets); ++i) {
+        json_t *t = json_array_get(targets, i);
+        cr_assert(json_is_true(json_object_get(t, "within_tolerance")),
+                  "%s: achieved %g for target %g", json_string_value(json_object_get(t, "name")),
+                  json_real_value(json_object_get(t, "achieved")),
+                  json_real_value(json_object_get(t, "target")));
+    }
+    json_decref(root);
 }

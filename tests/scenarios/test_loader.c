@@ -202,3 +202,82 @@ Test(scenarios_loader, missing_file_is_an_io_error_naming_it)
     cr_assert_eq(bx_scn_load_file("/nonexistent/x.yaml", &scn, &err), BX_EIO);
     cr_assert(strstr(err.msg, "/nonexistent/x.yaml: cannot open") != NULL, "%s", err.msg);
 }
+
+/* ---------------------------------------------------------------- algorithm profiles */
+
+Test(scenarios_profile, the_library_profiles_load_with_targets_and_sources)
+{
+    const char *names[] = {"visa-best", "visa-median"};
+    for (int i = 0; i < 2; ++i) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/models/profiles/%s.yaml", BX_SOURCE_DIR, names[i]);
+        struct bx_profile p;
+        struct bx_error err = {0};
+        cr_assert_eq(bx_scn_load_profile(path, &p, &err), BX_OK, "%s", err.msg);
+        cr_assert_str_eq(p.name, names[i]);
+        cr_assert_eq(p.params.dim, 512);
+        cr_assert_geq(p.n_targets, 4);
+        cr_assert_eq(p.targets[0].metric, BX_TARGET_FNMR_AT_FMR);
+        cr_assert_eq(p.targets[0].fmr, 1e-6);
+        cr_assert_eq(p.targets[1].probe_device, BX_DEVICE_GATE_CAMERA);
+        cr_assert(strstr(p.targets[0].source, "NIST") != NULL);
+        cr_assert_eq(p.targets[3].metric, BX_TARGET_FMR_RATIO);
+        cr_assert_eq(p.targets[3].group.sex, BX_SEX_FEMALE);
+        cr_assert_eq(p.targets[3].reference.region, BX_REGION_E_EUROPE);
+        cr_assert_geq(p.n_fit, 3);
+        cr_assert_not_null(bx_scn_profile_param(&p.params, p.fit[0]));
+        bx_scn_profile_fini(&p);
+    }
+}
+
+Test(scenarios_profile, parameters_are_addressable_by_name)
+{
+    struct bx_tplgen_params p = bx_tplgen_params_default(128);
+    *bx_scn_profile_param(&p, "noise.kiosk") = 2.5;
+    *bx_scn_profile_param(&p, "shared.region.w_africa") = 0.07;
+    *bx_scn_profile_param(&p, "ageing.age_multiplier.0-13") = 4;
+    cr_assert_eq(p.noise[BX_DEVICE_KIOSK], 2.5);
+    cr_assert_eq(p.shared_region[BX_REGION_W_AFRICA], 0.07);
+    cr_assert_eq(p.age_drift[BX_AGE_0_13], 4);
+    cr_assert_eq(bx_scn_profile_param(&p, "hard.fraction"), &p.hard_fraction);
+    cr_assert_null(bx_scn_profile_param(&p, "noise.drone"));
+    cr_assert_null(bx_scn_profile_param(&p, "nonsense"));
+}
+
+static struct bad_case bad_profiles[] = {
+    {"name: p\ngenerator: {noise: {drone: 1}}\n", 2, 21, "unknown key 'drone'"},
+    {"name: p\ngenerator: {hard: {fraction: 2}}\n", 2, 12, "hard.fraction must lie in"},
+    {"name: p\nfit: [noise.kiosk, hard.size]\n", 2, 20, "unknown generator parameter"},
+    {"name: p\ntargets:\n  - {name: T1, metric: fnmr_at_fmr, fmr: 1e-6, value: 0.1, probe: "
+     "drone}\n",
+     3, 67, "unknown device 'drone'"},
+    {"name: p\ntargets:\n  - {name: T1, metric: eer, fmr: 1e-6, value: 0.1}\n", 3, 24,
+     "metric must be"},
+    {"name: p\ntargets:\n  - {name: T1, metric: fmr_ratio, fmr: 1e-3, value: 2}\n", 3, 5,
+     "needs a group"},
+    {"name: p\npopulation: {female: 0.5, region: {e_asia: 0.5}}\n", 2, 13, "region shares sum"},
+    {"name: p\ngenerator: {shared: {region: {e_asia: 0.8}, sex: {female: 0.3}}}\n", 2, 12,
+     "shared components"},
+    {"name: p\ndim: 3\n", 2, 6, "dim must lie in"},
+    {"name: p\nseeds: 3\n", 2, 1, "unknown field 'seeds'"},
+};
+
+ParameterizedTestParameters(scenarios_profile, bad_profiles_are_reported_at_line_and_column)
+{
+    return cr_make_param_array(struct bad_case, bad_profiles,
+                               sizeof bad_profiles / sizeof bad_profiles[0]);
+}
+
+ParameterizedTest(struct bad_case *c, scenarios_profile,
+                  bad_profiles_are_reported_at_line_and_column)
+{
+    struct bx_profile p;
+    struct bx_error err = {0};
+    enum bx_status st = bx_scn_load_profile_string(c->text, strlen(c->text), "p.yaml", &p, &err);
+    cr_assert(st == BX_EPARSE || st == BX_ESCHEMA, "status %d for:\n%s", st, c->text);
+    char where[64];
+    snprintf(where, sizeof where, "p.yaml:%d:%d: ", c->line, c->col);
+    cr_assert(strncmp(err.msg, where, strlen(where)) == 0, "expected '%s...', got '%s'", where,
+              err.msg);
+    cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* bench_models.c - `bxsim bench --suite models`: templates generated per second, and the memory a
+ * gallery of generated templates needs beyond the templates themselves. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "bx/matcher.h"
+#include "bx/models.h"
+
+#include "app.h"
+
+static double max_rss_bytes(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss * 1024.0;
+}
+
+/* Generate subjects x samples templates (d = 512) into an exactly sized gallery, 4096 rows at a
+ * time, as `bxsim gallery gen` does; returns templates per second. */
+static double generate(size_t subjects, size_t samples, struct bx_store **keep)
+{
+    struct bx_error err = {0};
+    struct bx_tplgen_params p = bx_tplgen_params_default(512);
+    struct bx_tplgen *gen = bx_tplgen_alloc(&p, &err);
+    struct bx_demog_mix mix = bx_demog_mix_default();
+    size_t n = subjects * samples, slab = 4096, filled = 0;
+    struct bx_store *g = bx_store_alloc(512, n, &err);
+    float *rows = malloc(slab * 512 * sizeof *rows), c[512], w[512];
+    int64_t *ids = malloc(slab * sizeof *ids);
+    if (gen == NULL || g == NULL || rows == NULL || ids == NULL)
+        return BX_NAN;
+    double t0 = bx_wall_s();
+    for (size_t s = 0; s < subjects; ++s) {
+        struct bx_subject sub;
+        bx_tplgen_subject(gen, (int64_t)s, &mix, &sub);
+        bx_tplgen_prepare(gen, &sub, c, w);
+        for (size_t k = 0; k < samples; ++k) {
+            struct bx_capture cap = {k ? BX_DEVICE_GATE_CAMERA : BX_DEVICE_DOCUMENT, 1.0,
+                                     k ? 5.0 : 0.0};
+            bx_tplgen_capture_prepared(gen, &sub, c, w, &cap, k, rows + filled * 512);
+            ids[filled] = (int64_t)s;
+            if (++filled == slab || (s + 1 == subjects && k + 1 == samples)) {
+                bx_store_add(g, rows, filled, ids, NULL, &err);
+                filled = 0;
+            }
+        }
+    }
+    double dt = bx_wall_s() - t0;
+    free(ids);
+    free(rows);
+    bx_tplgen_free(gen);
+    if (keep)
+        *keep = g;
+    else
+        bx_store_free(g);
+    return (double)n / dt;
+}
+
+int bx_bench_models(json_t *results, unsigned repeat, bool quick)
+{
+    double *v = calloc(repeat, sizeof *v);
+    if (v == NULL)
+        return BX_EXIT_RUNTIME;
+    /* Memory first, before anything else has been allocated and freed: peak resident size growth
+     * while generating N templates, against N * d * 4 bytes. */
+    size_t n = quick ? 100000 : 1000000;
+    double before = max_rss_bytes();
+    struct bx_store *g = NULL;
+    double rate = generate(n, 1, &g);
+    double grew = max_rss_bytes() - before, need = (double)n * 512 * 4;
+    bx_store_free(g);
+    json_t *extra = json_pack("{sfsfsf}", "templates_bytes", need, "peak_rss_growth_bytes", grew,
+                              "overhead_ratio", grew / need);
+    bx_bench_figure(results, quick ? "models/gallery-1e5" : "models/gallery-1e6", "templates/s",
+                    (double)n, &rate, 1, extra);
+    printf("%34s peak memory %.0f MB for %.0f MB of templates (x%.3f)\n", "", grew / 1e6,
+           need / 1e6, grew / need);
+    size_t subjects = quick ? 10000 : 100000;
+    for (unsigned r = 0; r < repeat; ++r)
+        v[r] = generate(subjects, 1, NULL);
+    bx_bench_figure(results, "models/templates-1-per-subject", "templates/s", (double)subjects, v,
+                    repeat, NULL);
+    for (unsigned r = 0; r < repeat; ++r)
+        v[r] = generate(subjects / 5, 5, NULL);
+    bx_bench_figure(results, "models/templates-5-per-subject", "templates/s", (double)subjects, v,
+                    repeat, NULL);
+    free(v);
+    return BX_EXIT_OK;
+}

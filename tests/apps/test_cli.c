@@ -468,9 +468,11 @@ Test(apps_models, gallery_profiles_lists_targets_and_achieved_figures)
 
 /* The profile's published targets, reproduced by generating templates and scoring them with
  * the matcher (3000 subjects: 9 million impostor comparisons per target). */
-Test(apps_models, visa_best_reproduces_its_targets_within_tolerance, .timeout = 300)
+static void reproduces_targets(const char *profile)
 {
-    cr_assert_eq(bxsim("calibrate --profile visa-best --subjects 3000 --json"), 0, "%s", out);
+    char args[128];
+    snprintf(args, sizeof args, "calibrate --profile %s --subjects 3000 --json", profile);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
     json_error_t jerr;
     json_t *root = json_loads(out, 0, &jerr);
     cr_assert_not_null(root, "%s: %s", jerr.text, out);
@@ -484,4 +486,14 @@ Test(apps_models, visa_best_reproduces_its_targets_within_tolerance, .timeout = 
                   json_real_value(json_object_get(t, "target")));
     }
     json_decref(root);
+}
+
+Test(apps_models, visa_best_reproduces_its_targets_within_tolerance, .timeout = 300)
+{
+    reproduces_targets("visa-best");
+}
+
+Test(apps_models, visa_median_reproduces_its_targets_within_tolerance, .timeout = 300)
+{
+    reproduces_targets("visa-median");
 }

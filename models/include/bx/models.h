@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "bx/common.h"
 
 #ifdef __cplusplus
@@ -158,6 +160,101 @@ void bx_tplgen_prepare(const struct bx_tplgen *g, const struct bx_subject *s, fl
 bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subject *s,
                                 const float *centre, const float *ageing,
                                 const struct bx_capture *c, uint64_t sample, float *out);
+
+/* ================================================================ travellers */
+
+/** Citizenship classes (DESIGN.md world model). Append only. */
+enum bx_citizenship {
+    BX_CIT_US,          /**< U.S. citizen: may opt out; photo purged within 12 h */
+    BX_CIT_LPR,         /**< lawful permanent resident */
+    BX_CIT_VISA,        /**< non-immigrant visa holder */
+    BX_CIT_VISA_WAIVER, /**< Visa Waiver Program (ESTA) */
+    BX_CIT_CANADIAN,
+    BX_CIT_MEXICAN_BCC, /**< Mexican national with a border-crossing card */
+    BX_CIT_DIPLOMAT,
+    BX_N_CITIZENSHIPS
+};
+const char *bx_citizenship_name(enum bx_citizenship c);
+bool bx_citizenship_parse(const char *name, enum bx_citizenship *out);
+
+#define BX_PARTY_MAX 8
+
+/** The traveller population of a port or flow (all shares sum to 1 where they are a set). */
+struct bx_pop_config {
+    double citizenship[BX_N_CITIZENSHIPS];
+    double region[BX_N_CITIZENSHIPS][BX_N_REGIONS]; /**< region of birth by citizenship */
+    double female;
+    double age_band[BX_N_AGE_BANDS];
+    double party_size[BX_PARTY_MAX]; /**< P(party of 1..BX_PARTY_MAX) */
+    double photo_age_max_years;      /**< enrolment photo age ~ U(0, max): passports last 10 y */
+    double stay_mean_days;           /**< authorised stay of non-citizens (exponential) */
+    /* Ground-truth rates per non-citizen traveller (U.S. citizens: impostor only). */
+    double overstay_rate, impostor_rate, watchlist_rate, removal_rate;
+};
+/** A documented default mix; see models/population.c for its sources. */
+struct bx_pop_config bx_pop_config_default(void);
+enum bx_status bx_pop_config_check(const struct bx_pop_config *c, struct bx_error *err);
+
+struct bx_traveller {
+    int64_t id;
+    enum bx_citizenship citizenship;
+    enum bx_sex sex;
+    enum bx_region region;
+    double age_years;
+    enum bx_age_band band;
+    double photo_age_years; /**< age of the enrolment (document) photo at departure */
+    double stay_end_days;   /**< authorised stay end relative to departure (< 0: overstay) */
+    bool overstay, impostor, watchlisted, prior_removal;
+};
+
+/** Draw traveller @p id from @p c with generator @p r (one population stream, ID order). */
+void bx_pop_draw(const struct bx_pop_config *c, gsl_rng *r, int64_t id, struct bx_traveller *out);
+/** Draw a party size (1..BX_PARTY_MAX). */
+unsigned bx_pop_party_size(const struct bx_pop_config *c, gsl_rng *r);
+
+/* ================================================================ arrivals */
+
+/** A non-homogeneous Poisson process with a piecewise-constant hourly rate repeating daily. */
+struct bx_arrival_profile {
+    double rate_per_h[24];
+};
+/**
+ * The first arrival after @p t_s (seconds from midnight of day 0), by thinning (Lewis and
+ * Shedler 1979) against the profile's maximum; BX_INF if every rate is 0.
+ */
+double bx_arrival_next(const struct bx_arrival_profile *p, gsl_rng *r, double t_s);
+
+/**
+ * A schedule-driven wave: @p n arrivals between @p open_s and @p close_s (a boarding window, a
+ * sailing's check-in), triangular with its mode at @p mode_s, written sorted into @p out[n].
+ */
+void bx_arrival_wave(gsl_rng *r, size_t n, double open_s, double mode_s, double close_s,
+                     double *out);
+
+/* ================================================================ capture */
+
+/** Per-device capture behaviour: time per attempt, failure to acquire, retries, opt-out. */
+struct bx_capture_config {
+    double time_mean_s[BX_N_DEVICES]; /**< lognormal time per attempt */
+    double time_sd_s[BX_N_DEVICES];
+    double fta[BX_N_DEVICES]; /**< failure-to-acquire probability per attempt */
+    unsigned max_attempts;    /**< then the traveller goes to manual inspection */
+    double us_optout;         /**< share of U.S. citizens who opt out */
+};
+struct bx_capture_config bx_capture_config_default(void);
+enum bx_status bx_capture_config_check(const struct bx_capture_config *c, struct bx_error *err);
+
+struct bx_capture_outcome {
+    bool acquired;     /**< a usable image within max_attempts */
+    unsigned attempts; /**< attempts made (0 when opted out) */
+    double time_s;     /**< total capture time */
+    bool opted_out;
+};
+/** One traveller's capture at @p device; @p quality_penalty (>= 1) multiplies the FTA odds for
+ *  harder conditions (glare through a windshield, a child held up). */
+void bx_capture_run(const struct bx_capture_config *c, enum bx_device device,
+                    const struct bx_traveller *t, double quality_penalty, gsl_rng *r,
+                    struct bx_capture_outcome *out);
 
 #ifdef __cplusplus
 }

@@ -156,11 +156,131 @@ static struct bx_demog_mix group_mix(const struct bx_demog_mix *base, struct bx_
     return m;
 }
 
+/* 1:N FNIR at FPIR f: flights of N enrolled subjects; each flight gives N mated searches (their
+ * probes) and N non-mated searches (probes of N other subjects), all through bx_match_one_to_n.
+ * The threshold is the (m + 1)-th highest top-1 non-mated score, m = floor(f * searches). */
+static enum bx_status measure_fnir(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
+                                   const struct bx_profile_target *t, size_t n,
+                                   struct measured *out, struct bx_error *err)
+{
+    size_t N = t->gallery_size, flights = n / N ? n / N : 1, d = bx_tplgen_dim(gen), k = 20;
+    size_t searches = flights * N, m = (size_t)floor(t->fmr * (double)searches);
+    float *enrol = malloc(N * d * sizeof *enrol), *mated = malloc(N * d * sizeof *mated),
+          *other = malloc(N * d * sizeof *other), *c = malloc(d * sizeof *c),
+          *w = malloc(d * sizeof *w);
+    int64_t *ids = malloc(N * sizeof *ids);
+    double *nonmated = malloc(searches * sizeof *nonmated), *mate = malloc(searches * sizeof *mate);
+    double *heap = malloc((m + 1) * sizeof *heap);
+    struct bx_hit *hits = malloc(N * k * sizeof *hits);
+    size_t *nh = malloc(N * sizeof *nh);
+    enum bx_status st = BX_OK;
+    if (!enrol || !mated || !other || !c || !w || !ids || !nonmated || !mate || !heap || !hits ||
+        !nh) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (m + 1 >= searches) {
+        st = BX_FAIL(err, BX_EINVAL, "target %s: %zu searches cannot resolve FPIR %g", t->name,
+                     searches, t->fmr);
+        goto done;
+    }
+    struct bx_capture ce = {t->enrol_device, 1.0, 0.0};
+    struct bx_capture cp = {t->probe_device, t->probe_quality, t->years};
+    struct bx_search_opts o = bx_search_opts_default();
+    o.k = k;
+    o.threads = 1;
+    for (size_t f = 0; f < flights && st == BX_OK; ++f) {
+        int64_t base = (int64_t)(f * 2 * N);
+        for (size_t i = 0; i < 2 * N; ++i) {
+            struct bx_subject sub;
+            bx_tplgen_subject(gen, base + (int64_t)i, mix, &sub);
+            bx_tplgen_prepare(gen, &sub, c, w);
+            if (i < N) {
+                bx_tplgen_capture_prepared(gen, &sub, c, w, &ce, 0, enrol + i * d);
+                bx_tplgen_capture_prepared(gen, &sub, c, w, &cp, 1, mated + i * d);
+                ids[i] = sub.id;
+            } else {
+                bx_tplgen_capture_prepared(gen, &sub, c, w, &cp, 1, other + (i - N) * d);
+            }
+        }
+        struct bx_store *g = bx_store_alloc(d, N, err);
+        if (g == NULL || (st = bx_store_add(g, enrol, N, ids, NULL, err)) != BX_OK ||
+            (st = bx_match_one_to_n(g, other, N, &o, hits, nh, err)) != BX_OK) {
+            bx_store_free(g);
+            st = st != BX_OK ? st : BX_ENOMEM;
+            break;
+        }
+        for (size_t q = 0; q < N; ++q)
+            nonmated[f * N + q] = nh[q] ? hits[q * k].score : -1;
+        st = bx_match_one_to_n(g, mated, N, &o, hits, nh, err);
+        for (size_t q = 0; st == BX_OK && q < N; ++q) {
+            /* The mate's score if it is on the candidate list, else below any threshold. */
+            mate[f * N + q] = -2;
+            for (size_t h = 0; h < nh[q]; ++h)
+                if (hits[q * k + h].subject == ids[q])
+                    mate[f * N + q] = hits[q * k + h].score;
+        }
+        bx_store_free(g);
+    }
+    if (st == BX_OK) {
+        /* The (m + 1)-th highest non-mated top score: a partial sort by a small heap. */
+        size_t h = 0;
+        for (size_t i = 0; i < searches; ++i) {
+            double v = nonmated[i];
+            if (h < m + 1) {
+                size_t x = h++;
+                while (x > 0 && heap[(x - 1) / 2] > v) {
+                    heap[x] = heap[(x - 1) / 2];
+                    x = (x - 1) / 2;
+                }
+                heap[x] = v;
+            } else if (v > heap[0]) {
+                size_t x = 0;
+                for (;;) {
+                    size_t l = 2 * x + 1;
+                    if (l >= m + 1)
+                        break;
+                    if (l + 1 < m + 1 && heap[l + 1] < heap[l])
+                        ++l;
+                    if (heap[l] >= v)
+                        break;
+                    heap[x] = heap[l];
+                    x = l;
+                }
+                heap[x] = v;
+            }
+        }
+        double thr = heap[0];
+        size_t miss = 0;
+        for (size_t i = 0; i < searches; ++i)
+            miss += !(mate[i] > thr);
+        out->errors = miss;
+        out->trials = searches;
+        out->value = (double)miss / (double)searches;
+        clopper_pearson(miss, searches, &out->lo, &out->hi);
+    }
+done:
+    free(nh);
+    free(hits);
+    free(heap);
+    free(mate);
+    free(nonmated);
+    free(ids);
+    free(w);
+    free(c);
+    free(other);
+    free(mated);
+    free(enrol);
+    return st;
+}
+
 /* Measure one target with n subjects per score matrix. */
 static enum bx_status measure(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
                               const struct bx_profile_target *t, size_t n, struct measured *out,
                               struct bx_error *err)
 {
+    if (t->metric == BX_TARGET_FNIR_AT_FPIR)
+        return measure_fnir(gen, mix, t, n, out, err);
     float *s = malloc(n * n * sizeof *s);
     size_t n_imp = n * (n - 1);
     size_t m = (size_t)floor(t->fmr * (double)n_imp);
@@ -364,7 +484,9 @@ int bx_cmd_calibrate(int argc, char **argv)
             break;
         }
         bool ok = within(t, &m);
-        const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR ? "fnmr@fmr" : "fmr_ratio";
+        const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR   ? "fnmr@fmr"
+                             : t->metric == BX_TARGET_FMR_RATIO ? "fmr_ratio"
+                                                                : "fnir@fpir";
         if (!json)
             printf("%-12s %-12s %10.4g %10.4g   [%9.3g, %9.3g] %s\n", t->name, metric, t->value,
                    m.value, m.lo, m.hi, ok ? "yes" : "NO");
@@ -424,7 +546,9 @@ int bx_gallery_profiles(int argc, char **argv)
             printf("%s (d = %zu): %s\n", p.name, p.params.dim, p.description ? p.description : "");
         for (size_t k = 0; k < p.n_targets; ++k) {
             const struct bx_profile_target *t = &p.targets[k];
-            const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR ? "fnmr_at_fmr" : "fmr_ratio";
+            const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR   ? "fnmr_at_fmr"
+                                 : t->metric == BX_TARGET_FMR_RATIO ? "fmr_ratio"
+                                                                    : "fnir_at_fpir";
             json_t *o =
                 json_pack("{sssssfsfsfss}", "name", t->name, "metric", metric, "fmr", t->fmr,
                           "target", t->value, "tolerance", t->tolerance, "source", t->source);

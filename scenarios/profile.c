@@ -205,8 +205,9 @@ static enum bx_status load_device(struct ctx *cx, yaml_node_t *n, enum bx_device
 static enum bx_status load_target(struct ctx *cx, yaml_node_t *map, struct bx_profile_target *t)
 {
     static const char *const fields[] = {
-        "name",  "metric",    "fmr",   "enrol",     "probe",  "probe_quality", "years",
-        "group", "reference", "value", "tolerance", "source", "achieved",      NULL};
+        "name",      "metric", "fmr",    "fpir",     "enrol",        "probe",
+        "probe_quality", "years", "group", "reference", "value", "tolerance",
+        "source",    "achieved", "gallery_size", NULL};
     yaml_node_t *n;
     *t = (struct bx_profile_target){.enrol_device = BX_DEVICE_DOCUMENT,
                                     .probe_device = BX_DEVICE_GATE_CAMERA,
@@ -226,11 +227,14 @@ static enum bx_status load_target(struct ctx *cx, yaml_node_t *map, struct bx_pr
         t->metric = BX_TARGET_FNMR_AT_FMR;
     else if (strcmp(bx_scn__scalar(n), "fmr_ratio") == 0)
         t->metric = BX_TARGET_FMR_RATIO;
+    else if (strcmp(bx_scn__scalar(n), "fnir_at_fpir") == 0)
+        t->metric = BX_TARGET_FNIR_AT_FPIR;
     else
-        return FAIL_AT(cx, n, "metric must be fnmr_at_fmr or fmr_ratio, got '%s'",
+        return FAIL_AT(cx, n, "metric must be fnmr_at_fmr, fmr_ratio or fnir_at_fpir, got '%s'",
                        bx_scn__scalar(n));
-    if (bx_scn__require(cx, map, "fmr", "a target", &n) != BX_OK ||
-        bx_scn__as_range(cx, n, "fmr", 0, 0.5, true, &t->fmr) != BX_OK ||
+    const char *rate = t->metric == BX_TARGET_FNIR_AT_FPIR ? "fpir" : "fmr";
+    if (bx_scn__require(cx, map, rate, "a target", &n) != BX_OK ||
+        bx_scn__as_range(cx, n, rate, 0, 0.5, true, &t->fmr) != BX_OK ||
         bx_scn__require(cx, map, "value", "a target", &n) != BX_OK ||
         bx_scn__as_range(cx, n, "value", 0, 1e6, false, &t->value) != BX_OK)
         return BX_ESCHEMA;
@@ -244,6 +248,13 @@ static enum bx_status load_target(struct ctx *cx, yaml_node_t *map, struct bx_pr
     if ((n = bx_scn__get(cx, map, "years")) &&
         bx_scn__as_range(cx, n, "years", 0, 80, false, &t->years) != BX_OK)
         return BX_ESCHEMA;
+    t->gallery_size = 420;
+    long long gs;
+    if ((n = bx_scn__get(cx, map, "gallery_size"))) {
+        if (bx_scn__as_int(cx, n, "gallery_size", 2, 10000000, &gs) != BX_OK)
+            return BX_ESCHEMA;
+        t->gallery_size = (size_t)gs;
+    }
     if ((n = bx_scn__get(cx, map, "tolerance")) &&
         bx_scn__as_range(cx, n, "tolerance", 0, 100, true, &t->tolerance) != BX_OK)
         return BX_ESCHEMA;

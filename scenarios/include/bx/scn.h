@@ -59,6 +59,8 @@ enum bx_target_metric {
     BX_TARGET_FNMR_AT_FMR, /**< 1:1 FNMR at the threshold giving `fmr` over all impostors */
     BX_TARGET_FMR_RATIO,   /**< same-group impostor FMR of `group` over that of `reference`, at
                                 the threshold giving `fmr` for the reference group */
+    BX_TARGET_FNIR_AT_FPIR, /**< 1:N FNIR at the threshold giving FPIR `fmr` (key `fpir`) with
+                                 galleries of `gallery_size` (a flight's manifest) */
 };
 
 /** A demographic group: sex and region of birth (either may be "any": -1). */
@@ -73,6 +75,7 @@ struct bx_profile_target {
     double fmr;
     enum bx_device enrol_device, probe_device;
     double probe_quality, years;
+    size_t gallery_size;              /**< FNIR targets: enrolled subjects per gallery */
     struct bx_group group, reference; /**< FMR ratio targets */
     double value;                     /**< the published figure */
     double tolerance;                 /**< accepted relative error of the achieved value */

@@ -12,10 +12,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_multimin.h>
@@ -484,7 +486,7 @@ int bx_cmd_calibrate(int argc, char **argv)
             break;
         }
         bool ok = within(t, &m);
-        const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR   ? "fnmr@fmr"
+        const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR ? "fnmr@fmr"
                              : t->metric == BX_TARGET_FMR_RATIO ? "fmr_ratio"
                                                                 : "fnir@fpir";
         if (!json)
@@ -546,7 +548,7 @@ int bx_gallery_profiles(int argc, char **argv)
             printf("%s (d = %zu): %s\n", p.name, p.params.dim, p.description ? p.description : "");
         for (size_t k = 0; k < p.n_targets; ++k) {
             const struct bx_profile_target *t = &p.targets[k];
-            const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR   ? "fnmr_at_fmr"
+            const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR ? "fnmr_at_fmr"
                                  : t->metric == BX_TARGET_FMR_RATIO ? "fmr_ratio"
                                                                     : "fnir_at_fpir";
             json_t *o =
@@ -585,10 +587,75 @@ int bx_gallery_profiles(int argc, char **argv)
 
 /* ---------------------------------------------------------------- gallery gen */
 
+enum {
+    COL_SEX,
+    COL_AGE,
+    COL_BAND,
+    COL_REGION,
+    COL_DEVICE,
+    COL_QUALITY,
+    COL_YEARS,
+    COL_SAMPLE,
+    COL_LOOKALIKE,
+    COL_HARD,
+    N_GEN_COLS
+};
+
+/* Subjects [s_begin, s_end) of a slab starting at subject s0: rows, ids and meta at the slab's
+ * offsets, metadata columns at the global row. */
+struct gen_part {
+    const struct bx_tplgen *gen;
+    const struct bx_demog_mix *mix;
+    enum bx_device device;
+    double quality, gap;
+    uint64_t samples, s0, s_begin, s_end;
+    float *rows;
+    int64_t *ids;
+    struct bx_tpl_meta *meta;
+    double **cols;
+};
+
+static void *gen_worker(void *arg)
+{
+    struct gen_part *pt = arg;
+    size_t d = bx_tplgen_dim(pt->gen);
+    float c[BX_MODELS_DIM_MAX], w[BX_MODELS_DIM_MAX];
+    for (uint64_t sidx = pt->s_begin; sidx < pt->s_end; ++sidx) {
+        struct bx_subject sub;
+        bx_tplgen_subject(pt->gen, (int64_t)sidx, pt->mix, &sub);
+        bx_tplgen_prepare(pt->gen, &sub, c, w);
+        for (uint64_t k = 0; k < pt->samples; ++k) {
+            size_t local = (size_t)((sidx - pt->s0) * pt->samples + k);
+            size_t row = (size_t)(sidx * pt->samples + k);
+            struct bx_capture cap = k == 0 ? (struct bx_capture){BX_DEVICE_DOCUMENT, 1.0, 0.0}
+                                           : (struct bx_capture){pt->device, pt->quality, pt->gap};
+            bool hard =
+                bx_tplgen_capture_prepared(pt->gen, &sub, c, w, &cap, k, pt->rows + local * d);
+            pt->ids[local] = sub.id;
+            pt->meta[local] = (struct bx_tpl_meta){cap.years_since_enrol * 365.25 * 86400, BX_INF,
+                                                   BX_RETAIN_NONCITIZEN};
+            double age = sub.age_years + cap.years_since_enrol;
+            double vals[N_GEN_COLS] = {sub.sex,
+                                       age,
+                                       bx_age_band_of(age),
+                                       sub.region,
+                                       cap.device,
+                                       cap.quality,
+                                       cap.years_since_enrol,
+                                       (double)k,
+                                       (double)sub.lookalike_of,
+                                       hard};
+            for (int q = 0; q < N_GEN_COLS; ++q)
+                pt->cols[q][row] = vals[q];
+        }
+    }
+    return NULL;
+}
+
 int bx_gallery_gen(int argc, char **argv)
 {
     const char *name = NULL, *out = NULL, *device_name = "gate_camera";
-    uint64_t subjects = 0, samples = 1, seed = 0;
+    uint64_t subjects = 0, samples = 1, seed = 0, threads_opt = 0;
     double quality = 1.0, gap = 0.0;
     bool has_seed = false;
     for (int i = 1; i < argc; ++i) {
@@ -607,6 +674,9 @@ int bx_gallery_gen(int argc, char **argv)
         } else if (strcmp(a, "--samples") == 0 && v) {
             if (!bx_app_parse_u64("gallery gen", "--samples", argv[++i], 1, 1000, &samples))
                 return BX_EXIT_USAGE;
+        } else if (strcmp(a, "--threads") == 0 && v) {
+            if (!bx_app_parse_u64("gallery gen", "--threads", argv[++i], 0, 64, &threads_opt))
+                return BX_EXIT_USAGE;
         } else if (strcmp(a, "--seed") == 0 && v) {
             if (!bx_app_parse_u64("gallery gen", "--seed", argv[++i], 0, INT64_MAX, &seed))
                 return BX_EXIT_USAGE;
@@ -624,7 +694,7 @@ int bx_gallery_gen(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             puts("usage: bxsim gallery gen --profile NAME --subjects N --samples K --out FILE.h5\n"
                  "                         [--device D] [--quality Q] [--age-gap-years Y]\n"
-                 "                         [--seed S]\n\n"
+                 "                         [--seed S] [--threads T]\n\n"
                  "Sample 0 of each subject is its document (enrolment) photo; samples 1..K-1 are\n"
                  "captures by device D (default gate_camera) at quality Q, Y years later.\n"
                  "Metadata under /meta/: sex, age_years, age_band, region, device, quality,\n"
@@ -662,15 +732,18 @@ int bx_gallery_gen(int argc, char **argv)
         p.params.seed = seed;
     int rc = BX_EXIT_OK;
     size_t d = p.params.dim, n = (size_t)(subjects * samples);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = threads_opt ? (unsigned)threads_opt : cores > 0 ? (unsigned)cores : 1;
+    if (threads > 64)
+        threads = 64;
     struct bx_tplgen *gen = bx_tplgen_alloc(&p.params, &err);
     /* Memory: the gallery itself (exactly sized) plus one slab of rows and its metadata. */
     struct bx_store *g = gen ? bx_store_alloc(d, n, &err) : NULL;
     const size_t slab = 4096;
-    float *rows = malloc(slab * d * sizeof *rows), *c = malloc(d * sizeof *c),
-          *w = malloc(d * sizeof *w);
-    int64_t *ids = malloc(slab * sizeof *ids);
-    struct bx_tpl_meta *meta = malloc(slab * sizeof *meta);
-    enum { SEX, AGE, BAND, REGION, DEVICE, QUALITY, YEARS, SAMPLE, LOOKALIKE, HARD, N_COLS };
+    float *rows = malloc(slab * samples * d * sizeof *rows);
+    int64_t *ids = malloc(slab * samples * sizeof *ids);
+    struct bx_tpl_meta *meta = malloc(slab * samples * sizeof *meta);
+    enum { N_COLS = N_GEN_COLS, AGE = COL_AGE, QUALITY = COL_QUALITY, YEARS = COL_YEARS };
     static const char *const col_names[N_COLS] = {"sex",
                                                   "age_years",
                                                   "age_band",
@@ -682,7 +755,7 @@ int bx_gallery_gen(int argc, char **argv)
                                                   "lookalike_of",
                                                   "hard"};
     double *cols[N_COLS] = {0};
-    bool ok = gen && g && rows && c && w && ids && meta;
+    bool ok = gen && g && rows && ids && meta;
     for (int k = 0; ok && k < N_COLS; ++k)
         ok = (cols[k] = malloc(n * sizeof(double))) != NULL;
     if (!ok) {
@@ -691,40 +764,40 @@ int bx_gallery_gen(int argc, char **argv)
         goto done;
     }
     double t0 = bx_wall_s();
-    size_t filled = 0, row = 0;
-    for (uint64_t sidx = 0; sidx < subjects && rc == BX_EXIT_OK; ++sidx) {
-        struct bx_subject sub;
-        bx_tplgen_subject(gen, (int64_t)sidx, &p.mix, &sub);
-        bx_tplgen_prepare(gen, &sub, c, w);
-        for (uint64_t k = 0; k < samples; ++k) {
-            struct bx_capture cap = k == 0 ? (struct bx_capture){BX_DEVICE_DOCUMENT, 1.0, 0.0}
-                                           : (struct bx_capture){device, quality, gap};
-            bool hard = bx_tplgen_capture_prepared(gen, &sub, c, w, &cap, k, rows + filled * d);
-            ids[filled] = sub.id;
-            meta[filled] = (struct bx_tpl_meta){cap.years_since_enrol * 365.25 * 86400, BX_INF,
-                                                BX_RETAIN_NONCITIZEN};
-            double age = sub.age_years + cap.years_since_enrol;
-            double vals[N_COLS] = {sub.sex,
-                                   age,
-                                   bx_age_band_of(age),
-                                   sub.region,
-                                   cap.device,
-                                   cap.quality,
-                                   cap.years_since_enrol,
-                                   (double)k,
-                                   (double)sub.lookalike_of,
-                                   hard};
-            for (int q = 0; q < N_COLS; ++q)
-                cols[q][row] = vals[q];
-            ++row;
-            if (++filled == slab || (sidx + 1 == subjects && k + 1 == samples)) {
-                if (bx_store_add(g, rows, filled, ids, meta, &err) != BX_OK) {
-                    fprintf(stderr, "bxsim gallery gen: %s\n", err.msg);
-                    rc = BX_EXIT_RUNTIME;
-                    break;
-                }
-                filled = 0;
-            }
+    /* Subjects are generated a slab at a time, the slab's subjects split over the threads; each
+     * template is a pure function of its keys, so the file does not depend on the thread count. */
+    size_t per_slab = slab / samples ? slab / samples : 1;
+    for (uint64_t s0 = 0; s0 < subjects && rc == BX_EXIT_OK; s0 += per_slab) {
+        uint64_t s1 = s0 + per_slab < subjects ? s0 + per_slab : subjects;
+        struct gen_part parts[64];
+        pthread_t th[64];
+        unsigned nt = threads, started = 0;
+        for (unsigned t = 0; t < nt; ++t)
+            parts[t] = (struct gen_part){gen,
+                                         &p.mix,
+                                         device,
+                                         quality,
+                                         gap,
+                                         samples,
+                                         s0,
+                                         s0 + (s1 - s0) * t / nt,
+                                         s0 + (s1 - s0) * (t + 1) / nt,
+                                         rows,
+                                         ids,
+                                         meta,
+                                         cols};
+        for (unsigned t = 1; t < nt; ++t, ++started)
+            if (pthread_create(&th[t], NULL, gen_worker, &parts[t]) != 0)
+                break;
+        gen_worker(&parts[0]);
+        for (unsigned t = 1; t <= started; ++t)
+            pthread_join(th[t], NULL);
+        for (unsigned t = started + 1; t < nt; ++t)
+            gen_worker(&parts[t]);
+        size_t filled = (size_t)((s1 - s0) * samples);
+        if (bx_store_add(g, rows, filled, ids, meta, &err) != BX_OK) {
+            fprintf(stderr, "bxsim gallery gen: %s\n", err.msg);
+            rc = BX_EXIT_RUNTIME;
         }
     }
     for (int q = 0; q < N_COLS && rc == BX_EXIT_OK; ++q) {
@@ -751,8 +824,6 @@ done:
         free(cols[k]);
     free(meta);
     free(ids);
-    free(w);
-    free(c);
     free(rows);
     bx_store_free(g);
     bx_tplgen_free(gen);

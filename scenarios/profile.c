@@ -205,9 +205,8 @@ static enum bx_status load_device(struct ctx *cx, yaml_node_t *n, enum bx_device
 static enum bx_status load_target(struct ctx *cx, yaml_node_t *map, struct bx_profile_target *t)
 {
     static const char *const fields[] = {
-        "name",      "metric", "fmr",    "fpir",     "enrol",        "probe",
-        "probe_quality", "years", "group", "reference", "value", "tolerance",
-        "source",    "achieved", "gallery_size", NULL};
+        "name",  "metric",    "fmr",   "fpir",      "enrol",  "probe",    "probe_quality", "years",
+        "group", "reference", "value", "tolerance", "source", "achieved", "gallery_size",  NULL};
     yaml_node_t *n;
     *t = (struct bx_profile_target){.enrol_device = BX_DEVICE_DOCUMENT,
                                     .probe_device = BX_DEVICE_GATE_CAMERA,

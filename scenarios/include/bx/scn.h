@@ -56,9 +56,9 @@ void bx_scn_fini(struct bx_scn *scn);
 
 /** What a calibration target measures. */
 enum bx_target_metric {
-    BX_TARGET_FNMR_AT_FMR, /**< 1:1 FNMR at the threshold giving `fmr` over all impostors */
-    BX_TARGET_FMR_RATIO,   /**< same-group impostor FMR of `group` over that of `reference`, at
-                                the threshold giving `fmr` for the reference group */
+    BX_TARGET_FNMR_AT_FMR,  /**< 1:1 FNMR at the threshold giving `fmr` over all impostors */
+    BX_TARGET_FMR_RATIO,    /**< same-group impostor FMR of `group` over that of `reference`, at
+                                 the threshold giving `fmr` for the reference group */
     BX_TARGET_FNIR_AT_FPIR, /**< 1:N FNIR at the threshold giving FPIR `fmr` (key `fpir`) with
                                  galleries of `gallery_size` (a flight's manifest) */
 };

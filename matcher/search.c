@@ -265,7 +265,8 @@ static size_t gather(struct job *jobs, unsigned nt, size_t q, bool fast, size_t 
             for (size_t i = 0; i < p->heap_n; ++i)
                 all[n++] = (struct cand){p->heap[i], p->heap_row[i]};
         } else {
-            memcpy(all + n, p->c, p->n * sizeof *all);
+            if (p->n)
+                memcpy(all + n, p->c, p->n * sizeof *all);
             n += p->n;
         }
     }

@@ -566,8 +566,9 @@ int bx_gallery_profiles(int argc, char **argv)
                 if (t->has_achieved)
                     snprintf(ach, sizeof ach, "%.4g [%.3g, %.3g]", t->achieved, t->achieved_lo,
                              t->achieved_hi);
-                printf("  %-10s %-11s at FMR %-7g target %-8.4g achieved %s\n", t->name, metric,
-                       t->fmr, t->value, ach);
+                printf("  %-16s %-12s at %s %-7g target %-8.4g achieved %s\n", t->name, metric,
+                       t->metric == BX_TARGET_FNIR_AT_FPIR ? "FPIR" : "FMR ", t->fmr, t->value,
+                       ach);
             }
         }
         json_array_append_new(arr, json_pack("{sssssIso}", "name", p.name, "description",

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* port.h - port process models: travellers leave through ports, are captured, matched by the real
+ * matcher against the galleries TVS would build, and inspected by officers when matching fails.
+ *
+ * Usage:
+ *     struct bx_ports_config cfg = ...;          // from a `kind: ports` scenario
+ *     struct bx_ports_result res;
+ *     bx_ports_result_init(&res, cfg.n_ports);
+ *     bx_ports_run(&cfg, seed, rep, &res, &err); // one replication
+ *     bx_ports_result_fini(&res);
+ *
+ * This first version models manifest ports: air departures (boarding window, gate cameras or
+ * e-gates, the flight's manifest gallery), sea sailings (terminal waves against the sailing's
+ * manifest) and private aircraft (eAPIS manifest of a few travellers, an officer with a handheld
+ * unit). The flow of every traveller (DESIGN.md world model): capture with time, failure to
+ * acquire and retries (U.S. citizens may opt out) -> 1:n search of the departure's manifest
+ * gallery -> on no match 1:1 against the document photo -> manual inspection by an officer;
+ * a watch-list 1:N search -> secondary inspection; the departure is recorded against the identity
+ * that was confirmed, so overstays are detected or missed and impostors on another person's
+ * document are caught or missed. U.S. citizens' photos are purged 12 simulated hours after
+ * capture (purge events; the retention invariant is checked); non-citizens' records are kept.
+ *
+ * Thread safety: one bx_ports_run per replication; distinct runs may share a config.
+ */
+#ifndef BX_PORT_H
+#define BX_PORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bx/common.h"
+#include "bx/models.h"
+#include "bx/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum bx_port_type { BX_PORT_AIR, BX_PORT_SEA, BX_PORT_PRIVATE, BX_PORT_LAND, BX_N_PORT_TYPES };
+const char *bx_port_type_name(enum bx_port_type t);
+
+/** One manifest port (air, sea, private aircraft). Times in seconds from scenario start. */
+struct bx_port_config {
+    char name[BX_NAME_MAX];
+    enum bx_port_type type;
+    /* departures: `per_day` spread evenly over [first_s, last_s) of each day */
+    double departures_per_day, first_s, last_s;
+    double passengers_mean;         /**< per departure (Poisson), at least 1 */
+    double open_s, peak_s, close_s; /**< boarding window: seconds before departure */
+    unsigned gates;                 /**< departures use gates round robin */
+    unsigned cameras_per_gate;      /**< capture servers per gate */
+    enum bx_device device;
+    double match_time_s; /**< TVS response added to the camera's time per traveller */
+    unsigned officers;   /**< manual inspection */
+    struct bx_dist manual_service;
+    unsigned secondary_booths;
+    struct bx_dist secondary_service;
+    double officer_catch;       /**< P(an officer spots an impostor at manual inspection) */
+    double impostor_similarity; /**< cosine between an impostor's face and the document
+                                     holder's (identity centres): how alike a borrowed
+                                     document is; an assumption, 0.3 by default */
+    struct bx_pop_config pop;
+    struct bx_capture_config capture;
+};
+
+struct bx_ports_config {
+    struct bx_port_config *ports; /**< owned */
+    size_t n_ports;
+    struct bx_tplgen_params profile; /**< the algorithm profile's generator */
+    char profile_name[BX_NAME_MAX];
+    double horizon_s;
+    double one_to_n_fpir;  /**< 1:n threshold set for this FPIR on a manifest of ~mean size */
+    double verify_fmr;     /**< 1:1 threshold */
+    double watchlist_fpir; /**< watch-list 1:N threshold */
+    size_t watchlist_size;
+    size_t calibration_subjects; /**< impostor sample for thresholds (n^2 comparisons) */
+};
+void bx_ports_config_fini(struct bx_ports_config *cfg);
+
+/** A rate with its raw counts (intervals are computed when results are summarised). */
+struct bx_count {
+    uint64_t errors, trials;
+};
+
+struct bx_port_result {
+    uint64_t travellers, departures;
+    struct bx_tally wait; /**< arrival at the camera queue to leaving processing (s) */
+    struct bx_quantiles *wait_q;
+    double camera_utilization, officer_utilization;
+    uint64_t manual, secondary, opt_outs;
+};
+
+struct bx_ports_result {
+    struct bx_port_result *ports; /**< n_ports */
+    size_t n_ports;
+    struct bx_count fnmr, fmr, fpir, fnir, fta;
+    uint64_t overstays, overstays_detected, impostors, impostors_caught;
+    uint64_t wl_true, wl_false, wl_missed;
+    uint64_t manual, opt_outs;
+    double citizen_max_retained_h; /**< the longest any U.S. citizen photo was held */
+    uint64_t citizen_photos, citizen_purged, noncitizen_records, noncitizen_bytes;
+    double thresholds[3]; /**< 1:n, 1:1, watch-list */
+    uint64_t events;
+    uint64_t conservation_violations; /**< travellers without exactly one final outcome */
+};
+enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports,
+                                    struct bx_error *err);
+void bx_ports_result_fini(struct bx_ports_result *r);
+
+/** Check a configuration (ranges, devices, windows); BX_EINVAL with the port named. */
+enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct bx_error *err);
+
+/** Run replication @p rep. Streams: "ports/<port>/..." from (seed, rep). */
+enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, uint32_t rep,
+                            struct bx_ports_result *out, struct bx_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BX_PORT_H */

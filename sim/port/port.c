@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: MIT */
+/* port.c - manifest ports (air, sea, private aircraft): the traveller flow of bx/port.h.
+ *
+ * Identities: every traveller has a true subject (whose face the cameras see) and a document
+ * subject (whose photo is on the manifest). They are the same person except for impostors, who
+ * travel on a look-alike's document: the document subject is generated as a look-alike of the
+ * traveller (bx_tplgen's look-alike centre), which is how impostors choose documents. Watch-listed
+ * travellers are people enrolled in the watch-list gallery at the start of the run.
+ */
+#include "bx/port.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "bx/matcher.h"
+
+#define TEMPLATE_RECORD_BYTES 128 /* metadata kept with a non-citizen's template (assumption) */
+#define CITIZEN_RETENTION_S (12 * 3600.0)
+
+static const char *const type_names[] = {"air", "sea", "private", "land"};
+
+const char *bx_port_type_name(enum bx_port_type t)
+{
+    return (unsigned)t < BX_N_PORT_TYPES ? type_names[t] : "?";
+}
+
+void bx_ports_config_fini(struct bx_ports_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        bx_dist_fini(&cfg->ports[i].manual_service);
+        bx_dist_fini(&cfg->ports[i].secondary_service);
+    }
+    free(cfg->ports);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct bx_error *err)
+{
+    if (cfg->n_ports == 0)
+        return BX_FAIL(err, BX_EINVAL, "a ports scenario needs at least one port");
+    if (!(cfg->horizon_s > 0))
+        return BX_FAIL(err, BX_EINVAL, "horizon must be > 0");
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        const struct bx_port_config *p = &cfg->ports[i];
+        if (p->type == BX_PORT_LAND)
+            return BX_FAIL(err, BX_EINVAL, "port '%s': land ports are not modelled yet (#5)",
+                           p->name);
+        if (!(p->departures_per_day > 0 && p->first_s >= 0 && p->last_s > p->first_s &&
+              p->last_s <= 86400))
+            return BX_FAIL(err, BX_EINVAL,
+                           "port '%s': departures need a rate > 0 and hours "
+                           "0 <= first < last <= 24",
+                           p->name);
+        if (!(p->open_s > p->close_s && p->peak_s <= p->open_s && p->peak_s >= p->close_s &&
+              p->close_s >= 0))
+            return BX_FAIL(err, BX_EINVAL,
+                           "port '%s': boarding needs open >= peak >= close >= 0 minutes "
+                           "before departure, open > close",
+                           p->name);
+        if (p->gates == 0 || p->cameras_per_gate == 0 || p->officers == 0 ||
+            p->secondary_booths == 0)
+            return BX_FAIL(err, BX_EINVAL,
+                           "port '%s': gates, cameras, officers and secondary "
+                           "booths must be at least 1",
+                           p->name);
+        if (!(p->passengers_mean >= 1 && p->officer_catch >= 0 && p->officer_catch <= 1 &&
+              p->match_time_s >= 0 && p->impostor_similarity > 0 && p->impostor_similarity < 1))
+            return BX_FAIL(err, BX_EINVAL,
+                           "port '%s': passengers >= 1, officer_catch in [0, 1], "
+                           "impostor_similarity in (0, 1)",
+                           p->name);
+        if (bx_pop_config_check(&p->pop, err) != BX_OK ||
+            bx_capture_config_check(&p->capture, err) != BX_OK)
+            return err ? err->code : BX_EINVAL;
+    }
+    return BX_OK;
+}
+
+enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports, struct bx_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->ports = calloc(n_ports ? n_ports : 1, sizeof *r->ports);
+    if (r->ports == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    r->n_ports = n_ports;
+    for (size_t i = 0; i < n_ports; ++i) {
+        bx_tally_reset(&r->ports[i].wait);
+        r->ports[i].wait_q = bx_quantiles_alloc(false, 0.005, err);
+        if (r->ports[i].wait_q == NULL)
+            return BX_ENOMEM;
+    }
+    return BX_OK;
+}
+
+void bx_ports_result_fini(struct bx_ports_result *r)
+{
+    if (r == NULL || r->ports == NULL)
+        return;
+    for (size_t i = 0; i < r->n_ports; ++i)
+        bx_quantiles_free(r->ports[i].wait_q);
+    free(r->ports);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---------------------------------------------------------------- run state */
+
+enum outcome { OUT_NONE, OUT_BIOMETRIC, OUT_MANUAL };
+
+struct trav {
+    struct bx_traveller t;
+    struct bx_subject face, doc; /* true identity and the document's holder */
+    uint32_t port, dep, row;     /* row: the document's row in the departure gallery */
+    double t_arrive, t_capture;
+    bool has_photo, accepted, wl_hit, to_manual;
+    uint8_t outcomes; /* must end at exactly 1 */
+};
+
+struct dep {
+    double t_dep;
+    uint32_t first, n; /* travellers [first, first + n) */
+    uint32_t pending;  /* travellers not yet past the camera: the gallery is freed at 0 */
+    unsigned gate;
+    struct bx_store *gallery;
+};
+
+struct port_rt {
+    const struct bx_port_config *cfg;
+    struct bx_resource **gates, *officers, *secondary;
+    gsl_rng *pop, *arrivals, *capture, *manual, *service;
+    struct dep *deps;
+    size_t n_deps;
+};
+
+struct run {
+    const struct bx_ports_config *cfg;
+    struct bx_sim *sim;
+    struct bx_streams *streams;
+    struct bx_tplgen *gen;
+    struct bx_tplgen **gen_doc; /* per port: the generator of impostors' borrowed documents */
+    struct port_rt *ports;
+    struct trav *tr;
+    size_t n_tr, cap_tr;
+    int64_t next_subject;
+    struct bx_store *watchlist;
+    struct bx_subject *wl_subjects;
+    gsl_rng *wl_rng;
+    double thr[3];
+    struct bx_ports_result *out;
+    float *live, *centre, *ageing;
+    struct bx_hit hit;
+    bool oom;
+};
+
+static void finish(struct run *r, uint32_t i, enum outcome how);
+static void after_camera(struct bx_sim *sim, void *obj, int64_t arg);
+
+/* ---------------------------------------------------------------- events */
+
+static void purge(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    struct trav *t = &r->tr[arg];
+    double held = bx_sim_now(sim) - t->t_capture;
+    r->out->citizen_purged++;
+    r->out->citizen_max_retained_h = fmax(r->out->citizen_max_retained_h, held / 3600);
+}
+
+static void secondary_done(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    bx_resource_release(r->ports[r->tr[arg].port].secondary, sim);
+    finish(r, (uint32_t)arg, r->tr[arg].to_manual ? OUT_MANUAL : OUT_BIOMETRIC);
+}
+
+static void secondary_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s)
+{
+    struct run *r = obj;
+    struct port_rt *p = &r->ports[r->tr[arg].port];
+    (void)wait_s;
+    bx_sim_schedule(sim, bx_sim_now(sim) + bx_dist_sample(&p->cfg->secondary_service, p->service),
+                    0, secondary_done, r, arg);
+}
+
+static void to_secondary_or_finish(struct run *r, uint32_t i)
+{
+    struct trav *t = &r->tr[i];
+    if (t->wl_hit) {
+        r->out->ports[t->port].secondary++;
+        bx_resource_request(r->ports[t->port].secondary, r->sim, 0, BX_INF, secondary_grant, r, i);
+        return;
+    }
+    finish(r, i, t->to_manual ? OUT_MANUAL : OUT_BIOMETRIC);
+}
+
+static void manual_done(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    struct trav *t = &r->tr[arg];
+    struct port_rt *p = &r->ports[t->port];
+    bx_resource_release(p->officers, sim);
+    to_secondary_or_finish(r, (uint32_t)arg);
+}
+
+static void manual_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s)
+{
+    struct run *r = obj;
+    struct port_rt *p = &r->ports[r->tr[arg].port];
+    (void)wait_s;
+    bx_sim_schedule(sim, bx_sim_now(sim) + bx_dist_sample(&p->cfg->manual_service, p->service), 0,
+                    manual_done, r, arg);
+}
+
+static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s)
+{
+    struct run *r = obj;
+    struct trav *t = &r->tr[arg];
+    struct port_rt *p = &r->ports[t->port];
+    (void)wait_s;
+    struct bx_capture_outcome co;
+    bx_capture_run(&p->cfg->capture, p->cfg->device, &t->t, 1.0, p->capture, &co);
+    struct bx_ports_result *o = r->out;
+    if (co.opted_out) {
+        o->ports[t->port].opt_outs++;
+        o->opt_outs++;
+    } else {
+        o->fta.trials++;
+        o->fta.errors += !co.acquired;
+    }
+    t->has_photo = co.acquired;
+    t->to_manual = !co.acquired;
+    double busy = co.time_s + (co.acquired ? p->cfg->match_time_s : 0);
+    bx_sim_schedule(sim, bx_sim_now(sim) + busy, 0, after_camera, r, arg);
+}
+
+/* Match the traveller's live capture: 1:n against the departure's manifest, 1:1 against the
+ * document on no match, and the watch-list search. */
+static void decide(struct run *r, uint32_t i)
+{
+    struct trav *t = &r->tr[i];
+    struct port_rt *p = &r->ports[t->port];
+    struct dep *d = &p->deps[t->dep];
+    struct bx_ports_result *o = r->out;
+    size_t dim = bx_tplgen_dim(r->gen);
+    struct bx_capture cap = {p->cfg->device, 1.0, t->t.photo_age_years};
+    bx_tplgen_capture(r->gen, &t->face, &cap, 1, r->live);
+    struct bx_error err = {0};
+    struct bx_search_opts so = bx_search_opts_default();
+    so.k = 1;
+    so.threshold = r->thr[0];
+    so.threads = 1;
+    size_t nh = 0;
+    bool accepted = false;
+    if (bx_match_one_to_n(d->gallery, r->live, 1, &so, &r->hit, &nh, &err) == BX_OK && nh == 1)
+        accepted = r->hit.subject == t->doc.id;
+    if (!accepted)
+        accepted = bx_match_verify(r->live, bx_store_row(d->gallery, t->row), dim) >= r->thr[1];
+    bool impostor = t->doc.id != t->face.id;
+    if (impostor) {
+        o->fmr.trials++;
+        o->fmr.errors += accepted;
+    } else {
+        o->fnmr.trials++;
+        o->fnmr.errors += !accepted;
+    }
+    t->accepted = accepted;
+    t->to_manual = !accepted;
+    so.threshold = r->thr[2];
+    nh = 0;
+    if (bx_match_one_to_n(r->watchlist, r->live, 1, &so, &r->hit, &nh, &err) == BX_OK)
+        t->wl_hit = nh == 1;
+    if (t->t.watchlisted) {
+        o->fnir.trials++;
+        o->fnir.errors += !t->wl_hit;
+    } else {
+        o->fpir.trials++;
+        o->fpir.errors += t->wl_hit;
+    }
+    /* Retention: U.S. citizens' photos go after 12 h; non-citizens' records stay. */
+    t->t_capture = bx_sim_now(r->sim);
+    if (t->t.citizenship == BX_CIT_US) {
+        o->citizen_photos++;
+        bx_sim_schedule(r->sim, t->t_capture + CITIZEN_RETENTION_S, 0, purge, r, i);
+    } else {
+        o->noncitizen_records++;
+        o->noncitizen_bytes += dim * sizeof(float) + TEMPLATE_RECORD_BYTES;
+    }
+}
+
+static void after_camera(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    struct trav *t = &r->tr[arg];
+    struct port_rt *p = &r->ports[t->port];
+    struct dep *d = &p->deps[t->dep];
+    bx_resource_release(p->gates[d->gate], sim);
+    if (t->has_photo)
+        decide(r, (uint32_t)arg);
+    if (--d->pending == 0) {
+        /* Everyone on this manifest has been matched: the departure gallery can go. */
+        bx_store_free(d->gallery);
+        d->gallery = NULL;
+    }
+    if (t->to_manual) {
+        r->out->ports[t->port].manual++;
+        bx_resource_request(p->officers, sim, 0, BX_INF, manual_grant, r, arg);
+        return;
+    }
+    to_secondary_or_finish(r, (uint32_t)arg);
+}
+
+static void arrive(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    struct trav *t = &r->tr[arg];
+    struct port_rt *p = &r->ports[t->port];
+    t->t_arrive = bx_sim_now(sim);
+    bx_resource_request(p->gates[p->deps[t->dep].gate], sim, 0, BX_INF, camera_grant, r, arg);
+}
+
+/* The departure is recorded against the confirmed identity: the document's holder, unless an
+ * officer caught an impostor (then the traveller is identified). */
+static void finish(struct run *r, uint32_t i, enum outcome how)
+{
+    struct trav *t = &r->tr[i];
+    struct port_rt *p = &r->ports[t->port];
+    struct bx_ports_result *o = r->out;
+    struct bx_port_result *pr = &o->ports[t->port];
+    bool impostor = t->doc.id != t->face.id;
+    bool caught = false;
+    if (impostor && how == OUT_MANUAL)
+        caught = gsl_rng_uniform(p->manual) < p->cfg->officer_catch;
+    if (impostor) {
+        o->impostors++;
+        o->impostors_caught += caught;
+    }
+    bool linked_to_self = !impostor || caught;
+    if (t->t.overstay) {
+        o->overstays++;
+        o->overstays_detected += linked_to_self;
+    }
+    if (t->t.watchlisted) {
+        o->wl_true += t->wl_hit;
+        o->wl_missed += !t->wl_hit;
+    } else {
+        o->wl_false += t->wl_hit;
+    }
+    o->manual += how == OUT_MANUAL;
+    double w = bx_sim_now(r->sim) - t->t_arrive;
+    bx_tally_add(&pr->wait, w);
+    bx_quantiles_add(pr->wait_q, w);
+    pr->travellers++;
+    t->outcomes++;
+}
+
+/* Board departure arg (port in the high 32 bits): draw its passengers, enrol the manifest,
+ * schedule their arrivals. */
+static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    uint32_t pi = (uint32_t)(arg >> 32), di = (uint32_t)(arg & 0xffffffff);
+    struct port_rt *p = &r->ports[pi];
+    const struct bx_port_config *c = p->cfg;
+    struct dep *d = &p->deps[di];
+    unsigned n = gsl_ran_poisson(p->pop, c->passengers_mean - 1) + 1;
+    if (r->n_tr + n > r->cap_tr) {
+        size_t cap = r->cap_tr ? r->cap_tr : 4096;
+        while (cap < r->n_tr + n)
+            cap *= 2;
+        struct trav *tr = realloc(r->tr, cap * sizeof *tr);
+        if (tr == NULL) {
+            r->oom = true;
+            bx_sim_stop(sim);
+            return;
+        }
+        r->tr = tr;
+        r->cap_tr = cap;
+    }
+    d->first = (uint32_t)r->n_tr;
+    d->n = n;
+    d->pending = n;
+    size_t dim = bx_tplgen_dim(r->gen);
+    struct bx_error err = {0};
+    d->gallery = bx_store_alloc(dim, n, &err);
+    float *docs = malloc((size_t)n * dim * sizeof *docs);
+    int64_t *ids = malloc(n * sizeof *ids);
+    double *times = malloc(n * sizeof *times);
+    if (d->gallery == NULL || docs == NULL || ids == NULL || times == NULL) {
+        free(docs);
+        free(ids);
+        free(times);
+        r->oom = true;
+        bx_sim_stop(sim);
+        return;
+    }
+    struct bx_capture doc_cap = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
+    for (unsigned k = 0; k < n; ++k) {
+        struct trav *t = &r->tr[r->n_tr + k];
+        memset(t, 0, sizeof *t);
+        bx_pop_draw(&c->pop, p->pop, (int64_t)(r->n_tr + k), &t->t);
+        t->port = pi;
+        t->dep = di;
+        t->row = k;
+        double enrol_age = fmax(0, t->t.age_years - t->t.photo_age_years);
+        t->face = (struct bx_subject){r->next_subject++,         t->t.sex,  t->t.region,
+                                      bx_age_band_of(enrol_age), enrol_age, -1};
+        if (t->t.watchlisted && r->cfg->watchlist_size) {
+            /* This traveller is a person on the watch list. */
+            size_t w = gsl_rng_uniform_int(r->wl_rng, r->cfg->watchlist_size);
+            t->face = r->wl_subjects[w];
+        }
+        t->doc = t->face;
+        if (t->t.impostor) {
+            /* A look-alike's document: same demographics, a face near the traveller's. */
+            t->doc.id = r->next_subject++;
+            t->doc.lookalike_of = t->face.id;
+        }
+        bx_tplgen_capture(t->t.impostor ? r->gen_doc[pi] : r->gen, &t->doc, &doc_cap, 0,
+                          docs + (size_t)k * dim);
+        ids[k] = t->doc.id;
+    }
+    r->n_tr += n;
+    if (bx_store_add(d->gallery, docs, n, ids, NULL, &err) != BX_OK) {
+        r->oom = true;
+        bx_sim_stop(sim);
+    }
+    bx_arrival_wave(p->arrivals, n, d->t_dep - c->open_s, d->t_dep - c->peak_s,
+                    d->t_dep - c->close_s, times);
+    for (unsigned k = 0; k < n; ++k)
+        bx_sim_schedule(sim, fmax(times[k], bx_sim_now(sim)), 0, arrive, r,
+                        (int64_t)(d->first + k));
+    free(times);
+    free(ids);
+    free(docs);
+}
+
+/* ---------------------------------------------------------------- thresholds */
+
+/* Thresholds from the profile's own impostor distribution (document photo vs capture), so that
+ * the 1:n search of a mean-sized manifest has the target FPIR, the 1:1 check the target FMR and
+ * the watch-list search the target FPIR. Deterministic: the same for every replication. */
+static enum bx_status thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
+                                 double thr[3], struct bx_error *err)
+{
+    size_t n = cfg->calibration_subjects ? cfg->calibration_subjects : 1500, d = bx_tplgen_dim(gen);
+    struct bx_demog_mix mix = bx_demog_mix_default();
+    float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q),
+          *s = malloc(n * n * sizeof *s);
+    double *imp = malloc(n * (n - 1) * sizeof *imp);
+    int64_t *ids = malloc(n * sizeof *ids);
+    struct bx_store *g = bx_store_alloc(d, n, err);
+    enum bx_status st = BX_OK;
+    if (!e || !q || !s || !imp || !ids || !g) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
+        goto done;
+    }
+    enum bx_device dev = cfg->ports[0].device;
+    for (size_t i = 0; i < n; ++i) {
+        struct bx_subject sub;
+        bx_tplgen_subject(gen, (int64_t)(1000000000 + i), &mix, &sub);
+        struct bx_capture ce = {BX_DEVICE_DOCUMENT, 1, 0}, cp = {dev, 1, 0};
+        bx_tplgen_capture(gen, &sub, &ce, 0, e + i * d);
+        bx_tplgen_capture(gen, &sub, &cp, 1, q + i * d);
+        ids[i] = sub.id;
+    }
+    if ((st = bx_store_add(g, e, n, ids, NULL, err)) != BX_OK ||
+        (st = bx_match_scores(g, q, n, s, err)) != BX_OK)
+        goto done;
+    size_t k = 0;
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < n; ++j)
+            if (i != j)
+                imp[k++] = s[i * n + j];
+    double manifest = cfg->ports[0].passengers_mean;
+    thr[0] = bx_threshold_at_fmr(imp, k, cfg->one_to_n_fpir / manifest);
+    thr[1] = bx_threshold_at_fmr(imp, k, cfg->verify_fmr);
+    thr[2] = bx_threshold_at_fmr(
+        imp, k, cfg->watchlist_fpir / (double)(cfg->watchlist_size ? cfg->watchlist_size : 1));
+done:
+    bx_store_free(g);
+    free(ids);
+    free(imp);
+    free(s);
+    free(q);
+    free(e);
+    return st;
+}
+
+/* ---------------------------------------------------------------- one replication */
+
+static void run_fini(struct run *r)
+{
+    if (r->ports) {
+        for (size_t i = 0; i < r->cfg->n_ports; ++i) {
+            struct port_rt *p = &r->ports[i];
+            if (p->cfg == NULL)
+                continue;
+            if (p->gates)
+                for (unsigned g = 0; g < p->cfg->gates; ++g)
+                    bx_resource_free(p->gates[g]);
+            free(p->gates);
+            bx_resource_free(p->officers);
+            bx_resource_free(p->secondary);
+            for (size_t d = 0; p->deps && d < p->n_deps; ++d)
+                bx_store_free(p->deps[d].gallery);
+            free(p->deps);
+        }
+    }
+    free(r->ports);
+    for (size_t i = 0; r->gen_doc && i < r->cfg->n_ports; ++i)
+        bx_tplgen_free(r->gen_doc[i]);
+    free(r->gen_doc);
+    free(r->tr);
+    free(r->wl_subjects);
+    bx_store_free(r->watchlist);
+    bx_tplgen_free(r->gen);
+    bx_streams_free(r->streams);
+    bx_sim_free(r->sim);
+    free(r->live);
+}
+
+static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg, uint64_t seed,
+                               uint32_t rep, struct bx_ports_result *out, struct bx_error *err)
+{
+    char name[BX_NAME_MAX + 32];
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->out = out;
+    r->sim = bx_sim_alloc(1024, err);
+    r->streams = bx_streams_alloc(seed, rep, NULL, err);
+    /* Templates: the profile's world, re-keyed by the run's seed and replication. */
+    struct bx_tplgen_params tp = cfg->profile;
+    tp.seed = bx_rng_seed(cfg->profile.seed ^ seed, rep, "ports/templates");
+    r->gen = bx_tplgen_alloc(&tp, err);
+    r->ports = calloc(cfg->n_ports, sizeof *r->ports);
+    r->live = bx_alloc_aligned(tp.dim * sizeof(float));
+    r->gen_doc = calloc(cfg->n_ports, sizeof *r->gen_doc);
+    if (!r->sim || !r->streams || !r->gen || !r->ports || !r->live || !r->gen_doc)
+        return err && err->code ? err->code : BX_FAIL(err, BX_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        /* Same world (seed, axes, centres); only the look-alike cosine differs. */
+        struct bx_tplgen_params dp = tp;
+        dp.lookalike_cosine = cfg->ports[i].impostor_similarity;
+        if ((r->gen_doc[i] = bx_tplgen_alloc(&dp, err)) == NULL)
+            return err->code;
+    }
+    /* Thresholds from the profile's own world (not re-keyed), identical in every replication. */
+    struct bx_tplgen *cal = bx_tplgen_alloc(&cfg->profile, err);
+    enum bx_status st = cal ? thresholds(cfg, cal, r->thr, err) : BX_ENOMEM;
+    bx_tplgen_free(cal);
+    if (st != BX_OK)
+        return st;
+    memcpy(out->thresholds, r->thr, sizeof r->thr);
+    /* The watch list. */
+    r->wl_rng = bx_streams_get(r->streams, "ports/watchlist", err);
+    size_t W = cfg->watchlist_size;
+    r->watchlist = bx_store_alloc(tp.dim, W, err);
+    r->wl_subjects = calloc(W ? W : 1, sizeof *r->wl_subjects);
+    float *wv = malloc((W ? W : 1) * tp.dim * sizeof *wv);
+    int64_t *wid = malloc((W ? W : 1) * sizeof *wid);
+    if (!r->wl_rng || !r->watchlist || !r->wl_subjects || !wv || !wid) {
+        free(wv);
+        free(wid);
+        return err && err->code ? err->code : BX_FAIL(err, BX_ENOMEM, "out of memory");
+    }
+    struct bx_demog_mix mix = bx_demog_mix_default();
+    struct bx_capture mug = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
+    r->next_subject = 1;
+    for (size_t w = 0; w < W; ++w) {
+        bx_tplgen_subject(r->gen, r->next_subject++, &mix, &r->wl_subjects[w]);
+        r->wl_subjects[w].lookalike_of = -1;
+        bx_tplgen_capture(r->gen, &r->wl_subjects[w], &mug, 7, wv + w * tp.dim);
+        wid[w] = r->wl_subjects[w].id;
+    }
+    st = bx_store_add(r->watchlist, wv, W, wid, NULL, err);
+    free(wv);
+    free(wid);
+    if (st != BX_OK)
+        return st;
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        struct port_rt *p = &r->ports[i];
+        const struct bx_port_config *c = &cfg->ports[i];
+        p->cfg = c;
+        const char *kinds[] = {"pop", "arrivals", "capture", "manual", "service"};
+        gsl_rng **dst[] = {&p->pop, &p->arrivals, &p->capture, &p->manual, &p->service};
+        for (int k = 0; k < 5; ++k) {
+            snprintf(name, sizeof name, "ports/%s/%s", c->name, kinds[k]);
+            if ((*dst[k] = bx_streams_get(r->streams, name, err)) == NULL)
+                return err->code;
+        }
+        struct bx_resource_config rc = bx_resource_config_default();
+        rc.name = c->name;
+        rc.servers = c->cameras_per_gate;
+        p->gates = calloc(c->gates, sizeof *p->gates);
+        if (p->gates == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory");
+        for (unsigned g = 0; g < c->gates; ++g)
+            if ((p->gates[g] = bx_resource_alloc(&rc, err)) == NULL)
+                return err->code;
+        rc.servers = c->officers;
+        p->officers = bx_resource_alloc(&rc, err);
+        rc.servers = c->secondary_booths;
+        p->secondary = bx_resource_alloc(&rc, err);
+        if (!p->officers || !p->secondary)
+            return err->code;
+        /* Departures: per_day evenly spaced over [first, last) of each day of the horizon. */
+        size_t days = (size_t)ceil(cfg->horizon_s / 86400);
+        size_t per_day = (size_t)llround(c->departures_per_day);
+        p->deps = calloc(days * per_day + 1, sizeof *p->deps);
+        if (p->deps == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory");
+        double step = (c->last_s - c->first_s) / (double)per_day;
+        for (size_t day = 0; day < days; ++day)
+            for (size_t k = 0; k < per_day; ++k) {
+                double t_dep = (double)day * 86400 + c->first_s + ((double)k + 0.5) * step;
+                if (t_dep - c->open_s < 0 || t_dep > cfg->horizon_s)
+                    continue;
+                struct dep *d = &p->deps[p->n_deps];
+                d->t_dep = t_dep;
+                d->gate = (unsigned)(p->n_deps % c->gates);
+                bx_sim_schedule(r->sim, t_dep - c->open_s, 1, open_departure, r,
+                                ((int64_t)i << 32) | (int64_t)p->n_deps);
+                p->n_deps++;
+            }
+        out->ports[i].departures = p->n_deps;
+    }
+    return BX_OK;
+}
+
+enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, uint32_t rep,
+                            struct bx_ports_result *out, struct bx_error *err)
+{
+    struct run r;
+    enum bx_status st = run_init(&r, cfg, seed, rep, out, err);
+    if (st != BX_OK)
+        goto done;
+    /* Run past the horizon until everyone who boarded has left and every purge has happened. */
+    st = bx_sim_run(r.sim, BX_INF, err);
+    if (st == BX_OK && r.oom)
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory for travellers");
+    if (st != BX_OK)
+        goto done;
+    double now = bx_sim_now(r.sim);
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        struct port_rt *p = &r.ports[i];
+        struct bx_resource_stats rs;
+        double cam = 0;
+        for (unsigned g = 0; g < p->cfg->gates; ++g) {
+            bx_resource_stats(p->gates[g], now, &rs);
+            cam += rs.utilization / p->cfg->gates;
+        }
+        out->ports[i].camera_utilization = cam;
+        bx_resource_stats(p->officers, now, &rs);
+        out->ports[i].officer_utilization = rs.utilization;
+    }
+    for (size_t i = 0; i < r.n_tr; ++i)
+        out->conservation_violations += r.tr[i].outcomes != 1;
+    /* Retention invariant: every citizen photo purged, none held beyond 12 h. */
+    if (out->citizen_purged != out->citizen_photos)
+        out->conservation_violations++;
+    out->events = bx_sim_events(r.sim);
+done:
+    run_fini(&r);
+    return st;
+}

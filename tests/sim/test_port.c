@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* test_port.c - manifest ports: conservation, retention, determinism, matching outcomes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "bx/port.h"
+
+static struct bx_ports_config air(double impostor, double watch)
+{
+    struct bx_ports_config cfg = {0};
+    cfg.ports = calloc(1, sizeof *cfg.ports);
+    cfg.n_ports = 1;
+    struct bx_port_config *p = &cfg.ports[0];
+    strcpy(p->name, "IAD");
+    p->type = BX_PORT_AIR;
+    p->departures_per_day = 24;
+    p->first_s = 6 * 3600;
+    p->last_s = 22 * 3600;
+    p->passengers_mean = 120;
+    p->open_s = 45 * 60;
+    p->peak_s = 30 * 60;
+    p->close_s = 15 * 60;
+    p->gates = 6;
+    p->cameras_per_gate = 1;
+    p->device = BX_DEVICE_GATE_CAMERA;
+    p->match_time_s = 1.0;
+    p->officers = 2;
+    p->secondary_booths = 1;
+    p->officer_catch = 0.8;
+    p->impostor_similarity = 0.3;
+    struct bx_error err = {0};
+    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &err);
+    bx_dist_exponential(&p->secondary_service, 300, &err);
+    p->pop = bx_pop_config_default();
+    p->pop.impostor_rate = impostor;
+    p->pop.watchlist_rate = watch;
+    p->capture = bx_capture_config_default();
+    cfg.profile = bx_tplgen_params_default(256);
+    strcpy(cfg.profile_name, "default");
+    cfg.horizon_s = 86400;
+    cfg.one_to_n_fpir = 0.003;
+    cfg.verify_fmr = 1e-4;
+    cfg.watchlist_fpir = 0.001;
+    cfg.watchlist_size = 500;
+    cfg.calibration_subjects = 800;
+    cr_assert_eq(bx_ports_config_check(&cfg, &err), BX_OK, "%s", err.msg);
+    return cfg;
+}
+
+static void run(const struct bx_ports_config *cfg, uint32_t rep, struct bx_ports_result *r)
+{
+    struct bx_error err = {0};
+    cr_assert_eq(bx_ports_result_init(r, cfg->n_ports, &err), BX_OK);
+    cr_assert_eq(bx_ports_run(cfg, 42, rep, r, &err), BX_OK, "%s", err.msg);
+}
+
+Test(sim_port, every_traveller_ends_in_exactly_one_outcome_and_photos_are_purged, .timeout = 60)
+{
+    struct bx_ports_config cfg = air(0.01, 0.01);
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    const struct bx_port_result *p = &r.ports[0];
+    cr_assert_eq(p->departures, 24);
+    cr_assert_gt(p->travellers, 24 * 100);
+    cr_assert_eq(r.conservation_violations, 0);
+    cr_assert_eq(p->travellers, r.fta.trials + r.opt_outs, "everyone reached a camera");
+    cr_assert_eq(r.fnmr.trials + r.fmr.trials, r.fta.trials - r.fta.errors,
+                 "every acquired face was matched");
+    /* Retention: every U.S. citizen's photo purged exactly 12 h after capture. */
+    cr_assert_gt(r.citizen_photos, 500);
+    cr_assert_eq(r.citizen_purged, r.citizen_photos);
+    cr_assert_float_eq(r.citizen_max_retained_h, 12.0, 1e-6);
+    cr_assert_gt(r.noncitizen_records, 500);
+    cr_assert_eq(r.noncitizen_bytes, r.noncitizen_records * (256 * 4 + 128));
+    /* Opt-outs and capture failures go to an officer, as do failed matches. */
+    cr_assert_geq(r.manual, r.opt_outs + r.fta.errors);
+    cr_assert_gt(p->wait.n, 0);
+    cr_assert(p->camera_utilization > 0 && p->camera_utilization < 1);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}
+
+Test(sim_port, matching_outcomes_follow_the_thresholds, .timeout = 60)
+{
+    struct bx_ports_config cfg = air(0.02, 0.02);
+    struct bx_ports_result r;
+    run(&cfg, 1, &r);
+    /* Genuine travellers are rarely rejected by 1:n then 1:1; watch-list false alarms stay near
+     * their target per search; planted watch-list faces are found. */
+    double fnmr = (double)r.fnmr.errors / (double)r.fnmr.trials;
+    double fpir = (double)r.fpir.errors / (double)r.fpir.trials;
+    double fnir = (double)r.fnir.errors / (double)r.fnir.trials;
+    cr_assert_lt(fnmr, 0.05, "fnmr %g", fnmr);
+    cr_assert_lt(fpir, 0.01, "fpir %g", fpir);
+    cr_assert_gt(r.fnir.trials, 20);
+    cr_assert_lt(fnir, 0.5, "fnir %g", fnir);
+    cr_assert_eq(r.wl_true + r.wl_missed, r.fnir.trials);
+    cr_assert_eq(r.wl_false, r.fpir.errors);
+    cr_assert_gt(r.impostors, 20);
+    cr_assert_leq(r.impostors_caught, r.impostors);
+    cr_assert(r.thresholds[0] < r.thresholds[2], "watch-list threshold is the strictest");
+    cr_assert_leq(r.overstays_detected, r.overstays);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}
+
+Test(sim_port, same_seed_same_numbers, .timeout = 60)
+{
+    struct bx_ports_config cfg = air(0.01, 0.01);
+    struct bx_ports_result a, b;
+    run(&cfg, 3, &a);
+    run(&cfg, 3, &b);
+    cr_assert_eq(a.ports[0].travellers, b.ports[0].travellers);
+    cr_assert_eq(a.events, b.events);
+    cr_assert_eq(a.fnmr.errors, b.fnmr.errors);
+    cr_assert_eq(a.manual, b.manual);
+    cr_assert_eq(a.ports[0].wait.s1, b.ports[0].wait.s1);
+    struct bx_ports_result c;
+    run(&cfg, 4, &c);
+    cr_assert_neq(a.ports[0].wait.s1, c.ports[0].wait.s1, "another replication differs");
+    bx_ports_result_fini(&a);
+    bx_ports_result_fini(&b);
+    bx_ports_result_fini(&c);
+    bx_ports_config_fini(&cfg);
+}

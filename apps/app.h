@@ -36,6 +36,9 @@ int bx_cmd_calibrate(int argc, char **argv);
 int bx_gallery_gen(int argc, char **argv);
 int bx_gallery_profiles(int argc, char **argv);
 
+/* Resolve a profile NAME (or a path) to a file (cmd_calibrate.c). */
+void bx_app_profile_path(const char *name, char *out, size_t len);
+
 /* Benchmarks: record one figure (per-repetition values, median, min, max; prints a line) and
  * return its median. @p extra (may be NULL) is merged into the figure's object and released. */
 double bx_bench_figure(json_t *results, const char *name, const char *unit, double n,

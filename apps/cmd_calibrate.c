@@ -26,6 +26,7 @@
 #include "bx/matcher.h"
 #include "bx/models.h"
 #include "bx/scn.h"
+#include "bx/sim.h"
 
 #include "app.h"
 
@@ -40,7 +41,7 @@ struct measured {
 
 /* Resolve --profile NAME: a path if it contains '/' or ends in .yaml, else
  * $BX_PROFILE_PATH/NAME.yaml or the installed profile directory. */
-static void profile_path(const char *name, char *out, size_t len)
+void bx_app_profile_path(const char *name, char *out, size_t len)
 {
     size_t n = strlen(name);
     if (strchr(name, '/') || (n > 5 && strcmp(name + n - 5, ".yaml") == 0)) {
@@ -51,24 +52,11 @@ static void profile_path(const char *name, char *out, size_t len)
     snprintf(out, len, "%s/%s.yaml", dir ? dir : BX_PROFILE_DIR, name);
 }
 
-/* Clopper-Pearson 95% interval; for very large n (where GSL's beta quantile loses accuracy) its
- * Poisson limit, the Garwood interval, which it approaches for rare events. */
 static void clopper_pearson(size_t x, size_t n, double *lo, double *hi)
 {
-    if (x > 1000 && n - x > 1000) {
-        /* Many errors: the normal approximation is exact to a fraction of a percent. */
-        double p = (double)x / (double)n, h = 1.959964 * sqrt(p * (1 - p) / (double)n);
-        *lo = p - h;
-        *hi = p + h;
-        return;
-    }
-    if (n > 100000 && (double)x < 0.01 * (double)n) {
-        *lo = x == 0 ? 0 : gsl_cdf_chisq_Pinv(0.025, 2.0 * (double)x) / (2.0 * (double)n);
-        *hi = gsl_cdf_chisq_Pinv(0.975, 2.0 * (double)x + 2) / (2.0 * (double)n);
-        return;
-    }
-    *lo = x == 0 ? 0 : gsl_cdf_beta_Pinv(0.025, (double)x, (double)(n - x + 1));
-    *hi = x == n ? 1 : gsl_cdf_beta_Pinv(0.975, (double)(x + 1), (double)(n - x));
+    struct bx_ci ci = bx_ci_binomial(x, n, 0.95);
+    *lo = ci.lo;
+    *hi = ci.hi;
 }
 
 /* The (m + 1)-th largest of the off-diagonal entries of the n x n matrix s (m small): a min-heap
@@ -457,7 +445,7 @@ int bx_cmd_calibrate(int argc, char **argv)
         return BX_EXIT_USAGE;
     }
     char path[1024];
-    profile_path(name, path, sizeof path);
+    bx_app_profile_path(name, path, sizeof path);
     struct bx_profile p;
     struct bx_error err = {0};
     if (bx_scn_load_profile(path, &p, &err) != BX_OK) {
@@ -722,7 +710,7 @@ int bx_gallery_gen(int argc, char **argv)
         return BX_EXIT_USAGE;
     }
     char path[1024];
-    profile_path(name, path, sizeof path);
+    bx_app_profile_path(name, path, sizeof path);
     struct bx_profile p;
     struct bx_error err = {0};
     if (bx_scn_load_profile(path, &p, &err) != BX_OK) {

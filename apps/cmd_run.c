@@ -110,6 +110,97 @@ static void print_table(const struct bx_scn *scn, const struct bx_net_rep_result
     free(buf);
 }
 
+struct ports_ctx {
+    const struct bx_ports_config *cfg;
+    uint64_t seed;
+    struct bx_ports_result *reps;
+    double t_start;
+    bool progress;
+};
+
+static enum bx_status run_one_port(void *vctx, uint32_t rep, struct bx_error *err)
+{
+    struct ports_ctx *c = vctx;
+    return bx_ports_run(c->cfg, c->seed, rep, &c->reps[rep], err);
+}
+
+static void ports_progress(void *vctx, uint32_t done, uint32_t total)
+{
+    struct ports_ctx *c = vctx;
+    struct run_ctx rc = {.t_start = c->t_start, .progress = c->progress};
+    show_progress(&rc, done, total);
+}
+
+/* A `kind: ports` scenario: load its algorithm profile, run, write summary.json. */
+static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsigned threads,
+                     bool quiet, bool reproducible)
+{
+    char ppath[1024];
+    bx_app_profile_path(scn->profile_name, ppath, sizeof ppath);
+    struct bx_profile prof;
+    struct bx_error err = {0};
+    if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
+        fprintf(stderr, "%s: profile '%s': %s\n", file, scn->profile_name, err.msg);
+        return BX_EXIT_USAGE;
+    }
+    scn->ports.profile = prof.params;
+    snprintf(scn->ports.profile_name, sizeof scn->ports.profile_name, "%s", prof.name);
+    bx_scn_profile_fini(&prof);
+    int rc = BX_EXIT_OK;
+    uint32_t n = scn->replications;
+    struct ports_ctx ctx = {&scn->ports, scn->seed, calloc(n, sizeof(struct bx_ports_result)),
+                            bx_wall_s(), !quiet && isatty(STDERR_FILENO)};
+    if (ctx.reps == NULL)
+        return BX_EXIT_RUNTIME;
+    for (uint32_t r = 0; r < n && rc == BX_EXIT_OK; ++r)
+        if (bx_ports_result_init(&ctx.reps[r], scn->ports.n_ports, &err) != BX_OK)
+            rc = BX_EXIT_RUNTIME;
+    if (!quiet)
+        fprintf(stderr, "bxsim run: %s (ports, profile %s), seed %llu, %u replications\n",
+                scn->name, scn->ports.profile_name, (unsigned long long)scn->seed, n);
+    if (rc == BX_EXIT_OK &&
+        bx_replicate(n, threads, run_one_port, &ctx, ports_progress, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: %s: %s\n", file, err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    double wall = bx_wall_s() - ctx.t_start;
+    char path[4096];
+    if (rc == BX_EXIT_OK &&
+        (bx_mkdir_p(out, &err) != BX_OK ||
+         snprintf(path, sizeof path, "%s/summary.json", out) >= (int)sizeof path)) {
+        fprintf(stderr, "bxsim run: --out %s: %s\n", out, err.code ? err.msg : "path too long");
+        rc = BX_EXIT_RUNTIME;
+    }
+    struct bx_rpt_run_info info = {scn->name, file, bx_app_version(), scn->seed,
+                                   reproducible ? BX_NAN : wall};
+    if (rc == BX_EXIT_OK &&
+        bx_rpt_write_ports_summary(path, &info, &scn->ports, ctx.reps, n, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    if (rc == BX_EXIT_OK && !quiet) {
+        printf("%-16s %-8s %12s %14s %10s\n", "port", "type", "travelers/rep", "mean wait s",
+               "manual");
+        for (size_t i = 0; i < scn->ports.n_ports; ++i) {
+            uint64_t trav = 0, man = 0;
+            double w = 0;
+            for (uint32_t r = 0; r < n; ++r) {
+                trav += ctx.reps[r].ports[i].travellers;
+                man += ctx.reps[r].ports[i].manual;
+                w += bx_tally_mean(&ctx.reps[r].ports[i].wait) / n;
+            }
+            printf("%-16s %-8s %12.0f %14.1f %10llu\n", scn->ports.ports[i].name,
+                   bx_port_type_name(scn->ports.ports[i].type), (double)trav / n, w,
+                   (unsigned long long)man);
+        }
+        printf("wrote %s (%.2f s)\n", path, wall);
+    }
+    for (uint32_t r = 0; r < n; ++r)
+        bx_ports_result_fini(&ctx.reps[r]);
+    free(ctx.reps);
+    return rc;
+}
+
 int bx_cmd_run(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL, *v;
@@ -164,6 +255,11 @@ int bx_cmd_run(int argc, char **argv)
         scn.seed = seed;
     if (has_reps)
         scn.replications = (uint32_t)reps;
+    if (scn.kind == BX_SCN_PORTS) {
+        int prc = run_ports(&scn, file, out, (unsigned)threads, quiet, reproducible);
+        bx_scn_fini(&scn);
+        return prc;
+    }
 
     int rc = BX_EXIT_OK;
     struct run_ctx ctx = {.scn = &scn,
@@ -243,9 +339,14 @@ int bx_cmd_validate(int argc, char **argv)
             fprintf(stderr, "%s\n", err.msg);
             return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
         }
-        printf("%s: ok (%s: %zu sources, %zu stations, %u replications of %g h)\n", argv[i],
-               scn.name, scn.net.n_sources, scn.net.n_stations, scn.replications,
-               scn.net.horizon_s / 3600);
+        if (scn.kind == BX_SCN_PORTS)
+            printf("%s: ok (%s: %zu ports, profile %s, %u replications of %g h)\n", argv[i],
+                   scn.name, scn.ports.n_ports, scn.profile_name, scn.replications,
+                   scn.ports.horizon_s / 3600);
+        else
+            printf("%s: ok (%s: %zu sources, %zu stations, %u replications of %g h)\n", argv[i],
+                   scn.name, scn.net.n_sources, scn.net.n_stations, scn.replications,
+                   scn.net.horizon_s / 3600);
         bx_scn_fini(&scn);
     }
     return BX_EXIT_OK;

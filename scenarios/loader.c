@@ -229,9 +229,26 @@ static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn
     static const char *const fields[] = {"name",      "description",  "kind",
                                          "seed",      "replications", "horizon",
                                          "quantiles", "network",      NULL};
+    static const char *const port_fields[] = {
+        "name",    "description", "kind",       "seed",           "replications",
+        "horizon", "profile",     "thresholds", "watchlist_size", "calibration_subjects",
+        "ports",   NULL};
     static const char *const horizon_fields[] = {"hours", "warmup_hours", NULL};
     yaml_node_t *n, *hz;
-    if (bx_scn__check_keys(cx, root, "the scenario", fields) != BX_OK ||
+    if (bx_scn__expect(cx, root, YAML_MAPPING_NODE, "the scenario") != BX_OK)
+        return BX_ESCHEMA;
+    scn->kind = BX_SCN_NETWORK;
+    if ((n = bx_scn__get(cx, root, "kind"))) {
+        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "kind") != BX_OK)
+            return BX_ESCHEMA;
+        if (strcmp(bx_scn__scalar(n), "ports") == 0)
+            scn->kind = BX_SCN_PORTS;
+        else if (strcmp(bx_scn__scalar(n), "network") != 0)
+            return FAIL_AT(cx, n, "unknown scenario kind '%s' (known: network, ports)",
+                           bx_scn__scalar(n));
+    }
+    if (bx_scn__check_keys(cx, root, "the scenario",
+                           scn->kind == BX_SCN_PORTS ? port_fields : fields) != BX_OK ||
         bx_scn__require(cx, root, "name", "the scenario", &n) != BX_OK ||
         bx_scn__as_name(cx, n, "scenario name", scn->name) != BX_OK)
         return BX_ESCHEMA;
@@ -242,13 +259,6 @@ static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn
         if (scn->description == NULL)
             return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
     }
-    if ((n = bx_scn__get(cx, root, "kind"))) {
-        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "kind") != BX_OK)
-            return BX_ESCHEMA;
-        if (strcmp(bx_scn__scalar(n), "network") != 0)
-            return FAIL_AT(cx, n, "unknown scenario kind '%s' (known: network)", bx_scn__scalar(n));
-    }
-    scn->kind = BX_SCN_NETWORK;
     long long v;
     scn->seed = 1;
     if ((n = bx_scn__get(cx, root, "seed"))) {
@@ -276,6 +286,13 @@ static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn
     }
     scn->net.horizon_s = hours * 3600;
     scn->net.warmup_s = warm * 3600;
+    if (scn->kind == BX_SCN_PORTS) {
+        if (warm > 0)
+            return FAIL_AT(cx, bx_scn__get(cx, hz, "warmup_hours"),
+                           "a ports scenario has no warm-up: it simulates whole days");
+        scn->ports.horizon_s = hours * 3600;
+        return bx_scn__load_ports(cx, root, scn);
+    }
     if ((n = bx_scn__get(cx, root, "quantiles"))) {
         if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "quantiles") != BX_OK)
             return BX_ESCHEMA;
@@ -334,5 +351,6 @@ void bx_scn_fini(struct bx_scn *scn)
         return;
     free(scn->description);
     bx_net_config_fini(&scn->net);
+    bx_ports_config_fini(&scn->ports);
     memset(scn, 0, sizeof *scn);
 }

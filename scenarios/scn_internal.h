@@ -41,6 +41,9 @@ enum bx_status bx_scn__pick_pair(struct ctx *cx, yaml_node_t *map, const char *w
                                  const char *a2, const char *b1, const char *b2, bool *use_a);
 enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *what,
                                  struct bx_dist *d);
+/* The `kind: ports` part of a scenario (ports.c). */
+enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn);
+
 /* Parse a YAML text into a document; FILE:LINE:COL on syntax errors. */
 enum bx_status bx_scn__parse(const char *text, size_t len, const char *label, yaml_document_t *doc,
                              struct bx_error *err);

@@ -276,3 +276,25 @@ struct bx_ci bx_ci_student(const double *x, size_t n, double level)
     }
     return ci;
 }
+
+struct bx_ci bx_ci_binomial(uint64_t x, uint64_t n, double level)
+{
+    BX_REQUIRE(x <= n && level > 0 && level < 1);
+    struct bx_ci ci = {BX_NAN, BX_NAN, BX_NAN, (size_t)n};
+    if (n == 0)
+        return ci;
+    double a = (1 - level) / 2, dn = (double)n, dx = (double)x;
+    ci.value = dx / dn;
+    if (x > 1000 && n - x > 1000) {
+        double h = gsl_cdf_ugaussian_Qinv(a) * sqrt(ci.value * (1 - ci.value) / dn);
+        ci.lo = ci.value - h;
+        ci.hi = ci.value + h;
+    } else if (n > 100000 && dx < 0.01 * dn) {
+        ci.lo = x == 0 ? 0 : gsl_cdf_chisq_Pinv(a, 2 * dx) / (2 * dn);
+        ci.hi = gsl_cdf_chisq_Pinv(1 - a, 2 * dx + 2) / (2 * dn);
+    } else {
+        ci.lo = x == 0 ? 0 : gsl_cdf_beta_Pinv(a, dx, dn - dx + 1);
+        ci.hi = x == n ? 1 : gsl_cdf_beta_Pinv(1 - a, dx + 1, dn - dx);
+    }
+    return ci;
+}

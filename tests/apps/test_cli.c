@@ -234,6 +234,7 @@ Test(apps_blas, a_users_own_core_type_is_respected_and_reported)
 
 TestSuite(apps_gallery, .init = setup, .timeout = 120);
 TestSuite(apps_models, .init = setup, .timeout = 120);
+TestSuite(apps_ports, .init = setup, .timeout = 180);
 
 /* A gallery of n random-ish unit vectors (d = 128) and probes that copy rows 5, 17 and 42. */
 static void make_files(const char *gpath, const char *ppath, size_t n, size_t pdim)
@@ -498,4 +499,70 @@ Test(apps_models, visa_best_reproduces_its_targets_within_tolerance, .timeout = 
 Test(apps_models, visa_median_reproduces_its_targets_within_tolerance, .timeout = 300)
 {
     reproduces_targets("visa-median");
+}
+
+/* ---------------------------------------------------------------- kind: ports */
+
+static const char small_ports[] =
+    "name: small-ports\nkind: ports\nseed: 9\nreplications: 2\nhorizon: {hours: 24}\n"
+    "profile: visa-best\nwatchlist_size: 200\ncalibration_subjects: 400\n"
+    "ports:\n"
+    "  - {name: gateway, type: air, departures: {per_day: 12}, passengers: 60, gates: 4,\n"
+    "     population: {impostor_rate: 0.02, watchlist_rate: 0.02, overstay_rate: 0.05}}\n"
+    "  - {name: cruise, type: sea, departures: {per_day: 1, first_hour: 14, last_hour: 18},\n"
+    "     passengers: 400}\n"
+    "  - {name: fbo, type: private, departures: {per_day: 6}}\n";
+
+Test(apps_ports, a_ports_run_writes_the_documented_summary)
+{
+    char yaml[128], args[512], path[160];
+    snprintf(yaml, sizeof yaml, "%s/ports.yaml", dir);
+    write_file(yaml, small_ports);
+    snprintf(args, sizeof args, "run %s --out %s/p1 --threads 1 --reproducible", yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/p1/summary.json", dir);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    cr_assert_str_eq(json_string_value(json_object_get(root, "kind")), "ports");
+    json_t *ports = json_object_get(root, "ports");
+    cr_assert_eq(json_array_size(ports), 3);
+    const char *types[] = {"air", "sea", "private"};
+    for (size_t i = 0; i < 3; ++i) {
+        json_t *p = json_array_get(ports, i);
+        cr_assert_str_eq(json_string_value(json_object_get(p, "type")), types[i]);
+        cr_assert_gt(json_integer_value(json_object_get(p, "travelers")), 0);
+        double v;
+        cr_assert_eq(json_unpack(json_object_get(p, "wait_s"), "{s:{s:F}}", "p95", "value", &v), 0);
+    }
+    json_t *m = json_object_get(root, "matching");
+    const char *rates[] = {"fnmr", "fmr", "fpir", "fnir", "fta"};
+    for (size_t i = 0; i < 5; ++i) {
+        json_t *r = json_object_get(m, rates[i]);
+        cr_assert(json_is_integer(json_object_get(r, "errors")) &&
+                      json_is_integer(json_object_get(r, "trials")),
+                  "%s", rates[i]);
+    }
+    json_t *o = json_object_get(root, "outcomes");
+    cr_assert_eq(json_integer_value(json_object_get(o, "conservation_violations")), 0);
+    json_int_t imp = json_integer_value(json_object_get(json_object_get(o, "impostors"), "actual"));
+    cr_assert_gt(imp, 0);
+    json_t *ret = json_object_get(root, "retention");
+    cr_assert_float_eq(json_real_value(json_object_get(ret, "citizen_max_retained_h")), 12.0, 1e-6);
+    cr_assert_gt(json_integer_value(json_object_get(ret, "noncitizen_records")), 0);
+    json_decref(root);
+    /* Same seed, 2 threads: byte-identical. */
+    snprintf(args, sizeof args, "run %s --out %s/p2 --threads 2 --reproducible --quiet", yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    char a[160], b[160];
+    snprintf(a, sizeof a, "%s/p1/summary.json", dir);
+    snprintf(b, sizeof b, "%s/p2/summary.json", dir);
+    size_t la, lb;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    cr_assert(la == lb && memcmp(x, y, la) == 0, "summary differs between 1 and 2 threads");
+    free(x);
+    free(y);
+    snprintf(args, sizeof args, "validate %s", yaml);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "3 ports") != NULL, "%s", out);
 }

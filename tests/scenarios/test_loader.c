@@ -163,7 +163,7 @@ static struct bad_case bad_cases[] = {
           "  stations: [{name: a, service: {dist: exponential, mean_s: 1}, service: {dist: "
           "exponential, mean_s: 2}}]\n",
      5, 65, "appears twice"},
-    {HEAD "kind: ports\n", 3, 7, "unknown scenario kind"},
+    {HEAD "kind: rail\n", 3, 7, "unknown scenario kind"},
     {HEAD "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: 1}}]\n"
           "  stations: [{name: a, service: {dist: weibull, mean_s: 1, sd_s: 0.0001}}]\n",
      5, 33, "weibull: no shape"},
@@ -277,6 +277,76 @@ ParameterizedTest(struct bad_case *c, scenarios_profile,
     cr_assert(st == BX_EPARSE || st == BX_ESCHEMA, "status %d for:\n%s", st, c->text);
     char where[64];
     snprintf(where, sizeof where, "p.yaml:%d:%d: ", c->line, c->col);
+    cr_assert(strncmp(err.msg, where, strlen(where)) == 0, "expected '%s...', got '%s'", where,
+              err.msg);
+    cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);
+}
+
+/* ---------------------------------------------------------------- kind: ports */
+
+Test(scenarios_ports, the_airport_day_loads_with_its_values)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/scenarios/airport-day.yaml", BX_SOURCE_DIR);
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_scn_load_file(path, &scn, &err), BX_OK, "%s", err.msg);
+    cr_assert_eq(scn.kind, BX_SCN_PORTS);
+    cr_assert_str_eq(scn.profile_name, "visa-best");
+    cr_assert_eq(scn.ports.n_ports, 1);
+    const struct bx_port_config *p = &scn.ports.ports[0];
+    cr_assert_eq(p->type, BX_PORT_AIR);
+    cr_assert_eq(p->departures_per_day, 120);
+    cr_assert_eq(p->first_s, 6 * 3600.0);
+    cr_assert_eq(p->open_s, 45 * 60.0);
+    cr_assert_eq(p->gates, 40);
+    cr_assert_eq(p->device, BX_DEVICE_GATE_CAMERA);
+    cr_assert_eq(bx_dist_mean(&p->secondary_service), 600);
+    cr_assert_eq(scn.ports.verify_fmr, 1e-5);
+    cr_assert_eq(scn.ports.watchlist_size, 2000);
+    bx_scn_fini(&scn);
+}
+
+#define PORTS_HEAD "name: t\nkind: ports\nhorizon: {hours: 24}\n"
+
+static struct bad_case bad_ports[] = {
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, gates: -1}\n", 5, 59,
+     "gates must lie in [1"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: rail, departures: {per_day: 4}}\n", 5, 21,
+     "type must be air, sea or private"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, device: drone}\n", 5,
+     60, "device must be"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_dy: 4}}\n", 5, 39,
+     "unknown field 'per_dy'"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: -4}}\n", 5, 48,
+     "per_day must lie in"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     boarding: {open_min: 10, close_min: 20}}\n",
+     6, 16, "boarding needs"},
+    {PORTS_HEAD "ports: []\n", 4, 8, "at least one port"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     population: {citizenship: {martian: 1}}}\n",
+     6, 33, "unknown citizenship class 'martian'"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air}\n", 5, 5, "needs the field 'departures'"},
+    {"name: t\nkind: ports\nhorizon: {hours: 24, warmup_hours: 2}\nports: []\n", 3, 36,
+     "no warm-up"},
+    {PORTS_HEAD "network: {}\nports: []\n", 4, 1, "unknown field 'network'"},
+};
+
+ParameterizedTestParameters(scenarios_ports, bad_port_scenarios_are_reported_at_line_and_column)
+{
+    return cr_make_param_array(struct bad_case, bad_ports, sizeof bad_ports / sizeof bad_ports[0]);
+}
+
+ParameterizedTest(struct bad_case *c, scenarios_ports,
+                  bad_port_scenarios_are_reported_at_line_and_column)
+{
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    enum bx_status st = load(c->text, &scn, &err);
+    cr_assert(st == BX_EPARSE || st == BX_ESCHEMA, "status %d for:\n%s", st, c->text);
+    char where[64];
+    snprintf(where, sizeof where, "s.yaml:%d:%d: ", c->line, c->col);
     cr_assert(strncmp(err.msg, where, strlen(where)) == 0, "expected '%s...', got '%s'", where,
               err.msg);
     cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);

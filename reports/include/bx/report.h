@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "bx/common.h"
+#include "bx/port.h"
 #include "bx/sim.h"
 
 #ifdef __cplusplus
@@ -39,6 +40,13 @@ enum bx_status bx_rpt_write_summary(const char *path, const struct bx_rpt_run_in
                                     const struct bx_net_config *cfg,
                                     const struct bx_net_rep_result *reps, size_t n_reps,
                                     struct bx_error *err);
+
+/** The same for a `kind: ports` run: ports, matching rates (pooled, exact binomial intervals),
+ *  outcomes and retention (docs/summary.md). */
+enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_run_info *info,
+                                          const struct bx_ports_config *cfg,
+                                          const struct bx_ports_result *reps, size_t n_reps,
+                                          struct bx_error *err);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,7 @@
 
 #include "bx/common.h"
 #include "bx/models.h"
+#include "bx/port.h"
 #include "bx/sim.h"
 
 #ifdef __cplusplus
@@ -31,6 +32,7 @@ extern "C" {
 /** Scenario kinds; append only. */
 enum bx_scn_kind {
     BX_SCN_NETWORK, /**< the generic station network (sources, stations, routing) */
+    BX_SCN_PORTS,   /**< ports of the exit system (air, sea, private aircraft; bx/port.h) */
 };
 
 /** A loaded scenario. Owns everything it points to; release with bx_scn_fini(). */
@@ -41,6 +43,9 @@ struct bx_scn {
     uint64_t seed;
     uint32_t replications;
     struct bx_net_config net;
+    struct bx_ports_config ports; /**< BX_SCN_PORTS; its `profile` is filled by the caller from
+                                       `profile_name` (profiles live outside the scenario) */
+    char profile_name[256];
 };
 
 /** Load and validate @p path. On failure @p out is left empty (nothing to free). */

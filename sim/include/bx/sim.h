@@ -233,6 +233,13 @@ struct bx_ci {
  *  interval. With fewer than two finite values the bounds are NaN (no interval can be given). */
 struct bx_ci bx_ci_student(const double *x, size_t n, double level);
 
+/**
+ * A binomial proportion x / n with its exact two-sided Clopper-Pearson interval at @p level;
+ * for very large n with rare events the Poisson (Garwood) limit, and above 1000 events and
+ * non-events the normal approximation, both of which it approaches. n = 0 gives NaNs.
+ */
+struct bx_ci bx_ci_binomial(uint64_t x, uint64_t n, double level);
+
 /* ================================================================ resources */
 
 enum bx_queue_discipline { BX_QUEUE_FIFO, BX_QUEUE_PRIORITY };

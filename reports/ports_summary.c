@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* ports_summary.c - summary.json of a `kind: ports` run (docs/summary.md). */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bx/report.h"
+
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *ci_json(struct bx_ci ci)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "value", num(ci.value));
+    json_object_set_new(o, "ci95",
+                        isfinite(ci.lo) && isfinite(ci.hi) ? json_pack("[ff]", ci.lo, ci.hi)
+                                                           : json_null());
+    return o;
+}
+
+/* Student-t summary of one double per replication. */
+static json_t *across(const double *x, size_t n)
+{
+    return ci_json(bx_ci_student(x, n, 0.95));
+}
+
+/* A rate pooled over replications with its exact binomial interval and raw counts. */
+static json_t *rate(const struct bx_ports_result *reps, size_t n, size_t off)
+{
+    uint64_t e = 0, t = 0;
+    for (size_t r = 0; r < n; ++r) {
+        struct bx_count c;
+        memcpy(&c, (const char *)&reps[r] + off, sizeof c);
+        e += c.errors;
+        t += c.trials;
+    }
+    json_t *o = ci_json(bx_ci_binomial(e, t, 0.95));
+    json_object_set_new(o, "errors", json_integer((json_int_t)e));
+    json_object_set_new(o, "trials", json_integer((json_int_t)t));
+    return o;
+}
+#define RATE(field) rate(reps, n_reps, offsetof(struct bx_ports_result, field))
+
+enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_run_info *info,
+                                          const struct bx_ports_config *cfg,
+                                          const struct bx_ports_result *reps, size_t n_reps,
+                                          struct bx_error *err)
+{
+    double *buf = calloc(n_reps ? n_reps : 1, sizeof *buf);
+    json_t *root = json_object(), *ports = json_array();
+    char *text = NULL;
+    enum bx_status st = BX_OK;
+    if (buf == NULL || root == NULL || ports == NULL) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    uint64_t events = 0;
+    for (size_t r = 0; r < n_reps; ++r)
+        events += reps[r].events;
+    json_object_set_new(root, "bxsim_version", json_string(info->version));
+    json_object_set_new(root, "scenario", json_string(info->scenario));
+    json_object_set_new(root, "scenario_file",
+                        info->scenario_file ? json_string(info->scenario_file) : json_null());
+    json_object_set_new(root, "kind", json_string("ports"));
+    json_object_set_new(root, "seed", json_integer((json_int_t)info->seed));
+    json_object_set_new(root, "replications", json_integer((json_int_t)n_reps));
+    json_object_set_new(root, "horizon_s", json_real(cfg->horizon_s));
+    json_object_set_new(root, "profile", json_string(cfg->profile_name));
+    json_object_set_new(root, "confidence", json_real(0.95));
+    json_object_set_new(root, "events", json_integer((json_int_t)events));
+    json_object_set_new(root, "wall_s", num(info->wall_s));
+    if (n_reps)
+        json_object_set_new(root, "thresholds",
+                            json_pack("{sfsfsf}", "one_to_n", reps[0].thresholds[0], "verify",
+                                      reps[0].thresholds[1], "watchlist", reps[0].thresholds[2]));
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        const struct bx_port_config *pc = &cfg->ports[i];
+        uint64_t trav = 0, deps = 0, manual = 0, secondary = 0, opt = 0;
+        for (size_t r = 0; r < n_reps; ++r) {
+            const struct bx_port_result *p = &reps[r].ports[i];
+            trav += p->travellers;
+            deps += p->departures;
+            manual += p->manual;
+            secondary += p->secondary;
+            opt += p->opt_outs;
+        }
+        json_t *wait = json_object(), *util = json_object();
+        for (size_t r = 0; r < n_reps; ++r)
+            buf[r] = bx_tally_mean(&reps[r].ports[i].wait);
+        json_object_set_new(wait, "mean", across(buf, n_reps));
+        const double ps[] = {0.95, 0.99};
+        const char *pn[] = {"p95", "p99"};
+        for (int k = 0; k < 2; ++k) {
+            for (size_t r = 0; r < n_reps; ++r)
+                buf[r] = bx_quantiles_get(reps[r].ports[i].wait_q, ps[k]);
+            json_object_set_new(wait, pn[k], across(buf, n_reps));
+        }
+        for (size_t r = 0; r < n_reps; ++r)
+            buf[r] = reps[r].ports[i].camera_utilization;
+        json_object_set_new(util, "cameras", across(buf, n_reps));
+        for (size_t r = 0; r < n_reps; ++r)
+            buf[r] = reps[r].ports[i].officer_utilization;
+        json_object_set_new(util, "officers", across(buf, n_reps));
+        json_t *po = json_object();
+        json_object_set_new(po, "name", json_string(pc->name));
+        json_object_set_new(po, "type", json_string(bx_port_type_name(pc->type)));
+        json_object_set_new(po, "departures", json_integer((json_int_t)deps));
+        json_object_set_new(po, "travelers", json_integer((json_int_t)trav));
+        json_object_set_new(po, "wait_s", wait);
+        json_object_set_new(po, "utilization", util);
+        json_object_set_new(po, "manual_inspections", json_integer((json_int_t)manual));
+        json_object_set_new(po, "secondary_inspections", json_integer((json_int_t)secondary));
+        json_object_set_new(po, "opt_outs", json_integer((json_int_t)opt));
+        json_array_append_new(ports, po);
+    }
+    json_object_set_new(root, "ports", ports);
+    ports = NULL;
+
+    json_t *m = json_object();
+    json_object_set_new(m, "fnmr", RATE(fnmr));
+    json_object_set_new(m, "fmr", RATE(fmr));
+    json_object_set_new(m, "fpir", RATE(fpir));
+    json_object_set_new(m, "fnir", RATE(fnir));
+    json_object_set_new(m, "fta", RATE(fta));
+    json_object_set_new(root, "matching", m);
+
+    uint64_t ov = 0, ovd = 0, im = 0, imc = 0, wt = 0, wf = 0, wm = 0, man = 0, opt = 0, cp = 0,
+             rec = 0, bytes = 0, viol = 0;
+    double held = 0;
+    for (size_t r = 0; r < n_reps; ++r) {
+        const struct bx_ports_result *x = &reps[r];
+        ov += x->overstays;
+        ovd += x->overstays_detected;
+        im += x->impostors;
+        imc += x->impostors_caught;
+        wt += x->wl_true;
+        wf += x->wl_false;
+        wm += x->wl_missed;
+        man += x->manual;
+        opt += x->opt_outs;
+        cp += x->citizen_photos;
+        rec += x->noncitizen_records;
+        bytes += x->noncitizen_bytes;
+        viol += x->conservation_violations;
+        held = fmax(held, x->citizen_max_retained_h);
+    }
+    json_object_set_new(
+        root, "outcomes",
+        json_pack("{s{sIsI}s{sIsI}s{sIsIsI}sIsIsI}", "overstays", "actual", (json_int_t)ov,
+                  "detected", (json_int_t)ovd, "impostors", "actual", (json_int_t)im, "caught",
+                  (json_int_t)imc, "watchlist", "true_alarms", (json_int_t)wt, "false_alarms",
+                  (json_int_t)wf, "missed", (json_int_t)wm, "manual_inspections", (json_int_t)man,
+                  "opt_outs", (json_int_t)opt, "conservation_violations", (json_int_t)viol));
+    /* Non-citizen records are kept 75 years: the stock after 75 years of this daily flow. */
+    double days = cfg->horizon_s / 86400 * (double)(n_reps ? n_reps : 1);
+    json_object_set_new(root, "retention",
+                        json_pack("{sfsIsIsIsf}", "citizen_max_retained_h", held, "citizen_photos",
+                                  (json_int_t)cp, "noncitizen_records", (json_int_t)rec, "bytes",
+                                  (json_int_t)bytes, "projected_75y_bytes",
+                                  (double)bytes / days * 365.25 * 75));
+
+    text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    if (text == NULL) {
+        st = BX_FAIL(err, BX_ELIB, "cannot serialise %s", path);
+        goto done;
+    }
+    size_t len = strlen(text);
+    char *t2 = realloc(text, len + 2);
+    if (t2 == NULL) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    text = t2;
+    text[len] = '\n';
+    text[len + 1] = '\0';
+    st = bx_file_write_atomic(path, text, len + 1, err);
+done:
+    free(text);
+    json_decref(ports);
+    json_decref(root);
+    free(buf);
+    return st;
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/* ports.c - the `kind: ports` part of a scenario: manifest ports, thresholds, the profile.
+ * Defaults and units are documented in docs/scenarios.md. */
+#define _POSIX_C_SOURCE 200809L
+#include "scn_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum bx_status opt_range(struct ctx *cx, yaml_node_t *map, const char *key, double lo,
+                                double hi, bool lo_open, double *out)
+{
+    yaml_node_t *n = bx_scn__get(cx, map, key);
+    return n ? bx_scn__as_range(cx, n, key, lo, hi, lo_open, out) : BX_OK;
+}
+
+static enum bx_status opt_uint(struct ctx *cx, yaml_node_t *map, const char *key, long long lo,
+                               long long hi, unsigned *out)
+{
+    yaml_node_t *n = bx_scn__get(cx, map, key);
+    long long v;
+    if (n == NULL)
+        return BX_OK;
+    if (bx_scn__as_int(cx, n, key, lo, hi, &v) != BX_OK)
+        return BX_ESCHEMA;
+    *out = (unsigned)v;
+    return BX_OK;
+}
+
+static enum bx_status load_population(struct ctx *cx, yaml_node_t *map, struct bx_pop_config *pop,
+                                      struct bx_capture_config *cap)
+{
+    static const char *const fields[] = {
+        "citizenship",  "overstay_rate", "impostor_rate", "watchlist_rate",
+        "removal_rate", "opt_out",       "female",        NULL};
+    yaml_node_t *n;
+    if (bx_scn__check_keys(cx, map, "population", fields) != BX_OK)
+        return BX_ESCHEMA;
+    if ((n = bx_scn__get(cx, map, "citizenship"))) {
+        if (bx_scn__expect(cx, n, YAML_MAPPING_NODE, "citizenship") != BX_OK)
+            return BX_ESCHEMA;
+        memset(pop->citizenship, 0, sizeof pop->citizenship);
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             ++p) {
+            yaml_node_t *k = bx_scn__node_at(cx, p->key), *v = bx_scn__node_at(cx, p->value);
+            enum bx_citizenship c;
+            if (k->type != YAML_SCALAR_NODE || !bx_citizenship_parse(bx_scn__scalar(k), &c))
+                return FAIL_AT(cx, k,
+                               "unknown citizenship class '%s' (known: us_citizen, lpr, visa, "
+                               "visa_waiver, canadian, mexican_bcc, diplomat)",
+                               k->type == YAML_SCALAR_NODE ? bx_scn__scalar(k) : "?");
+            if (bx_scn__as_range(cx, v, bx_scn__scalar(k), 0, 1, false, &pop->citizenship[c]))
+                return BX_ESCHEMA;
+        }
+    }
+    if (opt_range(cx, map, "overstay_rate", 0, 1, false, &pop->overstay_rate) ||
+        opt_range(cx, map, "impostor_rate", 0, 1, false, &pop->impostor_rate) ||
+        opt_range(cx, map, "watchlist_rate", 0, 1, false, &pop->watchlist_rate) ||
+        opt_range(cx, map, "removal_rate", 0, 1, false, &pop->removal_rate) ||
+        opt_range(cx, map, "female", 0, 1, false, &pop->female) ||
+        opt_range(cx, map, "opt_out", 0, 1, false, &cap->us_optout))
+        return BX_ESCHEMA;
+    struct bx_error perr = {0};
+    if (bx_pop_config_check(pop, &perr) != BX_OK)
+        return FAIL_AT(cx, map, "%s", perr.msg);
+    return BX_OK;
+}
+
+static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p)
+{
+    static const char *const fields[] = {"name",
+                                         "type",
+                                         "departures",
+                                         "passengers",
+                                         "boarding",
+                                         "gates",
+                                         "cameras_per_gate",
+                                         "device",
+                                         "match_time_s",
+                                         "officers",
+                                         "manual_service",
+                                         "secondary",
+                                         "officer_catch",
+                                         "impostor_similarity",
+                                         "population",
+                                         NULL};
+    static const char *const dep_fields[] = {"per_day", "first_hour", "last_hour", NULL};
+    static const char *const board_fields[] = {"open_min", "peak_min", "close_min", NULL};
+    static const char *const sec_fields[] = {"booths", "service", NULL};
+    yaml_node_t *n, *m;
+    if (bx_scn__check_keys(cx, map, "a port", fields) != BX_OK ||
+        bx_scn__require(cx, map, "name", "a port", &n) != BX_OK ||
+        bx_scn__as_name(cx, n, "port name", p->name) != BX_OK ||
+        bx_scn__require(cx, map, "type", "a port", &n) != BX_OK ||
+        bx_scn__expect(cx, n, YAML_SCALAR_NODE, "type") != BX_OK)
+        return BX_ESCHEMA;
+    const char *type = bx_scn__scalar(n);
+    /* Defaults by type (docs/scenarios.md): boarding windows and devices. */
+    if (strcmp(type, "air") == 0) {
+        *p = (struct bx_port_config){.type = BX_PORT_AIR,
+                                     .passengers_mean = 180,
+                                     .open_s = 2700,
+                                     .peak_s = 1800,
+                                     .close_s = 900,
+                                     .gates = 10,
+                                     .cameras_per_gate = 1,
+                                     .device = BX_DEVICE_GATE_CAMERA};
+    } else if (strcmp(type, "sea") == 0) {
+        *p = (struct bx_port_config){.type = BX_PORT_SEA,
+                                     .passengers_mean = 3000,
+                                     .open_s = 4 * 3600,
+                                     .peak_s = 2.5 * 3600,
+                                     .close_s = 3600,
+                                     .gates = 1,
+                                     .cameras_per_gate = 6,
+                                     .device = BX_DEVICE_GATE_CAMERA};
+    } else if (strcmp(type, "private") == 0) {
+        *p = (struct bx_port_config){.type = BX_PORT_PRIVATE,
+                                     .passengers_mean = 4,
+                                     .open_s = 1800,
+                                     .peak_s = 1200,
+                                     .close_s = 600,
+                                     .gates = 1,
+                                     .cameras_per_gate = 1,
+                                     .device = BX_DEVICE_MOBILE};
+    } else if (strcmp(type, "land") == 0) {
+        return FAIL_AT(cx, n,
+                       "land ports are not modelled yet (issue #5): use air, sea or private");
+    } else {
+        return FAIL_AT(cx, n, "type must be air, sea or private, got '%s'", type);
+    }
+    bx_scn__as_name(cx, bx_scn__get(cx, map, "name"), "port name", p->name);
+    p->departures_per_day = 1;
+    p->first_s = 6 * 3600;
+    p->last_s = 22 * 3600;
+    p->match_time_s = 1.0;
+    p->officers = 2;
+    p->secondary_booths = 1;
+    p->officer_catch = 0.8;
+    p->impostor_similarity = 0.3;
+    p->pop = bx_pop_config_default();
+    p->capture = bx_capture_config_default();
+    struct bx_error derr = {0};
+    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &derr);
+    bx_dist_exponential(&p->secondary_service, 600, &derr);
+    if (bx_scn__require(cx, map, "departures", "a port", &n) != BX_OK ||
+        bx_scn__check_keys(cx, n, "departures", dep_fields) != BX_OK ||
+        bx_scn__require(cx, n, "per_day", "departures", &m) != BX_OK ||
+        bx_scn__as_range(cx, m, "per_day", 0, 100000, true, &p->departures_per_day) != BX_OK)
+        return BX_ESCHEMA;
+    double h;
+    if ((m = bx_scn__get(cx, n, "first_hour"))) {
+        if (bx_scn__as_range(cx, m, "first_hour", 0, 24, false, &h) != BX_OK)
+            return BX_ESCHEMA;
+        p->first_s = h * 3600;
+    }
+    if ((m = bx_scn__get(cx, n, "last_hour"))) {
+        if (bx_scn__as_range(cx, m, "last_hour", 0, 24, false, &h) != BX_OK)
+            return BX_ESCHEMA;
+        p->last_s = h * 3600;
+    }
+    if (p->last_s <= p->first_s)
+        return FAIL_AT(cx, n, "last_hour must be after first_hour");
+    if (opt_range(cx, map, "passengers", 1, 100000, false, &p->passengers_mean))
+        return BX_ESCHEMA;
+    if ((n = bx_scn__get(cx, map, "boarding"))) {
+        double o = p->open_s / 60, pk = p->peak_s / 60, c = p->close_s / 60;
+        if (bx_scn__check_keys(cx, n, "boarding", board_fields) != BX_OK ||
+            opt_range(cx, n, "open_min", 0, 24 * 60, true, &o) ||
+            opt_range(cx, n, "peak_min", 0, 24 * 60, false, &pk) ||
+            opt_range(cx, n, "close_min", 0, 24 * 60, false, &c))
+            return BX_ESCHEMA;
+        if (!(o > c && pk <= o && pk >= c))
+            return FAIL_AT(cx, n,
+                           "boarding needs open_min >= peak_min >= close_min and "
+                           "open_min > close_min (minutes before departure)");
+        p->open_s = o * 60;
+        p->peak_s = pk * 60;
+        p->close_s = c * 60;
+    }
+    if (opt_uint(cx, map, "gates", 1, 10000, &p->gates) ||
+        opt_uint(cx, map, "cameras_per_gate", 1, 1000, &p->cameras_per_gate) ||
+        opt_uint(cx, map, "officers", 1, 100000, &p->officers) ||
+        opt_range(cx, map, "match_time_s", 0, 600, false, &p->match_time_s) ||
+        opt_range(cx, map, "officer_catch", 0, 1, false, &p->officer_catch) ||
+        opt_range(cx, map, "impostor_similarity", 0, 0.99, true, &p->impostor_similarity))
+        return BX_ESCHEMA;
+    if ((n = bx_scn__get(cx, map, "device"))) {
+        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "device") != BX_OK)
+            return BX_ESCHEMA;
+        if (!bx_device_parse(bx_scn__scalar(n), &p->device) || p->device == BX_DEVICE_DOCUMENT)
+            return FAIL_AT(cx, n,
+                           "device must be egate, gate_camera, mobile, vehicle or kiosk, "
+                           "got '%s'",
+                           bx_scn__scalar(n));
+    }
+    if ((n = bx_scn__get(cx, map, "manual_service"))) {
+        bx_dist_fini(&p->manual_service);
+        if (bx_scn__load_dist(cx, n, "manual_service", &p->manual_service) != BX_OK)
+            return BX_ESCHEMA;
+    }
+    if ((n = bx_scn__get(cx, map, "secondary"))) {
+        if (bx_scn__check_keys(cx, n, "secondary", sec_fields) != BX_OK ||
+            opt_uint(cx, n, "booths", 1, 10000, &p->secondary_booths))
+            return BX_ESCHEMA;
+        if ((m = bx_scn__get(cx, n, "service"))) {
+            bx_dist_fini(&p->secondary_service);
+            if (bx_scn__load_dist(cx, m, "secondary service", &p->secondary_service) != BX_OK)
+                return BX_ESCHEMA;
+        }
+    }
+    if ((n = bx_scn__get(cx, map, "population")) &&
+        load_population(cx, n, &p->pop, &p->capture) != BX_OK)
+        return BX_ESCHEMA;
+    return BX_OK;
+}
+
+enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn)
+{
+    static const char *const thr_fields[] = {"one_to_n_fpir", "verify_fmr", "watchlist_fpir", NULL};
+    struct bx_ports_config *c = &scn->ports;
+    yaml_node_t *n;
+    c->one_to_n_fpir = 0.003; /* NIST IR 8381's operating point for flight galleries */
+    c->verify_fmr = 1e-5;
+    c->watchlist_fpir = 0.001;
+    c->watchlist_size = 1000;
+    c->calibration_subjects = 1500;
+    snprintf(scn->profile_name, sizeof scn->profile_name, "visa-best");
+    if ((n = bx_scn__get(cx, root, "profile"))) {
+        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "profile") != BX_OK)
+            return BX_ESCHEMA;
+        snprintf(scn->profile_name, sizeof scn->profile_name, "%s", bx_scn__scalar(n));
+    }
+    if ((n = bx_scn__get(cx, root, "thresholds"))) {
+        if (bx_scn__check_keys(cx, n, "thresholds", thr_fields) != BX_OK ||
+            opt_range(cx, n, "one_to_n_fpir", 0, 0.5, true, &c->one_to_n_fpir) ||
+            opt_range(cx, n, "verify_fmr", 0, 0.5, true, &c->verify_fmr) ||
+            opt_range(cx, n, "watchlist_fpir", 0, 0.5, true, &c->watchlist_fpir))
+            return BX_ESCHEMA;
+    }
+    unsigned w = (unsigned)c->watchlist_size, cal = (unsigned)c->calibration_subjects;
+    if (opt_uint(cx, root, "watchlist_size", 1, 10000000, &w) ||
+        opt_uint(cx, root, "calibration_subjects", 200, 20000, &cal))
+        return BX_ESCHEMA;
+    c->watchlist_size = w;
+    c->calibration_subjects = cal;
+    yaml_node_t *ports;
+    if (bx_scn__require(cx, root, "ports", "the scenario", &ports) != BX_OK ||
+        bx_scn__expect(cx, ports, YAML_SEQUENCE_NODE, "ports") != BX_OK)
+        return BX_ESCHEMA;
+    size_t np = (size_t)(ports->data.sequence.items.top - ports->data.sequence.items.start);
+    if (np == 0)
+        return FAIL_AT(cx, ports, "ports needs at least one port");
+    c->ports = calloc(np, sizeof *c->ports);
+    if (c->ports == NULL)
+        return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
+    for (size_t i = 0; i < np; ++i) {
+        yaml_node_t *item = bx_scn__node_at(cx, ports->data.sequence.items.start[i]);
+        c->n_ports = i + 1;
+        if (load_port(cx, item, &c->ports[i]) != BX_OK)
+            return BX_ESCHEMA;
+        for (size_t j = 0; j < i; ++j)
+            if (strcmp(c->ports[j].name, c->ports[i].name) == 0)
+                return FAIL_AT(cx, bx_scn__get(cx, item, "name"), "a second port is named '%s'",
+                               c->ports[i].name);
+    }
+    c->profile = bx_tplgen_params_default(512); /* replaced by the caller's profile */
+    struct bx_error cerr = {0};
+    if (bx_ports_config_check(c, &cerr) != BX_OK)
+        return FAIL_AT(cx, ports, "%s", cerr.msg);
+    return BX_OK;
+}

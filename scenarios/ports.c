@@ -68,6 +68,115 @@ static enum bx_status load_population(struct ctx *cx, yaml_node_t *map, struct b
     return BX_OK;
 }
 
+static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p);
+
+/* Defaults every port type shares (docs/scenarios.md). */
+static void common_defaults(struct bx_port_config *p)
+{
+    p->match_time_s = 1.0;
+    p->officers = 2;
+    p->secondary_booths = 1;
+    p->officer_catch = 0.8;
+    p->impostor_similarity = 0.3;
+    p->pop = bx_pop_config_default();
+    p->capture = bx_capture_config_default();
+    struct bx_error derr = {0};
+    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &derr);
+    bx_dist_exponential(&p->secondary_service, 600, &derr);
+}
+
+/* A land port: lanes (vehicle) or mobile units (pedestrian) with a rollout schedule, hourly
+ * arrivals, the expected-traveller gallery. */
+static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p)
+{
+    static const char *const fields[] = {"name",
+                                         "type",
+                                         "lanes",
+                                         "arrivals_per_hour",
+                                         "expected_gallery",
+                                         "device",
+                                         "match_time_s",
+                                         "officers",
+                                         "manual_service",
+                                         "secondary",
+                                         "officer_catch",
+                                         "impostor_similarity",
+                                         "population",
+                                         NULL};
+    static const char *const lane_fields[] = {"kind", "count", "rollout", NULL};
+    static const char *const step_fields[] = {"at_hours", "count", NULL};
+    static const char *const exp_fields[] = {"size", "share", NULL};
+    yaml_node_t *n, *m;
+    struct bx_land_config *l = &p->land;
+    if (bx_scn__check_keys(cx, map, "a land port", fields) != BX_OK ||
+        bx_scn__require(cx, map, "name", "a port", &n) != BX_OK ||
+        bx_scn__as_name(cx, n, "port name", p->name) != BX_OK)
+        return BX_ESCHEMA;
+    l->lane_kind = BX_LANE_VEHICLE;
+    l->lanes = 1;
+    l->expected_gallery = 20000;
+    l->expected_share = 0.7;
+    if (bx_scn__require(cx, map, "lanes", "a land port", &n) != BX_OK ||
+        bx_scn__check_keys(cx, n, "lanes", lane_fields) != BX_OK)
+        return BX_ESCHEMA;
+    if ((m = bx_scn__get(cx, n, "kind"))) {
+        if (bx_scn__expect(cx, m, YAML_SCALAR_NODE, "kind") != BX_OK)
+            return BX_ESCHEMA;
+        if (strcmp(bx_scn__scalar(m), "pedestrian") == 0) {
+            l->lane_kind = BX_LANE_PEDESTRIAN;
+            p->device = BX_DEVICE_MOBILE;
+        } else if (strcmp(bx_scn__scalar(m), "vehicle") != 0) {
+            return FAIL_AT(cx, m, "lanes.kind must be vehicle or pedestrian, got '%s'",
+                           bx_scn__scalar(m));
+        }
+    }
+    if (opt_uint(cx, n, "count", 0, 10000, &l->lanes))
+        return BX_ESCHEMA;
+    if ((m = bx_scn__get(cx, n, "rollout"))) {
+        if (bx_scn__expect(cx, m, YAML_SEQUENCE_NODE, "rollout") != BX_OK)
+            return BX_ESCHEMA;
+        size_t k = (size_t)(m->data.sequence.items.top - m->data.sequence.items.start);
+        l->schedule = calloc(k + 1, sizeof *l->schedule);
+        if (l->schedule == NULL)
+            return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
+        /* The initial count holds from t = 0; each rollout step changes it from its date on. */
+        l->schedule[0] = (struct bx_capacity_step){0, l->lanes};
+        l->n_schedule = 1;
+        for (size_t j = 0; j < k; ++j) {
+            yaml_node_t *st = bx_scn__node_at(cx, m->data.sequence.items.start[j]), *a, *c;
+            double at;
+            long long cnt;
+            if (bx_scn__check_keys(cx, st, "a rollout step", step_fields) != BX_OK ||
+                bx_scn__require(cx, st, "at_hours", "a rollout step", &a) != BX_OK ||
+                bx_scn__require(cx, st, "count", "a rollout step", &c) != BX_OK ||
+                bx_scn__as_range(cx, a, "at_hours", 0, 1e6, true, &at) != BX_OK ||
+                bx_scn__as_int(cx, c, "count", 0, 10000, &cnt) != BX_OK)
+                return BX_ESCHEMA;
+            if (at * 3600 < l->schedule[l->n_schedule - 1].t_s)
+                return FAIL_AT(cx, a, "rollout steps must be in time order");
+            l->schedule[l->n_schedule++] = (struct bx_capacity_step){at * 3600, (unsigned)cnt};
+        }
+    }
+    if (bx_scn__require(cx, map, "arrivals_per_hour", "a land port", &n) != BX_OK ||
+        bx_scn__expect(cx, n, YAML_SEQUENCE_NODE, "arrivals_per_hour") != BX_OK)
+        return BX_ESCHEMA;
+    if (n->data.sequence.items.top - n->data.sequence.items.start != 24)
+        return FAIL_AT(cx, n, "arrivals_per_hour needs 24 rates (hours 0 to 23)");
+    for (int h = 0; h < 24; ++h)
+        if (bx_scn__as_range(cx, bx_scn__node_at(cx, n->data.sequence.items.start[h]),
+                             "an hourly rate", 0, 1e6, false, &l->arrivals.rate_per_h[h]) != BX_OK)
+            return BX_ESCHEMA;
+    if ((n = bx_scn__get(cx, map, "expected_gallery"))) {
+        unsigned size = (unsigned)l->expected_gallery;
+        if (bx_scn__check_keys(cx, n, "expected_gallery", exp_fields) != BX_OK ||
+            opt_uint(cx, n, "size", 1, 10000000, &size) ||
+            opt_range(cx, n, "share", 0, 1, false, &l->expected_share))
+            return BX_ESCHEMA;
+        l->expected_gallery = size;
+    }
+    return load_common(cx, map, p);
+}
+
 static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p)
 {
     static const char *const fields[] = {"name",
@@ -88,13 +197,20 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          NULL};
     static const char *const dep_fields[] = {"per_day", "first_hour", "last_hour", NULL};
     static const char *const board_fields[] = {"open_min", "peak_min", "close_min", NULL};
-    static const char *const sec_fields[] = {"booths", "service", NULL};
+
     yaml_node_t *n, *m;
-    if (bx_scn__check_keys(cx, map, "a port", fields) != BX_OK ||
-        bx_scn__require(cx, map, "name", "a port", &n) != BX_OK ||
-        bx_scn__as_name(cx, n, "port name", p->name) != BX_OK ||
+    if (bx_scn__expect(cx, map, YAML_MAPPING_NODE, "a port") != BX_OK ||
         bx_scn__require(cx, map, "type", "a port", &n) != BX_OK ||
         bx_scn__expect(cx, n, YAML_SCALAR_NODE, "type") != BX_OK)
+        return BX_ESCHEMA;
+    if (strcmp(bx_scn__scalar(n), "land") == 0) {
+        *p = (struct bx_port_config){.type = BX_PORT_LAND, .device = BX_DEVICE_VEHICLE};
+        common_defaults(p);
+        return load_land(cx, map, p);
+    }
+    yaml_node_t *name;
+    if (bx_scn__check_keys(cx, map, "a port", fields) != BX_OK ||
+        bx_scn__require(cx, map, "name", "a port", &name) != BX_OK)
         return BX_ESCHEMA;
     const char *type = bx_scn__scalar(n);
     /* Defaults by type (docs/scenarios.md): boarding windows and devices. */
@@ -125,26 +241,15 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
                                      .gates = 1,
                                      .cameras_per_gate = 1,
                                      .device = BX_DEVICE_MOBILE};
-    } else if (strcmp(type, "land") == 0) {
-        return FAIL_AT(cx, n,
-                       "land ports are not modelled yet (issue #5): use air, sea or private");
     } else {
-        return FAIL_AT(cx, n, "type must be air, sea or private, got '%s'", type);
+        return FAIL_AT(cx, n, "type must be air, sea, private or land, got '%s'", type);
     }
-    bx_scn__as_name(cx, bx_scn__get(cx, map, "name"), "port name", p->name);
+    if (bx_scn__as_name(cx, name, "port name", p->name) != BX_OK)
+        return BX_ESCHEMA;
     p->departures_per_day = 1;
     p->first_s = 6 * 3600;
     p->last_s = 22 * 3600;
-    p->match_time_s = 1.0;
-    p->officers = 2;
-    p->secondary_booths = 1;
-    p->officer_catch = 0.8;
-    p->impostor_similarity = 0.3;
-    p->pop = bx_pop_config_default();
-    p->capture = bx_capture_config_default();
-    struct bx_error derr = {0};
-    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &derr);
-    bx_dist_exponential(&p->secondary_service, 600, &derr);
+    common_defaults(p);
     if (bx_scn__require(cx, map, "departures", "a port", &n) != BX_OK ||
         bx_scn__check_keys(cx, n, "departures", dep_fields) != BX_OK ||
         bx_scn__require(cx, n, "per_day", "departures", &m) != BX_OK ||
@@ -181,8 +286,17 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
         p->close_s = c * 60;
     }
     if (opt_uint(cx, map, "gates", 1, 10000, &p->gates) ||
-        opt_uint(cx, map, "cameras_per_gate", 1, 1000, &p->cameras_per_gate) ||
-        opt_uint(cx, map, "officers", 1, 100000, &p->officers) ||
+        opt_uint(cx, map, "cameras_per_gate", 1, 1000, &p->cameras_per_gate))
+        return BX_ESCHEMA;
+    return load_common(cx, map, p);
+}
+
+/* Fields every port type has: officers, secondary, device, population. */
+static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p)
+{
+    static const char *const sec_fields[] = {"booths", "service", NULL};
+    yaml_node_t *n, *m;
+    if (opt_uint(cx, map, "officers", 1, 100000, &p->officers) ||
         opt_range(cx, map, "match_time_s", 0, 600, false, &p->match_time_s) ||
         opt_range(cx, map, "officer_catch", 0, 1, false, &p->officer_catch) ||
         opt_range(cx, map, "impostor_similarity", 0, 0.99, true, &p->impostor_similarity))

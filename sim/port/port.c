@@ -35,6 +35,7 @@ void bx_ports_config_fini(struct bx_ports_config *cfg)
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         bx_dist_fini(&cfg->ports[i].manual_service);
         bx_dist_fini(&cfg->ports[i].secondary_service);
+        free(cfg->ports[i].land.schedule);
     }
     free(cfg->ports);
     memset(cfg, 0, sizeof *cfg);
@@ -48,9 +49,33 @@ enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct b
         return BX_FAIL(err, BX_EINVAL, "horizon must be > 0");
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         const struct bx_port_config *p = &cfg->ports[i];
-        if (p->type == BX_PORT_LAND)
-            return BX_FAIL(err, BX_EINVAL, "port '%s': land ports are not modelled yet (#5)",
-                           p->name);
+        if (p->type == BX_PORT_LAND) {
+            const struct bx_land_config *l = &p->land;
+            double max = 0;
+            for (int h = 0; h < 24; ++h) {
+                if (!(l->arrivals.rate_per_h[h] >= 0))
+                    return BX_FAIL(err, BX_EINVAL, "port '%s': arrival rates must be >= 0",
+                                   p->name);
+                max = fmax(max, l->arrivals.rate_per_h[h]);
+            }
+            if (!(max > 0))
+                return BX_FAIL(err, BX_EINVAL, "port '%s': no arrivals in any hour", p->name);
+            if (l->lanes == 0 && l->n_schedule == 0)
+                return BX_FAIL(err, BX_EINVAL, "port '%s': no lanes and no rollout schedule",
+                               p->name);
+            if (l->expected_gallery == 0 || !(l->expected_share >= 0 && l->expected_share <= 1))
+                return BX_FAIL(err, BX_EINVAL,
+                               "port '%s': expected gallery must hold at least one traveller and "
+                               "expected_share lie in [0, 1]",
+                               p->name);
+            if (p->officers == 0 || p->secondary_booths == 0 || !(p->officer_catch >= 0) ||
+                !(p->impostor_similarity > 0 && p->impostor_similarity < 1))
+                return BX_FAIL(err, BX_EINVAL, "port '%s': officers and booths >= 1", p->name);
+            if (bx_pop_config_check(&p->pop, err) != BX_OK ||
+                bx_capture_config_check(&p->capture, err) != BX_OK)
+                return err ? err->code : BX_EINVAL;
+            continue;
+        }
         if (!(p->departures_per_day > 0 && p->first_s >= 0 && p->last_s > p->first_s &&
               p->last_s <= 86400))
             return BX_FAIL(err, BX_EINVAL,
@@ -117,8 +142,9 @@ struct trav {
     struct bx_subject face, doc; /* true identity and the document's holder */
     uint32_t port, dep, row;     /* row: the document's row in the departure gallery */
     double t_arrive, t_capture;
-    bool has_photo, accepted, wl_hit, to_manual;
+    bool has_photo, accepted, wl_hit, to_manual, land;
     uint8_t outcomes; /* must end at exactly 1 */
+    uint32_t group_n; /* land: occupants of the vehicle whose first traveller this is */
 };
 
 struct dep {
@@ -132,6 +158,9 @@ struct dep {
 struct port_rt {
     const struct bx_port_config *cfg;
     struct bx_resource **gates, *officers, *secondary;
+    struct bx_resource *lanes; /* land */
+    struct bx_store *expected; /* land: the expected-traveller gallery */
+    struct bx_subject *expected_subjects;
     gsl_rng *pop, *arrivals, *capture, *manual, *service;
     struct dep *deps;
     size_t n_deps;
@@ -151,8 +180,9 @@ struct run {
     struct bx_subject *wl_subjects;
     gsl_rng *wl_rng;
     double thr[3];
+    double *thr_port; /* 1:n threshold per port (gallery sizes differ) */
     struct bx_ports_result *out;
-    float *live, *centre, *ageing;
+    float *live, *doc;
     struct bx_hit hit;
     bool oom;
 };
@@ -244,22 +274,37 @@ static void decide(struct run *r, uint32_t i)
 {
     struct trav *t = &r->tr[i];
     struct port_rt *p = &r->ports[t->port];
-    struct dep *d = &p->deps[t->dep];
     struct bx_ports_result *o = r->out;
     size_t dim = bx_tplgen_dim(r->gen);
     struct bx_capture cap = {p->cfg->device, 1.0, t->t.photo_age_years};
     bx_tplgen_capture(r->gen, &t->face, &cap, 1, r->live);
+    /* Manifest ports search the departure's gallery, land ports the expected travellers (with
+     * the int8 short list: it is large); the 1:1 check uses the document photo. */
+    const struct bx_store *gallery;
+    const float *doc;
+    if (t->land) {
+        struct bx_capture dc = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
+        bx_tplgen_capture(t->doc.id != t->face.id ? r->gen_doc[t->port] : r->gen, &t->doc, &dc, 0,
+                          r->doc);
+        gallery = p->expected;
+        doc = r->doc;
+    } else {
+        gallery = p->deps[t->dep].gallery;
+        doc = bx_store_row(gallery, t->row);
+    }
     struct bx_error err = {0};
     struct bx_search_opts so = bx_search_opts_default();
     so.k = 1;
-    so.threshold = r->thr[0];
+    so.threshold = r->thr_port[t->port];
     so.threads = 1;
+    so.fast = t->land;
     size_t nh = 0;
     bool accepted = false;
-    if (bx_match_one_to_n(d->gallery, r->live, 1, &so, &r->hit, &nh, &err) == BX_OK && nh == 1)
+    if (bx_match_one_to_n(gallery, r->live, 1, &so, &r->hit, &nh, &err) == BX_OK && nh == 1)
         accepted = r->hit.subject == t->doc.id;
+    so.fast = false;
     if (!accepted)
-        accepted = bx_match_verify(r->live, bx_store_row(d->gallery, t->row), dim) >= r->thr[1];
+        accepted = bx_match_verify(r->live, doc, dim) >= r->thr[1];
     bool impostor = t->doc.id != t->face.id;
     if (impostor) {
         o->fmr.trials++;
@@ -292,6 +337,18 @@ static void decide(struct run *r, uint32_t i)
     }
 }
 
+/* After capture and matching: an officer, secondary inspection, or done. */
+static void route(struct run *r, uint32_t i)
+{
+    struct trav *t = &r->tr[i];
+    if (t->to_manual) {
+        r->out->ports[t->port].manual++;
+        bx_resource_request(r->ports[t->port].officers, r->sim, 0, BX_INF, manual_grant, r, i);
+        return;
+    }
+    to_secondary_or_finish(r, i);
+}
+
 static void after_camera(struct bx_sim *sim, void *obj, int64_t arg)
 {
     struct run *r = obj;
@@ -306,12 +363,110 @@ static void after_camera(struct bx_sim *sim, void *obj, int64_t arg)
         bx_store_free(d->gallery);
         d->gallery = NULL;
     }
-    if (t->to_manual) {
-        r->out->ports[t->port].manual++;
-        bx_resource_request(p->officers, sim, 0, BX_INF, manual_grant, r, arg);
+    route(r, (uint32_t)arg);
+}
+
+/* ---------------------------------------------------------------- land lanes */
+
+static bool grow_travellers(struct run *r, size_t more)
+{
+    if (r->n_tr + more <= r->cap_tr)
+        return true;
+    size_t cap = r->cap_tr ? r->cap_tr : 4096;
+    while (cap < r->n_tr + more)
+        cap *= 2;
+    struct trav *tr = realloc(r->tr, cap * sizeof *tr);
+    if (tr == NULL)
+        return false;
+    r->tr = tr;
+    r->cap_tr = cap;
+    return true;
+}
+
+/* The vehicle (or pedestrian) leaves its lane: every occupant is matched, then routed. */
+static void lane_done(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    uint32_t first = (uint32_t)arg, n = r->tr[first].group_n;
+    bx_resource_release(r->ports[r->tr[first].port].lanes, sim);
+    for (uint32_t k = 0; k < n; ++k) {
+        if (r->tr[first + k].has_photo)
+            decide(r, first + k);
+        route(r, first + k);
+    }
+}
+
+/* A lane is free: capture each occupant in turn (time, FTA, retries, opt-out). */
+static void lane_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s)
+{
+    struct run *r = obj;
+    uint32_t first = (uint32_t)arg, n = r->tr[first].group_n;
+    struct port_rt *p = &r->ports[r->tr[first].port];
+    struct bx_ports_result *o = r->out;
+    (void)wait_s;
+    double busy = 0;
+    for (uint32_t k = 0; k < n; ++k) {
+        struct trav *t = &r->tr[first + k];
+        struct bx_capture_outcome co;
+        bx_capture_run(&p->cfg->capture, p->cfg->device, &t->t, 1.0, p->capture, &co);
+        if (co.opted_out) {
+            o->ports[t->port].opt_outs++;
+            o->opt_outs++;
+        } else {
+            o->fta.trials++;
+            o->fta.errors += !co.acquired;
+        }
+        t->has_photo = co.acquired;
+        t->to_manual = !co.acquired;
+        busy += co.time_s + (co.acquired ? p->cfg->match_time_s : 0);
+    }
+    bx_sim_schedule(sim, bx_sim_now(sim) + busy, 0, lane_done, r, arg);
+}
+
+/* A vehicle or a pedestrian arrives at land port arg; the next arrival is scheduled. */
+static void land_arrival(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    uint32_t pi = (uint32_t)arg;
+    struct port_rt *p = &r->ports[pi];
+    const struct bx_port_config *c = p->cfg;
+    double now = bx_sim_now(sim);
+    double next = bx_arrival_next(&c->land.arrivals, p->arrivals, now);
+    if (next < r->cfg->horizon_s)
+        bx_sim_schedule(sim, next, 0, land_arrival, r, arg);
+    unsigned n = c->land.lane_kind == BX_LANE_VEHICLE ? bx_pop_party_size(&c->pop, p->pop) : 1;
+    if (!grow_travellers(r, n)) {
+        r->oom = true;
+        bx_sim_stop(sim);
         return;
     }
-    to_secondary_or_finish(r, (uint32_t)arg);
+    uint32_t first = (uint32_t)r->n_tr;
+    for (unsigned k = 0; k < n; ++k) {
+        struct trav *t = &r->tr[first + k];
+        memset(t, 0, sizeof *t);
+        bx_pop_draw(&c->pop, p->pop, (int64_t)(first + k), &t->t);
+        t->port = pi;
+        t->land = true;
+        t->t_arrive = now;
+        double enrol_age = fmax(0, t->t.age_years - t->t.photo_age_years);
+        t->face = (struct bx_subject){r->next_subject++,         t->t.sex,  t->t.region,
+                                      bx_age_band_of(enrol_age), enrol_age, -1};
+        if (t->t.watchlisted && r->cfg->watchlist_size) {
+            size_t w = gsl_rng_uniform_int(r->wl_rng, r->cfg->watchlist_size);
+            t->face = r->wl_subjects[w];
+        } else if (gsl_rng_uniform(p->pop) < c->land.expected_share) {
+            /* A recent entrant or frequent crosser: enrolled in the expected gallery. */
+            t->face = p->expected_subjects[gsl_rng_uniform_int(p->pop, c->land.expected_gallery)];
+        }
+        t->doc = t->face;
+        if (t->t.impostor) {
+            t->doc.id = r->next_subject++;
+            t->doc.lookalike_of = t->face.id;
+        }
+    }
+    r->tr[first].group_n = n;
+    r->n_tr += n;
+    bx_resource_request(p->lanes, sim, 0, BX_INF, lane_grant, r, first);
 }
 
 static void arrive(struct bx_sim *sim, void *obj, int64_t arg)
@@ -445,7 +600,7 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
  * the 1:n search of a mean-sized manifest has the target FPIR, the 1:1 check the target FMR and
  * the watch-list search the target FPIR. Deterministic: the same for every replication. */
 static enum bx_status thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
-                                 double thr[3], struct bx_error *err)
+                                 double thr[3], double *thr_port, struct bx_error *err)
 {
     size_t n = cfg->calibration_subjects ? cfg->calibration_subjects : 1500, d = bx_tplgen_dim(gen);
     struct bx_demog_mix mix = bx_demog_mix_default();
@@ -476,8 +631,16 @@ static enum bx_status thresholds(const struct bx_ports_config *cfg, const struct
         for (size_t j = 0; j < n; ++j)
             if (i != j)
                 imp[k++] = s[i * n + j];
-    double manifest = cfg->ports[0].passengers_mean;
-    thr[0] = bx_threshold_at_fmr(imp, k, cfg->one_to_n_fpir / manifest);
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        /* Per-comparison FMR for the target FPIR: FPIR ~ N FMR (biometrics.md section 2). A
+         * large expected gallery asks for an FMR below what the sample resolves; the threshold
+         * is then just above the highest impostor score seen (a documented limit). */
+        const struct bx_port_config *pc = &cfg->ports[i];
+        double size =
+            pc->type == BX_PORT_LAND ? (double)pc->land.expected_gallery : pc->passengers_mean;
+        thr_port[i] = bx_threshold_at_fmr(imp, k, fmin(0.5, cfg->one_to_n_fpir / fmax(1, size)));
+    }
+    thr[0] = thr_port[0];
     thr[1] = bx_threshold_at_fmr(imp, k, cfg->verify_fmr);
     thr[2] = bx_threshold_at_fmr(
         imp, k, cfg->watchlist_fpir / (double)(cfg->watchlist_size ? cfg->watchlist_size : 1));
@@ -506,6 +669,9 @@ static void run_fini(struct run *r)
             free(p->gates);
             bx_resource_free(p->officers);
             bx_resource_free(p->secondary);
+            bx_resource_free(p->lanes);
+            bx_store_free(p->expected);
+            free(p->expected_subjects);
             for (size_t d = 0; p->deps && d < p->n_deps; ++d)
                 bx_store_free(p->deps[d].gallery);
             free(p->deps);
@@ -521,7 +687,62 @@ static void run_fini(struct run *r)
     bx_tplgen_free(r->gen);
     bx_streams_free(r->streams);
     bx_sim_free(r->sim);
-    free(r->live);
+    free(r->thr_port);
+    bx_free_aligned(r->doc);
+    bx_free_aligned(r->live);
+}
+
+/* A land port: the expected-traveller gallery (document photos of people drawn from the
+ * port's population), the lanes with their rollout schedule, the first arrival. */
+static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
+{
+    struct port_rt *p = &r->ports[i];
+    const struct bx_port_config *c = p->cfg;
+    size_t G = c->land.expected_gallery, dim = bx_tplgen_dim(r->gen), slab = 4096;
+    p->expected = bx_store_alloc(dim, G, err);
+    p->expected_subjects = calloc(G, sizeof *p->expected_subjects);
+    float *buf = malloc(slab * dim * sizeof *buf);
+    int64_t *ids = malloc(slab * sizeof *ids);
+    enum bx_status st = BX_OK;
+    if (!p->expected || !p->expected_subjects || !buf || !ids) {
+        st = BX_FAIL(err, BX_ENOMEM, "port '%s': cannot allocate the expected gallery", c->name);
+        goto done;
+    }
+    struct bx_capture dc = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
+    for (size_t g0 = 0; g0 < G && st == BX_OK; g0 += slab) {
+        size_t m = G - g0 < slab ? G - g0 : slab;
+        for (size_t k = 0; k < m; ++k) {
+            struct bx_traveller t;
+            bx_pop_draw(&c->pop, p->pop, -1 - (int64_t)(g0 + k), &t);
+            double enrol_age = fmax(0, t.age_years - t.photo_age_years);
+            struct bx_subject *s = &p->expected_subjects[g0 + k];
+            *s = (struct bx_subject){r->next_subject++,         t.sex,     t.region,
+                                     bx_age_band_of(enrol_age), enrol_age, -1};
+            bx_tplgen_capture(r->gen, s, &dc, 0, buf + k * dim);
+            ids[k] = s->id;
+        }
+        st = bx_store_add(p->expected, buf, m, ids, NULL, err);
+    }
+    if (st != BX_OK)
+        goto done;
+    struct bx_resource_config rc = bx_resource_config_default();
+    rc.name = c->name;
+    rc.servers = c->land.n_schedule ? 0 : c->land.lanes;
+    if ((p->lanes = bx_resource_alloc(&rc, err)) == NULL) {
+        st = err->code;
+        goto done;
+    }
+    if (c->land.n_schedule &&
+        (st = bx_resource_schedule_capacity(p->lanes, r->sim, c->land.schedule, c->land.n_schedule,
+                                            0, err)) != BX_OK)
+        goto done;
+    double t0 = bx_arrival_next(&c->land.arrivals, p->arrivals, 0);
+    if (t0 < r->cfg->horizon_s)
+        bx_sim_schedule(r->sim, t0, 0, land_arrival, r, (int64_t)i);
+done:
+    free(ids);
+    free(buf);
+    return st;
 }
 
 static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg, uint64_t seed,
@@ -539,8 +760,11 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     r->gen = bx_tplgen_alloc(&tp, err);
     r->ports = calloc(cfg->n_ports, sizeof *r->ports);
     r->live = bx_alloc_aligned(tp.dim * sizeof(float));
+    r->doc = bx_alloc_aligned(tp.dim * sizeof(float));
     r->gen_doc = calloc(cfg->n_ports, sizeof *r->gen_doc);
-    if (!r->sim || !r->streams || !r->gen || !r->ports || !r->live || !r->gen_doc)
+    r->thr_port = calloc(cfg->n_ports, sizeof *r->thr_port);
+    if (!r->sim || !r->streams || !r->gen || !r->ports || !r->live || !r->gen_doc || !r->doc ||
+        !r->thr_port)
         return err && err->code ? err->code : BX_FAIL(err, BX_ENOMEM, "out of memory");
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         /* Same world (seed, axes, centres); only the look-alike cosine differs. */
@@ -551,7 +775,7 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     }
     /* Thresholds from the profile's own world (not re-keyed), identical in every replication. */
     struct bx_tplgen *cal = bx_tplgen_alloc(&cfg->profile, err);
-    enum bx_status st = cal ? thresholds(cfg, cal, r->thr, err) : BX_ENOMEM;
+    enum bx_status st = cal ? thresholds(cfg, cal, r->thr, r->thr_port, err) : BX_ENOMEM;
     bx_tplgen_free(cal);
     if (st != BX_OK)
         return st;
@@ -595,6 +819,17 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
         }
         struct bx_resource_config rc = bx_resource_config_default();
         rc.name = c->name;
+        rc.servers = c->officers;
+        p->officers = bx_resource_alloc(&rc, err);
+        rc.servers = c->secondary_booths;
+        p->secondary = bx_resource_alloc(&rc, err);
+        if (!p->officers || !p->secondary)
+            return err->code;
+        if (c->type == BX_PORT_LAND) {
+            if ((st = land_init(r, i, err)) != BX_OK)
+                return st;
+            continue;
+        }
         rc.servers = c->cameras_per_gate;
         p->gates = calloc(c->gates, sizeof *p->gates);
         if (p->gates == NULL)
@@ -602,12 +837,6 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
         for (unsigned g = 0; g < c->gates; ++g)
             if ((p->gates[g] = bx_resource_alloc(&rc, err)) == NULL)
                 return err->code;
-        rc.servers = c->officers;
-        p->officers = bx_resource_alloc(&rc, err);
-        rc.servers = c->secondary_booths;
-        p->secondary = bx_resource_alloc(&rc, err);
-        if (!p->officers || !p->secondary)
-            return err->code;
         /* Departures: per_day evenly spaced over [first, last) of each day of the horizon. */
         size_t days = (size_t)ceil(cfg->horizon_s / 86400);
         size_t per_day = (size_t)llround(c->departures_per_day);
@@ -650,7 +879,11 @@ enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, ui
         struct port_rt *p = &r.ports[i];
         struct bx_resource_stats rs;
         double cam = 0;
-        for (unsigned g = 0; g < p->cfg->gates; ++g) {
+        if (p->lanes) {
+            bx_resource_stats(p->lanes, now, &rs);
+            cam = rs.utilization;
+        }
+        for (unsigned g = 0; p->gates && g < p->cfg->gates; ++g) {
             bx_resource_stats(p->gates[g], now, &rs);
             cam += rs.utilization / p->cfg->gates;
         }

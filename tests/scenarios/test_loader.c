@@ -313,7 +313,7 @@ static struct bad_case bad_ports[] = {
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, gates: -1}\n", 5, 59,
      "gates must lie in [1"},
     {PORTS_HEAD "ports:\n  - {name: a, type: rail, departures: {per_day: 4}}\n", 5, 21,
-     "type must be air, sea or private"},
+     "type must be air, sea, private or land"},
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, device: drone}\n", 5,
      60, "device must be"},
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_dy: 4}}\n", 5, 39,

@@ -126,3 +126,61 @@ Test(sim_port, same_seed_same_numbers, .timeout = 60)
     bx_ports_result_fini(&c);
     bx_ports_config_fini(&cfg);
 }
+
+static struct bx_ports_config land(enum bx_lane_kind kind)
+{
+    struct bx_ports_config cfg = air(0.01, 0.005);
+    struct bx_port_config *p = &cfg.ports[0];
+    strcpy(p->name, "south");
+    p->type = BX_PORT_LAND;
+    p->device = kind == BX_LANE_VEHICLE ? BX_DEVICE_VEHICLE : BX_DEVICE_MOBILE;
+    p->land.lane_kind = kind;
+    for (int h = 0; h < 24; ++h)
+        p->land.arrivals.rate_per_h[h] = h < 5 ? 20 : 150;
+    p->land.lanes = 0;
+    p->land.schedule = malloc(2 * sizeof *p->land.schedule);
+    p->land.schedule[0] = (struct bx_capacity_step){0, 2};
+    p->land.schedule[1] = (struct bx_capacity_step){12 * 3600, 4}; /* mobile units arrive */
+    p->land.n_schedule = 2;
+    p->land.expected_gallery = 5000;
+    p->land.expected_share = 0.7;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_ports_config_check(&cfg, &err), BX_OK, "%s", err.msg);
+    return cfg;
+}
+
+Test(sim_port, land_vehicle_lanes_capture_every_occupant_against_the_expected_gallery,
+     .timeout = 120)
+{
+    struct bx_ports_config cfg = land(BX_LANE_VEHICLE);
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    const struct bx_port_result *p = &r.ports[0];
+    /* 20/h for 5 h and 150/h for 19 h: about 2950 vehicles of ~1.8 occupants. */
+    cr_assert(p->travellers > 4000 && p->travellers < 7000, "%llu travellers",
+              (unsigned long long)p->travellers);
+    cr_assert_eq(r.conservation_violations, 0);
+    cr_assert_eq(p->travellers, r.fta.trials + r.opt_outs);
+    double fta = (double)r.fta.errors / (double)r.fta.trials;
+    cr_assert(fta > 0.0005 && fta < 0.01, "three tries through a windshield: %g", fta);
+    cr_assert_eq(r.citizen_purged, r.citizen_photos);
+    cr_assert_float_eq(r.citizen_max_retained_h, 12.0, 1e-6);
+    /* Crossers outside the expected gallery still pass 1:1 against their document. */
+    cr_assert_lt((double)r.fnmr.errors / (double)r.fnmr.trials, 0.05);
+    cr_assert(p->camera_utilization > 0.05 && p->camera_utilization < 1);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}
+
+Test(sim_port, land_pedestrians_one_at_a_time, .timeout = 120)
+{
+    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
+    struct bx_ports_result r;
+    run(&cfg, 2, &r);
+    const struct bx_port_result *p = &r.ports[0];
+    cr_assert(p->travellers > 2500 && p->travellers < 3500, "%llu pedestrians",
+              (unsigned long long)p->travellers);
+    cr_assert_eq(r.conservation_violations, 0);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}

@@ -9,7 +9,12 @@
  *     bx_ports_run(&cfg, seed, rep, &res, &err); // one replication
  *     bx_ports_result_fini(&res);
  *
- * This first version models manifest ports: air departures (boarding window, gate cameras or
+ * Land ports (BX_PORT_LAND): vehicles (several occupants, each captured through the windshield
+ * while the vehicle holds its lane) or pedestrians (mobile camera units) arrive as a
+ * non-homogeneous Poisson process by hour of day and are searched 1:n against an "expected
+ * traveller" gallery of recent entrants; lanes and units follow a rollout schedule.
+ *
+ * Manifest ports: air departures (boarding window, gate cameras or
  * e-gates, the flight's manifest gallery), sea sailings (terminal waves against the sailing's
  * manifest) and private aircraft (eAPIS manifest of a few travellers, an officer with a handheld
  * unit). The flow of every traveller (DESIGN.md world model): capture with time, failure to
@@ -40,7 +45,22 @@ extern "C" {
 enum bx_port_type { BX_PORT_AIR, BX_PORT_SEA, BX_PORT_PRIVATE, BX_PORT_LAND, BX_N_PORT_TYPES };
 const char *bx_port_type_name(enum bx_port_type t);
 
-/** One manifest port (air, sea, private aircraft). Times in seconds from scenario start. */
+/** Land lanes: what passes through them (DESIGN.md world model). */
+enum bx_lane_kind { BX_LANE_VEHICLE, BX_LANE_PEDESTRIAN };
+
+/** The land part of a port (type BX_PORT_LAND); manifest fields are then unused. */
+struct bx_land_config {
+    enum bx_lane_kind lane_kind;
+    struct bx_arrival_profile arrivals; /**< vehicles or pedestrians per hour, by hour of day */
+    unsigned lanes;                     /**< lanes (vehicle) or mobile units (pedestrian) at t = 0 */
+    struct bx_capacity_step *schedule;  /**< rollout: lanes/units from a date on (owned) */
+    size_t n_schedule;
+    size_t expected_gallery;            /**< enrolled "expected travellers" (recent entrants) */
+    double expected_share;              /**< share of crossers who are in that gallery */
+};
+
+/** One port. Manifest fields (departures to gates) serve air, sea and private aircraft; `land`
+ *  serves land ports. Times in seconds from scenario start. */
 struct bx_port_config {
     char name[BX_NAME_MAX];
     enum bx_port_type type;
@@ -62,6 +82,7 @@ struct bx_port_config {
                                      document is; an assumption, 0.3 by default */
     struct bx_pop_config pop;
     struct bx_capture_config capture;
+    struct bx_land_config land; /**< type BX_PORT_LAND only */
 };
 
 struct bx_ports_config {

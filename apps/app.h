@@ -47,5 +47,7 @@ double bx_bench_figure(json_t *results, const char *name, const char *unit, doub
 int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick);
 /* The models suite (bench_models.c). */
 int bx_bench_models(json_t *results, unsigned repeat, bool quick);
+/* The e2e suite (bench_models.c): a whole ports scenario. */
+int bx_bench_e2e(json_t *results, unsigned repeat, bool quick);
 
 #endif /* BX_APP_H */

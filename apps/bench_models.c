@@ -90,3 +90,65 @@ int bx_bench_models(json_t *results, unsigned repeat, bool quick)
     free(v);
     return BX_EXIT_OK;
 }
+
+/* ---------------------------------------------------------------- e2e */
+
+#include "bx/port.h"
+#include "bx/scn.h"
+
+/* Simulated travellers per second for a whole ports scenario (one replication, one thread),
+ * and the share of that time spent generating probes and matching them. */
+int bx_bench_e2e(json_t *results, unsigned repeat, bool quick)
+{
+    const char *file = quick ? BX_SCENARIO_DIR "/default.yaml" : BX_SCENARIO_DIR "/national.yaml";
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    if (bx_scn_load_file(file, &scn, &err) != BX_OK) {
+        fprintf(stderr, "bxsim bench: %s\n", err.msg);
+        return BX_EXIT_RUNTIME;
+    }
+    char ppath[1024];
+    bx_app_profile_path(scn.profile_name, ppath, sizeof ppath);
+    struct bx_profile prof;
+    if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
+        fprintf(stderr, "bxsim bench: %s\n", err.msg);
+        bx_scn_fini(&scn);
+        return BX_EXIT_RUNTIME;
+    }
+    scn.ports.profile = prof.params;
+    bx_scn_profile_fini(&prof);
+    double *rate = calloc(repeat, sizeof *rate), *share = calloc(repeat, sizeof *share);
+    int rc = BX_EXIT_OK;
+    for (unsigned k = 0; k < repeat && rate && share; ++k) {
+        struct bx_ports_result r;
+        if (bx_ports_result_init(&r, scn.ports.n_ports, &err) != BX_OK) {
+            rc = BX_EXIT_RUNTIME;
+            break;
+        }
+        double t0 = bx_wall_s();
+        if (bx_ports_run(&scn.ports, scn.seed, k, &r, &err) != BX_OK) {
+            fprintf(stderr, "bxsim bench: %s\n", err.msg);
+            rc = BX_EXIT_RUNTIME;
+            bx_ports_result_fini(&r);
+            break;
+        }
+        double dt = bx_wall_s() - t0;
+        uint64_t trav = 0;
+        for (size_t i = 0; i < r.n_ports; ++i)
+            trav += r.ports[i].travellers;
+        rate[k] = (double)trav / dt;
+        share[k] = r.match_wall_s / dt;
+        bx_ports_result_fini(&r);
+    }
+    if (rc == BX_EXIT_OK) {
+        const char *name = quick ? "e2e/default-day" : "e2e/national-day";
+        bx_bench_figure(results, name, "travellers/s", 1, rate, repeat, NULL);
+        bx_bench_figure(
+            results, quick ? "e2e/default-day-matching-share" : "e2e/national-day-matching-share",
+            "fraction", 1, share, repeat, NULL);
+    }
+    free(share);
+    free(rate);
+    bx_scn_fini(&scn);
+    return rc;
+}

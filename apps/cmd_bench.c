@@ -207,10 +207,12 @@ int bx_cmd_bench(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            puts("usage: bxsim bench [--suite kernel|matcher|models|all] [--json FILE]\n"
+            puts("usage: bxsim bench [--suite kernel|matcher|models|e2e|all] [--json FILE]\n"
                  "                   [--repeat N]\n"
                  "                   [--quick]\n"
                  "models: templates/s of the generator and its memory for 10^6 templates.\n"
+                 "e2e: travellers/s of scenarios/national.yaml (one day, one thread) and the\n"
+                 "share of time in matching.\n"
                  "\nkernel: events/s of the hold model (10^3, 10^5, 10^6 pending events) and\n"
                  "customers/s of M/M/4 at utilisation 0.9 (10^6 customers), one core.\n"
                  "matcher: comparisons/s of 1:N search, d = 512, galleries of 10^3, 10^5, 10^6,\n"
@@ -236,7 +238,8 @@ int bx_cmd_bench(int argc, char **argv)
     bool kernel = strcmp(suite, "kernel") == 0 || strcmp(suite, "all") == 0;
     bool matcher = strcmp(suite, "matcher") == 0 || strcmp(suite, "all") == 0;
     bool models = strcmp(suite, "models") == 0 || strcmp(suite, "all") == 0;
-    if (!kernel && !matcher && !models) {
+    bool e2e = strcmp(suite, "e2e") == 0 || strcmp(suite, "all") == 0;
+    if (!kernel && !matcher && !models && !e2e) {
         fprintf(stderr,
                 "bxsim bench: --suite: unknown suite '%s' (available: kernel, matcher, "
                 "all)\n",
@@ -251,6 +254,8 @@ int bx_cmd_bench(int argc, char **argv)
         rc = bx_bench_matcher(results, env, (unsigned)(repeat ? repeat : 3), quick);
     if (models && rc == BX_EXIT_OK)
         rc = bx_bench_models(results, (unsigned)(repeat ? repeat : 3), quick);
+    if (e2e && rc == BX_EXIT_OK)
+        rc = bx_bench_e2e(results, (unsigned)(repeat ? repeat : 1), quick);
     if (json_path && rc == BX_EXIT_OK) {
         json_t *root =
             json_pack("{sssoso}", "suite", suite, "environment", env, "results", results);

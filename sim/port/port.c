@@ -270,7 +270,16 @@ static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait
 
 /* Match the traveller's live capture: 1:n against the departure's manifest, 1:1 against the
  * document on no match, and the watch-list search. */
+static void decide_timed(struct run *r, uint32_t i);
+
 static void decide(struct run *r, uint32_t i)
+{
+    double t0 = bx_wall_s();
+    decide_timed(r, i);
+    r->out->match_wall_s += bx_wall_s() - t0;
+}
+
+static void decide_timed(struct run *r, uint32_t i)
 {
     struct trav *t = &r->tr[i];
     struct port_rt *p = &r->ports[t->port];

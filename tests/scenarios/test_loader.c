@@ -41,7 +41,11 @@ Test(scenarios_loader, the_issue_example_loads_with_its_values)
 
 Test(scenarios_loader, every_scenario_in_the_library_loads)
 {
-    const char *files[] = {"mmc-example.yaml", "default.yaml", "tandem.yaml"};
+    const char *files[] = {"mmc-example.yaml",      "default.yaml",
+                           "tandem.yaml",           "pedestrian-network.yaml",
+                           "airport-day.yaml",      "southern-land.yaml",
+                           "northern-land.yaml",    "cruise-terminal.yaml",
+                           "private-aviation.yaml", "national.yaml"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i) {
         char path[512];
         snprintf(path, sizeof path, "%s/scenarios/%s", BX_SOURCE_DIR, files[i]);

@@ -52,11 +52,11 @@ enum bx_lane_kind { BX_LANE_VEHICLE, BX_LANE_PEDESTRIAN };
 struct bx_land_config {
     enum bx_lane_kind lane_kind;
     struct bx_arrival_profile arrivals; /**< vehicles or pedestrians per hour, by hour of day */
-    unsigned lanes;                     /**< lanes (vehicle) or mobile units (pedestrian) at t = 0 */
-    struct bx_capacity_step *schedule;  /**< rollout: lanes/units from a date on (owned) */
+    unsigned lanes;                    /**< lanes (vehicle) or mobile units (pedestrian) at t = 0 */
+    struct bx_capacity_step *schedule; /**< rollout: lanes/units from a date on (owned) */
     size_t n_schedule;
-    size_t expected_gallery;            /**< enrolled "expected travellers" (recent entrants) */
-    double expected_share;              /**< share of crossers who are in that gallery */
+    size_t expected_gallery; /**< enrolled "expected travellers" (recent entrants) */
+    double expected_share;   /**< share of crossers who are in that gallery */
 };
 
 /** One port. Manifest fields (departures to gates) serve air, sea and private aircraft; `land`
@@ -123,6 +123,8 @@ struct bx_ports_result {
     uint64_t citizen_photos, citizen_purged, noncitizen_records, noncitizen_bytes;
     double thresholds[3]; /**< 1:n, 1:1, watch-list */
     uint64_t events;
+    double match_wall_s; /**< wall-clock seconds spent generating probes and matching (timing
+                              only; never written to summary.json) */
     uint64_t conservation_violations; /**< travellers without exactly one final outcome */
 };
 enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports,

@@ -325,6 +325,7 @@ static void decide_timed(struct run *r, uint32_t i)
     t->accepted = accepted;
     t->to_manual = !accepted;
     so.threshold = r->thr[2];
+    so.fast = bx_store_rows(r->watchlist) > 1024; /* int8 short list, exact re-scoring */
     nh = 0;
     if (bx_match_one_to_n(r->watchlist, r->live, 1, &so, &r->hit, &nh, &err) == BX_OK)
         t->wl_hit = nh == 1;

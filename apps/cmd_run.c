@@ -178,6 +178,12 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
         fprintf(stderr, "bxsim run: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
     }
+    char h5[4096];
+    if (rc == BX_EXIT_OK && snprintf(h5, sizeof h5, "%s/results.h5", out) < (int)sizeof h5 &&
+        bx_rpt_write_results_h5(h5, &info, &scn->ports, ctx.reps, n, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
     if (rc == BX_EXIT_OK && !quiet) {
         printf("%-16s %-8s %12s %14s %10s\n", "port", "type", "travelers/rep", "mean wait s",
                "manual");

@@ -123,12 +123,20 @@ enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports, s
     return BX_OK;
 }
 
+size_t bx_ports_hours(const struct bx_ports_config *cfg)
+{
+    return (size_t)ceil(cfg->horizon_s / 3600) + 24;
+}
+
 void bx_ports_result_fini(struct bx_ports_result *r)
 {
     if (r == NULL || r->ports == NULL)
         return;
-    for (size_t i = 0; i < r->n_ports; ++i)
+    free(r->samples);
+    for (size_t i = 0; i < r->n_ports; ++i) {
         bx_quantiles_free(r->ports[i].wait_q);
+        free(r->ports[i].hourly);
+    }
     free(r->ports);
     memset(r, 0, sizeof *r);
 }
@@ -312,8 +320,10 @@ static void decide_timed(struct run *r, uint32_t i)
     if (bx_match_one_to_n(gallery, r->live, 1, &so, &r->hit, &nh, &err) == BX_OK && nh == 1)
         accepted = r->hit.subject == t->doc.id;
     so.fast = false;
+    double top = accepted || nh == 1 ? r->hit.score : BX_NAN;
+    double verify = bx_match_verify(r->live, doc, dim);
     if (!accepted)
-        accepted = bx_match_verify(r->live, doc, dim) >= r->thr[1];
+        accepted = verify >= r->thr[1];
     bool impostor = t->doc.id != t->face.id;
     if (impostor) {
         o->fmr.trials++;
@@ -336,6 +346,21 @@ static void decide_timed(struct run *r, uint32_t i)
         o->fpir.trials++;
         o->fpir.errors += t->wl_hit;
     }
+    if (o->n_samples == o->cap_samples) {
+        size_t grow = o->cap_samples ? 2 * o->cap_samples : 4096;
+        struct bx_match_sample *ns = realloc(o->samples, grow * sizeof *ns);
+        if (ns == NULL) {
+            r->oom = true;
+            bx_sim_stop(r->sim);
+            return;
+        }
+        o->samples = ns;
+        o->cap_samples = grow;
+    }
+    o->samples[o->n_samples++] = (struct bx_match_sample){
+        (float)verify,     (float)top,           (uint16_t)t->port,  !impostor,
+        accepted,          t->t.watchlisted,     t->wl_hit,          (uint8_t)t->t.citizenship,
+        (uint8_t)t->t.sex, (uint8_t)t->t.region, (uint8_t)t->t.band, (uint8_t)p->cfg->device};
     /* Retention: U.S. citizens' photos go after 12 h; non-citizens' records stay. */
     t->t_capture = bx_sim_now(r->sim);
     if (t->t.citizenship == BX_CIT_US) {
@@ -517,6 +542,11 @@ static void finish(struct run *r, uint32_t i, enum outcome how)
     }
     o->manual += how == OUT_MANUAL;
     double w = bx_sim_now(r->sim) - t->t_arrive;
+    size_t h = (size_t)(t->t_arrive / 3600);
+    if (pr->hourly && h < pr->n_hours) {
+        pr->hourly[h].arrivals += 1;
+        pr->hourly[h].wait_sum_s += w;
+    }
     bx_tally_add(&pr->wait, w);
     bx_quantiles_add(pr->wait_q, w);
     pr->travellers++;
@@ -602,6 +632,36 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
     free(times);
     free(ids);
     free(docs);
+}
+
+/* Snapshot queues, busy and open cameras or lanes of every port at the start of each hour. */
+static void hourly_snapshot(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    size_t h = (size_t)arg;
+    for (size_t i = 0; i < r->cfg->n_ports; ++i) {
+        struct port_rt *p = &r->ports[i];
+        struct bx_port_result *pr = &r->out->ports[i];
+        if (pr->hourly == NULL || h >= pr->n_hours)
+            continue;
+        double q = 0, b = 0, c = 0;
+        if (p->lanes) {
+            q = (double)bx_resource_queue_len(p->lanes);
+            b = bx_resource_busy(p->lanes);
+            c = bx_resource_capacity(p->lanes);
+        }
+        for (unsigned g = 0; p->gates && g < p->cfg->gates; ++g) {
+            q += (double)bx_resource_queue_len(p->gates[g]);
+            b += bx_resource_busy(p->gates[g]);
+            c += bx_resource_capacity(p->gates[g]);
+        }
+        pr->hourly[h].queue = q;
+        pr->hourly[h].busy = b;
+        pr->hourly[h].capacity = c;
+    }
+    if (h + 1 < r->out->ports[0].n_hours && (double)(h + 1) * 3600 <= r->cfg->horizon_s)
+        bx_sim_schedule(sim, (double)(h + 1) * 3600, BX_PRIO_MIN, hourly_snapshot, r,
+                        (int64_t)(h + 1));
 }
 
 /* ---------------------------------------------------------------- thresholds */
@@ -790,6 +850,13 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     if (st != BX_OK)
         return st;
     memcpy(out->thresholds, r->thr, sizeof r->thr);
+    size_t hours = bx_ports_hours(cfg);
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        out->ports[i].hourly = calloc(hours, sizeof *out->ports[i].hourly);
+        if (out->ports[i].hourly == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory");
+        out->ports[i].n_hours = hours;
+    }
     /* The watch list. */
     r->wl_rng = bx_streams_get(r->streams, "ports/watchlist", err);
     size_t W = cfg->watchlist_size;
@@ -878,6 +945,8 @@ enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, ui
     enum bx_status st = run_init(&r, cfg, seed, rep, out, err);
     if (st != BX_OK)
         goto done;
+    /* Lowest priority: the snapshot sees capacity changes scheduled for the same instant. */
+    bx_sim_schedule(r.sim, 0, BX_PRIO_MIN, hourly_snapshot, &r, 0);
     /* Run past the horizon until everyone who boarded has left and every purge has happened. */
     st = bx_sim_run(r.sim, BX_INF, err);
     if (st == BX_OK && r.oom)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <hdf5.h>
 
 #include "app.h"
 
@@ -565,4 +566,39 @@ Test(apps_ports, a_ports_run_writes_the_documented_summary)
     snprintf(args, sizeof args, "validate %s", yaml);
     cr_assert_eq(bxsim(args), 0, "%s", out);
     cr_assert(strstr(out, "3 ports") != NULL, "%s", out);
+
+    /* results.h5: every documented dataset with its units, and samples that agree with the
+     * summary's trial counts. */
+    char h5[160];
+    snprintf(h5, sizeof h5, "%s/p1/results.h5", dir);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+    cr_assert_geq(f, 0, "results.h5 missing");
+    const char *sets[] = {"/ports/gateway/hourly/arrivals",
+                          "/ports/gateway/hourly/mean_wait_s",
+                          "/ports/cruise/hourly/queue",
+                          "/ports/fbo/hourly/capacity",
+                          "/ports/fbo/wait_quantiles_s",
+                          "/matching/verify_score",
+                          "/matching/mated",
+                          "/matching/citizenship"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; ++i) {
+        hid_t d = H5Dopen2(f, sets[i], H5P_DEFAULT);
+        cr_assert_geq(d, 0, "%s missing", sets[i]);
+        cr_assert_gt(H5Aexists(d, "units"), 0, "%s has no units", sets[i]);
+        H5Dclose(d);
+    }
+    hid_t d = H5Dopen2(f, "/matching/mated", H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    H5Dclose(d);
+    json_t *root2 = json_load_file(a, 0, &jerr);
+    json_t *mm = json_object_get(root2, "matching");
+    json_int_t trials = json_integer_value(json_object_get(json_object_get(mm, "fnmr"), "trials")) +
+                        json_integer_value(json_object_get(json_object_get(mm, "fmr"), "trials"));
+    cr_assert_eq((json_int_t)n, trials, "one sample per matched traveller");
+    json_decref(root2);
+    cr_assert_gt(H5Aexists(f, "format_version"), 0);
+    H5Fclose(f);
 }

@@ -184,3 +184,38 @@ Test(sim_port, land_pedestrians_one_at_a_time, .timeout = 120)
     bx_ports_result_fini(&r);
     bx_ports_config_fini(&cfg);
 }
+
+Test(sim_port, hourly_series_and_match_samples_are_recorded, .timeout = 60)
+{
+    struct bx_ports_config cfg = air(0.02, 0.01);
+    struct bx_ports_result r;
+    run(&cfg, 5, &r);
+    const struct bx_port_result *p = &r.ports[0];
+    cr_assert_eq(p->n_hours, bx_ports_hours(&cfg));
+    double arrivals = 0, waits = 0;
+    for (size_t h = 0; h < p->n_hours; ++h) {
+        arrivals += p->hourly[h].arrivals;
+        waits += p->hourly[h].wait_sum_s;
+        cr_assert_leq(p->hourly[h].busy, p->hourly[h].capacity + 1e-9, "hour %zu", h);
+        if (h < 5)
+            cr_assert_eq(p->hourly[h].arrivals, 0, "no flights before 05:00");
+    }
+    cr_assert_eq((uint64_t)arrivals, p->travellers);
+    cr_assert_float_eq(waits / arrivals, bx_tally_mean(&p->wait), 1e-6);
+    cr_assert_eq(p->hourly[10].capacity, 6.0, "six gates with one camera");
+    /* One sample per captured traveller; impostors are the unmated ones. */
+    cr_assert_eq(r.n_samples, r.fnmr.trials + r.fmr.trials);
+    size_t unmated = 0, accepted_unmated = 0;
+    for (size_t i = 0; i < r.n_samples; ++i) {
+        const struct bx_match_sample *s = &r.samples[i];
+        unmated += !s->mated;
+        accepted_unmated += !s->mated && s->accepted;
+        cr_assert(s->verify_score <= 1.0f && s->verify_score >= -1.0f);
+        cr_assert(!s->accepted || s->verify_score >= (float)r.thresholds[1] - 1e-6f ||
+                  !isnan(s->top_score));
+    }
+    cr_assert_eq(unmated, r.fmr.trials);
+    cr_assert_eq(accepted_unmated, r.fmr.errors);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}

@@ -48,6 +48,13 @@ enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_
                                           const struct bx_ports_result *reps, size_t n_reps,
                                           struct bx_error *err);
 
+/** DIR/results.h5 of a ports run: hourly series, wait quantiles and matching samples
+ *  (docs/results.md); written atomically. */
+enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run_info *info,
+                                       const struct bx_ports_config *cfg,
+                                       const struct bx_ports_result *reps, size_t n_reps,
+                                       struct bx_error *err);
+
 #ifdef __cplusplus
 }
 #endif

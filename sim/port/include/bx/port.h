@@ -104,12 +104,34 @@ struct bx_count {
     uint64_t errors, trials;
 };
 
+/** Hourly series of a port (hour h covers [h, h + 1) hours from the start). */
+struct bx_port_hourly {
+    double arrivals;   /**< travellers who arrived in the hour */
+    double wait_sum_s; /**< sum of their waits (mean = wait_sum_s / arrivals) */
+    double queue;      /**< travellers waiting for a camera or lane at the hour's start */
+    double busy;       /**< cameras or lanes busy at the hour's start */
+    double capacity;   /**< cameras or lanes open at the hour's start */
+};
+
 struct bx_port_result {
     uint64_t travellers, departures;
     struct bx_tally wait; /**< arrival at the camera queue to leaving processing (s) */
     struct bx_quantiles *wait_q;
     double camera_utilization, officer_utilization;
     uint64_t manual, secondary, opt_outs;
+    struct bx_port_hourly *hourly; /**< n_hours entries */
+    size_t n_hours;
+};
+
+/** One captured traveller's matching, for audits (results.h5 /matching). */
+struct bx_match_sample {
+    float verify_score; /**< live capture vs the document photo (1:1) */
+    float top_score;    /**< best 1:n candidate's score, or NaN when none passed the threshold */
+    uint16_t port;
+    uint8_t mated;    /**< 1: the document is the traveller's own; 0: an impostor */
+    uint8_t accepted; /**< the biometric pipeline accepted the traveller */
+    uint8_t watchlisted, watchlist_hit;
+    uint8_t citizenship, sex, region, age_band, device;
 };
 
 struct bx_ports_result {
@@ -125,10 +147,14 @@ struct bx_ports_result {
     uint64_t events;
     double match_wall_s; /**< wall-clock seconds spent generating probes and matching (timing
                               only; never written to summary.json) */
+    struct bx_match_sample *samples; /**< one per captured traveller, in capture order */
+    size_t n_samples, cap_samples;
     uint64_t conservation_violations; /**< travellers without exactly one final outcome */
 };
 enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports,
                                     struct bx_error *err);
+/** Hours of series a run of @p cfg records (the horizon plus a day for stragglers). */
+size_t bx_ports_hours(const struct bx_ports_config *cfg);
 void bx_ports_result_fini(struct bx_ports_result *r);
 
 /** Check a configuration (ranges, devices, windows); BX_EINVAL with the port named. */

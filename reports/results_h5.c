@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/* results_h5.c - DIR/results.h5 of a ports run: per-port hourly series and wait quantiles, and
+ * the matching samples audits need (layout in docs/results.md). Written to a temporary file and
+ * renamed when complete. */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+
+#include "bx/report.h"
+
+#define RESULTS_FORMAT_VERSION 1
+#define CHUNK 65536
+
+static herr_t attr_str(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, &value);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc;
+}
+
+static herr_t attr_num(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, const void *v,
+                       hsize_t n)
+{
+    hid_t s = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
+    hid_t a = H5Acreate2(loc, name, file_type, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, mem_type, v);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    return rc;
+}
+
+/* A dataset of rank 1 or 2 with a `units` attribute; chunked and compressed when large. */
+static herr_t dataset(hid_t loc, const char *name, hid_t file_type, hid_t mem_type, int rank,
+                      const hsize_t *dims, const void *data, const char *units)
+{
+    hid_t s = H5Screate_simple(rank, dims, NULL);
+    hid_t plist = H5Pcreate(H5P_DATASET_CREATE);
+    hsize_t total = rank == 1 ? dims[0] : dims[0] * dims[1];
+    if (rank == 1 && total > CHUNK) {
+        hsize_t chunk = CHUNK;
+        H5Pset_chunk(plist, 1, &chunk);
+        H5Pset_deflate(plist, 4);
+    }
+    hid_t d = H5Dcreate2(loc, name, file_type, s, H5P_DEFAULT, plist, H5P_DEFAULT);
+    herr_t rc = d < 0 ? -1 : 0;
+    if (rc >= 0 && total > 0)
+        rc = H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (rc >= 0 && units)
+        rc = attr_str(d, "units", units);
+    if (d >= 0)
+        H5Dclose(d);
+    H5Pclose(plist);
+    H5Sclose(s);
+    return rc;
+}
+
+static herr_t write_port(hid_t ports, const struct bx_port_config *pc, size_t i,
+                         const struct bx_ports_result *reps, size_t n_reps)
+{
+    hid_t g = H5Gcreate2(ports, pc->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    herr_t rc = attr_str(g, "type", bx_port_type_name(pc->type));
+    size_t H = n_reps ? reps[0].ports[i].n_hours : 0;
+    double *buf = malloc((n_reps * H > 0 ? n_reps * H : 1) * sizeof *buf);
+    hid_t hg = H5Gcreate2(g, "hourly", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (buf == NULL || hg < 0)
+        rc = -1;
+    static const char *const names[] = {"arrivals", "mean_wait_s", "queue", "busy", "capacity"};
+    static const char *const units[] = {"travellers/h", "s", "travellers", "servers", "servers"};
+    hsize_t dims[2] = {n_reps, H};
+    for (int f = 0; rc >= 0 && f < 5; ++f) {
+        for (size_t r = 0; r < n_reps; ++r)
+            for (size_t h = 0; h < H; ++h) {
+                const struct bx_port_hourly *x = &reps[r].ports[i].hourly[h];
+                double v[5] = {x->arrivals, x->arrivals > 0 ? x->wait_sum_s / x->arrivals : BX_NAN,
+                               x->queue, x->busy, x->capacity};
+                buf[r * H + h] = v[f];
+            }
+        rc = dataset(hg, names[f], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, buf, units[f]);
+    }
+    if (rc >= 0) {
+        double *q = malloc((n_reps ? n_reps : 1) * 3 * sizeof *q);
+        const double ps[3] = {0.5, 0.95, 0.99};
+        for (size_t r = 0; q && r < n_reps; ++r)
+            for (size_t k = 0; k < 3; ++k)
+                q[r * 3 + k] = bx_quantiles_get(reps[r].ports[i].wait_q, ps[k]);
+        hsize_t qd[2] = {n_reps, 3};
+        rc = q ? dataset(g, "wait_quantiles_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, qd, q, "s")
+               : -1;
+        if (rc >= 0)
+            rc = attr_num(g, "quantile_levels", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ps, 3);
+        free(q);
+    }
+    if (hg >= 0)
+        H5Gclose(hg);
+    free(buf);
+    H5Gclose(g);
+    return rc;
+}
+
+/* One column of the concatenated samples, converted to `T`. */
+#define SAMPLE_COLUMN(T, expr)                                                                     \
+    do {                                                                                           \
+        T *col = malloc((total ? total : 1) * sizeof(T));                                          \
+        if (col == NULL) {                                                                         \
+            rc = -1;                                                                               \
+            break;                                                                                 \
+        }                                                                                          \
+        size_t k = 0;                                                                              \
+        for (size_t r = 0; r < n_reps; ++r)                                                        \
+            for (size_t j = 0; j < reps[r].n_samples; ++j) {                                       \
+                const struct bx_match_sample *s = &reps[r].samples[j];                             \
+                (void)s;                                                                           \
+                col[k++] = (T)(expr);                                                              \
+            }                                                                                      \
+        rc = dataset(m, name, ftype, mtype, 1, &total, col, units);                                \
+        free(col);                                                                                 \
+    } while (0)
+
+static herr_t write_matching(hid_t root, const struct bx_ports_result *reps, size_t n_reps)
+{
+    hid_t m = H5Gcreate2(root, "matching", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (m < 0)
+        return -1;
+    hsize_t total = 0;
+    for (size_t r = 0; r < n_reps; ++r)
+        total += reps[r].n_samples;
+    herr_t rc = 0;
+    if (n_reps)
+        rc = attr_num(m, "thresholds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, reps[0].thresholds, 3);
+    if (rc >= 0)
+        rc = attr_str(m, "threshold_names", "one_to_n, verify, watchlist");
+    const char *name, *units;
+    hid_t ftype, mtype;
+    /* Floats. */
+    ftype = H5T_IEEE_F32LE;
+    mtype = H5T_NATIVE_FLOAT;
+    units = "cosine";
+    name = "verify_score";
+    if (rc >= 0)
+        SAMPLE_COLUMN(float, s->verify_score);
+    name = "top_score";
+    if (rc >= 0)
+        SAMPLE_COLUMN(float, s->top_score);
+    /* Small integers. */
+    ftype = H5T_STD_I32LE;
+    mtype = H5T_NATIVE_INT;
+    units = "index";
+    name = "replication";
+    if (rc >= 0)
+        SAMPLE_COLUMN(int, r);
+    name = "port";
+    if (rc >= 0)
+        SAMPLE_COLUMN(int, s->port);
+    ftype = H5T_STD_I8LE;
+    mtype = H5T_NATIVE_SCHAR;
+    units = "flag";
+    name = "mated";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->mated);
+    name = "accepted";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->accepted);
+    name = "watchlisted";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->watchlisted);
+    name = "watchlist_hit";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->watchlist_hit);
+    units = "code";
+    name = "citizenship";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->citizenship);
+    name = "sex";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->sex);
+    name = "region";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->region);
+    name = "age_band";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->age_band);
+    name = "device";
+    if (rc >= 0)
+        SAMPLE_COLUMN(signed char, s->device);
+    /* The code tables, so the file is self-describing. */
+    char codes[512];
+    if (rc >= 0) {
+        size_t len = 0;
+        for (int c = 0; c < BX_N_CITIZENSHIPS; ++c)
+            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c,
+                                    bx_citizenship_name((enum bx_citizenship)c));
+        rc = attr_str(m, "citizenship_codes", codes);
+    }
+    if (rc >= 0) {
+        size_t len = 0;
+        for (int c = 0; c < BX_N_REGIONS; ++c)
+            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c,
+                                    bx_region_name((enum bx_region)c));
+        rc = attr_str(m, "region_codes", codes);
+    }
+    if (rc >= 0) {
+        size_t len = 0;
+        for (int c = 0; c < BX_N_AGE_BANDS; ++c)
+            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c,
+                                    bx_age_band_name((enum bx_age_band)c));
+        rc = attr_str(m, "age_band_codes", codes);
+    }
+    if (rc >= 0) {
+        size_t len = 0;
+        for (int c = 0; c < BX_N_DEVICES; ++c)
+            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c,
+                                    bx_device_name((enum bx_device)c));
+        rc = attr_str(m, "device_codes", codes);
+    }
+    if (rc >= 0)
+        rc = attr_str(m, "sex_codes", "0 female, 1 male");
+    H5Gclose(m);
+    return rc;
+}
+
+enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run_info *info,
+                                       const struct bx_ports_config *cfg,
+                                       const struct bx_ports_result *reps, size_t n_reps,
+                                       struct bx_error *err)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (tmp == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    enum bx_status st = BX_OK;
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        st = BX_FAIL(err, BX_EIO, "%s: cannot create '%s'", path, tmp);
+        goto done;
+    }
+    long long version = RESULTS_FORMAT_VERSION, seed = (long long)info->seed,
+              nr = (long long)n_reps;
+    herr_t rc = attr_num(f, "format_version", H5T_STD_I64LE, H5T_NATIVE_LLONG, &version, 1);
+    if (rc >= 0)
+        rc = attr_str(f, "bxsim_version", info->version);
+    if (rc >= 0)
+        rc = attr_str(f, "scenario", info->scenario);
+    if (rc >= 0)
+        rc = attr_str(f, "kind", "ports");
+    if (rc >= 0)
+        rc = attr_str(f, "profile", cfg->profile_name);
+    if (rc >= 0)
+        rc = attr_num(f, "seed", H5T_STD_I64LE, H5T_NATIVE_LLONG, &seed, 1);
+    if (rc >= 0)
+        rc = attr_num(f, "replications", H5T_STD_I64LE, H5T_NATIVE_LLONG, &nr, 1);
+    if (rc >= 0)
+        rc = attr_num(f, "horizon_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &cfg->horizon_s, 1);
+    hid_t ports = rc < 0 ? -1 : H5Gcreate2(f, "ports", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    for (size_t i = 0; ports >= 0 && rc >= 0 && i < cfg->n_ports; ++i)
+        rc = write_port(ports, &cfg->ports[i], i, reps, n_reps);
+    if (ports >= 0)
+        H5Gclose(ports);
+    else
+        rc = -1;
+    if (rc >= 0)
+        rc = write_matching(f, reps, n_reps);
+    herr_t closed = H5Fclose(f);
+    if (rc < 0 || closed < 0) {
+        st = BX_FAIL(err, BX_EIO, "%s: cannot write '%s'", path, tmp);
+        goto done;
+    }
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        if (fd >= 0)
+            close(fd);
+        st = BX_FAIL(err, BX_EIO, "%s: cannot flush '%s'", path, tmp);
+        goto done;
+    }
+    close(fd);
+    if (rename(tmp, path) != 0)
+        st = BX_FAIL(err, BX_EIO, "%s: cannot rename '%s'", path, tmp);
+done:
+    if (st != BX_OK)
+        unlink(tmp);
+    free(tmp);
+    return st;
+}

@@ -262,7 +262,10 @@ void bx_capture_run(const struct bx_capture_config *c, enum bx_device device,
     double m = c->time_mean_s[device], sd = c->time_sd_s[device];
     double s2 = m > 0 ? log1p(sd * sd / (m * m)) : 0, mu = m > 0 ? log(m) - s2 / 2 : 0;
     for (unsigned a = 0; a < c->max_attempts && !out->acquired; ++a) {
-        out->time_s += m > 0 ? (sd > 0 ? gsl_ran_lognormal(r, mu, sqrt(s2)) : m) : 0;
+        if (c->exponential_time)
+            out->time_s += m > 0 ? gsl_ran_exponential(r, m) : 0;
+        else
+            out->time_s += m > 0 ? (sd > 0 ? gsl_ran_lognormal(r, mu, sqrt(s2)) : m) : 0;
         out->acquired = gsl_rng_uniform(r) >= fta;
         out->attempts = a + 1;
     }

@@ -938,6 +938,37 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     return BX_OK;
 }
 
+/* Resource statistics over the horizon (the run goes on after it until everyone has left and
+ * every photo has been purged; those hours must not dilute utilisation and queues). */
+static void horizon_stats(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    const struct bx_ports_config *cfg = r->cfg;
+    struct bx_ports_result *out = r->out;
+    (void)arg;
+    double now = bx_sim_now(sim);
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        struct port_rt *p = &r->ports[i];
+        struct bx_resource_stats rs;
+        double cam = 0;
+        double queue = 0;
+        if (p->lanes) {
+            bx_resource_stats(p->lanes, now, &rs);
+            cam = rs.utilization;
+            queue = rs.queue_len_mean;
+        }
+        for (unsigned g = 0; p->gates && g < p->cfg->gates; ++g) {
+            bx_resource_stats(p->gates[g], now, &rs);
+            cam += rs.utilization / p->cfg->gates;
+            queue += rs.queue_len_mean;
+        }
+        out->ports[i].camera_queue_mean = queue;
+        out->ports[i].camera_utilization = cam;
+        bx_resource_stats(p->officers, now, &rs);
+        out->ports[i].officer_utilization = rs.utilization;
+    }
+}
+
 enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, uint32_t rep,
                             struct bx_ports_result *out, struct bx_error *err)
 {
@@ -947,29 +978,13 @@ enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, ui
         goto done;
     /* Lowest priority: the snapshot sees capacity changes scheduled for the same instant. */
     bx_sim_schedule(r.sim, 0, BX_PRIO_MIN, hourly_snapshot, &r, 0);
+    bx_sim_schedule(r.sim, cfg->horizon_s, BX_PRIO_MIN, horizon_stats, &r, 0);
     /* Run past the horizon until everyone who boarded has left and every purge has happened. */
     st = bx_sim_run(r.sim, BX_INF, err);
     if (st == BX_OK && r.oom)
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for travellers");
     if (st != BX_OK)
         goto done;
-    double now = bx_sim_now(r.sim);
-    for (size_t i = 0; i < cfg->n_ports; ++i) {
-        struct port_rt *p = &r.ports[i];
-        struct bx_resource_stats rs;
-        double cam = 0;
-        if (p->lanes) {
-            bx_resource_stats(p->lanes, now, &rs);
-            cam = rs.utilization;
-        }
-        for (unsigned g = 0; p->gates && g < p->cfg->gates; ++g) {
-            bx_resource_stats(p->gates[g], now, &rs);
-            cam += rs.utilization / p->cfg->gates;
-        }
-        out->ports[i].camera_utilization = cam;
-        bx_resource_stats(p->officers, now, &rs);
-        out->ports[i].officer_utilization = rs.utilization;
-    }
     for (size_t i = 0; i < r.n_tr; ++i)
         out->conservation_violations += r.tr[i].outcomes != 1;
     /* Retention invariant: every citizen photo purged, none held beyond 12 h. */

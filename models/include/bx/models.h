@@ -239,6 +239,8 @@ struct bx_capture_config {
     double time_sd_s[BX_N_DEVICES];
     double fta[BX_N_DEVICES]; /**< failure-to-acquire probability per attempt */
     unsigned max_attempts;    /**< then the traveller goes to manual inspection */
+    bool exponential_time;    /**< exponential attempt times with the given means (sd ignored):
+                                   for checks against queueing theory */
     double us_optout;         /**< share of U.S. citizens who opt out */
 };
 struct bx_capture_config bx_capture_config_default(void);

@@ -118,6 +118,8 @@ struct bx_port_result {
     struct bx_tally wait; /**< arrival at the camera queue to leaving processing (s) */
     struct bx_quantiles *wait_q;
     double camera_utilization, officer_utilization;
+    double camera_queue_mean; /**< time-average travellers (land: vehicles) waiting for a camera
+                                   or lane, over the whole run */
     uint64_t manual, secondary, opt_outs;
     struct bx_port_hourly *hourly; /**< n_hours entries */
     size_t n_hours;

@@ -9,6 +9,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Days since 1970-01-01 of a strict YYYY-MM-DD date (Hinnant's days_from_civil); false if the
+ * text is not a valid calendar date. */
+static bool parse_date(const char *s, long *days)
+{
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+        return false;
+    for (int i = 0; i < 10; ++i)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
+        return false;
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = era * 146097 + doe - 719468;
+    return true;
+}
+
+static enum bx_status as_date(struct ctx *cx, yaml_node_t *n, const char *what, long *days)
+{
+    if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, what) != BX_OK)
+        return BX_ESCHEMA;
+    if (!parse_date(bx_scn__scalar(n), days))
+        return FAIL_AT(cx, n, "%s must be a date YYYY-MM-DD, got '%s'", what, bx_scn__scalar(n));
+    return BX_OK;
+}
+
 static enum bx_status opt_range(struct ctx *cx, yaml_node_t *map, const char *key, double lo,
                                 double hi, bool lo_open, double *out)
 {
@@ -87,7 +121,8 @@ static void common_defaults(struct bx_port_config *p)
 
 /* A land port: lanes (vehicle) or mobile units (pedestrian) with a rollout schedule, hourly
  * arrivals, the expected-traveller gallery. */
-static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p)
+static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p,
+                                yaml_node_t *start_node, long start_days)
 {
     static const char *const fields[] = {"name",
                                          "type",
@@ -104,7 +139,7 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          "population",
                                          NULL};
     static const char *const lane_fields[] = {"kind", "count", "rollout", NULL};
-    static const char *const step_fields[] = {"at_hours", "count", NULL};
+    static const char *const step_fields[] = {"at_hours", "at_date", "count", NULL};
     static const char *const exp_fields[] = {"size", "share", NULL};
     yaml_node_t *n, *m;
     struct bx_land_config *l = &p->land;
@@ -147,11 +182,28 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
             double at;
             long long cnt;
             if (bx_scn__check_keys(cx, st, "a rollout step", step_fields) != BX_OK ||
-                bx_scn__require(cx, st, "at_hours", "a rollout step", &a) != BX_OK ||
                 bx_scn__require(cx, st, "count", "a rollout step", &c) != BX_OK ||
-                bx_scn__as_range(cx, a, "at_hours", 0, 1e6, true, &at) != BX_OK ||
                 bx_scn__as_int(cx, c, "count", 0, 10000, &cnt) != BX_OK)
                 return BX_ESCHEMA;
+            yaml_node_t *ah = bx_scn__get(cx, st, "at_hours"), *ad = bx_scn__get(cx, st, "at_date");
+            if (!ah == !ad)
+                return FAIL_AT(cx, st, "a rollout step needs exactly one of at_hours, at_date");
+            if (ah) {
+                a = ah;
+                if (bx_scn__as_range(cx, a, "at_hours", 0, 1e6, true, &at) != BX_OK)
+                    return BX_ESCHEMA;
+            } else {
+                long day;
+                a = ad;
+                if (as_date(cx, a, "at_date", &day) != BX_OK)
+                    return BX_ESCHEMA;
+                if (start_node == NULL)
+                    return FAIL_AT(cx, a, "at_date needs the scenario's start_date");
+                if (day <= start_days)
+                    return FAIL_AT(cx, a, "at_date must be after start_date (%s)",
+                                   bx_scn__scalar(start_node));
+                at = (double)(day - start_days) * 24;
+            }
             if (at * 3600 < l->schedule[l->n_schedule - 1].t_s)
                 return FAIL_AT(cx, a, "rollout steps must be in time order");
             l->schedule[l->n_schedule++] = (struct bx_capacity_step){at * 3600, (unsigned)cnt};
@@ -177,7 +229,8 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
     return load_common(cx, map, p);
 }
 
-static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p)
+static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p,
+                                yaml_node_t *start_node, long start_days)
 {
     static const char *const fields[] = {"name",
                                          "type",
@@ -206,7 +259,7 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
     if (strcmp(bx_scn__scalar(n), "land") == 0) {
         *p = (struct bx_port_config){.type = BX_PORT_LAND, .device = BX_DEVICE_VEHICLE};
         common_defaults(p);
-        return load_land(cx, map, p);
+        return load_land(cx, map, p, start_node, start_days);
     }
     yaml_node_t *name;
     if (bx_scn__check_keys(cx, map, "a port", fields) != BX_OK ||
@@ -360,6 +413,10 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
         return BX_ESCHEMA;
     c->watchlist_size = w;
     c->calibration_subjects = cal;
+    yaml_node_t *start = bx_scn__get(cx, root, "start_date");
+    long start_days = 0;
+    if (start && as_date(cx, start, "start_date", &start_days) != BX_OK)
+        return BX_ESCHEMA;
     yaml_node_t *ports;
     if (bx_scn__require(cx, root, "ports", "the scenario", &ports) != BX_OK ||
         bx_scn__expect(cx, ports, YAML_SEQUENCE_NODE, "ports") != BX_OK)
@@ -373,7 +430,7 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
     for (size_t i = 0; i < np; ++i) {
         yaml_node_t *item = bx_scn__node_at(cx, ports->data.sequence.items.start[i]);
         c->n_ports = i + 1;
-        if (load_port(cx, item, &c->ports[i]) != BX_OK)
+        if (load_port(cx, item, &c->ports[i], start, start_days) != BX_OK)
             return BX_ESCHEMA;
         for (size_t j = 0; j < i; ++j)
             if (strcmp(c->ports[j].name, c->ports[i].name) == 0)

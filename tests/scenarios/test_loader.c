@@ -355,3 +355,58 @@ ParameterizedTest(struct bad_case *c, scenarios_ports,
               err.msg);
     cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);
 }
+
+Test(scenarios_ports, rollout_dates_become_hours_after_the_start_date)
+{
+    const char *text = PORTS_HEAD "start_date: 2026-01-01\n"
+                                  "ports:\n  - {name: a, type: land, lanes: {count: 2, rollout: "
+                                  "[{at_date: 2026-03-01, count: 4}]},\n"
+                                  "     arrivals_per_hour: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
+                                  "1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}\n";
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(load(text, &scn, &err), BX_OK, "%s", err.msg);
+    const struct bx_land_config *l = &scn.ports.ports[0].land;
+    cr_assert_eq(l->n_schedule, 2);
+    cr_assert_eq(l->schedule[0].servers, 2);
+    cr_assert_eq(l->schedule[1].t_s, (31 + 28) * 86400.0, "January and February 2026");
+    cr_assert_eq(l->schedule[1].servers, 4);
+    bx_scn_fini(&scn);
+}
+
+#define LAND_PORT(rollout)                                                                         \
+    "ports:\n  - {name: a, type: land, lanes: {count: 2, rollout: [" rollout "]},\n"               \
+    "     arrivals_per_hour: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "  \
+    "1, 1]}\n"
+
+static struct bad_case bad_dates[] = {
+    {PORTS_HEAD "start_date: 2026-02-30\n" LAND_PORT("{at_hours: 5, count: 4}"), 4, 13,
+     "must be a date YYYY-MM-DD"},
+    {PORTS_HEAD "start_date: 26-01-01\n" LAND_PORT("{at_hours: 5, count: 4}"), 4, 13,
+     "must be a date"},
+    {PORTS_HEAD LAND_PORT("{at_date: 2026-01-05, count: 4}"), 5, 65, "needs the scenario's"},
+    {PORTS_HEAD "start_date: 2026-01-10\n" LAND_PORT("{at_date: 2026-01-05, count: 4}"), 6, 65,
+     "must be after start_date"},
+    {PORTS_HEAD "start_date: 2026-01-01\n" LAND_PORT("{at_date: 2026-13-01, count: 4}"), 6, 65,
+     "must be a date"},
+    {PORTS_HEAD "start_date: 2026-01-01\n" LAND_PORT("{count: 4}"), 6, 55,
+     "exactly one of at_hours, at_date"},
+};
+
+ParameterizedTestParameters(scenarios_ports, bad_dates_are_reported_at_line_and_column)
+{
+    return cr_make_param_array(struct bad_case, bad_dates, sizeof bad_dates / sizeof bad_dates[0]);
+}
+
+ParameterizedTest(struct bad_case *c, scenarios_ports, bad_dates_are_reported_at_line_and_column)
+{
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    enum bx_status st = load(c->text, &scn, &err);
+    cr_assert(st == BX_EPARSE || st == BX_ESCHEMA, "status %d for:\n%s", st, c->text);
+    char where[64];
+    snprintf(where, sizeof where, "s.yaml:%d:%d: ", c->line, c->col);
+    cr_assert(strncmp(err.msg, where, strlen(where)) == 0, "expected '%s...', got '%s'", where,
+              err.msg);
+    cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);
+}

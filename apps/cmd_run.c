@@ -345,6 +345,18 @@ int bx_cmd_validate(int argc, char **argv)
             fprintf(stderr, "%s\n", err.msg);
             return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
         }
+        if (scn.kind == BX_SCN_PORTS) {
+            /* The profile is part of what a ports scenario needs: check it too. */
+            char ppath[1024];
+            struct bx_profile prof;
+            bx_app_profile_path(scn.profile_name, ppath, sizeof ppath);
+            if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
+                fprintf(stderr, "%s: profile '%s': %s\n", argv[i], scn.profile_name, err.msg);
+                bx_scn_fini(&scn);
+                return BX_EXIT_USAGE;
+            }
+            bx_scn_profile_fini(&prof);
+        }
         if (scn.kind == BX_SCN_PORTS)
             printf("%s: ok (%s: %zu ports, profile %s, %u replications of %g h)\n", argv[i],
                    scn.name, scn.ports.n_ports, scn.profile_name, scn.replications,

@@ -566,6 +566,21 @@ Test(apps_ports, a_ports_run_writes_the_documented_summary)
     snprintf(args, sizeof args, "validate %s", yaml);
     cr_assert_eq(bxsim(args), 0, "%s", out);
     cr_assert(strstr(out, "3 ports") != NULL, "%s", out);
+    /* An unknown profile is bad input, found by validate and by run, and nothing is written. */
+    char bad[128];
+    snprintf(bad, sizeof bad, "%s/badprof.yaml", dir);
+    char *text = strdup(small_ports);
+    char *pos = strstr(text, "visa-best");
+    memcpy(pos, "visa-bust", 9);
+    write_file(bad, text);
+    free(text);
+    snprintf(args, sizeof args, "validate %s", bad);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    cr_assert(strstr(out, "profile 'visa-bust'") != NULL, "%s", out);
+    snprintf(args, sizeof args, "run %s --out %s/p3", bad, dir);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    snprintf(args, sizeof args, "%s/p3", dir);
+    cr_assert_not(exists(args));
 
     /* results.h5: every documented dataset with its units, and samples that agree with the
      * summary's trial counts. */

@@ -16,8 +16,7 @@
 
 #include "bx/common.h"
 
-/* MurmurHash3's 64-bit finalizer: a bijection with full avalanche. */
-static uint64_t fmix64(uint64_t k)
+uint64_t bx_hash64(uint64_t k)
 {
     k ^= k >> 33;
     k *= 0xff51afd7ed558ccdULL;
@@ -40,9 +39,9 @@ static uint64_t hash_name(const char *name)
 
 uint64_t bx_rng_seed(uint64_t master_seed, uint32_t replication, const char *name)
 {
-    uint64_t h = fmix64(master_seed ^ 0x9e3779b97f4a7c15ULL);
-    h = fmix64(h ^ ((uint64_t)replication * 0xbf58476d1ce4e5b9ULL + 0x94d049bb133111ebULL));
-    h = fmix64(h ^ hash_name(name));
+    uint64_t h = bx_hash64(master_seed ^ 0x9e3779b97f4a7c15ULL);
+    h = bx_hash64(h ^ ((uint64_t)replication * 0xbf58476d1ce4e5b9ULL + 0x94d049bb133111ebULL));
+    h = bx_hash64(h ^ hash_name(name));
     return h;
 }
 

@@ -94,6 +94,21 @@ done:
     return st;
 }
 
+enum bx_status bx_file_commit(const char *tmp, const char *path, struct bx_error *err)
+{
+    int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+    enum bx_status st = BX_OK;
+    if (fd < 0 || fsync(fd) != 0)
+        st = BX_FAIL(err, BX_EIO, "%s: cannot flush '%s': %s", path, tmp, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    if (st == BX_OK && rename(tmp, path) != 0)
+        st = BX_FAIL(err, BX_EIO, "%s: cannot rename '%s': %s", path, tmp, strerror(errno));
+    if (st != BX_OK)
+        unlink(tmp);
+    return st;
+}
+
 enum bx_status bx_mkdir_p(const char *path, struct bx_error *err)
 {
     char *buf = strdup(path);

@@ -439,16 +439,7 @@ enum bx_status bx_store_save_h5(const struct bx_store *g, const char *path, stru
         goto done;
     }
     /* HDF5 has closed the file; make its bytes durable before the rename publishes it. */
-    int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        if (fd >= 0)
-            close(fd);
-        st = BX_FAIL(err, BX_EIO, "%s: cannot flush '%s'", path, tmp);
-        goto done;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0)
-        st = BX_FAIL(err, BX_EIO, "%s: cannot rename '%s': %s", path, tmp, strerror(errno));
+    st = bx_file_commit(tmp, path, err);
 done:
     if (f >= 0)
         H5Fclose(f);

@@ -190,16 +190,6 @@ struct bx_tplgen {
     float *axes; /* (2 + 6 + 6) unit group directions, dim each */
 };
 
-static uint64_t mix64(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdULL;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ULL;
-    k ^= k >> 33;
-    return k;
-}
-
 /* A generator on the stack: a gsl_rng whose state is `st`. */
 struct local_rng {
     uint64_t st[4];
@@ -210,7 +200,8 @@ static void rng_init(struct local_rng *l, uint64_t key, uint64_t a, uint64_t b)
 {
     l->r.type = bx_rng_xoshiro256pp;
     l->r.state = l->st;
-    gsl_rng_set(&l->r, (unsigned long)mix64(key ^ mix64(a + 0x9e3779b97f4a7c15ULL * (b + 1))));
+    gsl_rng_set(&l->r,
+                (unsigned long)bx_hash64(key ^ bx_hash64(a + 0x9e3779b97f4a7c15ULL * (b + 1))));
 }
 
 /* v[dim] = a random unit vector. */

@@ -133,6 +133,34 @@ static herr_t write_port(hid_t ports, const struct bx_port_config *pc, size_t i,
         free(col);                                                                                 \
     } while (0)
 
+static const char *citizenship_name(int c)
+{
+    return bx_citizenship_name((enum bx_citizenship)c);
+}
+static const char *region_name(int c)
+{
+    return bx_region_name((enum bx_region)c);
+}
+static const char *age_band_name(int c)
+{
+    return bx_age_band_name((enum bx_age_band)c);
+}
+static const char *device_name(int c)
+{
+    return bx_device_name((enum bx_device)c);
+}
+
+/* An attribute "0 name, 1 name, ..." mapping the codes of a column to names. */
+static herr_t codes_attr(hid_t loc, const char *attr, int n, const char *(*name)(int))
+{
+    char codes[512];
+    size_t len = 0;
+    for (int c = 0; c < n && len < sizeof codes; ++c)
+        len +=
+            (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c, name(c));
+    return attr_str(loc, attr, codes);
+}
+
 static herr_t write_matching(hid_t root, const struct bx_ports_result *reps, size_t n_reps)
 {
     hid_t m = H5Gcreate2(root, "matching", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -200,35 +228,14 @@ static herr_t write_matching(hid_t root, const struct bx_ports_result *reps, siz
     if (rc >= 0)
         SAMPLE_COLUMN(signed char, s->device);
     /* The code tables, so the file is self-describing. */
-    char codes[512];
-    if (rc >= 0) {
-        size_t len = 0;
-        for (int c = 0; c < BX_N_CITIZENSHIPS; ++c)
-            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c,
-                                    bx_citizenship_name((enum bx_citizenship)c));
-        rc = attr_str(m, "citizenship_codes", codes);
-    }
-    if (rc >= 0) {
-        size_t len = 0;
-        for (int c = 0; c < BX_N_REGIONS; ++c)
-            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c,
-                                    bx_region_name((enum bx_region)c));
-        rc = attr_str(m, "region_codes", codes);
-    }
-    if (rc >= 0) {
-        size_t len = 0;
-        for (int c = 0; c < BX_N_AGE_BANDS; ++c)
-            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c,
-                                    bx_age_band_name((enum bx_age_band)c));
-        rc = attr_str(m, "age_band_codes", codes);
-    }
-    if (rc >= 0) {
-        size_t len = 0;
-        for (int c = 0; c < BX_N_DEVICES; ++c)
-            len += (size_t)snprintf(codes + len, sizeof codes - len, "%s%d %s", c ? ", " : "", c,
-                                    bx_device_name((enum bx_device)c));
-        rc = attr_str(m, "device_codes", codes);
-    }
+    if (rc >= 0)
+        rc = codes_attr(m, "citizenship_codes", BX_N_CITIZENSHIPS, citizenship_name);
+    if (rc >= 0)
+        rc = codes_attr(m, "region_codes", BX_N_REGIONS, region_name);
+    if (rc >= 0)
+        rc = codes_attr(m, "age_band_codes", BX_N_AGE_BANDS, age_band_name);
+    if (rc >= 0)
+        rc = codes_attr(m, "device_codes", BX_N_DEVICES, device_name);
     if (rc >= 0)
         rc = attr_str(m, "sex_codes", "0 female, 1 male");
     H5Gclose(m);
@@ -283,16 +290,8 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
         st = BX_FAIL(err, BX_EIO, "%s: cannot write '%s'", path, tmp);
         goto done;
     }
-    int fd = open(tmp, O_RDONLY);
-    if (fd < 0 || fsync(fd) != 0) {
-        if (fd >= 0)
-            close(fd);
-        st = BX_FAIL(err, BX_EIO, "%s: cannot flush '%s'", path, tmp);
-        goto done;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0)
-        st = BX_FAIL(err, BX_EIO, "%s: cannot rename '%s'", path, tmp);
+    /* HDF5 has closed the file; make its bytes durable before the rename publishes it. */
+    st = bx_file_commit(tmp, path, err);
 done:
     if (st != BX_OK)
         unlink(tmp);

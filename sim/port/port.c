@@ -254,15 +254,13 @@ static void manual_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait
                     manual_done, r, arg);
 }
 
-static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s)
+/* Capture one traveller (time, FTA, retries, opt-out) and count it; @return the seconds the
+ * camera or lane is held, TVS answer included. */
+static double capture(struct run *r, struct port_rt *p, struct trav *t)
 {
-    struct run *r = obj;
-    struct trav *t = &r->tr[arg];
-    struct port_rt *p = &r->ports[t->port];
-    (void)wait_s;
+    struct bx_ports_result *o = r->out;
     struct bx_capture_outcome co;
     bx_capture_run(&p->cfg->capture, p->cfg->device, &t->t, 1.0, p->capture, &co);
-    struct bx_ports_result *o = r->out;
     if (co.opted_out) {
         o->ports[t->port].opt_outs++;
         o->opt_outs++;
@@ -272,8 +270,16 @@ static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait
     }
     t->has_photo = co.acquired;
     t->to_manual = !co.acquired;
-    double busy = co.time_s + (co.acquired ? p->cfg->match_time_s : 0);
-    bx_sim_schedule(sim, bx_sim_now(sim) + busy, 0, after_camera, r, arg);
+    return co.time_s + (co.acquired ? p->cfg->match_time_s : 0);
+}
+
+static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s)
+{
+    struct run *r = obj;
+    struct trav *t = &r->tr[arg];
+    struct port_rt *p = &r->ports[t->port];
+    (void)wait_s;
+    bx_sim_schedule(sim, bx_sim_now(sim) + capture(r, p, t), 0, after_camera, r, arg);
 }
 
 /* Match the traveller's live capture: 1:n against the departure's manifest, 1:1 against the
@@ -437,24 +443,10 @@ static void lane_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s
     struct run *r = obj;
     uint32_t first = (uint32_t)arg, n = r->tr[first].group_n;
     struct port_rt *p = &r->ports[r->tr[first].port];
-    struct bx_ports_result *o = r->out;
     (void)wait_s;
     double busy = 0;
-    for (uint32_t k = 0; k < n; ++k) {
-        struct trav *t = &r->tr[first + k];
-        struct bx_capture_outcome co;
-        bx_capture_run(&p->cfg->capture, p->cfg->device, &t->t, 1.0, p->capture, &co);
-        if (co.opted_out) {
-            o->ports[t->port].opt_outs++;
-            o->opt_outs++;
-        } else {
-            o->fta.trials++;
-            o->fta.errors += !co.acquired;
-        }
-        t->has_photo = co.acquired;
-        t->to_manual = !co.acquired;
-        busy += co.time_s + (co.acquired ? p->cfg->match_time_s : 0);
-    }
+    for (uint32_t k = 0; k < n; ++k)
+        busy += capture(r, p, &r->tr[first + k]);
     bx_sim_schedule(sim, bx_sim_now(sim) + busy, 0, lane_done, r, arg);
 }
 

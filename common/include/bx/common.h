@@ -92,6 +92,9 @@ bool bx_size_mul(size_t a, size_t b, size_t *out);
  */
 uint64_t bx_rng_seed(uint64_t master_seed, uint32_t replication, const char *name);
 
+/** MurmurHash3's 64-bit finalizer: a bijection with full avalanche, for deriving keys. */
+uint64_t bx_hash64(uint64_t k);
+
 /** bxsim's default GSL generator: xoshiro256++ seeded with all 64 bits through splitmix64. */
 extern const gsl_rng_type *bx_rng_xoshiro256pp;
 
@@ -127,6 +130,12 @@ const char *bx_streams_name(const struct bx_streams *s, size_t i, uint64_t *seed
  */
 enum bx_status bx_file_write_atomic(const char *path, const void *data, size_t len,
                                     struct bx_error *err);
+
+/**
+ * Publish a finished temporary file: flush @p tmp to disk and rename it to @p path. On failure
+ * @p tmp is removed and @p path untouched. For writers (HDF5) that produce the file themselves.
+ */
+enum bx_status bx_file_commit(const char *tmp, const char *path, struct bx_error *err);
 
 /** Create directory @p path and its parents (mode 0777 & ~umask); existing ones are fine. */
 enum bx_status bx_mkdir_p(const char *path, struct bx_error *err);

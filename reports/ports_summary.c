@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ports_summary.c - summary.json of a `kind: ports` run (docs/summary.md). */
+#include "report_internal.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -52,7 +54,6 @@ enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_
 {
     double *buf = calloc(n_reps ? n_reps : 1, sizeof *buf);
     json_t *root = json_object(), *ports = json_array();
-    char *text = NULL;
     enum bx_status st = BX_OK;
     if (buf == NULL || root == NULL || ports == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
@@ -163,23 +164,8 @@ enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_
                                   (json_int_t)bytes, "projected_75y_bytes",
                                   (double)bytes / days * 365.25 * 75));
 
-    text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
-    if (text == NULL) {
-        st = BX_FAIL(err, BX_ELIB, "cannot serialise %s", path);
-        goto done;
-    }
-    size_t len = strlen(text);
-    char *t2 = realloc(text, len + 2);
-    if (t2 == NULL) {
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
-        goto done;
-    }
-    text = t2;
-    text[len] = '\n';
-    text[len + 1] = '\0';
-    st = bx_file_write_atomic(path, text, len + 1, err);
+    st = bx_rpt__write_json(path, root, err);
 done:
-    free(text);
     json_decref(ports);
     json_decref(root);
     free(buf);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* summary.c - summary.json from replication results, through jansson. */
+#include "report_internal.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stddef.h>
@@ -91,7 +93,6 @@ enum bx_status bx_rpt_write_summary(const char *path, const struct bx_rpt_run_in
     enum bx_status st = BX_OK;
     double *buf = calloc(n_reps ? n_reps : 1, sizeof *buf);
     json_t *root = json_object(), *stations = json_array(), *sources = json_array();
-    char *text = NULL;
     if (buf == NULL || root == NULL || stations == NULL || sources == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "cannot build %s: out of memory", path);
         goto done;
@@ -128,27 +129,29 @@ enum bx_status bx_rpt_write_summary(const char *path, const struct bx_rpt_run_in
     json_object_set_new(sys, "in_system", json_pack("{so}", "mean", SYSTEM_CI(in_system_mean)));
     json_object_set_new(root, "system", sys);
 
-    text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
-    if (text == NULL) {
-        st = BX_FAIL(err, BX_ELIB, "cannot serialise %s", path);
-        goto done;
-    }
-    size_t len = strlen(text);
-    text[len] = '\0';
-    char *withnl = realloc(text, len + 2);
-    if (withnl == NULL) {
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
-        goto done;
-    }
-    text = withnl;
-    text[len] = '\n';
-    text[len + 1] = '\0';
-    st = bx_file_write_atomic(path, text, len + 1, err);
+    st = bx_rpt__write_json(path, root, err);
 done:
-    free(text);
     json_decref(sources);
     json_decref(stations);
     json_decref(root);
     free(buf);
+    return st;
+}
+
+enum bx_status bx_rpt__write_json(const char *path, const json_t *root, struct bx_error *err)
+{
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    if (text == NULL)
+        return BX_FAIL(err, BX_ELIB, "cannot serialise %s", path);
+    size_t len = strlen(text);
+    char *withnl = realloc(text, len + 2);
+    if (withnl == NULL) {
+        free(text);
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    }
+    withnl[len] = '\n';
+    withnl[len + 1] = '\0';
+    enum bx_status st = bx_file_write_atomic(path, withnl, len + 1, err);
+    free(withnl);
     return st;
 }

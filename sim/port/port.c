@@ -407,6 +407,34 @@ static void after_camera(struct bx_sim *sim, void *obj, int64_t arg)
     route(r, (uint32_t)arg);
 }
 
+/* Traveller @p idx of port @p pi: drawn from the port's population; the face is a new person,
+ * a watch-listed person, or (land) someone in the expected gallery; an impostor carries a
+ * look-alike's document (same demographics, a face near the traveller's). */
+static void new_traveller(struct run *r, uint32_t pi, uint32_t idx, bool land)
+{
+    struct port_rt *p = &r->ports[pi];
+    const struct bx_port_config *c = p->cfg;
+    struct trav *t = &r->tr[idx];
+    memset(t, 0, sizeof *t);
+    bx_pop_draw(&c->pop, p->pop, (int64_t)idx, &t->t);
+    t->port = pi;
+    t->land = land;
+    double enrol_age = fmax(0, t->t.age_years - t->t.photo_age_years);
+    t->face = (struct bx_subject){r->next_subject++,         t->t.sex,  t->t.region,
+                                  bx_age_band_of(enrol_age), enrol_age, -1};
+    if (t->t.watchlisted && r->cfg->watchlist_size) {
+        t->face = r->wl_subjects[gsl_rng_uniform_int(r->wl_rng, r->cfg->watchlist_size)];
+    } else if (land && gsl_rng_uniform(p->pop) < c->land.expected_share) {
+        /* A recent entrant or frequent crosser: enrolled in the expected gallery. */
+        t->face = p->expected_subjects[gsl_rng_uniform_int(p->pop, c->land.expected_gallery)];
+    }
+    t->doc = t->face;
+    if (t->t.impostor) {
+        t->doc.id = r->next_subject++;
+        t->doc.lookalike_of = t->face.id;
+    }
+}
+
 /* ---------------------------------------------------------------- land lanes */
 
 static bool grow_travellers(struct run *r, size_t more)
@@ -470,26 +498,8 @@ static void land_arrival(struct bx_sim *sim, void *obj, int64_t arg)
     uint32_t first = (uint32_t)r->n_tr;
     for (unsigned k = 0; k < n; ++k) {
         struct trav *t = &r->tr[first + k];
-        memset(t, 0, sizeof *t);
-        bx_pop_draw(&c->pop, p->pop, (int64_t)(first + k), &t->t);
-        t->port = pi;
-        t->land = true;
+        new_traveller(r, pi, first + k, true);
         t->t_arrive = now;
-        double enrol_age = fmax(0, t->t.age_years - t->t.photo_age_years);
-        t->face = (struct bx_subject){r->next_subject++,         t->t.sex,  t->t.region,
-                                      bx_age_band_of(enrol_age), enrol_age, -1};
-        if (t->t.watchlisted && r->cfg->watchlist_size) {
-            size_t w = gsl_rng_uniform_int(r->wl_rng, r->cfg->watchlist_size);
-            t->face = r->wl_subjects[w];
-        } else if (gsl_rng_uniform(p->pop) < c->land.expected_share) {
-            /* A recent entrant or frequent crosser: enrolled in the expected gallery. */
-            t->face = p->expected_subjects[gsl_rng_uniform_int(p->pop, c->land.expected_gallery)];
-        }
-        t->doc = t->face;
-        if (t->t.impostor) {
-            t->doc.id = r->next_subject++;
-            t->doc.lookalike_of = t->face.id;
-        }
     }
     r->tr[first].group_n = n;
     r->n_tr += n;
@@ -555,18 +565,10 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
     const struct bx_port_config *c = p->cfg;
     struct dep *d = &p->deps[di];
     unsigned n = gsl_ran_poisson(p->pop, c->passengers_mean - 1) + 1;
-    if (r->n_tr + n > r->cap_tr) {
-        size_t cap = r->cap_tr ? r->cap_tr : 4096;
-        while (cap < r->n_tr + n)
-            cap *= 2;
-        struct trav *tr = realloc(r->tr, cap * sizeof *tr);
-        if (tr == NULL) {
-            r->oom = true;
-            bx_sim_stop(sim);
-            return;
-        }
-        r->tr = tr;
-        r->cap_tr = cap;
+    if (!grow_travellers(r, n)) {
+        r->oom = true;
+        bx_sim_stop(sim);
+        return;
     }
     d->first = (uint32_t)r->n_tr;
     d->n = n;
@@ -588,25 +590,9 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
     struct bx_capture doc_cap = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
     for (unsigned k = 0; k < n; ++k) {
         struct trav *t = &r->tr[r->n_tr + k];
-        memset(t, 0, sizeof *t);
-        bx_pop_draw(&c->pop, p->pop, (int64_t)(r->n_tr + k), &t->t);
-        t->port = pi;
+        new_traveller(r, pi, (uint32_t)(r->n_tr + k), false);
         t->dep = di;
         t->row = k;
-        double enrol_age = fmax(0, t->t.age_years - t->t.photo_age_years);
-        t->face = (struct bx_subject){r->next_subject++,         t->t.sex,  t->t.region,
-                                      bx_age_band_of(enrol_age), enrol_age, -1};
-        if (t->t.watchlisted && r->cfg->watchlist_size) {
-            /* This traveller is a person on the watch list. */
-            size_t w = gsl_rng_uniform_int(r->wl_rng, r->cfg->watchlist_size);
-            t->face = r->wl_subjects[w];
-        }
-        t->doc = t->face;
-        if (t->t.impostor) {
-            /* A look-alike's document: same demographics, a face near the traveller's. */
-            t->doc.id = r->next_subject++;
-            t->doc.lookalike_of = t->face.id;
-        }
         bx_tplgen_capture(t->t.impostor ? r->gen_doc[pi] : r->gen, &t->doc, &doc_cap, 0,
                           docs + (size_t)k * dim);
         ids[k] = t->doc.id;

@@ -132,6 +132,7 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          "device",
                                          "match_time_s",
                                          "officers",
+                                         "officer_shifts",
                                          "manual_service",
                                          "secondary",
                                          "officer_catch",
@@ -242,6 +243,7 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          "device",
                                          "match_time_s",
                                          "officers",
+                                         "officer_shifts",
                                          "manual_service",
                                          "secondary",
                                          "officer_catch",
@@ -348,7 +350,39 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
 static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p)
 {
     static const char *const sec_fields[] = {"booths", "service", NULL};
+    static const char *const shift_fields[] = {"at_hours", "count", NULL};
     yaml_node_t *n, *m;
+    if ((n = bx_scn__get(cx, map, "officer_shifts"))) {
+        if (bx_scn__expect(cx, n, YAML_SEQUENCE_NODE, "officer_shifts") != BX_OK)
+            return BX_ESCHEMA;
+        size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        if (k == 0)
+            return FAIL_AT(cx, n, "officer_shifts needs at least one shift");
+        p->officer_shifts = calloc(k, sizeof *p->officer_shifts);
+        if (p->officer_shifts == NULL)
+            return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
+        bool staffed = false;
+        for (size_t j = 0; j < k; ++j) {
+            yaml_node_t *st = bx_scn__node_at(cx, n->data.sequence.items.start[j]), *a, *c;
+            double at;
+            long long cnt;
+            if (bx_scn__check_keys(cx, st, "a shift", shift_fields) != BX_OK ||
+                bx_scn__require(cx, st, "at_hours", "a shift", &a) != BX_OK ||
+                bx_scn__require(cx, st, "count", "a shift", &c) != BX_OK ||
+                bx_scn__as_range(cx, a, "at_hours", 0, 24, false, &at) != BX_OK ||
+                bx_scn__as_int(cx, c, "count", 0, 100000, &cnt) != BX_OK)
+                return BX_ESCHEMA;
+            if (at >= 24)
+                return FAIL_AT(cx, a, "at_hours is an hour of the day: below 24");
+            if (j > 0 && at * 3600 <= p->officer_shifts[j - 1].t_s)
+                return FAIL_AT(cx, a, "shifts must be in time order");
+            p->officer_shifts[j] = (struct bx_capacity_step){at * 3600, (unsigned)cnt};
+            p->n_officer_shifts = j + 1;
+            staffed |= cnt > 0;
+        }
+        if (!staffed)
+            return FAIL_AT(cx, n, "no officer on duty at any hour: manual inspections never end");
+    }
     if (opt_uint(cx, map, "officers", 1, 100000, &p->officers) ||
         opt_range(cx, map, "match_time_s", 0, 600, false, &p->match_time_s) ||
         opt_range(cx, map, "officer_catch", 0, 1, false, &p->officer_catch) ||

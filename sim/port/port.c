@@ -36,6 +36,7 @@ void bx_ports_config_fini(struct bx_ports_config *cfg)
         bx_dist_fini(&cfg->ports[i].manual_service);
         bx_dist_fini(&cfg->ports[i].secondary_service);
         free(cfg->ports[i].land.schedule);
+        free(cfg->ports[i].officer_shifts);
     }
     free(cfg->ports);
     memset(cfg, 0, sizeof *cfg);
@@ -183,6 +184,7 @@ struct run {
     struct port_rt *ports;
     struct trav *tr;
     size_t n_tr, cap_tr;
+    size_t finished; /* travellers with their final outcome */
     int64_t next_subject;
     struct bx_store *watchlist;
     struct bx_subject *wl_subjects;
@@ -553,6 +555,7 @@ static void finish(struct run *r, uint32_t i, enum outcome how)
     bx_quantiles_add(pr->wait_q, w);
     pr->travellers++;
     t->outcomes++;
+    r->finished++;
 }
 
 /* Board departure arg (port in the high 32 bits): draw its passengers, enrol the manifest,
@@ -874,8 +877,12 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
         }
         struct bx_resource_config rc = bx_resource_config_default();
         rc.name = c->name;
-        rc.servers = c->officers;
+        rc.servers = c->n_officer_shifts ? 0 : c->officers;
         p->officers = bx_resource_alloc(&rc, err);
+        if (p->officers && c->n_officer_shifts &&
+            (st = bx_resource_schedule_capacity(p->officers, r->sim, c->officer_shifts,
+                                                c->n_officer_shifts, 86400, err)) != BX_OK)
+            return st;
         rc.servers = c->secondary_booths;
         p->secondary = bx_resource_alloc(&rc, err);
         if (!p->officers || !p->secondary)
@@ -957,8 +964,23 @@ enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, ui
     /* Lowest priority: the snapshot sees capacity changes scheduled for the same instant. */
     bx_sim_schedule(r.sim, 0, BX_PRIO_MIN, hourly_snapshot, &r, 0);
     bx_sim_schedule(r.sim, cfg->horizon_s, BX_PRIO_MIN, horizon_stats, &r, 0);
-    /* Run past the horizon until everyone who boarded has left and every purge has happened. */
-    st = bx_sim_run(r.sim, BX_INF, err);
+    /* Run past the horizon until everyone who arrived has left and every purge has happened
+     * (periodic rosters keep scheduling events forever, so the calendar never empties). A
+     * port that cannot clear its queues within 30 days after the horizon is overloaded. */
+    double t_end = cfg->horizon_s;
+    st = bx_sim_run(r.sim, t_end, err);
+    while (st == BX_OK && !r.oom &&
+           (r.finished < r.n_tr || r.out->citizen_purged < r.out->citizen_photos)) {
+        if (t_end > cfg->horizon_s + 30 * 86400.0) {
+            st = BX_FAIL(err, BX_EINVAL,
+                         "%zu travellers still in the ports 30 days after the horizon: the "
+                         "scenario is overloaded (too few cameras, lanes or officers)",
+                         r.n_tr - r.finished);
+            break;
+        }
+        t_end += 3600;
+        st = bx_sim_run(r.sim, t_end, err);
+    }
     if (st == BX_OK && r.oom)
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for travellers");
     if (st != BX_OK)

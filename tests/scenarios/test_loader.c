@@ -314,6 +314,12 @@ Test(scenarios_ports, the_airport_day_loads_with_its_values)
 #define PORTS_HEAD "name: t\nkind: ports\nhorizon: {hours: 24}\n"
 
 static struct bad_case bad_ports[] = {
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     officer_shifts: [{at_hours: 6, count: 2}, {at_hours: 5, count: 1}]}\n",
+     6, 59, "shifts must be in time order"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     officer_shifts: [{at_hours: 0, count: 0}]}\n",
+     6, 22, "no officer on duty"},
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, gates: -1}\n", 5, 59,
      "gates must lie in [1"},
     {PORTS_HEAD "ports:\n  - {name: a, type: rail, departures: {per_day: 4}}\n", 5, 21,

@@ -306,3 +306,36 @@ Test(sim_port, genuine_rejections_agree_with_the_calibrated_profile, .timeout = 
     bx_ports_config_fini(&cfg);
     bx_scn_profile_fini(&prof);
 }
+
+Test(sim_port, officer_shifts_change_manual_waits_by_hour, .timeout = 120)
+{
+    /* Everyone fails capture (FTA 0.95, one attempt) and goes to an officer: one officer until
+     * noon, four after. The afternoon's waits must be far shorter than the morning's. */
+    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
+    struct bx_port_config *p = &cfg.ports[0];
+    p->capture.fta[BX_DEVICE_MOBILE] = 0.95;
+    p->capture.max_attempts = 1;
+    for (int h = 0; h < 24; ++h)
+        p->land.arrivals.rate_per_h[h] = 70;
+    p->officer_shifts = malloc(2 * sizeof *p->officer_shifts);
+    p->officer_shifts[0] = (struct bx_capacity_step){0, 1};
+    p->officer_shifts[1] = (struct bx_capacity_step){12 * 3600, 4};
+    p->n_officer_shifts = 2;
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    const struct bx_port_result *pr = &r.ports[0];
+    double am = 0, an = 0, pm = 0, pn = 0;
+    for (size_t h = 2; h < 11; ++h) {
+        am += pr->hourly[h].wait_sum_s;
+        an += pr->hourly[h].arrivals;
+    }
+    for (size_t h = 14; h < 23; ++h) {
+        pm += pr->hourly[h].wait_sum_s;
+        pn += pr->hourly[h].arrivals;
+    }
+    cr_log_info("mean wait: morning %g s, afternoon %g s", am / an, pm / pn);
+    cr_assert_gt(am / an, 3 * (pm / pn), "morning %g s vs afternoon %g s", am / an, pm / pn);
+    cr_assert_eq(r.conservation_violations, 0);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}

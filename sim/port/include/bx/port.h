@@ -72,7 +72,10 @@ struct bx_port_config {
     unsigned cameras_per_gate;      /**< capture servers per gate */
     enum bx_device device;
     double match_time_s; /**< TVS response added to the camera's time per traveller */
-    unsigned officers;   /**< manual inspection */
+    unsigned officers;   /**< manual inspection (when no shifts are given) */
+    struct bx_capacity_step *officer_shifts; /**< daily roster: officers on duty from an hour
+                                                  of the day on (owned; may be NULL) */
+    size_t n_officer_shifts;
     struct bx_dist manual_service;
     unsigned secondary_booths;
     struct bx_dist secondary_service;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "bx/matcher.h"
 #include "bx/models.h"
@@ -97,7 +98,8 @@ int bx_bench_models(json_t *results, unsigned repeat, bool quick)
 #include "bx/scn.h"
 
 /* Simulated travellers per second for a whole ports scenario (one replication, one thread),
- * and the share of that time spent generating probes and matching them. */
+ * and the share of that time spent generating probes and matching them; then again with every
+ * core splitting the large searches. */
 int bx_bench_e2e(json_t *results, unsigned repeat, bool quick)
 {
     const char *file = quick ? BX_SCENARIO_DIR "/default.yaml" : BX_SCENARIO_DIR "/national.yaml";
@@ -118,34 +120,42 @@ int bx_bench_e2e(json_t *results, unsigned repeat, bool quick)
     scn.ports.profile = prof.params;
     bx_scn_profile_fini(&prof);
     double *rate = calloc(repeat, sizeof *rate), *share = calloc(repeat, sizeof *share);
-    int rc = BX_EXIT_OK;
-    for (unsigned k = 0; k < repeat && rate && share; ++k) {
-        struct bx_ports_result r;
-        if (bx_ports_result_init(&r, scn.ports.n_ports, &err) != BX_OK) {
-            rc = BX_EXIT_RUNTIME;
-            break;
-        }
-        double t0 = bx_wall_s();
-        if (bx_ports_run(&scn.ports, scn.seed, k, &r, &err) != BX_OK) {
-            fprintf(stderr, "bxsim bench: %s\n", err.msg);
-            rc = BX_EXIT_RUNTIME;
+    int rc = rate && share ? BX_EXIT_OK : BX_EXIT_RUNTIME;
+    /* One thread, then every core splitting the large searches (as `bxsim run` does with one
+     * replication). */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned nthreads[2] = {1, cores > 1 ? (unsigned)cores : 1};
+    for (size_t ti = 0; ti < (nthreads[1] > 1 ? 2u : 1u) && rc == BX_EXIT_OK; ++ti) {
+        scn.ports.search_threads = nthreads[ti];
+        for (unsigned k = 0; k < repeat; ++k) {
+            struct bx_ports_result r;
+            if (bx_ports_result_init(&r, scn.ports.n_ports, &err) != BX_OK) {
+                rc = BX_EXIT_RUNTIME;
+                break;
+            }
+            double t0 = bx_wall_s();
+            if (bx_ports_run(&scn.ports, scn.seed, k, &r, &err) != BX_OK) {
+                fprintf(stderr, "bxsim bench: %s\n", err.msg);
+                rc = BX_EXIT_RUNTIME;
+                bx_ports_result_fini(&r);
+                break;
+            }
+            double dt = bx_wall_s() - t0;
+            uint64_t trav = 0;
+            for (size_t i = 0; i < r.n_ports; ++i)
+                trav += r.ports[i].travellers;
+            rate[k] = (double)trav / dt;
+            share[k] = r.match_wall_s / dt;
             bx_ports_result_fini(&r);
-            break;
         }
-        double dt = bx_wall_s() - t0;
-        uint64_t trav = 0;
-        for (size_t i = 0; i < r.n_ports; ++i)
-            trav += r.ports[i].travellers;
-        rate[k] = (double)trav / dt;
-        share[k] = r.match_wall_s / dt;
-        bx_ports_result_fini(&r);
-    }
-    if (rc == BX_EXIT_OK) {
-        const char *name = quick ? "e2e/default-day" : "e2e/national-day";
+        if (rc != BX_EXIT_OK)
+            break;
+        char name[64], sname[96];
+        snprintf(name, sizeof name, "e2e/%s-day%s", quick ? "default" : "national",
+                 ti ? "-all-cores" : "");
+        snprintf(sname, sizeof sname, "%s-matching-share", name);
         bx_bench_figure(results, name, "travellers/s", 1, rate, repeat, NULL);
-        bx_bench_figure(
-            results, quick ? "e2e/default-day-matching-share" : "e2e/national-day-matching-share",
-            "fraction", 1, share, repeat, NULL);
+        bx_bench_figure(results, sname, "fraction", 1, share, repeat, NULL);
     }
     free(share);
     free(rate);

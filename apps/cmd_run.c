@@ -148,6 +148,10 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
     bx_scn_profile_fini(&prof);
     int rc = BX_EXIT_OK;
     uint32_t n = scn->replications;
+    /* Threads left over by the replications go into each large search. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned total = threads ? threads : cores > 0 ? (unsigned)cores : 1;
+    scn->ports.search_threads = total > n ? total / n : 1;
     struct ports_ctx ctx = {&scn->ports, scn->seed, calloc(n, sizeof(struct bx_ports_result)),
                             bx_wall_s(), !quiet && isatty(STDERR_FILENO)};
     if (ctx.reps == NULL)

@@ -185,6 +185,35 @@ Test(sim_port, land_pedestrians_one_at_a_time, .timeout = 120)
     bx_ports_config_fini(&cfg);
 }
 
+/* A single replication may split its large searches over threads (bxsim run with one
+ * replication and --threads 2): the numbers must not change. */
+Test(sim_port, search_threads_do_not_change_the_numbers, .timeout = 120)
+{
+    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
+    struct bx_port_config *p = &cfg.ports[0];
+    for (int h = 0; h < 24; ++h)
+        p->land.arrivals.rate_per_h[h] = 40;
+    p->land.expected_gallery = 9000; /* above the split threshold (8192 rows) */
+    p->pop.watchlist_rate = 0.02;
+    struct bx_ports_result a, b;
+    run(&cfg, 1, &a);
+    cfg.search_threads = 2;
+    run(&cfg, 1, &b);
+    cr_assert_gt(a.ports[0].travellers, 500);
+    cr_assert_eq(a.ports[0].travellers, b.ports[0].travellers);
+    cr_assert_eq(a.events, b.events);
+    cr_assert_eq(a.fnmr.errors, b.fnmr.errors);
+    cr_assert_eq(a.fnmr.trials, b.fnmr.trials);
+    cr_assert_eq(a.fmr.errors, b.fmr.errors);
+    cr_assert_eq(a.fpir.errors, b.fpir.errors);
+    cr_assert_eq(a.fnir.errors, b.fnir.errors);
+    cr_assert_eq(a.manual, b.manual);
+    cr_assert_eq(a.ports[0].wait.s1, b.ports[0].wait.s1);
+    bx_ports_result_fini(&a);
+    bx_ports_result_fini(&b);
+    bx_ports_config_fini(&cfg);
+}
+
 Test(sim_port, hourly_series_and_match_samples_are_recorded, .timeout = 60)
 {
     struct bx_ports_config cfg = air(0.02, 0.01);

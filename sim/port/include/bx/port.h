@@ -99,6 +99,10 @@ struct bx_ports_config {
     double watchlist_fpir; /**< watch-list 1:N threshold */
     size_t watchlist_size;
     size_t calibration_subjects; /**< impostor sample for thresholds (n^2 comparisons) */
+    /** Threads for one search of a large gallery (land expected travellers, the watch list;
+     *  0 or 1 = the calling thread only). Not part of the scenario: `bxsim run` sets it from
+     *  --threads when there are fewer replications than threads. Results do not depend on it. */
+    unsigned search_threads;
 };
 void bx_ports_config_fini(struct bx_ports_config *cfg);
 

@@ -20,16 +20,14 @@ double bx_fmr_at(const double *impostor, size_t n, double t)
     return (double)c / (double)n;
 }
 
-double bx_threshold_at_fmr(const double *impostor, size_t n, double target_fmr)
+void bx_scores_sort_desc(double *scores, size_t n)
 {
-    BX_REQUIRE(n >= 1 && target_fmr >= 0 && target_fmr < 1);
-    double *s = malloc(n * sizeof *s);
-    BX_REQUIRE(s != NULL);
-    size_t m = 0;
-    for (size_t i = 0; i < n; ++i)
-        if (!isnan(impostor[i]))
-            s[m++] = impostor[i];
-    qsort(s, m, sizeof *s, cmp_desc);
+    qsort(scores, n, sizeof *scores, cmp_desc);
+}
+
+/* The walk over m sorted scores (no NaN) out of n trials. */
+static double threshold_sorted(const double *s, size_t m, size_t n, double target_fmr)
+{
     /* Allowed false matches: the largest a with a / n <= target (guarding rounding). */
     size_t allowed = (size_t)floor(target_fmr * (double)n + 1e-9 * (double)n * target_fmr);
     while (allowed > 0 && (double)allowed / (double)n > target_fmr)
@@ -49,6 +47,26 @@ double bx_threshold_at_fmr(const double *impostor, size_t n, double target_fmr)
     }
     if (i == m && m < n)
         t = m ? t : -BX_INF; /* only NaN scores: anything passes */
+    return t;
+}
+
+double bx_threshold_at_fmr_sorted(const double *desc, size_t n, double target_fmr)
+{
+    BX_REQUIRE(n >= 1 && target_fmr >= 0 && target_fmr < 1);
+    return threshold_sorted(desc, n, n, target_fmr);
+}
+
+double bx_threshold_at_fmr(const double *impostor, size_t n, double target_fmr)
+{
+    BX_REQUIRE(n >= 1 && target_fmr >= 0 && target_fmr < 1);
+    double *s = malloc(n * sizeof *s);
+    BX_REQUIRE(s != NULL);
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i)
+        if (!isnan(impostor[i]))
+            s[m++] = impostor[i];
+    qsort(s, m, sizeof *s, cmp_desc);
+    double t = threshold_sorted(s, m, n, target_fmr);
     free(s);
     return t;
 }

@@ -689,8 +689,13 @@ static enum bx_status thresholds(const struct bx_ports_config *cfg, const struct
     size_t k = 0;
     for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < n; ++j)
-            if (i != j)
+            if (i != j && !isnan(s[i * n + j]))
                 imp[k++] = s[i * n + j];
+    if (k == 0) {
+        st = BX_FAIL(err, BX_EINVAL, "threshold calibration: no impostor scores");
+        goto done;
+    }
+    bx_scores_sort_desc(imp, k); /* one sort for every threshold below */
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         /* Per-comparison FMR for the target FPIR: FPIR ~ N FMR (biometrics.md section 2). A
          * large expected gallery asks for an FMR below what the sample resolves; the threshold
@@ -698,11 +703,12 @@ static enum bx_status thresholds(const struct bx_ports_config *cfg, const struct
         const struct bx_port_config *pc = &cfg->ports[i];
         double size =
             pc->type == BX_PORT_LAND ? (double)pc->land.expected_gallery : pc->passengers_mean;
-        thr_port[i] = bx_threshold_at_fmr(imp, k, fmin(0.5, cfg->one_to_n_fpir / fmax(1, size)));
+        thr_port[i] =
+            bx_threshold_at_fmr_sorted(imp, k, fmin(0.5, cfg->one_to_n_fpir / fmax(1, size)));
     }
     thr[0] = thr_port[0];
-    thr[1] = bx_threshold_at_fmr(imp, k, cfg->verify_fmr);
-    thr[2] = bx_threshold_at_fmr(
+    thr[1] = bx_threshold_at_fmr_sorted(imp, k, cfg->verify_fmr);
+    thr[2] = bx_threshold_at_fmr_sorted(
         imp, k, cfg->watchlist_fpir / (double)(cfg->watchlist_size ? cfg->watchlist_size : 1));
 done:
     bx_store_free(g);

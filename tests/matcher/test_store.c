@@ -118,6 +118,19 @@ Test(matcher_threshold, threshold_at_fmr_is_the_smallest_score_meeting_the_targe
                 below = x[i];
         cr_assert_gt(bx_fmr_at(x, 1000, below), targets[k]);
     }
+    /* Sorted once, the same thresholds (ties included: every score repeated). */
+    double y[2000];
+    for (int i = 0; i < 2000; ++i)
+        y[i] = x[i / 2];
+    double expect[5];
+    double more[] = {1e-3, 0.01, 0.05, 0.5, 0.0};
+    for (int k = 0; k < 5; ++k)
+        expect[k] = bx_threshold_at_fmr(y, 2000, more[k]);
+    bx_scores_sort_desc(y, 2000);
+    for (int i = 1; i < 2000; ++i)
+        cr_assert_geq(y[i - 1], y[i]);
+    for (int k = 0; k < 5; ++k)
+        cr_assert_eq(bx_threshold_at_fmr_sorted(y, 2000, more[k]), expect[k], "target %g", more[k]);
 }
 
 Test(matcher_threshold, fpir_grows_with_gallery_size)

@@ -177,6 +177,13 @@ const char *bx_match_fast_isa(void);
  */
 double bx_threshold_at_fmr(const double *impostor, size_t n, double target_fmr);
 
+/** Sort @p n scores in descending order (for bx_threshold_at_fmr_sorted). */
+void bx_scores_sort_desc(double *scores, size_t n);
+
+/** bx_threshold_at_fmr on scores already sorted by bx_scores_sort_desc, without NaN: many
+ *  thresholds from one sample cost one sort. */
+double bx_threshold_at_fmr_sorted(const double *desc, size_t n, double target_fmr);
+
 /** Empirical FMR at threshold @p t: #(impostor >= t) / n. */
 double bx_fmr_at(const double *impostor, size_t n, double t);
 

@@ -41,18 +41,17 @@ __attribute__((target("avx2"))) static inline int32_t hsum_epi32_avx2(__m256i v)
     return _mm_cvtsi128_si32(s);
 }
 
-/* Probes are widened to 16 bits once per call; each gallery chunk is widened once and multiplied
- * with every probe (vpmaddwd: pairs of 16-bit products summed into 32 bits, no overflow for
- * |q| <= 127). */
+/* vpmaddubsw multiplies unsigned by signed bytes and adds pairs into 16 bits: |row| times the
+ * probe with the row's sign moved onto it gives row * probe exactly, and a pair sum stays within
+ * 2 * 127 * 127 < 2^15 because both sides are quantised to [-127, 127] (no saturation); vpmaddwd
+ * with ones widens the pairs to 32 bits. */
 __attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, size_t n_p,
                                                     const struct bx_fast_index *ix, size_t r0,
                                                     size_t r1, int32_t *out)
 {
     size_t stride = ix->stride, n32 = stride / 32, nb = r1 - r0;
-    _Alignas(64) int16_t w[BX_I8_MAX_PROBES * BX_TPL_DIM_MAX];
     BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);
-    for (size_t i = 0; i < n_p * stride; ++i)
-        w[i] = p[i];
+    const __m256i ones = _mm256_set1_epi16(1);
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;
         __m256i acc[BX_I8_MAX_PROBES];
@@ -60,14 +59,12 @@ __attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, size_t n_p,
             acc[j] = _mm256_setzero_si256();
         for (size_t c = 0; c < n32; ++c) {
             __m256i qv = _mm256_load_si256((const __m256i *)(const void *)(q + 32 * c));
-            __m256i q_lo = _mm256_cvtepi8_epi16(_mm256_castsi256_si128(qv));
-            __m256i q_hi = _mm256_cvtepi8_epi16(_mm256_extracti128_si256(qv, 1));
+            __m256i qa = _mm256_abs_epi8(qv);
             for (size_t j = 0; j < n_p; ++j) {
-                const int16_t *wj = w + j * stride + 32 * c;
-                __m256i lo = _mm256_load_si256((const __m256i *)(const void *)wj);
-                __m256i hi = _mm256_load_si256((const __m256i *)(const void *)(wj + 16));
-                acc[j] = _mm256_add_epi32(acc[j], _mm256_add_epi32(_mm256_madd_epi16(lo, q_lo),
-                                                                   _mm256_madd_epi16(hi, q_hi)));
+                __m256i pv =
+                    _mm256_loadu_si256((const __m256i *)(const void *)(p + j * stride + 32 * c));
+                __m256i pr = _mm256_maddubs_epi16(qa, _mm256_sign_epi8(pv, qv));
+                acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(pr, ones));
             }
         }
         for (size_t j = 0; j < n_p; ++j)

@@ -192,7 +192,7 @@ struct run {
     double thr[3];
     double *thr_port; /* 1:n threshold per port (gallery sizes differ) */
     struct bx_ports_result *out;
-    float *live, *doc;
+    float *live, *doc; /* GROUP_MAX templates each: the probes of one batch */
     struct bx_hit hit;
     bool oom;
 };
@@ -284,16 +284,14 @@ static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait
     bx_sim_schedule(sim, bx_sim_now(sim) + capture(r, p, t), 0, after_camera, r, arg);
 }
 
-/* Match the traveller's live capture: 1:n against the departure's manifest, 1:1 against the
- * document on no match, and the watch-list search. */
-static void decide_timed(struct run *r, uint32_t i);
+/* Match travellers' live captures: 1:n against the departure's manifest (land: the expected
+ * travellers), 1:1 against the document on no match, and the watch-list search. The occupants
+ * of a vehicle are searched together, up to GROUP_MAX per pass over the gallery (the int8 kernel
+ * reads the gallery once for all of them; each probe's hits are the same as alone). */
+#define GROUP_MAX 3
 
-static void decide(struct run *r, uint32_t i)
-{
-    double t0 = bx_wall_s();
-    decide_timed(r, i);
-    r->out->match_wall_s += bx_wall_s() - t0;
-}
+static void judge(struct run *r, uint32_t i, const float *live, const float *doc,
+                  const struct bx_hit *hit, size_t nh, bool wl_hit);
 
 /* A single-probe search splits its gallery over the threads only where the scan (~0.5 ms at
  * 8192 rows) dwarfs starting them; the hits do not depend on the split (matcher/search.c). */
@@ -303,41 +301,63 @@ static unsigned search_threads(const struct run *r, const struct bx_store *galle
                                                                         : 1;
 }
 
-static void decide_timed(struct run *r, uint32_t i)
+/* Travellers idx[0..n) (n <= GROUP_MAX) of one port, all land or all of one departure. */
+static void decide_group(struct run *r, const uint32_t *idx, size_t n)
+{
+    double t0 = bx_wall_s();
+    size_t dim = bx_tplgen_dim(r->gen);
+    const struct trav *t0r = &r->tr[idx[0]];
+    struct port_rt *p = &r->ports[t0r->port];
+    const struct bx_store *gallery = t0r->land ? p->expected : p->deps[t0r->dep].gallery;
+    const float *doc[GROUP_MAX];
+    for (size_t j = 0; j < n; ++j) {
+        struct trav *t = &r->tr[idx[j]];
+        struct bx_capture cap = {p->cfg->device, 1.0, t->t.photo_age_years};
+        bx_tplgen_capture(r->gen, &t->face, &cap, 1, r->live + j * dim);
+        if (t->land) {
+            struct bx_capture dc = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
+            bx_tplgen_capture(t->doc.id != t->face.id ? r->gen_doc[t->port] : r->gen, &t->doc, &dc,
+                              0, r->doc + j * dim);
+            doc[j] = r->doc + j * dim;
+        } else {
+            doc[j] = bx_store_row(gallery, t->row);
+        }
+    }
+    struct bx_error err = {0};
+    struct bx_search_opts so = bx_search_opts_default();
+    struct bx_hit hit[GROUP_MAX], wl[GROUP_MAX];
+    size_t nh[GROUP_MAX] = {0}, nw[GROUP_MAX] = {0};
+    so.k = 1;
+    so.threshold = r->thr_port[t0r->port];
+    so.threads = search_threads(r, gallery);
+    so.fast = t0r->land; /* the int8 short list: the expected gallery is large */
+    if (bx_match_one_to_n(gallery, r->live, n, &so, hit, nh, &err) != BX_OK)
+        memset(nh, 0, sizeof nh);
+    so.threshold = r->thr[2];
+    so.threads = search_threads(r, r->watchlist);
+    so.fast = bx_store_rows(r->watchlist) > 1024; /* int8 short list, exact re-scoring */
+    if (bx_match_one_to_n(r->watchlist, r->live, n, &so, wl, nw, &err) != BX_OK)
+        memset(nw, 0, sizeof nw);
+    for (size_t j = 0; j < n && !r->oom; ++j)
+        judge(r, idx[j], r->live + j * dim, doc[j], &hit[j], nh[j], nw[j] == 1);
+    r->out->match_wall_s += bx_wall_s() - t0;
+}
+
+static void decide(struct run *r, uint32_t i)
+{
+    decide_group(r, &i, 1);
+}
+
+static void judge(struct run *r, uint32_t i, const float *live, const float *doc,
+                  const struct bx_hit *hit, size_t nh, bool wl_hit)
 {
     struct trav *t = &r->tr[i];
     struct port_rt *p = &r->ports[t->port];
     struct bx_ports_result *o = r->out;
     size_t dim = bx_tplgen_dim(r->gen);
-    struct bx_capture cap = {p->cfg->device, 1.0, t->t.photo_age_years};
-    bx_tplgen_capture(r->gen, &t->face, &cap, 1, r->live);
-    /* Manifest ports search the departure's gallery, land ports the expected travellers (with
-     * the int8 short list: it is large); the 1:1 check uses the document photo. */
-    const struct bx_store *gallery;
-    const float *doc;
-    if (t->land) {
-        struct bx_capture dc = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
-        bx_tplgen_capture(t->doc.id != t->face.id ? r->gen_doc[t->port] : r->gen, &t->doc, &dc, 0,
-                          r->doc);
-        gallery = p->expected;
-        doc = r->doc;
-    } else {
-        gallery = p->deps[t->dep].gallery;
-        doc = bx_store_row(gallery, t->row);
-    }
-    struct bx_error err = {0};
-    struct bx_search_opts so = bx_search_opts_default();
-    so.k = 1;
-    so.threshold = r->thr_port[t->port];
-    so.threads = search_threads(r, gallery);
-    so.fast = t->land;
-    size_t nh = 0;
-    bool accepted = false;
-    if (bx_match_one_to_n(gallery, r->live, 1, &so, &r->hit, &nh, &err) == BX_OK && nh == 1)
-        accepted = r->hit.subject == t->doc.id;
-    so.fast = false;
-    double top = accepted || nh == 1 ? r->hit.score : BX_NAN;
-    double verify = bx_match_verify(r->live, doc, dim);
+    bool accepted = nh == 1 && hit->subject == t->doc.id;
+    double top = nh == 1 ? hit->score : BX_NAN;
+    double verify = bx_match_verify(live, doc, dim);
     if (!accepted)
         accepted = verify >= r->thr[1];
     bool impostor = t->doc.id != t->face.id;
@@ -350,12 +370,7 @@ static void decide_timed(struct run *r, uint32_t i)
     }
     t->accepted = accepted;
     t->to_manual = !accepted;
-    so.threshold = r->thr[2];
-    so.threads = search_threads(r, r->watchlist);
-    so.fast = bx_store_rows(r->watchlist) > 1024; /* int8 short list, exact re-scoring */
-    nh = 0;
-    if (bx_match_one_to_n(r->watchlist, r->live, 1, &so, &r->hit, &nh, &err) == BX_OK)
-        t->wl_hit = nh == 1;
+    t->wl_hit = wl_hit;
     if (t->t.watchlisted) {
         o->fnir.trials++;
         o->fnir.errors += !t->wl_hit;
@@ -469,11 +484,18 @@ static void lane_done(struct bx_sim *sim, void *obj, int64_t arg)
     struct run *r = obj;
     uint32_t first = (uint32_t)arg, n = r->tr[first].group_n;
     bx_resource_release(r->ports[r->tr[first].port].lanes, sim);
+    uint32_t idx[GROUP_MAX];
+    size_t m = 0;
     for (uint32_t k = 0; k < n; ++k) {
         if (r->tr[first + k].has_photo)
-            decide(r, first + k);
-        route(r, first + k);
+            idx[m++] = first + k;
+        if (m == GROUP_MAX || (k + 1 == n && m > 0)) {
+            decide_group(r, idx, m);
+            m = 0;
+        }
     }
+    for (uint32_t k = 0; k < n; ++k)
+        route(r, first + k);
 }
 
 /* A lane is free: capture each occupant in turn (time, FTA, retries, opt-out). */
@@ -825,8 +847,8 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     tp.seed = bx_rng_seed(cfg->profile.seed ^ seed, rep, "ports/templates");
     r->gen = bx_tplgen_alloc(&tp, err);
     r->ports = calloc(cfg->n_ports, sizeof *r->ports);
-    r->live = bx_alloc_aligned(tp.dim * sizeof(float));
-    r->doc = bx_alloc_aligned(tp.dim * sizeof(float));
+    r->live = bx_alloc_aligned(GROUP_MAX * tp.dim * sizeof(float));
+    r->doc = bx_alloc_aligned(GROUP_MAX * tp.dim * sizeof(float));
     r->gen_doc = calloc(cfg->n_ports, sizeof *r->gen_doc);
     r->thr_port = calloc(cfg->n_ports, sizeof *r->thr_port);
     if (!r->sim || !r->streams || !r->gen || !r->ports || !r->live || !r->gen_doc || !r->doc ||

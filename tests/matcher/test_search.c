@@ -395,3 +395,45 @@ Test(matcher_fast, every_int8_kernel_matches_the_portable_one)
     }
     gsl_rng_free(r);
 }
+
+/* The port model searches a vehicle's occupants together: a probe's fast (int8 short list) hits
+ * must be the same in a batch of 2 or 3 as alone, threshold cut and thread split included. */
+Test(matcher_fast, batch_hits_equal_single_probe_hits, .timeout = 60)
+{
+    gsl_rng *r = rng(11);
+    size_t n_q = 60, d = 256;
+    struct bx_store *g = gallery(r, 9000, d);
+    float *p = malloc(n_q * d * sizeof *p);
+    size_t *truth = malloc(n_q * sizeof *truth);
+    noisy_copies(r, g, n_q, 1.2, p, truth);
+    struct bx_search_opts o = bx_search_opts_default();
+    o.k = 2;
+    o.fast = true;
+    o.threshold = 0.3;
+    struct bx_error err = {0};
+    size_t found = 0;
+    for (size_t b = 2; b <= 3; ++b)
+        for (unsigned th = 1; th <= 2; ++th) {
+            o.threads = th;
+            for (size_t q0 = 0; q0 + b <= n_q; q0 += b) {
+                struct bx_hit hb[6], h1[2];
+                size_t nb[3], n1;
+                cr_assert_eq(bx_match_one_to_n(g, p + q0 * d, b, &o, hb, nb, &err), BX_OK);
+                for (size_t j = 0; j < b; ++j) {
+                    cr_assert_eq(bx_match_one_to_n(g, p + (q0 + j) * d, 1, &o, h1, &n1, &err),
+                                 BX_OK);
+                    cr_assert_eq(nb[j], n1, "probe %zu of a batch of %zu", q0 + j, b);
+                    found += n1;
+                    for (size_t h = 0; h < n1; ++h) {
+                        cr_assert_eq(hb[j * 2 + h].row, h1[h].row);
+                        cr_assert_eq(hb[j * 2 + h].score, h1[h].score);
+                    }
+                }
+            }
+        }
+    cr_assert_gt(found, n_q, "most probes have hits above the threshold");
+    free(truth);
+    free(p);
+    bx_store_free(g);
+    gsl_rng_free(r);
+}

@@ -330,7 +330,8 @@ static void decide_group(struct run *r, const uint32_t *idx, size_t n)
     so.k = 1;
     so.threshold = r->thr_port[t0r->port];
     so.threads = search_threads(r, gallery);
-    so.fast = t0r->land; /* the int8 short list: the expected gallery is large */
+    so.fast =
+        bx_store_rows(gallery) > 1024; /* int8 short list (land, big ships), exact re-scoring */
     if (bx_match_one_to_n(gallery, r->live, n, &so, hit, nh, &err) != BX_OK)
         memset(nh, 0, sizeof nh);
     so.threshold = r->thr[2];

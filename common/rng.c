@@ -37,6 +37,17 @@ static uint64_t hash_name(const char *name)
     return h;
 }
 
+size_t bx_pick(double u, const double *p, size_t n)
+{
+    double c = 0;
+    for (size_t i = 0; i + 1 < n; ++i) {
+        c += p[i];
+        if (u < c)
+            return i;
+    }
+    return n - 1;
+}
+
 uint64_t bx_rng_seed(uint64_t master_seed, uint32_t replication, const char *name)
 {
     uint64_t h = bx_hash64(master_seed ^ 0x9e3779b97f4a7c15ULL);

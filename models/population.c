@@ -106,17 +106,6 @@ enum bx_status bx_pop_config_check(const struct bx_pop_config *c, struct bx_erro
     return BX_OK;
 }
 
-static size_t pick(gsl_rng *r, const double *p, size_t n)
-{
-    double u = gsl_rng_uniform(r), c = 0;
-    for (size_t i = 0; i + 1 < n; ++i) {
-        c += p[i];
-        if (u < c)
-            return i;
-    }
-    return n - 1;
-}
-
 static const double band_lo[] = {0, 14, 30, 50, 65, 80}, band_hi[] = {14, 30, 50, 65, 80, 95};
 
 void bx_pop_draw(const struct bx_pop_config *c, gsl_rng *r, int64_t id, struct bx_traveller *out)
@@ -128,34 +117,10 @@ void bx_pop_draw(const struct bx_pop_config *c, gsl_rng *r, int64_t id, struct b
         u[i] = gsl_rng_uniform(r);
     memset(out, 0, sizeof *out);
     out->id = id;
-    double acc = 0;
-    out->citizenship = BX_N_CITIZENSHIPS - 1;
-    for (int i = 0; i < BX_N_CITIZENSHIPS; ++i) {
-        acc += c->citizenship[i];
-        if (u[0] < acc) {
-            out->citizenship = (enum bx_citizenship)i;
-            break;
-        }
-    }
+    out->citizenship = (enum bx_citizenship)bx_pick(u[0], c->citizenship, BX_N_CITIZENSHIPS);
     out->sex = u[1] < c->female ? BX_SEX_FEMALE : BX_SEX_MALE;
-    acc = 0;
-    out->region = BX_N_REGIONS - 1;
-    for (int i = 0; i < BX_N_REGIONS; ++i) {
-        acc += c->region[out->citizenship][i];
-        if (u[2] < acc) {
-            out->region = (enum bx_region)i;
-            break;
-        }
-    }
-    acc = 0;
-    out->band = BX_N_AGE_BANDS - 1;
-    for (int i = 0; i < BX_N_AGE_BANDS; ++i) {
-        acc += c->age_band[i];
-        if (u[3] < acc) {
-            out->band = (enum bx_age_band)i;
-            break;
-        }
-    }
+    out->region = (enum bx_region)bx_pick(u[2], c->region[out->citizenship], BX_N_REGIONS);
+    out->band = (enum bx_age_band)bx_pick(u[3], c->age_band, BX_N_AGE_BANDS);
     out->age_years = band_lo[out->band] + u[4] * (band_hi[out->band] - band_lo[out->band]);
     /* A child's document is at most 5 years old (U.S. and most passports for minors). */
     double max_photo =
@@ -177,7 +142,7 @@ void bx_pop_draw(const struct bx_pop_config *c, gsl_rng *r, int64_t id, struct b
 
 unsigned bx_pop_party_size(const struct bx_pop_config *c, gsl_rng *r)
 {
-    return (unsigned)pick(r, c->party_size, BX_PARTY_MAX) + 1;
+    return (unsigned)bx_pick(gsl_rng_uniform(r), c->party_size, BX_PARTY_MAX) + 1;
 }
 
 /* ---------------------------------------------------------------- arrivals */

@@ -268,17 +268,6 @@ size_t bx_tplgen_dim(const struct bx_tplgen *g)
     return g->p.dim;
 }
 
-static size_t pick(gsl_rng *r, const double *p, size_t n)
-{
-    double u = gsl_rng_uniform(r), c = 0;
-    for (size_t i = 0; i + 1 < n; ++i) {
-        c += p[i];
-        if (u < c)
-            return i;
-    }
-    return n - 1;
-}
-
 static void draw_subject(const struct bx_tplgen *g, int64_t id, const struct bx_demog_mix *mix,
                          struct bx_subject *out, bool allow_lookalike)
 {
@@ -286,8 +275,8 @@ static void draw_subject(const struct bx_tplgen *g, int64_t id, const struct bx_
     rng_init(&l, g->key_subject, (uint64_t)id, 0);
     out->id = id;
     out->sex = gsl_rng_uniform(&l.r) < mix->female ? BX_SEX_FEMALE : BX_SEX_MALE;
-    out->region = (enum bx_region)pick(&l.r, mix->region, BX_N_REGIONS);
-    out->band = (enum bx_age_band)pick(&l.r, mix->age_band, BX_N_AGE_BANDS);
+    out->region = (enum bx_region)bx_pick(gsl_rng_uniform(&l.r), mix->region, BX_N_REGIONS);
+    out->band = (enum bx_age_band)bx_pick(gsl_rng_uniform(&l.r), mix->age_band, BX_N_AGE_BANDS);
     out->age_years =
         band_lo[out->band] + gsl_rng_uniform(&l.r) * (band_hi[out->band] - band_lo[out->band]);
     out->lookalike_of = -1;

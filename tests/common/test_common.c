@@ -66,6 +66,20 @@ Test(common_rng, adding_a_stream_leaves_other_streams_unchanged)
     bx_streams_free(b);
 }
 
+Test(common_rng, pick_selects_by_cumulative_probability)
+{
+    const double p[] = {0.2, 0.5, 0.3};
+    cr_assert_eq(bx_pick(0.0, p, 3), 0);
+    cr_assert_eq(bx_pick(0.19, p, 3), 0);
+    cr_assert_eq(bx_pick(0.2, p, 3), 1);
+    cr_assert_eq(bx_pick(0.69, p, 3), 1);
+    cr_assert_eq(bx_pick(0.7, p, 3), 2);
+    cr_assert_eq(bx_pick(0.999, p, 3), 2);
+    const double short_sum[] = {0.1, 0.1}; /* the last index takes the remainder */
+    cr_assert_eq(bx_pick(0.9, short_sum, 2), 1);
+    cr_assert_eq(bx_pick(0.5, p, 1), 0);
+}
+
 Test(common_rng, xoshiro_uniforms_have_the_right_moments_and_range)
 {
     struct bx_error err = {0};

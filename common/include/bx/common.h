@@ -95,6 +95,11 @@ uint64_t bx_rng_seed(uint64_t master_seed, uint32_t replication, const char *nam
 /** MurmurHash3's 64-bit finalizer: a bijection with full avalanche, for deriving keys. */
 uint64_t bx_hash64(uint64_t k);
 
+/** The index in [0, n) that the uniform @p u in [0, 1) selects from probabilities @p p: the
+ *  first i with u < p[0] + ... + p[i]; the last index takes whatever the others leave, so @p p
+ *  need not sum to exactly 1. Draw u with gsl_rng_uniform. */
+size_t bx_pick(double u, const double *p, size_t n);
+
 /** bxsim's default GSL generator: xoshiro256++ seeded with all 64 bits through splitmix64. */
 extern const gsl_rng_type *bx_rng_xoshiro256pp;
 

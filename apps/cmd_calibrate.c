@@ -12,7 +12,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -759,8 +758,7 @@ int bx_gallery_gen(int argc, char **argv)
     for (uint64_t s0 = 0; s0 < subjects && rc == BX_EXIT_OK; s0 += per_slab) {
         uint64_t s1 = s0 + per_slab < subjects ? s0 + per_slab : subjects;
         struct gen_part parts[64];
-        pthread_t th[64];
-        unsigned nt = threads, started = 0;
+        unsigned nt = threads;
         for (unsigned t = 0; t < nt; ++t)
             parts[t] = (struct gen_part){gen,
                                          &p.mix,
@@ -775,14 +773,7 @@ int bx_gallery_gen(int argc, char **argv)
                                          ids,
                                          meta,
                                          cols};
-        for (unsigned t = 1; t < nt; ++t, ++started)
-            if (pthread_create(&th[t], NULL, gen_worker, &parts[t]) != 0)
-                break;
-        gen_worker(&parts[0]);
-        for (unsigned t = 1; t <= started; ++t)
-            pthread_join(th[t], NULL);
-        for (unsigned t = started + 1; t < nt; ++t)
-            gen_worker(&parts[t]);
+        bx_fork_join(nt, gen_worker, parts, sizeof *parts);
         size_t filled = (size_t)((s1 - s0) * samples);
         if (bx_store_add(g, rows, filled, ids, meta, &err) != BX_OK) {
             fprintf(stderr, "bxsim gallery gen: %s\n", err.msg);

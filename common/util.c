@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,23 @@ bool bx_size_mul(size_t a, size_t b, size_t *out)
         return false;
     *out = a * b;
     return true;
+}
+
+void bx_fork_join(unsigned n, void *(*fn)(void *), void *items, size_t item_size)
+{
+    char *it = items;
+    pthread_t *th = n > 1 ? calloc(n, sizeof *th) : NULL;
+    unsigned started = 0; /* threads 1..started are running */
+    for (unsigned t = 1; th && t < n; ++t, ++started)
+        if (pthread_create(&th[t], NULL, fn, it + t * item_size) != 0)
+            break;
+    if (n > 0)
+        fn(it);
+    for (unsigned t = 1; t <= started; ++t)
+        pthread_join(th[t], NULL);
+    for (unsigned t = started + 1; t < n; ++t)
+        fn(it + t * item_size);
+    free(th);
 }
 
 enum bx_status bx_file_write_atomic(const char *path, const void *data, size_t len,

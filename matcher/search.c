@@ -455,18 +455,7 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
             }
         }
     }
-    pthread_t *th = calloc(nt, sizeof *th);
-    unsigned started = 0;
-    for (unsigned t = 1; th && t < nt; ++t, ++started)
-        if (pthread_create(&th[t], NULL, worker, &jobs[t]) != 0)
-            break;
-    worker(&jobs[0]);
-    for (unsigned t = 1; t <= started; ++t)
-        pthread_join(th[t], NULL);
-    /* Threads that failed to start: run their share here. */
-    for (unsigned t = started + 1; t < nt; ++t)
-        worker(&jobs[t]);
-    free(th);
+    bx_fork_join(nt, worker, jobs, sizeof *jobs);
     for (unsigned t = 0; t < nt; ++t)
         if (jobs[t].status != BX_OK) {
             st = BX_FAIL(err, jobs[t].status, "out of memory during search");
@@ -486,18 +475,10 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
                       .margin = margin,
                       .thr_cut = thr_cut};
     struct merge_part parts[256];
-    pthread_t mth[256];
-    unsigned mt = nt < n_q ? nt : (unsigned)n_q, mstarted = 0;
+    unsigned mt = nt < n_q ? nt : (unsigned)n_q;
     for (unsigned t = 0; t < mt; ++t)
         parts[t] = (struct merge_part){&m, n_q * t / mt, n_q * (t + 1) / mt, BX_OK};
-    for (unsigned t = 1; t < mt; ++t, ++mstarted)
-        if (pthread_create(&mth[t], NULL, merge_worker, &parts[t]) != 0)
-            break;
-    merge_worker(&parts[0]);
-    for (unsigned t = 1; t <= mstarted; ++t)
-        pthread_join(mth[t], NULL);
-    for (unsigned t = mstarted + 1; t < mt; ++t)
-        merge_worker(&parts[t]);
+    bx_fork_join(mt, merge_worker, parts, sizeof *parts);
     for (unsigned t = 0; t < mt; ++t)
         if (parts[t].status != BX_OK) {
             st = BX_FAIL(err, parts[t].status, "out of memory while merging candidates");

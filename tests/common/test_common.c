@@ -66,6 +66,28 @@ Test(common_rng, adding_a_stream_leaves_other_streams_unchanged)
     bx_streams_free(b);
 }
 
+struct fj_item {
+    int runs;
+    long pad[7]; /* items of more than one word: the stride is item_size */
+};
+
+static void *fj_run(void *arg)
+{
+    ((struct fj_item *)arg)->runs++;
+    return NULL;
+}
+
+Test(common_util, fork_join_runs_every_item_once)
+{
+    struct fj_item items[9];
+    for (unsigned n = 0; n <= 9; ++n) {
+        memset(items, 0, sizeof items);
+        bx_fork_join(n, fj_run, items, sizeof *items);
+        for (unsigned t = 0; t < 9; ++t)
+            cr_assert_eq(items[t].runs, t < n ? 1 : 0, "n = %u, item %u", n, t);
+    }
+}
+
 Test(common_rng, pick_selects_by_cumulative_probability)
 {
     const double p[] = {0.2, 0.5, 0.3};

@@ -80,6 +80,13 @@ _Noreturn void bx__require_fail(const char *file, int line, const char *expr);
 void *bx_alloc_aligned(size_t size);
 void bx_free_aligned(void *p);
 
+/**
+ * Run @p fn on each of @p n items (item t at items + t * item_size): item 0 on the calling
+ * thread, the others on threads of their own, and returns when all are done. An item whose
+ * thread cannot be started runs on the calling thread, so the work is always done.
+ */
+void bx_fork_join(unsigned n, void *(*fn)(void *), void *items, size_t item_size);
+
 /** Multiply two sizes; false when the product overflows. */
 bool bx_size_mul(size_t a, size_t b, size_t *out);
 

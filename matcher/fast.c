@@ -45,12 +45,51 @@ __attribute__((target("avx2"))) static inline int32_t hsum_epi32_avx2(__m256i v)
  * probe with the row's sign moved onto it gives row * probe exactly, and a pair sum stays within
  * 2 * 127 * 127 < 2^15 because both sides are quantised to [-127, 127] (no saturation); vpmaddwd
  * with ones widens the pairs to 32 bits. */
+/* Four probes against each row, the accumulators named so that they stay in registers (a loop
+ * over an array of them spills to the stack). */
+__attribute__((target("avx2"))) static void
+i8_avx2_x4(const int8_t *p, const struct bx_fast_index *ix, size_t r0, size_t r1, int32_t *out)
+{
+    size_t stride = ix->stride, n32 = stride / 32, nb = r1 - r0;
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int8_t *p0 = p, *p1 = p + stride, *p2 = p + 2 * stride, *p3 = p + 3 * stride;
+    for (size_t r = r0; r < r1; ++r) {
+        const int8_t *q = ix->q + r * stride;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t c = 0; c < n32; ++c) {
+            __m256i qv = _mm256_load_si256((const __m256i *)(const void *)(q + 32 * c));
+            __m256i qa = _mm256_abs_epi8(qv);
+#define BX_I8_STEP(acc, pp)                                                                        \
+    acc = _mm256_add_epi32(                                                                        \
+        acc,                                                                                       \
+        _mm256_madd_epi16(                                                                         \
+            _mm256_maddubs_epi16(                                                                  \
+                qa, _mm256_sign_epi8(                                                              \
+                        _mm256_loadu_si256((const __m256i *)(const void *)(pp + 32 * c)), qv)),    \
+            ones))
+            BX_I8_STEP(a0, p0);
+            BX_I8_STEP(a1, p1);
+            BX_I8_STEP(a2, p2);
+            BX_I8_STEP(a3, p3);
+#undef BX_I8_STEP
+        }
+        out[r - r0] = hsum_epi32_avx2(a0);
+        out[nb + (r - r0)] = hsum_epi32_avx2(a1);
+        out[2 * nb + (r - r0)] = hsum_epi32_avx2(a2);
+        out[3 * nb + (r - r0)] = hsum_epi32_avx2(a3);
+    }
+}
+
 __attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, size_t n_p,
                                                     const struct bx_fast_index *ix, size_t r0,
                                                     size_t r1, int32_t *out)
 {
     size_t stride = ix->stride, n32 = stride / 32, nb = r1 - r0;
     BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);
+    if (n_p == 4) {
+        i8_avx2_x4(p, ix, r0, r1, out);
+        return;
+    }
     const __m256i ones = _mm256_set1_epi16(1);
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;

@@ -208,12 +208,14 @@ static int cmp_cand_desc(const void *a, const void *b)
     return (x->row > y->row) - (x->row < y->row);
 }
 
-/* int8 pays where memory is the limit (fewer than 4 probes: a quarter of the bytes per row) or
- * where the CPU multiplies bytes much faster than floats (VNNI). Otherwise a batch is faster, and
- * exact, through SGEMM. BX_MATCH_ISA forces the int8 kernel (tests, benchmarks). */
+/* int8 pays where memory is the limit (few probes: a quarter of the bytes per row), for
+ * batches of up to a few hundred probes (AVX2, Zen 3: 65 M comparisons/s per core at 32 probes
+ * against 43 M for SGEMM, whose packing dominates small batches), and wherever the CPU multiplies
+ * bytes much faster than floats (VNNI). Large batches go through SGEMM (78 M/s at 1024 probes
+ * against 72 M). BX_MATCH_ISA forces the int8 kernel (tests, benchmarks). */
 static bool uses_int8(const char *isa, size_t n_q)
 {
-    return n_q < 4 || strcmp(isa, "avx512-vnni") == 0 || getenv("BX_MATCH_ISA") != NULL;
+    return n_q < 512 || strcmp(isa, "avx512-vnni") == 0 || getenv("BX_MATCH_ISA") != NULL;
 }
 
 const char *bx_match_engine(bool fast, size_t n_q)
@@ -409,7 +411,11 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
     if (nt > 256)
         nt = 256;
     size_t per = (g->n + nt - 1) / (nt ? nt : 1);
+    /* Blocks: SGEMM's scores of a block fill about 4 MB; the int8 kernel passes over a block
+     * once per BX_I8_MAX_PROBES probes, so a batch's block (256 KB) stays in L2 between passes. */
     size_t block = n_q == 1 ? 8192 : (size_t)fmax(256.0, (double)(1u << 20) / (double)n_q);
+    if (i8 != NULL)
+        block = n_q <= BX_I8_MAX_PROBES ? 8192 : 512;
     size_t keep = i8 ? (4 * o->k > o->k + 32 ? 4 * o->k : o->k + 32) : o->k;
     float margin = i8 ? 0.0f : (float)(2 * bx_match__float_dot_bound(dim));
     float thr_cut = -HUGE_VALF;

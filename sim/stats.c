@@ -277,6 +277,33 @@ struct bx_ci bx_ci_student(const double *x, size_t n, double level)
     return ci;
 }
 
+/* The p-quantile of Beta(a, b) by bisection on the regularised incomplete beta function. GSL's
+ * gsl_cdf_beta_Pinv (2.7) returns NaN for some large parameters (e.g. 0.975, 194, 22390), so it
+ * is not used; bisection on the CDF, which GSL evaluates well, always converges. The search runs
+ * on log(x) below 1e-3 so that tiny quantiles (1e-9 at 10^8 trials) keep their relative
+ * precision. */
+static double beta_quantile(double p, double a, double b)
+{
+    /* Bracket by decades down from 1 (CDF increasing): lo has CDF < p <= CDF(hi). */
+    double lo = 0, hi = 1;
+    for (double x = 0.1; x > 1e-300; x *= 0.1) {
+        if (gsl_cdf_beta_P(x, a, b) < p) {
+            lo = x;
+            break;
+        }
+        hi = x;
+    }
+    for (int it = 0; it < 400 && hi - lo > 1e-15 * hi; ++it) {
+        /* Geometric midpoints while the bracket spans a factor > 2, then arithmetic. */
+        double mid = lo > 0 && hi > 2 * lo ? sqrt(lo * hi) : 0.5 * (lo + hi);
+        if (gsl_cdf_beta_P(mid, a, b) < p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
 struct bx_ci bx_ci_binomial(uint64_t x, uint64_t n, double level)
 {
     BX_REQUIRE(x <= n && level > 0 && level < 1);
@@ -285,16 +312,7 @@ struct bx_ci bx_ci_binomial(uint64_t x, uint64_t n, double level)
         return ci;
     double a = (1 - level) / 2, dn = (double)n, dx = (double)x;
     ci.value = dx / dn;
-    if (x > 1000 && n - x > 1000) {
-        double h = gsl_cdf_ugaussian_Qinv(a) * sqrt(ci.value * (1 - ci.value) / dn);
-        ci.lo = ci.value - h;
-        ci.hi = ci.value + h;
-    } else if (n > 100000 && dx < 0.01 * dn) {
-        ci.lo = x == 0 ? 0 : gsl_cdf_chisq_Pinv(a, 2 * dx) / (2 * dn);
-        ci.hi = gsl_cdf_chisq_Pinv(1 - a, 2 * dx + 2) / (2 * dn);
-    } else {
-        ci.lo = x == 0 ? 0 : gsl_cdf_beta_Pinv(a, dx, dn - dx + 1);
-        ci.hi = x == n ? 1 : gsl_cdf_beta_Pinv(1 - a, dx + 1, dn - dx);
-    }
+    ci.lo = x == 0 ? 0 : beta_quantile(a, dx, dn - dx + 1);
+    ci.hi = x == n ? 1 : beta_quantile(1 - a, dx + 1, dn - dx);
     return ci;
 }

@@ -154,14 +154,18 @@ struct trav {
     bool has_photo, accepted, wl_hit, to_manual, land;
     uint8_t outcomes; /* must end at exactly 1 */
     uint32_t group_n; /* land: occupants of the vehicle whose first traveller this is */
+    /* Matching, computed ahead in batches (match_batch): the live capture and the galleries do
+     * not depend on when the traveller reaches the camera. Used only if the capture succeeds. */
+    bool id_ok;    /* the 1:n top candidate over the threshold is the document's holder */
+    bool wl_match; /* a watch-list candidate over its threshold */
+    float top;     /* the top 1:n score over the threshold, or NaN */
+    double verify; /* live capture vs the document photo (1:1) */
 };
 
 struct dep {
     double t_dep;
     uint32_t first, n; /* travellers [first, first + n) */
-    uint32_t pending;  /* travellers not yet past the camera: the gallery is freed at 0 */
     unsigned gate;
-    struct bx_store *gallery;
 };
 
 struct port_rt {
@@ -173,6 +177,7 @@ struct port_rt {
     gsl_rng *pop, *arrivals, *capture, *manual, *service;
     struct dep *deps;
     size_t n_deps;
+    double next_arrival; /* land: the first arrival not yet generated (>= horizon: none) */
 };
 
 struct run {
@@ -192,8 +197,7 @@ struct run {
     double thr[3];
     double *thr_port; /* 1:n threshold per port (gallery sizes differ) */
     struct bx_ports_result *out;
-    float *live, *doc; /* GROUP_MAX templates each: the probes of one batch */
-    struct bx_hit hit;
+    float *live, *doc; /* MATCH_BATCH templates each: the probes of one batch */
     bool oom;
 };
 
@@ -284,83 +288,138 @@ static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait
     bx_sim_schedule(sim, bx_sim_now(sim) + capture(r, p, t), 0, after_camera, r, arg);
 }
 
-/* Match travellers' live captures: 1:n against the departure's manifest (land: the expected
- * travellers), 1:1 against the document on no match, and the watch-list search. The occupants
- * of a vehicle are searched together, up to GROUP_MAX per pass over the gallery (the int8 kernel
- * reads the gallery once for all of them; each probe's hits are the same as alone). */
-#define GROUP_MAX 3
+/* ---------------------------------------------------------------- matching ahead */
 
-static void judge(struct run *r, uint32_t i, const float *live, const float *doc,
-                  const struct bx_hit *hit, size_t nh, bool wl_hit);
+/* Matching is computed when travellers are drawn (a departure's manifest when it opens, a land
+ * port's next block of arrivals), MATCH_BATCH probes per search: the galleries are static while
+ * those travellers are in the port, and every template is a pure function of its identity, so
+ * the scores are the same as searching each traveller at the camera, while one pass over a
+ * large gallery serves the whole batch. What is recorded (samples, counts, retention) happens at
+ * the camera, in capture order (judge). */
+#define MATCH_BATCH 64
+#define LAND_BLOCK 256 /* land: travellers drawn ahead per block of arrivals */
 
-/* A single-probe search splits its gallery over the threads only where the scan (~0.5 ms at
- * 8192 rows) dwarfs starting them; the hits do not depend on the split (matcher/search.c). */
-static unsigned search_threads(const struct run *r, const struct bx_store *gallery)
+/* One template to generate. */
+struct tpl_job {
+    const struct bx_tplgen *gen;
+    struct bx_subject s;
+    struct bx_capture c;
+    uint64_t sample;
+    float *out;
+};
+struct tpl_part {
+    const struct tpl_job *jobs;
+    size_t n;
+};
+
+static void *tpl_worker(void *arg)
 {
-    return r->cfg->search_threads > 1 && bx_store_rows(gallery) >= 8192 ? r->cfg->search_threads
-                                                                        : 1;
+    const struct tpl_part *part = arg;
+    for (size_t i = 0; i < part->n; ++i) {
+        const struct tpl_job *j = &part->jobs[i];
+        bx_tplgen_capture(j->gen, &j->s, &j->c, j->sample, j->out);
+    }
+    return NULL;
 }
 
-/* Travellers idx[0..n) (n <= GROUP_MAX) of one port, all land or all of one departure. */
-static void decide_group(struct run *r, const uint32_t *idx, size_t n)
+/* Generate jobs[0..n) on up to @p threads threads (templates are pure functions of their keys:
+ * the split changes nothing). */
+static void generate(const struct tpl_job *jobs, size_t n, unsigned threads)
+{
+    struct tpl_part parts[16];
+    unsigned nt = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+    if (n < 16 * (size_t)nt)
+        nt = 1;
+    size_t per = (n + nt - 1) / nt;
+    for (unsigned t = 0; t < nt; ++t) {
+        size_t a = (size_t)t * per, b = a + per < n ? a + per : n;
+        parts[t] = (struct tpl_part){jobs + a, a < b ? b - a : 0};
+    }
+    if (nt == 1)
+        tpl_worker(&parts[0]);
+    else
+        bx_fork_join(nt, tpl_worker, parts, sizeof parts[0]);
+}
+
+/* A search splits its gallery over the threads only where the scan (about 1 ms per 2^16
+ * comparisons) dwarfs starting them; the hits do not depend on the split (matcher/search.c). */
+static unsigned search_threads(const struct run *r, const struct bx_store *gallery, size_t n_q)
+{
+    return r->cfg->search_threads > 1 && (double)bx_store_rows(gallery) * (double)n_q >= 65536.0
+               ? r->cfg->search_threads
+               : 1;
+}
+
+static unsigned gen_threads(const struct run *r)
+{
+    return r->cfg->search_threads > 1 ? r->cfg->search_threads : 1;
+}
+
+/* Match travellers [i0, i1) of one port: all land (against the expected travellers, with their
+ * document photos generated here) or all of one departure (against its manifest gallery, whose
+ * row t->row is the document). 1:n with k = 1, the 1:1 score, the watch-list search. */
+static enum bx_status match_batch(struct run *r, const struct bx_store *gallery, size_t i0,
+                                  size_t i1, struct bx_error *err)
 {
     double t0 = bx_wall_s();
     size_t dim = bx_tplgen_dim(r->gen);
-    const struct trav *t0r = &r->tr[idx[0]];
-    struct port_rt *p = &r->ports[t0r->port];
-    const struct bx_store *gallery = t0r->land ? p->expected : p->deps[t0r->dep].gallery;
-    const float *doc[GROUP_MAX];
-    for (size_t j = 0; j < n; ++j) {
-        struct trav *t = &r->tr[idx[j]];
-        struct bx_capture cap = {p->cfg->device, 1.0, t->t.photo_age_years};
-        bx_tplgen_capture(r->gen, &t->face, &cap, 1, r->live + j * dim);
-        if (t->land) {
-            struct bx_capture dc = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
-            bx_tplgen_capture(t->doc.id != t->face.id ? r->gen_doc[t->port] : r->gen, &t->doc, &dc,
-                              0, r->doc + j * dim);
-            doc[j] = r->doc + j * dim;
-        } else {
-            doc[j] = bx_store_row(gallery, t->row);
+    struct tpl_job jobs[2 * MATCH_BATCH];
+    struct bx_hit hit[MATCH_BATCH], wl[MATCH_BATCH];
+    size_t nh[MATCH_BATCH], nw[MATCH_BATCH];
+    enum bx_status st = BX_OK;
+    for (size_t b0 = i0; b0 < i1 && st == BX_OK; b0 += MATCH_BATCH) {
+        size_t m = i1 - b0 < MATCH_BATCH ? i1 - b0 : MATCH_BATCH, nj = 0;
+        const float *doc[MATCH_BATCH];
+        for (size_t j = 0; j < m; ++j) {
+            const struct trav *t = &r->tr[b0 + j];
+            const struct port_rt *p = &r->ports[t->port];
+            jobs[nj++] = (struct tpl_job){
+                r->gen, t->face, (struct bx_capture){p->cfg->device, 1.0, t->t.photo_age_years}, 1,
+                r->live + j * dim};
+            if (t->land) {
+                jobs[nj++] = (struct tpl_job){
+                    t->doc.id != t->face.id ? r->gen_doc[t->port] : r->gen, t->doc,
+                    (struct bx_capture){BX_DEVICE_DOCUMENT, 1.0, 0.0}, 0, r->doc + j * dim};
+                doc[j] = r->doc + j * dim;
+            } else {
+                doc[j] = bx_store_row(gallery, t->row);
+            }
+        }
+        generate(jobs, nj, gen_threads(r));
+        struct bx_search_opts so = bx_search_opts_default();
+        so.k = 1;
+        so.threshold = r->thr_port[r->tr[b0].port];
+        so.threads = search_threads(r, gallery, m);
+        so.fast = bx_store_rows(gallery) > 1024; /* int8 short list, exact re-scoring */
+        if ((st = bx_match_one_to_n(gallery, r->live, m, &so, hit, nh, err)) != BX_OK)
+            break;
+        so.threshold = r->thr[2];
+        so.threads = search_threads(r, r->watchlist, m);
+        so.fast = bx_store_rows(r->watchlist) > 1024;
+        if ((st = bx_match_one_to_n(r->watchlist, r->live, m, &so, wl, nw, err)) != BX_OK)
+            break;
+        for (size_t j = 0; j < m; ++j) {
+            struct trav *t = &r->tr[b0 + j];
+            t->id_ok = nh[j] == 1 && hit[j].subject == t->doc.id;
+            t->top = nh[j] == 1 ? (float)hit[j].score : (float)BX_NAN;
+            t->verify = bx_match_verify(r->live + j * dim, doc[j], dim);
+            t->wl_match = nw[j] == 1;
         }
     }
-    struct bx_error err = {0};
-    struct bx_search_opts so = bx_search_opts_default();
-    struct bx_hit hit[GROUP_MAX], wl[GROUP_MAX];
-    size_t nh[GROUP_MAX] = {0}, nw[GROUP_MAX] = {0};
-    so.k = 1;
-    so.threshold = r->thr_port[t0r->port];
-    so.threads = search_threads(r, gallery);
-    so.fast =
-        bx_store_rows(gallery) > 1024; /* int8 short list (land, big ships), exact re-scoring */
-    if (bx_match_one_to_n(gallery, r->live, n, &so, hit, nh, &err) != BX_OK)
-        memset(nh, 0, sizeof nh);
-    so.threshold = r->thr[2];
-    so.threads = search_threads(r, r->watchlist);
-    so.fast = bx_store_rows(r->watchlist) > 1024; /* int8 short list, exact re-scoring */
-    if (bx_match_one_to_n(r->watchlist, r->live, n, &so, wl, nw, &err) != BX_OK)
-        memset(nw, 0, sizeof nw);
-    for (size_t j = 0; j < n && !r->oom; ++j)
-        judge(r, idx[j], r->live + j * dim, doc[j], &hit[j], nh[j], nw[j] == 1);
     r->out->match_wall_s += bx_wall_s() - t0;
+    return st;
 }
 
-static void decide(struct run *r, uint32_t i)
-{
-    decide_group(r, &i, 1);
-}
-
-static void judge(struct run *r, uint32_t i, const float *live, const float *doc,
-                  const struct bx_hit *hit, size_t nh, bool wl_hit)
+/* The traveller's capture succeeded: the biometric decision (matched ahead) is taken and
+ * recorded. */
+static void judge(struct run *r, uint32_t i)
 {
     struct trav *t = &r->tr[i];
     struct port_rt *p = &r->ports[t->port];
     struct bx_ports_result *o = r->out;
     size_t dim = bx_tplgen_dim(r->gen);
-    bool accepted = nh == 1 && hit->subject == t->doc.id;
-    double top = nh == 1 ? hit->score : BX_NAN;
-    double verify = bx_match_verify(live, doc, dim);
-    if (!accepted)
-        accepted = verify >= r->thr[1];
+    bool accepted = t->id_ok || t->verify >= r->thr[1];
+    double verify = t->verify, top = t->top;
     bool impostor = t->doc.id != t->face.id;
     if (impostor) {
         o->fmr.trials++;
@@ -371,7 +430,7 @@ static void judge(struct run *r, uint32_t i, const float *live, const float *doc
     }
     t->accepted = accepted;
     t->to_manual = !accepted;
-    t->wl_hit = wl_hit;
+    t->wl_hit = t->wl_match;
     if (t->t.watchlisted) {
         o->fnir.trials++;
         o->fnir.errors += !t->wl_hit;
@@ -422,15 +481,9 @@ static void after_camera(struct bx_sim *sim, void *obj, int64_t arg)
     struct run *r = obj;
     struct trav *t = &r->tr[arg];
     struct port_rt *p = &r->ports[t->port];
-    struct dep *d = &p->deps[t->dep];
-    bx_resource_release(p->gates[d->gate], sim);
+    bx_resource_release(p->gates[p->deps[t->dep].gate], sim);
     if (t->has_photo)
-        decide(r, (uint32_t)arg);
-    if (--d->pending == 0) {
-        /* Everyone on this manifest has been matched: the departure gallery can go. */
-        bx_store_free(d->gallery);
-        d->gallery = NULL;
-    }
+        judge(r, (uint32_t)arg);
     route(r, (uint32_t)arg);
 }
 
@@ -485,16 +538,9 @@ static void lane_done(struct bx_sim *sim, void *obj, int64_t arg)
     struct run *r = obj;
     uint32_t first = (uint32_t)arg, n = r->tr[first].group_n;
     bx_resource_release(r->ports[r->tr[first].port].lanes, sim);
-    uint32_t idx[GROUP_MAX];
-    size_t m = 0;
-    for (uint32_t k = 0; k < n; ++k) {
+    for (uint32_t k = 0; k < n && !r->oom; ++k)
         if (r->tr[first + k].has_photo)
-            idx[m++] = first + k;
-        if (m == GROUP_MAX || (k + 1 == n && m > 0)) {
-            decide_group(r, idx, m);
-            m = 0;
-        }
-    }
+            judge(r, first + k);
     for (uint32_t k = 0; k < n; ++k)
         route(r, first + k);
 }
@@ -512,32 +558,54 @@ static void lane_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s
     bx_sim_schedule(sim, bx_sim_now(sim) + busy, 0, lane_done, r, arg);
 }
 
-/* A vehicle or a pedestrian arrives at land port arg; the next arrival is scheduled. */
+/* A vehicle or a pedestrian (traveller arg and its occupants) arrives at its land port. */
 static void land_arrival(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    bx_resource_request(r->ports[r->tr[arg].port].lanes, sim, 0, BX_INF, lane_grant, r, arg);
+}
+
+static void fail_oom(struct run *r)
+{
+    r->oom = true;
+    bx_sim_stop(r->sim);
+}
+
+/* Draw land port arg's next block of arrivals (about LAND_BLOCK travellers), schedule them and
+ * match them; the next block is drawn when the block's last arrival comes. Each stream is drawn
+ * in the same order as arrival by arrival. */
+static void land_block(struct bx_sim *sim, void *obj, int64_t arg)
 {
     struct run *r = obj;
     uint32_t pi = (uint32_t)arg;
     struct port_rt *p = &r->ports[pi];
     const struct bx_port_config *c = p->cfg;
-    double now = bx_sim_now(sim);
-    double next = bx_arrival_next(&c->land.arrivals, p->arrivals, now);
-    if (next < r->cfg->horizon_s)
-        bx_sim_schedule(sim, next, 0, land_arrival, r, arg);
-    unsigned n = c->land.lane_kind == BX_LANE_VEHICLE ? bx_pop_party_size(&c->pop, p->pop) : 1;
-    if (!grow_travellers(r, n)) {
-        r->oom = true;
-        bx_sim_stop(sim);
+    size_t i0 = r->n_tr;
+    double last = bx_sim_now(sim);
+    while (p->next_arrival < r->cfg->horizon_s && r->n_tr - i0 < LAND_BLOCK) {
+        unsigned n = c->land.lane_kind == BX_LANE_VEHICLE ? bx_pop_party_size(&c->pop, p->pop) : 1;
+        if (!grow_travellers(r, n)) {
+            fail_oom(r);
+            return;
+        }
+        uint32_t first = (uint32_t)r->n_tr;
+        for (unsigned k = 0; k < n; ++k) {
+            new_traveller(r, pi, first + k, true);
+            r->tr[first + k].t_arrive = p->next_arrival;
+        }
+        r->tr[first].group_n = n;
+        r->n_tr += n;
+        bx_sim_schedule(sim, p->next_arrival, 0, land_arrival, r, first);
+        last = p->next_arrival;
+        p->next_arrival = bx_arrival_next(&c->land.arrivals, p->arrivals, p->next_arrival);
+    }
+    struct bx_error err = {0};
+    if (match_batch(r, p->expected, i0, r->n_tr, &err) != BX_OK) {
+        fail_oom(r);
         return;
     }
-    uint32_t first = (uint32_t)r->n_tr;
-    for (unsigned k = 0; k < n; ++k) {
-        struct trav *t = &r->tr[first + k];
-        new_traveller(r, pi, first + k, true);
-        t->t_arrive = now;
-    }
-    r->tr[first].group_n = n;
-    r->n_tr += n;
-    bx_resource_request(p->lanes, sim, 0, BX_INF, lane_grant, r, first);
+    if (p->next_arrival < r->cfg->horizon_s)
+        bx_sim_schedule(sim, last, 0, land_block, r, arg);
 }
 
 static void arrive(struct bx_sim *sim, void *obj, int64_t arg)
@@ -607,19 +675,20 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
     }
     d->first = (uint32_t)r->n_tr;
     d->n = n;
-    d->pending = n;
     size_t dim = bx_tplgen_dim(r->gen);
     struct bx_error err = {0};
-    d->gallery = bx_store_alloc(dim, n, &err);
+    struct bx_store *gallery = bx_store_alloc(dim, n, &err);
     float *docs = malloc((size_t)n * dim * sizeof *docs);
     int64_t *ids = malloc(n * sizeof *ids);
     double *times = malloc(n * sizeof *times);
-    if (d->gallery == NULL || docs == NULL || ids == NULL || times == NULL) {
+    struct tpl_job *jobs = malloc(n * sizeof *jobs);
+    if (gallery == NULL || docs == NULL || ids == NULL || times == NULL || jobs == NULL) {
+        bx_store_free(gallery);
         free(docs);
         free(ids);
         free(times);
-        r->oom = true;
-        bx_sim_stop(sim);
+        free(jobs);
+        fail_oom(r);
         return;
     }
     struct bx_capture doc_cap = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
@@ -628,15 +697,20 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
         new_traveller(r, pi, (uint32_t)(r->n_tr + k), false);
         t->dep = di;
         t->row = k;
-        bx_tplgen_capture(t->t.impostor ? r->gen_doc[pi] : r->gen, &t->doc, &doc_cap, 0,
-                          docs + (size_t)k * dim);
+        jobs[k] = (struct tpl_job){t->t.impostor ? r->gen_doc[pi] : r->gen, t->doc, doc_cap, 0,
+                                   docs + (size_t)k * dim};
         ids[k] = t->doc.id;
     }
     r->n_tr += n;
-    if (bx_store_add(d->gallery, docs, n, ids, NULL, &err) != BX_OK) {
-        r->oom = true;
-        bx_sim_stop(sim);
-    }
+    double t0 = bx_wall_s();
+    generate(jobs, n, gen_threads(r));
+    r->out->match_wall_s += bx_wall_s() - t0;
+    /* The manifest gallery lives only while its passengers are matched (ahead, here). */
+    if (bx_store_add(gallery, docs, n, ids, NULL, &err) != BX_OK ||
+        match_batch(r, gallery, d->first, d->first + n, &err) != BX_OK)
+        fail_oom(r);
+    bx_store_free(gallery);
+    free(jobs);
     bx_arrival_wave(p->arrivals, n, d->t_dep - c->open_s, d->t_dep - c->peak_s,
                     d->t_dep - c->close_s, times);
     for (unsigned k = 0; k < n; ++k)
@@ -761,8 +835,6 @@ static void run_fini(struct run *r)
             bx_resource_free(p->lanes);
             bx_store_free(p->expected);
             free(p->expected_subjects);
-            for (size_t d = 0; p->deps && d < p->n_deps; ++d)
-                bx_store_free(p->deps[d].gallery);
             free(p->deps);
         }
     }
@@ -792,8 +864,9 @@ static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
     p->expected_subjects = calloc(G, sizeof *p->expected_subjects);
     float *buf = malloc(slab * dim * sizeof *buf);
     int64_t *ids = malloc(slab * sizeof *ids);
+    struct tpl_job *jobs = malloc(slab * sizeof *jobs);
     enum bx_status st = BX_OK;
-    if (!p->expected || !p->expected_subjects || !buf || !ids) {
+    if (!p->expected || !p->expected_subjects || !buf || !ids || !jobs) {
         st = BX_FAIL(err, BX_ENOMEM, "port '%s': cannot allocate the expected gallery", c->name);
         goto done;
     }
@@ -807,9 +880,10 @@ static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
             struct bx_subject *s = &p->expected_subjects[g0 + k];
             *s = (struct bx_subject){r->next_subject++,         t.sex,     t.region,
                                      bx_age_band_of(enrol_age), enrol_age, -1};
-            bx_tplgen_capture(r->gen, s, &dc, 0, buf + k * dim);
+            jobs[k] = (struct tpl_job){r->gen, *s, dc, 0, buf + k * dim};
             ids[k] = s->id;
         }
+        generate(jobs, m, gen_threads(r));
         st = bx_store_add(p->expected, buf, m, ids, NULL, err);
     }
     if (st != BX_OK)
@@ -825,10 +899,11 @@ static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
         (st = bx_resource_schedule_capacity(p->lanes, r->sim, c->land.schedule, c->land.n_schedule,
                                             0, err)) != BX_OK)
         goto done;
-    double t0 = bx_arrival_next(&c->land.arrivals, p->arrivals, 0);
-    if (t0 < r->cfg->horizon_s)
-        bx_sim_schedule(r->sim, t0, 0, land_arrival, r, (int64_t)i);
+    p->next_arrival = bx_arrival_next(&c->land.arrivals, p->arrivals, 0);
+    if (p->next_arrival < r->cfg->horizon_s)
+        bx_sim_schedule(r->sim, 0, 0, land_block, r, (int64_t)i);
 done:
+    free(jobs);
     free(ids);
     free(buf);
     return st;
@@ -848,8 +923,8 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     tp.seed = bx_rng_seed(cfg->profile.seed ^ seed, rep, "ports/templates");
     r->gen = bx_tplgen_alloc(&tp, err);
     r->ports = calloc(cfg->n_ports, sizeof *r->ports);
-    r->live = bx_alloc_aligned(GROUP_MAX * tp.dim * sizeof(float));
-    r->doc = bx_alloc_aligned(GROUP_MAX * tp.dim * sizeof(float));
+    r->live = bx_alloc_aligned(MATCH_BATCH * tp.dim * sizeof(float));
+    r->doc = bx_alloc_aligned(MATCH_BATCH * tp.dim * sizeof(float));
     r->gen_doc = calloc(cfg->n_ports, sizeof *r->gen_doc);
     r->thr_port = calloc(cfg->n_ports, sizeof *r->thr_port);
     if (!r->sim || !r->streams || !r->gen || !r->ports || !r->live || !r->gen_doc || !r->doc ||

@@ -134,3 +134,32 @@ Test(sim_stats, student_t_interval_matches_tables)
     cr_assert_eq(one.value, 1.0);
     cr_assert(isnan(one.lo) && isnan(one.hi));
 }
+
+/* Reference values: scipy.stats.beta.ppf(0.025, x, n - x + 1) and beta.ppf(0.975, x + 1, n - x)
+ * (scipy 1.10, Debian 12). The first case is one where GSL's own gsl_cdf_beta_Pinv gives NaN. */
+Test(sim_stats, clopper_pearson_bounds_equal_scipy_beta_quantiles)
+{
+    static const struct {
+        uint64_t x, n;
+        double lo, hi;
+    } ref[] = {
+        {193, 22583, 0.0073871494778325955, 0.0098343677856107346},
+        {0, 100, 0, 0.036216692645176407},
+        {3, 100000000, 6.1867212716854653e-09, 8.7672728229068758e-08},
+        {500000, 1000000, 0.49901951919531184, 0.50098048080468816},
+        {7, 7, 0.59038360277499657, 1},
+        {1, 10, 0.0025285785444617848, 0.44501611702819538},
+        {40, 22623, 0.0012634563816421287, 0.0024068967638234073},
+        {5000, 10000000, 0.00048623924128543853, 0.0005140512819271488},
+    };
+    for (size_t i = 0; i < sizeof ref / sizeof ref[0]; ++i) {
+        struct bx_ci ci = bx_ci_binomial(ref[i].x, ref[i].n, 0.95);
+        cr_assert_float_eq(ci.value, (double)ref[i].x / (double)ref[i].n, 1e-15);
+        cr_assert(fabs(ci.lo - ref[i].lo) <= 1e-9 * ref[i].lo + 1e-300,
+                  "case %zu lo %.17g vs %.17g", i, ci.lo, ref[i].lo);
+        cr_assert(fabs(ci.hi - ref[i].hi) <= 1e-9 * ref[i].hi, "case %zu hi %.17g vs %.17g", i,
+                  ci.hi, ref[i].hi);
+    }
+    struct bx_ci none = bx_ci_binomial(0, 0, 0.95);
+    cr_assert(isnan(none.value) && isnan(none.lo) && isnan(none.hi));
+}

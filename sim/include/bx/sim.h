@@ -234,9 +234,9 @@ struct bx_ci {
 struct bx_ci bx_ci_student(const double *x, size_t n, double level);
 
 /**
- * A binomial proportion x / n with its exact two-sided Clopper-Pearson interval at @p level;
- * for very large n with rare events the Poisson (Garwood) limit, and above 1000 events and
- * non-events the normal approximation, both of which it approaches. n = 0 gives NaNs.
+ * A binomial proportion x / n with its exact two-sided Clopper-Pearson interval at @p level
+ * (beta quantiles found by bisection on the incomplete beta function, to ~1e-15 relative, for
+ * any n up to 2^53). n = 0 gives NaNs; x = 0 gives lo = 0, x = n gives hi = 1.
  */
 struct bx_ci bx_ci_binomial(uint64_t x, uint64_t n, double level);
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* fast.c - the int8 short-listing index and its dot-product kernels.
  *
- * Each row is quantised with its own scale, q = round(x / s) with s = max|x| / 127, so that
- * q . q' * s * s' approximates the cosine to about 1e-3 for d = 512 unit vectors; the exact
+ * Each row (and probe) is quantised with its own scale, q = round(x / s) with s = max|x| / 63
+ * (7 bits: BX_I8_LEVELS, which lets the AVX2 kernel add two steps in 16 bits), so that
+ * q . q' * s * s' approximates the cosine to about 3e-3 for d = 512 unit vectors; the exact
  * re-scoring in search.c removes that error from the reported scores. Kernels are chosen at run
  * time: AVX-512 VNNI (vpdpbusd, unsigned x signed bytes, hence the probe is offset by 128 and
  * 128 * sum(q) subtracted), AVX2 (sign-extend to 16 bits, vpmaddwd), or portable C.
@@ -41,42 +42,58 @@ __attribute__((target("avx2"))) static inline int32_t hsum_epi32_avx2(__m256i v)
     return _mm_cvtsi128_si32(s);
 }
 
-/* vpmaddubsw multiplies unsigned by signed bytes and adds pairs into 16 bits: |row| times the
- * probe with the row's sign moved onto it gives row * probe exactly, and a pair sum stays within
- * 2 * 127 * 127 < 2^15 because both sides are quantised to [-127, 127] (no saturation); vpmaddwd
- * with ones widens the pairs to 32 bits. */
+/* Rows and probes are quantised to [-63, 63] (BX_I8_LEVELS). vpmaddubsw multiplies unsigned by
+ * signed bytes and adds pairs into 16 bits: the row moved to u = q + 64 in [1, 127] times the
+ * probe gives pairs of at most 2 * 127 * 63 = 16002 in magnitude, so the pair sums of two
+ * 32-byte steps add in 16 bits without saturation (32004 < 2^15); vpmaddwd with ones widens
+ * them to 32 bits, and 64 * sum(probe) is subtracted at the end. Exact integer arithmetic:
+ * every kernel gives the portable kernel's numbers. */
+static int32_t probe_sum(const int8_t *p, size_t stride)
+{
+    int32_t s = 0;
+    for (size_t i = 0; i < stride; ++i)
+        s += p[i];
+    return s;
+}
+
+#define BX_I8_STEP(acc, pp)                                                                        \
+    acc = _mm256_add_epi32(                                                                        \
+        acc,                                                                                       \
+        _mm256_madd_epi16(                                                                         \
+            _mm256_add_epi16(                                                                      \
+                _mm256_maddubs_epi16(                                                              \
+                    ua, _mm256_loadu_si256((const __m256i *)(const void *)((pp) + 64 * c))),       \
+                _mm256_maddubs_epi16(                                                              \
+                    ub, _mm256_loadu_si256((const __m256i *)(const void *)((pp) + 64 * c + 32)))), \
+            ones))
+
 /* Four probes against each row, the accumulators named so that they stay in registers (a loop
  * over an array of them spills to the stack). */
 __attribute__((target("avx2"))) static void
 i8_avx2_x4(const int8_t *p, const struct bx_fast_index *ix, size_t r0, size_t r1, int32_t *out)
 {
-    size_t stride = ix->stride, n32 = stride / 32, nb = r1 - r0;
-    const __m256i ones = _mm256_set1_epi16(1);
+    size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0;
+    const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(64);
     const int8_t *p0 = p, *p1 = p + stride, *p2 = p + 2 * stride, *p3 = p + 3 * stride;
+    const int32_t c0 = 64 * probe_sum(p0, stride), c1 = 64 * probe_sum(p1, stride),
+                  c2 = 64 * probe_sum(p2, stride), c3 = 64 * probe_sum(p3, stride);
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t c = 0; c < n32; ++c) {
-            __m256i qv = _mm256_load_si256((const __m256i *)(const void *)(q + 32 * c));
-            __m256i qa = _mm256_abs_epi8(qv);
-#define BX_I8_STEP(acc, pp)                                                                        \
-    acc = _mm256_add_epi32(                                                                        \
-        acc,                                                                                       \
-        _mm256_madd_epi16(                                                                         \
-            _mm256_maddubs_epi16(                                                                  \
-                qa, _mm256_sign_epi8(                                                              \
-                        _mm256_loadu_si256((const __m256i *)(const void *)(pp + 32 * c)), qv)),    \
-            ones))
+        for (size_t c = 0; c < n64; ++c) {
+            __m256i ua = _mm256_add_epi8(
+                _mm256_load_si256((const __m256i *)(const void *)(q + 64 * c)), off);
+            __m256i ub = _mm256_add_epi8(
+                _mm256_load_si256((const __m256i *)(const void *)(q + 64 * c + 32)), off);
             BX_I8_STEP(a0, p0);
             BX_I8_STEP(a1, p1);
             BX_I8_STEP(a2, p2);
             BX_I8_STEP(a3, p3);
-#undef BX_I8_STEP
         }
-        out[r - r0] = hsum_epi32_avx2(a0);
-        out[nb + (r - r0)] = hsum_epi32_avx2(a1);
-        out[2 * nb + (r - r0)] = hsum_epi32_avx2(a2);
-        out[3 * nb + (r - r0)] = hsum_epi32_avx2(a3);
+        out[r - r0] = hsum_epi32_avx2(a0) - c0;
+        out[nb + (r - r0)] = hsum_epi32_avx2(a1) - c1;
+        out[2 * nb + (r - r0)] = hsum_epi32_avx2(a2) - c2;
+        out[3 * nb + (r - r0)] = hsum_epi32_avx2(a3) - c3;
     }
 }
 
@@ -84,32 +101,34 @@ __attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, size_t n_p,
                                                     const struct bx_fast_index *ix, size_t r0,
                                                     size_t r1, int32_t *out)
 {
-    size_t stride = ix->stride, n32 = stride / 32, nb = r1 - r0;
+    size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0;
     BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);
     if (n_p == 4) {
         i8_avx2_x4(p, ix, r0, r1, out);
         return;
     }
-    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(64);
+    int32_t corr[BX_I8_MAX_PROBES];
+    for (size_t j = 0; j < n_p; ++j)
+        corr[j] = 64 * probe_sum(p + j * stride, stride);
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;
         __m256i acc[BX_I8_MAX_PROBES];
         for (size_t j = 0; j < n_p; ++j)
             acc[j] = _mm256_setzero_si256();
-        for (size_t c = 0; c < n32; ++c) {
-            __m256i qv = _mm256_load_si256((const __m256i *)(const void *)(q + 32 * c));
-            __m256i qa = _mm256_abs_epi8(qv);
-            for (size_t j = 0; j < n_p; ++j) {
-                __m256i pv =
-                    _mm256_loadu_si256((const __m256i *)(const void *)(p + j * stride + 32 * c));
-                __m256i pr = _mm256_maddubs_epi16(qa, _mm256_sign_epi8(pv, qv));
-                acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(pr, ones));
-            }
+        for (size_t c = 0; c < n64; ++c) {
+            __m256i ua = _mm256_add_epi8(
+                _mm256_load_si256((const __m256i *)(const void *)(q + 64 * c)), off);
+            __m256i ub = _mm256_add_epi8(
+                _mm256_load_si256((const __m256i *)(const void *)(q + 64 * c + 32)), off);
+            for (size_t j = 0; j < n_p; ++j)
+                BX_I8_STEP(acc[j], p + j * stride);
         }
         for (size_t j = 0; j < n_p; ++j)
-            out[j * nb + (r - r0)] = hsum_epi32_avx2(acc[j]);
+            out[j * nb + (r - r0)] = hsum_epi32_avx2(acc[j]) - corr[j];
     }
 }
+#undef BX_I8_STEP
 
 /* vpdpbusd multiplies unsigned by signed bytes: probes are offset by 128 once per call and
  * 128 * sum(q_row) is subtracted. */
@@ -174,6 +193,58 @@ f32_avx2(const float *p, const float *rows, size_t stride, size_t dim, size_t n,
     }
 }
 #endif
+
+/* ---------------------------------------------------------------- candidate selection */
+
+static size_t select_portable(const int32_t *d, size_t n, float sp, const float *scale,
+                              float cutoff, uint32_t *idx)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i)
+        if ((float)d[i] * sp * scale[i] >= cutoff)
+            idx[m++] = (uint32_t)i;
+    return m;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* Eight rows at a time; the products are the scalar ones (same operations, same order). */
+__attribute__((target("avx2"))) static size_t
+select_avx2(const int32_t *d, size_t n, float sp, const float *scale, float cutoff, uint32_t *idx)
+{
+    size_t m = 0, i = 0;
+    const __m256 vsp = _mm256_set1_ps(sp), vcut = _mm256_set1_ps(cutoff);
+    for (; i + 8 <= n; i += 8) {
+        __m256 s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_loadu_si256(
+                                                   (const __m256i *)(const void *)(d + i))),
+                                               vsp),
+                                 _mm256_loadu_ps(scale + i));
+        unsigned mask = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(s, vcut, _CMP_GE_OQ));
+        while (mask) {
+            idx[m++] = (uint32_t)(i + (size_t)__builtin_ctz(mask));
+            mask &= mask - 1;
+        }
+    }
+    for (; i < n; ++i)
+        if ((float)d[i] * sp * scale[i] >= cutoff)
+            idx[m++] = (uint32_t)i;
+    return m;
+}
+#endif
+
+size_t bx_match__i8_select(const int32_t *d, size_t n, float sp, const float *scale, float cutoff,
+                           uint32_t *idx)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    static int has_avx2 = -1;
+    if (has_avx2 < 0) {
+        __builtin_cpu_init();
+        has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    if (has_avx2)
+        return select_avx2(d, n, sp, scale, cutoff, idx);
+#endif
+    return select_portable(d, n, sp, scale, cutoff, idx);
+}
 
 static void f32_portable(const float *p, const float *rows, size_t stride, size_t dim, size_t n,
                          float *out)
@@ -266,11 +337,11 @@ float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, i
     float amax = 0;
     for (size_t i = 0; i < dim; ++i)
         amax = fmaxf(amax, fabsf(v[i]));
-    float scale = amax > 0 ? amax / 127.0f : 1.0f;
+    float scale = amax > 0 ? amax / (float)BX_I8_LEVELS : 1.0f;
     int32_t s = 0;
     for (size_t i = 0; i < dim; ++i) {
         long x = lrintf(v[i] / scale);
-        x = x > 127 ? 127 : x < -127 ? -127 : x;
+        x = x > BX_I8_LEVELS ? BX_I8_LEVELS : x < -BX_I8_LEVELS ? -BX_I8_LEVELS : x;
         q[i] = (int8_t)x;
         s += (int32_t)x;
     }

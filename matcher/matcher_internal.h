@@ -53,6 +53,9 @@ static inline double bx_match__float_dot_bound(size_t dim)
 /* Double-precision dot product in a fixed order (docs/templates.md): the reported score. */
 double bx_match__dot(const float *a, const float *b, size_t dim);
 
+/* Quantisation levels of the int8 index: values in [-BX_I8_LEVELS, BX_I8_LEVELS] (fast.c). */
+#define BX_I8_LEVELS 63
+
 /* Quantise v[dim] into q[stride] (zero padded), its sum into *sum; @return the scale. */
 float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, int32_t *sum);
 void bx_match__fast_free(struct bx_fast_index *ix);
@@ -67,6 +70,11 @@ typedef void bx_match__i8_fn(const int8_t *probes, size_t n_p, const struct bx_f
                              size_t r0, size_t r1, int32_t *out);
 bx_match__i8_fn *bx_match__i8_kernel(const char **name);
 bx_match__i8_fn *bx_match__i8_kernel_named(const char *name); /* NULL if unsupported */
+
+/* Rows i < n of a kernel's output whose approximate score (float)d[i] * sp * scale[i] reaches
+ * @p cutoff, into idx (ascending); @return how many. */
+size_t bx_match__i8_select(const int32_t *d, size_t n, float sp, const float *scale, float cutoff,
+                           uint32_t *idx);
 
 /* float32 dot products of one probe with n rows of `stride` floats (stride a multiple of 16):
  * out[r] = probe . row_r, accumulated in float (within bx_match__float_dot_bound). */

@@ -53,7 +53,8 @@ struct job {
     size_t r0, r1;     /* this thread's rows */
     struct pstate *ps; /* n_q */
     float *buf;        /* n_q * block (exact) or block (fast) */
-    int32_t *ibuf;     /* fast: block */
+    int32_t *ibuf;     /* fast: BX_I8_MAX_PROBES * block */
+    uint32_t *sel;     /* fast: block (rows over the cutoff) */
     enum bx_status status;
 };
 
@@ -180,7 +181,9 @@ static void *worker(void *arg)
                     struct pstate *p = &j->ps[q0 + pj];
                     float sp = j->qscale[q0 + pj];
                     const int32_t *d = j->ibuf + pj * nb;
-                    for (size_t i = 0; i < nb; ++i) {
+                    size_t ns = bx_match__i8_select(d, nb, sp, ix->scale + b0, p->cutoff, j->sel);
+                    for (size_t k = 0; k < ns; ++k) {
+                        size_t i = j->sel[k];
                         float s = (float)d[i] * sp * ix->scale[b0 + i];
                         if (s >= p->cutoff && g->live[b0 + i])
                             offer(j, p, s, (uint32_t)(b0 + i));
@@ -446,8 +449,10 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
         j->ps = calloc(n_q, sizeof *j->ps);
         j->buf = i8 ? NULL : malloc(n_q * block * sizeof(float));
         j->ibuf = i8 ? malloc(BX_I8_MAX_PROBES * block * sizeof(int32_t)) : NULL;
+        j->sel = i8 ? malloc(block * sizeof(uint32_t)) : NULL;
         j->f32 = !i8 && n_q < 4 ? bx_match__f32_kernel() : NULL;
-        if (j->ps == NULL || (!i8 && j->buf == NULL) || (i8 && j->ibuf == NULL)) {
+        if (j->ps == NULL || (!i8 && j->buf == NULL) ||
+            (i8 && (j->ibuf == NULL || j->sel == NULL))) {
             st = BX_FAIL(err, BX_ENOMEM, "cannot allocate search workspace");
             goto done;
         }
@@ -497,6 +502,7 @@ done:
             pstate_free(jobs[t].ps, n_q);
             free(jobs[t].buf);
             free(jobs[t].ibuf);
+            free(jobs[t].sel);
         }
     }
     free(jobs);

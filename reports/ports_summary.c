@@ -24,10 +24,15 @@ static json_t *ci_json(struct bx_ci ci)
     return o;
 }
 
-/* Student-t summary of one double per replication. */
-static json_t *across(const double *x, size_t n)
+/* Student-t summary of one double per replication, the interval clipped to the range the
+ * quantity can take ([lo, hi]: waits are >= 0, utilisations in [0, 1]); with few replications
+ * the symmetric t interval would otherwise reach below zero. */
+static json_t *across(const double *x, size_t n, double lo, double hi)
 {
-    return ci_json(bx_ci_student(x, n, 0.95));
+    struct bx_ci ci = bx_ci_student(x, n, 0.95);
+    ci.lo = isfinite(ci.lo) ? fmax(ci.lo, lo) : ci.lo;
+    ci.hi = isfinite(ci.hi) ? fmin(ci.hi, hi) : ci.hi;
+    return ci_json(ci);
 }
 
 /* A rate pooled over replications with its exact binomial interval and raw counts. */
@@ -92,20 +97,20 @@ enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_
         json_t *wait = json_object(), *util = json_object();
         for (size_t r = 0; r < n_reps; ++r)
             buf[r] = bx_tally_mean(&reps[r].ports[i].wait);
-        json_object_set_new(wait, "mean", across(buf, n_reps));
+        json_object_set_new(wait, "mean", across(buf, n_reps, 0, BX_INF));
         const double ps[] = {0.95, 0.99};
         const char *pn[] = {"p95", "p99"};
         for (int k = 0; k < 2; ++k) {
             for (size_t r = 0; r < n_reps; ++r)
                 buf[r] = bx_quantiles_get(reps[r].ports[i].wait_q, ps[k]);
-            json_object_set_new(wait, pn[k], across(buf, n_reps));
+            json_object_set_new(wait, pn[k], across(buf, n_reps, 0, BX_INF));
         }
         for (size_t r = 0; r < n_reps; ++r)
             buf[r] = reps[r].ports[i].camera_utilization;
-        json_object_set_new(util, "cameras", across(buf, n_reps));
+        json_object_set_new(util, "cameras", across(buf, n_reps, 0, 1));
         for (size_t r = 0; r < n_reps; ++r)
             buf[r] = reps[r].ports[i].officer_utilization;
-        json_object_set_new(util, "officers", across(buf, n_reps));
+        json_object_set_new(util, "officers", across(buf, n_reps, 0, 1));
         json_t *po = json_object();
         json_object_set_new(po, "name", json_string(pc->name));
         json_object_set_new(po, "type", json_string(bx_port_type_name(pc->type)));

@@ -535,6 +535,25 @@ Test(apps_ports, a_ports_run_writes_the_documented_summary)
         cr_assert_gt(json_integer_value(json_object_get(p, "travelers")), 0);
         double v;
         cr_assert_eq(json_unpack(json_object_get(p, "wait_s"), "{s:{s:F}}", "p95", "value", &v), 0);
+        /* Intervals stay within what the quantity can take and contain the estimate. */
+        const char *fig[] = {"mean", "p95", "p99"};
+        for (size_t k = 0; k < 3; ++k) {
+            json_t *ci =
+                json_object_get(json_object_get(json_object_get(p, "wait_s"), fig[k]), "ci95");
+            double val = json_real_value(
+                json_object_get(json_object_get(json_object_get(p, "wait_s"), fig[k]), "value"));
+            if (json_is_array(ci)) {
+                double lo = json_real_value(json_array_get(ci, 0)),
+                       hi = json_real_value(json_array_get(ci, 1));
+                cr_assert(lo >= 0 && lo <= val && val <= hi, "%s wait %s: %g in [%g, %g]", types[i],
+                          fig[k], val, lo, hi);
+            }
+        }
+        json_t *uc =
+            json_object_get(json_object_get(json_object_get(p, "utilization"), "cameras"), "ci95");
+        if (json_is_array(uc))
+            cr_assert(json_real_value(json_array_get(uc, 0)) >= 0 &&
+                      json_real_value(json_array_get(uc, 1)) <= 1);
     }
     json_t *m = json_object_get(root, "matching");
     const char *rates[] = {"fnmr", "fmr", "fpir", "fnir", "fta"};
@@ -543,6 +562,15 @@ Test(apps_ports, a_ports_run_writes_the_documented_summary)
         cr_assert(json_is_integer(json_object_get(r, "errors")) &&
                       json_is_integer(json_object_get(r, "trials")),
                   "%s", rates[i]);
+        /* Every rate with trials has its exact interval around the estimate. */
+        if (json_integer_value(json_object_get(r, "trials")) > 0) {
+            json_t *ci = json_object_get(r, "ci95");
+            double val = json_real_value(json_object_get(r, "value"));
+            cr_assert(json_is_array(ci), "%s has trials but no interval", rates[i]);
+            cr_assert(json_real_value(json_array_get(ci, 0)) <= val &&
+                          val <= json_real_value(json_array_get(ci, 1)),
+                      "%s", rates[i]);
+        }
     }
     json_t *o = json_object_get(root, "outcomes");
     cr_assert_eq(json_integer_value(json_object_get(o, "conservation_violations")), 0);

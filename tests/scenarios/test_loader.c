@@ -341,6 +341,22 @@ static struct bad_case bad_ports[] = {
     {"name: t\nkind: ports\nhorizon: {hours: 24, warmup_hours: 2}\nports: []\n", 3, 36,
      "no warm-up"},
     {PORTS_HEAD "network: {}\nports: []\n", 4, 1, "unknown field 'network'"},
+    /* Wrong types. */
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, gates: many}\n", 5, 59,
+     "gates must be an integer, got 'many'"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: 4}\n", 5, 38,
+     "departures must be a mapping, got a scalar"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, passengers: [1]}\n", 5,
+     64, "passengers must be a number, got a list"},
+    {PORTS_HEAD "ports: {name: a}\n", 4, 8, "ports must be a list, got a mapping"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: land, lanes: {count: 2}, arrivals_per_hour: [1, 2]}\n",
+     5, 65, "needs 24 rates"},
+    /* Negative rates. */
+    {PORTS_HEAD
+     "ports:\n  - {name: a, type: land, lanes: {count: 2},\n"
+     "     arrivals_per_hour: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
+     "1, 1, 1, -1]}\n",
+     6, 95, "an hourly rate must lie in [0"},
 };
 
 ParameterizedTestParameters(scenarios_ports, bad_port_scenarios_are_reported_at_line_and_column)

@@ -13,6 +13,11 @@ enum { BX_EXIT_OK = 0, BX_EXIT_RUNTIME = 1, BX_EXIT_USAGE = 2, BX_EXIT_REGRESSIO
 
 /* Version string "0.1.0 (git abc123)". */
 const char *bx_app_version(void);
+const char *bx_app_git_revision(void);
+/* One line of library versions (GSL, HDF5, libyaml, jansson, OpenBLAS and its core). */
+void bx_app_libraries(char *buf, size_t len);
+/* The whole of a (small) text file, NUL-terminated, or NULL; free() it. */
+char *bx_app_read_text(const char *path);
 
 /* OpenBLAS core selection (blas.c): called first thing in main; may re-execute the program. */
 void bx_app_blas_setup(char **argv);

@@ -303,6 +303,8 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
         bx_store_free(g);
 #ifdef BX_FAISS_BENCH
         faiss_compare(results, sizes[si], nqs, n_nq, repeat, ours);
+#else
+        (void)ours;
 #endif
     }
     free(v);

@@ -28,6 +28,36 @@ static const char run_usage[] =
     "  --quiet              no progress or table\n"
     "  -h, --help           this text\n";
 
+char *bx_app_read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1)
+            break;
+        char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+        if (nb == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (buf != NULL && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf != NULL)
+        buf[n] = '\0';
+    return buf;
+}
+
 /* Options shared by the option loop: "--name value" or "--name=value". */
 static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *bad)
 {
@@ -175,8 +205,18 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
         fprintf(stderr, "bxsim run: --out %s: %s\n", out, err.code ? err.msg : "path too long");
         rc = BX_EXIT_RUNTIME;
     }
-    struct bx_rpt_run_info info = {scn->name, file, bx_app_version(), scn->seed,
-                                   reproducible ? BX_NAN : wall};
+    char libs[512];
+    bx_app_libraries(libs, sizeof libs);
+    char *scn_text = bx_app_read_text(file), *prof_text = bx_app_read_text(ppath);
+    struct bx_rpt_run_info info = {.scenario = scn->name,
+                                   .scenario_file = file,
+                                   .version = bx_app_version(),
+                                   .seed = scn->seed,
+                                   .wall_s = reproducible ? BX_NAN : wall,
+                                   .git_revision = bx_app_git_revision(),
+                                   .libraries = libs,
+                                   .scenario_text = scn_text,
+                                   .profile_text = prof_text};
     if (rc == BX_EXIT_OK &&
         bx_rpt_write_ports_summary(path, &info, &scn->ports, ctx.reps, n, &err) != BX_OK) {
         fprintf(stderr, "bxsim run: %s\n", err.msg);
@@ -205,6 +245,8 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
         }
         printf("wrote %s (%.2f s)\n", path, wall);
     }
+    free(scn_text);
+    free(prof_text);
     for (uint32_t r = 0; r < n; ++r)
         bx_ports_result_fini(&ctx.reps[r]);
     free(ctx.reps);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - the bxsim command: dispatch to subcommands, --help and --version. */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include <cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_version.h>
+#include <hdf5.h>
+#include <yaml.h>
 
 #include "bx/common.h"
 
@@ -44,6 +47,20 @@ static const char usage[] =
     "  -V, --version             version, git revision and the OpenBLAS kernel in use\n"
     "\n"
     "exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 3 benchmark regression\n";
+
+const char *bx_app_git_revision(void)
+{
+    return BX_GIT_REVISION;
+}
+
+void bx_app_libraries(char *buf, size_t len)
+{
+    unsigned maj = 0, min = 0, rel = 0;
+    H5get_libversion(&maj, &min, &rel);
+    snprintf(buf, len, "GSL %s; HDF5 %u.%u.%u; libyaml %s; jansson %s; OpenBLAS %s (core %s)",
+             GSL_VERSION, maj, min, rel, yaml_get_version_string(), JANSSON_VERSION,
+             openblas_get_config(), bx_app_blas_core());
+}
 
 static int print_version(void)
 {

@@ -52,10 +52,9 @@ static json_t *rate(const struct bx_ports_result *reps, size_t n, size_t off)
 }
 #define RATE(field) rate(reps, n_reps, offsetof(struct bx_ports_result, field))
 
-enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_run_info *info,
-                                          const struct bx_ports_config *cfg,
-                                          const struct bx_ports_result *reps, size_t n_reps,
-                                          struct bx_error *err)
+json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct bx_ports_config *cfg,
+                              const struct bx_ports_result *reps, size_t n_reps,
+                              struct bx_error *err)
 {
     double *buf = calloc(n_reps ? n_reps : 1, sizeof *buf);
     json_t *root = json_object(), *ports = json_array();
@@ -169,10 +168,25 @@ enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_
                                   (json_int_t)bytes, "projected_75y_bytes",
                                   (double)bytes / days * 365.25 * 75));
 
-    st = bx_rpt__write_json(path, root, err);
 done:
     json_decref(ports);
-    json_decref(root);
     free(buf);
+    if (st != BX_OK) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_run_info *info,
+                                          const struct bx_ports_config *cfg,
+                                          const struct bx_ports_result *reps, size_t n_reps,
+                                          struct bx_error *err)
+{
+    json_t *root = bx_rpt__ports_summary(info, cfg, reps, n_reps, err);
+    if (root == NULL)
+        return err && err->code ? err->code : BX_ENOMEM;
+    enum bx_status st = bx_rpt__write_json(path, root, err);
+    json_decref(root);
     return st;
 }

@@ -3,6 +3,8 @@
  * the matching samples audits need (layout in docs/results.md). Written to a temporary file and
  * renamed when complete. */
 #define _POSIX_C_SOURCE 200809L
+#include "report_internal.h"
+
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +16,7 @@
 
 #include "bx/report.h"
 
-#define RESULTS_FORMAT_VERSION 1
+#define RESULTS_FORMAT_VERSION 2
 #define CHUNK 65536
 
 static herr_t attr_str(hid_t loc, const char *name, const char *value)
@@ -69,6 +71,31 @@ static herr_t dataset(hid_t loc, const char *name, hid_t file_type, hid_t mem_ty
     return rc;
 }
 
+/* A rank-1 dataset of variable-length UTF-8 strings. */
+static herr_t dataset_strings(hid_t loc, const char *name, const char *const *v, hsize_t n)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = d < 0 ? -1 : n ? H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0;
+    if (rc >= 0)
+        rc = attr_str(d, "units", "name");
+    if (d >= 0)
+        H5Dclose(d);
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc;
+}
+
+/* Levels of the wait-time CDF stored per port: 0.01 to 0.99 by 0.01, then 0.995 and 0.999. */
+#define CDF_LEVELS 101
+static double cdf_level(size_t k)
+{
+    return k < 99 ? (double)(k + 1) / 100 : k == 99 ? 0.995 : 0.999;
+}
+
 static herr_t write_port(hid_t ports, const struct bx_port_config *pc, size_t i,
                          const struct bx_ports_result *reps, size_t n_reps)
 {
@@ -106,6 +133,36 @@ static herr_t write_port(hid_t ports, const struct bx_port_config *pc, size_t i,
         if (rc >= 0)
             rc = attr_num(g, "quantile_levels", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ps, 3);
         free(q);
+    }
+    if (rc >= 0) {
+        /* The wait distribution: quantiles at CDF_LEVELS levels (the CDF plots). */
+        double *c = malloc((n_reps ? n_reps : 1) * CDF_LEVELS * sizeof *c), lv[CDF_LEVELS];
+        for (size_t k = 0; k < CDF_LEVELS; ++k)
+            lv[k] = cdf_level(k);
+        for (size_t r = 0; c && r < n_reps; ++r)
+            for (size_t k = 0; k < CDF_LEVELS; ++k)
+                c[r * CDF_LEVELS + k] = bx_quantiles_get(reps[r].ports[i].wait_q, lv[k]);
+        hsize_t cd[2] = {n_reps, CDF_LEVELS};
+        rc = c ? dataset(g, "wait_cdf_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, cd, c, "s") : -1;
+        if (rc >= 0) {
+            hid_t d = H5Dopen2(g, "wait_cdf_s", H5P_DEFAULT);
+            rc = d < 0
+                     ? -1
+                     : attr_num(d, "cdf_levels", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, lv, CDF_LEVELS);
+            if (d >= 0)
+                H5Dclose(d);
+        }
+        free(c);
+    }
+    if (rc >= 0)
+        rc = attr_str(g, "lane_kind",
+                      pc->type != BX_PORT_LAND                ? "camera"
+                      : pc->land.lane_kind == BX_LANE_VEHICLE ? "vehicle"
+                                                              : "pedestrian");
+    if (rc >= 0) {
+        double size =
+            pc->type == BX_PORT_LAND ? (double)pc->land.expected_gallery : pc->passengers_mean;
+        rc = attr_num(g, "gallery_size", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &size, 1);
     }
     if (hg >= 0)
         H5Gclose(hg);
@@ -186,6 +243,9 @@ static herr_t write_matching(hid_t root, const struct bx_ports_result *reps, siz
     name = "top_score";
     if (rc >= 0)
         SAMPLE_COLUMN(float, s->top_score);
+    name = "impostor_score";
+    if (rc >= 0)
+        SAMPLE_COLUMN(float, s->impostor_score);
     /* Small integers. */
     ftype = H5T_STD_I32LE;
     mtype = H5T_NATIVE_INT;
@@ -242,6 +302,29 @@ static herr_t write_matching(hid_t root, const struct bx_ports_result *reps, siz
     return rc;
 }
 
+/* /streams: the stream map (names, and each replication's seeds). */
+static herr_t write_streams(hid_t root, const struct bx_ports_result *reps, size_t n_reps)
+{
+    hid_t g = H5Gcreate2(root, "streams", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    size_t S = n_reps ? reps[0].n_streams : 0;
+    herr_t rc =
+        dataset_strings(g, "names", (const char *const *)(n_reps ? reps[0].stream_names : NULL), S);
+    unsigned long long *seeds = malloc((n_reps * S > 0 ? n_reps * S : 1) * sizeof *seeds);
+    if (seeds == NULL)
+        rc = -1;
+    for (size_t r = 0; rc >= 0 && r < n_reps; ++r)
+        for (size_t k = 0; k < S; ++k)
+            seeds[r * S + k] = k < reps[r].n_streams ? reps[r].stream_seeds[k] : 0;
+    hsize_t dims[2] = {n_reps, S};
+    if (rc >= 0)
+        rc = dataset(g, "seeds", H5T_STD_U64LE, H5T_NATIVE_ULLONG, 2, dims, seeds, "seed");
+    free(seeds);
+    H5Gclose(g);
+    return rc;
+}
+
 enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run_info *info,
                                        const struct bx_ports_config *cfg,
                                        const struct bx_ports_result *reps, size_t n_reps,
@@ -276,6 +359,29 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
         rc = attr_num(f, "replications", H5T_STD_I64LE, H5T_NATIVE_LLONG, &nr, 1);
     if (rc >= 0)
         rc = attr_num(f, "horizon_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &cfg->horizon_s, 1);
+    /* Self-description: where the numbers come from. */
+    if (rc >= 0)
+        rc = attr_str(f, "git_revision", info->git_revision ? info->git_revision : "unknown");
+    if (rc >= 0)
+        rc = attr_str(f, "libraries", info->libraries ? info->libraries : "");
+    if (rc >= 0)
+        rc = attr_str(f, "scenario_file", info->scenario_file ? info->scenario_file : "");
+    if (rc >= 0)
+        rc = attr_str(f, "scenario_yaml", info->scenario_text ? info->scenario_text : "");
+    if (rc >= 0)
+        rc = attr_str(f, "profile_yaml", info->profile_text ? info->profile_text : "");
+    json_t *resolved = bx_rpt__ports_config(cfg);
+    char *text = resolved ? json_dumps(resolved, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) : NULL;
+    rc = rc >= 0 && text ? attr_str(f, "scenario_resolved", text) : -1;
+    free(text);
+    json_decref(resolved);
+    json_t *summary = rc >= 0 ? bx_rpt__ports_summary(info, cfg, reps, n_reps, err) : NULL;
+    text = summary ? json_dumps(summary, JSON_INDENT(2) | JSON_REAL_PRECISION(12)) : NULL;
+    rc = rc >= 0 && text ? attr_str(f, "summary_json", text) : -1;
+    free(text);
+    json_decref(summary);
+    if (rc >= 0)
+        rc = write_streams(f, reps, n_reps);
     hid_t ports = rc < 0 ? -1 : H5Gcreate2(f, "ports", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     for (size_t i = 0; ports >= 0 && rc >= 0 && i < cfg->n_ports; ++i)
         rc = write_port(ports, &cfg->ports[i], i, reps, n_reps);

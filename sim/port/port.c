@@ -7,6 +7,7 @@
  * traveller (bx_tplgen's look-alike centre), which is how impostors choose documents. Watch-listed
  * travellers are people enrolled in the watch-list gallery at the start of the run.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include "bx/port.h"
 
 #include <math.h>
@@ -134,6 +135,10 @@ void bx_ports_result_fini(struct bx_ports_result *r)
     if (r == NULL || r->ports == NULL)
         return;
     free(r->samples);
+    for (size_t i = 0; r->stream_names && i < r->n_streams; ++i)
+        free(r->stream_names[i]);
+    free(r->stream_names);
+    free(r->stream_seeds);
     for (size_t i = 0; i < r->n_ports; ++i) {
         bx_quantiles_free(r->ports[i].wait_q);
         free(r->ports[i].hourly);
@@ -159,6 +164,7 @@ struct trav {
     bool id_ok;    /* the 1:n top candidate over the threshold is the document's holder */
     bool wl_match; /* a watch-list candidate over its threshold */
     float top;     /* the top 1:n score over the threshold, or NaN */
+    float imp;     /* live capture vs one watch-list photo of someone else (NaN: none) */
     double verify; /* live capture vs the document photo (1:1) */
 };
 
@@ -355,6 +361,22 @@ static unsigned gen_threads(const struct run *r)
     return r->cfg->search_threads > 1 ? r->cfg->search_threads : 1;
 }
 
+/* A zero-effort impostor comparison for traveller i's live capture: a watch-list photo chosen by
+ * the traveller's index (never the traveller's own). */
+static float impostor_score(const struct run *r, size_t i, const float *live, size_t dim)
+{
+    size_t W = bx_store_rows(r->watchlist);
+    if (W == 0)
+        return (float)BX_NAN;
+    size_t w = (size_t)(bx_hash64((uint64_t)i) % W);
+    if (r->wl_subjects[w].id == r->tr[i].face.id) {
+        if (W == 1)
+            return (float)BX_NAN;
+        w = (w + 1) % W;
+    }
+    return (float)bx_match_verify(live, bx_store_row(r->watchlist, w), dim);
+}
+
 /* Match travellers [i0, i1) of one port: all land (against the expected travellers, with their
  * document photos generated here) or all of one departure (against its manifest gallery, whose
  * row t->row is the document). 1:n with k = 1, the 1:1 score, the watch-list search. */
@@ -404,6 +426,7 @@ static enum bx_status match_batch(struct run *r, const struct bx_store *gallery,
             t->top = nh[j] == 1 ? (float)hit[j].score : (float)BX_NAN;
             t->verify = bx_match_verify(r->live + j * dim, doc[j], dim);
             t->wl_match = nw[j] == 1;
+            t->imp = impostor_score(r, b0 + j, r->live + j * dim, dim);
         }
     }
     r->out->match_wall_s += bx_wall_s() - t0;
@@ -449,10 +472,19 @@ static void judge(struct run *r, uint32_t i)
         o->samples = ns;
         o->cap_samples = grow;
     }
-    o->samples[o->n_samples++] = (struct bx_match_sample){
-        (float)verify,     (float)top,           (uint16_t)t->port,  !impostor,
-        accepted,          t->t.watchlisted,     t->wl_hit,          (uint8_t)t->t.citizenship,
-        (uint8_t)t->t.sex, (uint8_t)t->t.region, (uint8_t)t->t.band, (uint8_t)p->cfg->device};
+    o->samples[o->n_samples++] = (struct bx_match_sample){(float)verify,
+                                                          (float)top,
+                                                          t->imp,
+                                                          (uint16_t)t->port,
+                                                          !impostor,
+                                                          accepted,
+                                                          t->t.watchlisted,
+                                                          t->wl_hit,
+                                                          (uint8_t)t->t.citizenship,
+                                                          (uint8_t)t->t.sex,
+                                                          (uint8_t)t->t.region,
+                                                          (uint8_t)t->t.band,
+                                                          (uint8_t)p->cfg->device};
     /* Retention: U.S. citizens' photos go after 12 h; non-citizens' records stay. */
     t->t_capture = bx_sim_now(r->sim);
     if (t->t.citizenship == BX_CIT_US) {
@@ -1067,6 +1099,32 @@ static void horizon_stats(struct bx_sim *sim, void *obj, int64_t arg)
     }
 }
 
+/* The stream map: the template generator's key, then every named stream in creation order. */
+static enum bx_status record_streams(const struct run *r, const struct bx_ports_config *cfg,
+                                     uint64_t seed, uint32_t rep, struct bx_ports_result *out,
+                                     struct bx_error *err)
+{
+    size_t n = bx_streams_count(r->streams) + 1;
+    out->stream_names = calloc(n, sizeof *out->stream_names);
+    out->stream_seeds = calloc(n, sizeof *out->stream_seeds);
+    if (out->stream_names == NULL || out->stream_seeds == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory for the stream map");
+    out->stream_names[0] = strdup("ports/templates");
+    out->stream_seeds[0] = bx_rng_seed(cfg->profile.seed ^ seed, rep, "ports/templates");
+    out->n_streams = 1;
+    for (size_t i = 0; i + 1 < n; ++i) {
+        uint64_t s;
+        const char *name = bx_streams_name(r->streams, i, &s);
+        out->stream_names[out->n_streams] = strdup(name ? name : "?");
+        out->stream_seeds[out->n_streams] = s;
+        if (out->stream_names[out->n_streams++] == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory for the stream map");
+    }
+    if (out->stream_names[0] == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory for the stream map");
+    return BX_OK;
+}
+
 enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, uint32_t rep,
                             struct bx_ports_result *out, struct bx_error *err)
 {
@@ -1104,6 +1162,7 @@ enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, ui
     if (out->citizen_purged != out->citizen_photos)
         out->conservation_violations++;
     out->events = bx_sim_events(r.sim);
+    st = record_streams(&r, cfg, seed, rep, out, err);
 done:
     run_fini(&r);
     return st;

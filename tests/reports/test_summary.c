@@ -62,7 +62,11 @@ static json_t *write_and_read(double wall_s)
 {
     char path[128];
     snprintf(path, sizeof path, "%s/summary.json", dir);
-    struct bx_rpt_run_info info = {"demo", "demo.yaml", "0.1.0 (git test)", 11, wall_s};
+    struct bx_rpt_run_info info = {.scenario = "demo",
+                                   .scenario_file = "demo.yaml",
+                                   .version = "0.1.0 (git test)",
+                                   .seed = 11,
+                                   .wall_s = wall_s};
     struct bx_error err = {0};
     cr_assert_eq(bx_rpt_write_summary(path, &info, &cfg, reps, 3, &err), BX_OK, "%s", err.msg);
     json_error_t jerr;
@@ -123,7 +127,7 @@ Test(reports_summary, same_input_gives_byte_identical_output)
     char a[128], b[128];
     snprintf(a, sizeof a, "%s/a.json", dir);
     snprintf(b, sizeof b, "%s/b.json", dir);
-    struct bx_rpt_run_info info = {"demo", NULL, "v", 1, BX_NAN};
+    struct bx_rpt_run_info info = {.scenario = "demo", .version = "v", .seed = 1, .wall_s = BX_NAN};
     struct bx_error err = {0};
     cr_assert_eq(bx_rpt_write_summary(a, &info, &cfg, reps, 3, &err), BX_OK);
     cr_assert_eq(bx_rpt_write_summary(b, &info, &cfg, reps, 3, &err), BX_OK);
@@ -134,7 +138,7 @@ Test(reports_summary, same_input_gives_byte_identical_output)
 
 Test(reports_summary, unwritable_destination_fails_cleanly)
 {
-    struct bx_rpt_run_info info = {"demo", NULL, "v", 1, BX_NAN};
+    struct bx_rpt_run_info info = {.scenario = "demo", .version = "v", .seed = 1, .wall_s = BX_NAN};
     struct bx_error err = {0};
     cr_assert_eq(bx_rpt_write_summary("/nonexistent-dir/summary.json", &info, &cfg, reps, 3, &err),
                  BX_EIO);

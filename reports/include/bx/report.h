@@ -30,6 +30,11 @@ struct bx_rpt_run_info {
     const char *version;       /**< bxsim version and git revision */
     uint64_t seed;
     double wall_s; /**< NaN: written as null (reproducible output) */
+    /* For results.h5 and the report (each may be NULL). */
+    const char *git_revision;
+    const char *libraries;     /**< library versions, one line */
+    const char *scenario_text; /**< the scenario file as it was read */
+    const char *profile_text;  /**< the algorithm profile file as it was read */
 };
 
 /**

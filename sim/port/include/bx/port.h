@@ -134,8 +134,11 @@ struct bx_port_result {
 
 /** One captured traveller's matching, for audits (results.h5 /matching). */
 struct bx_match_sample {
-    float verify_score; /**< live capture vs the document photo (1:1) */
-    float top_score;    /**< best 1:n candidate's score, or NaN when none passed the threshold */
+    float verify_score;   /**< live capture vs the document photo (1:1) */
+    float top_score;      /**< best 1:n candidate's score, or NaN when none passed the threshold */
+    float impostor_score; /**< a zero-effort impostor comparison of the same live capture: against
+                               one watch-list photo of someone else (NaN if there is none); the
+                               non-mated scores of DET curves and audits */
     uint16_t port;
     uint8_t mated;    /**< 1: the document is the traveller's own; 0: an impostor */
     uint8_t accepted; /**< the biometric pipeline accepted the traveller */
@@ -159,6 +162,11 @@ struct bx_ports_result {
     struct bx_match_sample *samples; /**< one per captured traveller, in capture order */
     size_t n_samples, cap_samples;
     uint64_t conservation_violations; /**< travellers without exactly one final outcome */
+    /** The stream map of the replication: every random stream's name and seed (results.h5);
+     *  "ports/templates" keys the template generator. */
+    char **stream_names;
+    uint64_t *stream_seeds;
+    size_t n_streams;
 };
 enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports,
                                     struct bx_error *err);

@@ -110,6 +110,9 @@ static json_t *port_json(const struct bx_port_config *p)
                                       p->peak_s / 60, "close_min", p->close_s / 60));
         json_object_set_new(o, "gates", json_integer((json_int_t)p->gates));
         json_object_set_new(o, "cameras_per_gate", json_integer((json_int_t)p->cameras_per_gate));
+        if (p->n_camera_schedule)
+            json_object_set_new(o, "camera_rollout",
+                                steps_json(p->camera_schedule, p->n_camera_schedule));
     }
     json_object_set_new(o, "device", json_string(bx_device_name(p->device)));
     json_object_set_new(o, "match_time_s", json_real(p->match_time_s));
@@ -118,9 +121,11 @@ static json_t *port_json(const struct bx_port_config *p)
         json_object_set_new(o, "officer_shifts",
                             steps_json(p->officer_shifts, p->n_officer_shifts));
     json_object_set_new(o, "manual_service", dist_json(&p->manual_service));
-    json_object_set_new(o, "secondary",
-                        json_pack("{siso}", "booths", (int)p->secondary_booths, "service",
-                                  dist_json(&p->secondary_service)));
+    json_t *sec = json_pack("{siso}", "booths", (int)p->secondary_booths, "service",
+                            dist_json(&p->secondary_service));
+    if (p->n_secondary_shifts)
+        json_object_set_new(sec, "shifts", steps_json(p->secondary_shifts, p->n_secondary_shifts));
+    json_object_set_new(o, "secondary", sec);
     json_object_set_new(o, "officer_catch", json_real(p->officer_catch));
     json_object_set_new(o, "impostor_similarity", json_real(p->impostor_similarity));
     json_object_set_new(o, "population", pop_json(&p->pop));

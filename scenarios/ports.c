@@ -119,6 +119,97 @@ static void common_defaults(struct bx_port_config *p)
     bx_dist_exponential(&p->secondary_service, 600, &derr);
 }
 
+/* An equipment rollout: a list of {at_hours | at_date, count} in time order. The initial count
+ * holds from t = 0 and each step changes it from its time on; counts lie in [min_count, 10^4]. */
+static enum bx_status load_rollout(struct ctx *cx, yaml_node_t *m, const char *what,
+                                   unsigned initial, long long min_count, yaml_node_t *start_node,
+                                   long start_days, struct bx_capacity_step **out, size_t *n_out)
+{
+    static const char *const step_fields[] = {"at_hours", "at_date", "count", NULL};
+    if (bx_scn__expect(cx, m, YAML_SEQUENCE_NODE, what) != BX_OK)
+        return BX_ESCHEMA;
+    size_t k = (size_t)(m->data.sequence.items.top - m->data.sequence.items.start);
+    struct bx_capacity_step *sch = calloc(k + 1, sizeof *sch);
+    if (sch == NULL)
+        return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
+    *out = sch;
+    sch[0] = (struct bx_capacity_step){0, initial};
+    *n_out = 1;
+    for (size_t j = 0; j < k; ++j) {
+        yaml_node_t *st = bx_scn__node_at(cx, m->data.sequence.items.start[j]), *a, *c;
+        double at;
+        long long cnt;
+        if (bx_scn__check_keys(cx, st, "a rollout step", step_fields) != BX_OK ||
+            bx_scn__require(cx, st, "count", "a rollout step", &c) != BX_OK ||
+            bx_scn__as_int(cx, c, "count", min_count, 10000, &cnt) != BX_OK)
+            return BX_ESCHEMA;
+        yaml_node_t *ah = bx_scn__get(cx, st, "at_hours"), *ad = bx_scn__get(cx, st, "at_date");
+        if (!ah == !ad)
+            return FAIL_AT(cx, st, "a rollout step needs exactly one of at_hours, at_date");
+        if (ah) {
+            a = ah;
+            if (bx_scn__as_range(cx, a, "at_hours", 0, 1e6, true, &at) != BX_OK)
+                return BX_ESCHEMA;
+        } else {
+            long day;
+            a = ad;
+            if (as_date(cx, a, "at_date", &day) != BX_OK)
+                return BX_ESCHEMA;
+            if (start_node == NULL)
+                return FAIL_AT(cx, a, "at_date needs the scenario's start_date");
+            if (day <= start_days)
+                return FAIL_AT(cx, a, "at_date must be after start_date (%s)",
+                               bx_scn__scalar(start_node));
+            at = (double)(day - start_days) * 24;
+        }
+        if (at * 3600 < sch[*n_out - 1].t_s)
+            return FAIL_AT(cx, a, "rollout steps must be in time order");
+        sch[(*n_out)++] = (struct bx_capacity_step){at * 3600, (unsigned)cnt};
+    }
+    return BX_OK;
+}
+
+/* A daily roster: a non-empty list of {at_hours (hour of the day), count} in time order, with
+ * someone on duty at some hour. */
+static enum bx_status load_shifts(struct ctx *cx, yaml_node_t *n, const char *what, const char *who,
+                                  struct bx_capacity_step **out, size_t *n_out)
+{
+    static const char *const shift_fields[] = {"at_hours", "count", NULL};
+    if (bx_scn__expect(cx, n, YAML_SEQUENCE_NODE, what) != BX_OK)
+        return BX_ESCHEMA;
+    size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    if (k == 0)
+        return FAIL_AT(cx, n, "%s needs at least one shift", what);
+    struct bx_capacity_step *sh = calloc(k, sizeof *sh);
+    if (sh == NULL)
+        return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
+    *out = sh;
+    bool staffed = false;
+    for (size_t j = 0; j < k; ++j) {
+        yaml_node_t *st = bx_scn__node_at(cx, n->data.sequence.items.start[j]), *a, *c;
+        double at;
+        long long cnt;
+        if (bx_scn__check_keys(cx, st, "a shift", shift_fields) != BX_OK ||
+            bx_scn__require(cx, st, "at_hours", "a shift", &a) != BX_OK ||
+            bx_scn__require(cx, st, "count", "a shift", &c) != BX_OK ||
+            bx_scn__as_range(cx, a, "at_hours", 0, 24, false, &at) != BX_OK ||
+            bx_scn__as_int(cx, c, "count", 0, 100000, &cnt) != BX_OK)
+            return BX_ESCHEMA;
+        if (at >= 24)
+            return FAIL_AT(cx, a, "at_hours is an hour of the day: below 24");
+        if (j > 0 && at * 3600 <= sh[j - 1].t_s)
+            return FAIL_AT(cx, a, "shifts must be in time order");
+        sh[j] = (struct bx_capacity_step){at * 3600, (unsigned)cnt};
+        *n_out = j + 1;
+        staffed |= cnt > 0;
+    }
+    if (!staffed)
+        return FAIL_AT(cx, n, "no %s on duty at any hour: %s", who,
+                       strcmp(who, "officer") == 0 ? "manual inspections never end"
+                                                   : "secondary inspections never end");
+    return BX_OK;
+}
+
 /* A land port: lanes (vehicle) or mobile units (pedestrian) with a rollout schedule, hourly
  * arrivals, the expected-traveller gallery. */
 static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p,
@@ -140,7 +231,6 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          "population",
                                          NULL};
     static const char *const lane_fields[] = {"kind", "count", "rollout", NULL};
-    static const char *const step_fields[] = {"at_hours", "at_date", "count", NULL};
     static const char *const exp_fields[] = {"size", "share", NULL};
     yaml_node_t *n, *m;
     struct bx_land_config *l = &p->land;
@@ -168,48 +258,10 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
     }
     if (opt_uint(cx, n, "count", 0, 10000, &l->lanes))
         return BX_ESCHEMA;
-    if ((m = bx_scn__get(cx, n, "rollout"))) {
-        if (bx_scn__expect(cx, m, YAML_SEQUENCE_NODE, "rollout") != BX_OK)
-            return BX_ESCHEMA;
-        size_t k = (size_t)(m->data.sequence.items.top - m->data.sequence.items.start);
-        l->schedule = calloc(k + 1, sizeof *l->schedule);
-        if (l->schedule == NULL)
-            return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
-        /* The initial count holds from t = 0; each rollout step changes it from its date on. */
-        l->schedule[0] = (struct bx_capacity_step){0, l->lanes};
-        l->n_schedule = 1;
-        for (size_t j = 0; j < k; ++j) {
-            yaml_node_t *st = bx_scn__node_at(cx, m->data.sequence.items.start[j]), *a, *c;
-            double at;
-            long long cnt;
-            if (bx_scn__check_keys(cx, st, "a rollout step", step_fields) != BX_OK ||
-                bx_scn__require(cx, st, "count", "a rollout step", &c) != BX_OK ||
-                bx_scn__as_int(cx, c, "count", 0, 10000, &cnt) != BX_OK)
-                return BX_ESCHEMA;
-            yaml_node_t *ah = bx_scn__get(cx, st, "at_hours"), *ad = bx_scn__get(cx, st, "at_date");
-            if (!ah == !ad)
-                return FAIL_AT(cx, st, "a rollout step needs exactly one of at_hours, at_date");
-            if (ah) {
-                a = ah;
-                if (bx_scn__as_range(cx, a, "at_hours", 0, 1e6, true, &at) != BX_OK)
-                    return BX_ESCHEMA;
-            } else {
-                long day;
-                a = ad;
-                if (as_date(cx, a, "at_date", &day) != BX_OK)
-                    return BX_ESCHEMA;
-                if (start_node == NULL)
-                    return FAIL_AT(cx, a, "at_date needs the scenario's start_date");
-                if (day <= start_days)
-                    return FAIL_AT(cx, a, "at_date must be after start_date (%s)",
-                                   bx_scn__scalar(start_node));
-                at = (double)(day - start_days) * 24;
-            }
-            if (at * 3600 < l->schedule[l->n_schedule - 1].t_s)
-                return FAIL_AT(cx, a, "rollout steps must be in time order");
-            l->schedule[l->n_schedule++] = (struct bx_capacity_step){at * 3600, (unsigned)cnt};
-        }
-    }
+    if ((m = bx_scn__get(cx, n, "rollout")) &&
+        load_rollout(cx, m, "rollout", l->lanes, 0, start_node, start_days, &l->schedule,
+                     &l->n_schedule) != BX_OK)
+        return BX_ESCHEMA;
     if (bx_scn__require(cx, map, "arrivals_per_hour", "a land port", &n) != BX_OK ||
         bx_scn__expect(cx, n, YAML_SEQUENCE_NODE, "arrivals_per_hour") != BX_OK)
         return BX_ESCHEMA;
@@ -240,6 +292,7 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          "boarding",
                                          "gates",
                                          "cameras_per_gate",
+                                         "camera_rollout",
                                          "device",
                                          "match_time_s",
                                          "officers",
@@ -343,46 +396,23 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
     if (opt_uint(cx, map, "gates", 1, 10000, &p->gates) ||
         opt_uint(cx, map, "cameras_per_gate", 1, 1000, &p->cameras_per_gate))
         return BX_ESCHEMA;
+    /* Cameras arriving at the gates (each gate gets `count` from that time on). */
+    if ((n = bx_scn__get(cx, map, "camera_rollout")) &&
+        load_rollout(cx, n, "camera_rollout", p->cameras_per_gate, 1, start_node, start_days,
+                     &p->camera_schedule, &p->n_camera_schedule) != BX_OK)
+        return BX_ESCHEMA;
     return load_common(cx, map, p);
 }
 
 /* Fields every port type has: officers, secondary, device, population. */
 static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p)
 {
-    static const char *const sec_fields[] = {"booths", "service", NULL};
-    static const char *const shift_fields[] = {"at_hours", "count", NULL};
+    static const char *const sec_fields[] = {"booths", "service", "shifts", NULL};
     yaml_node_t *n, *m;
-    if ((n = bx_scn__get(cx, map, "officer_shifts"))) {
-        if (bx_scn__expect(cx, n, YAML_SEQUENCE_NODE, "officer_shifts") != BX_OK)
-            return BX_ESCHEMA;
-        size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-        if (k == 0)
-            return FAIL_AT(cx, n, "officer_shifts needs at least one shift");
-        p->officer_shifts = calloc(k, sizeof *p->officer_shifts);
-        if (p->officer_shifts == NULL)
-            return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
-        bool staffed = false;
-        for (size_t j = 0; j < k; ++j) {
-            yaml_node_t *st = bx_scn__node_at(cx, n->data.sequence.items.start[j]), *a, *c;
-            double at;
-            long long cnt;
-            if (bx_scn__check_keys(cx, st, "a shift", shift_fields) != BX_OK ||
-                bx_scn__require(cx, st, "at_hours", "a shift", &a) != BX_OK ||
-                bx_scn__require(cx, st, "count", "a shift", &c) != BX_OK ||
-                bx_scn__as_range(cx, a, "at_hours", 0, 24, false, &at) != BX_OK ||
-                bx_scn__as_int(cx, c, "count", 0, 100000, &cnt) != BX_OK)
-                return BX_ESCHEMA;
-            if (at >= 24)
-                return FAIL_AT(cx, a, "at_hours is an hour of the day: below 24");
-            if (j > 0 && at * 3600 <= p->officer_shifts[j - 1].t_s)
-                return FAIL_AT(cx, a, "shifts must be in time order");
-            p->officer_shifts[j] = (struct bx_capacity_step){at * 3600, (unsigned)cnt};
-            p->n_officer_shifts = j + 1;
-            staffed |= cnt > 0;
-        }
-        if (!staffed)
-            return FAIL_AT(cx, n, "no officer on duty at any hour: manual inspections never end");
-    }
+    if ((n = bx_scn__get(cx, map, "officer_shifts")) &&
+        load_shifts(cx, n, "officer_shifts", "officer", &p->officer_shifts, &p->n_officer_shifts) !=
+            BX_OK)
+        return BX_ESCHEMA;
     if (opt_uint(cx, map, "officers", 1, 100000, &p->officers) ||
         opt_range(cx, map, "match_time_s", 0, 600, false, &p->match_time_s) ||
         opt_range(cx, map, "officer_catch", 0, 1, false, &p->officer_catch) ||
@@ -405,6 +435,10 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
     if ((n = bx_scn__get(cx, map, "secondary"))) {
         if (bx_scn__check_keys(cx, n, "secondary", sec_fields) != BX_OK ||
             opt_uint(cx, n, "booths", 1, 10000, &p->secondary_booths))
+            return BX_ESCHEMA;
+        if ((m = bx_scn__get(cx, n, "shifts")) &&
+            load_shifts(cx, m, "secondary.shifts", "secondary booth", &p->secondary_shifts,
+                        &p->n_secondary_shifts) != BX_OK)
             return BX_ESCHEMA;
         if ((m = bx_scn__get(cx, n, "service"))) {
             bx_dist_fini(&p->secondary_service);

@@ -38,6 +38,8 @@ void bx_ports_config_fini(struct bx_ports_config *cfg)
         bx_dist_fini(&cfg->ports[i].secondary_service);
         free(cfg->ports[i].land.schedule);
         free(cfg->ports[i].officer_shifts);
+        free(cfg->ports[i].secondary_shifts);
+        free(cfg->ports[i].camera_schedule);
     }
     free(cfg->ports);
     memset(cfg, 0, sizeof *cfg);
@@ -90,6 +92,13 @@ enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct b
                            "port '%s': boarding needs open >= peak >= close >= 0 minutes "
                            "before departure, open > close",
                            p->name);
+        for (size_t k = 0; k < p->n_camera_schedule; ++k)
+            if (p->camera_schedule[k].servers == 0 ||
+                (k > 0 && p->camera_schedule[k].t_s < p->camera_schedule[k - 1].t_s))
+                return BX_FAIL(err, BX_EINVAL,
+                               "port '%s': camera rollout steps need at least one camera per "
+                               "gate, in time order",
+                               p->name);
         if (p->gates == 0 || p->cameras_per_gate == 0 || p->officers == 0 ||
             p->secondary_booths == 0)
             return BX_FAIL(err, BX_EINVAL,
@@ -1028,22 +1037,32 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
             (st = bx_resource_schedule_capacity(p->officers, r->sim, c->officer_shifts,
                                                 c->n_officer_shifts, 86400, err)) != BX_OK)
             return st;
-        rc.servers = c->secondary_booths;
+        rc.servers = c->n_secondary_shifts ? 0 : c->secondary_booths;
         p->secondary = bx_resource_alloc(&rc, err);
         if (!p->officers || !p->secondary)
             return err->code;
+        if (c->n_secondary_shifts &&
+            (st = bx_resource_schedule_capacity(p->secondary, r->sim, c->secondary_shifts,
+                                                c->n_secondary_shifts, 86400, err)) != BX_OK)
+            return st;
         if (c->type == BX_PORT_LAND) {
             if ((st = land_init(r, i, err)) != BX_OK)
                 return st;
             continue;
         }
-        rc.servers = c->cameras_per_gate;
+        /* Cameras per gate: fixed, or following the equipment rollout (one-off steps). */
+        rc.servers = c->n_camera_schedule ? 0 : c->cameras_per_gate;
         p->gates = calloc(c->gates, sizeof *p->gates);
         if (p->gates == NULL)
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
-        for (unsigned g = 0; g < c->gates; ++g)
+        for (unsigned g = 0; g < c->gates; ++g) {
             if ((p->gates[g] = bx_resource_alloc(&rc, err)) == NULL)
                 return err->code;
+            if (c->n_camera_schedule &&
+                (st = bx_resource_schedule_capacity(p->gates[g], r->sim, c->camera_schedule,
+                                                    c->n_camera_schedule, 0, err)) != BX_OK)
+                return st;
+        }
         /* Departures: per_day evenly spaced over [first, last) of each day of the horizon. */
         size_t days = (size_t)ceil(cfg->horizon_s / 86400);
         size_t per_day = (size_t)llround(c->departures_per_day);

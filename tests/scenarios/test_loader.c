@@ -341,6 +341,15 @@ static struct bad_case bad_ports[] = {
     {"name: t\nkind: ports\nhorizon: {hours: 24, warmup_hours: 2}\nports: []\n", 3, 36,
      "no warm-up"},
     {PORTS_HEAD "network: {}\nports: []\n", 4, 1, "unknown field 'network'"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     camera_rollout: [{at_hours: 6, count: 0}]}\n",
+     6, 44, "count must lie in [1"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     camera_rollout: [{at_hours: 6, count: 2}, {at_hours: 5, count: 3}]}\n",
+     6, 59, "rollout steps must be in time order"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     secondary: {shifts: [{at_hours: 0, count: 0}]}}\n",
+     6, 26, "no secondary booth on duty"},
     /* Wrong types. */
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, gates: many}\n", 5, 59,
      "gates must be an integer, got 'many'"},
@@ -376,6 +385,30 @@ ParameterizedTest(struct bad_case *c, scenarios_ports,
     cr_assert(strncmp(err.msg, where, strlen(where)) == 0, "expected '%s...', got '%s'", where,
               err.msg);
     cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);
+}
+
+Test(scenarios_ports, camera_rollout_and_secondary_shifts_load)
+{
+    const char *text =
+        PORTS_HEAD "start_date: 2026-01-01\n"
+                   "ports:\n  - {name: a, type: sea, departures: {per_day: 1},\n"
+                   "     cameras_per_gate: 2, camera_rollout: [{at_date: 2026-01-03, "
+                   "count: 6}],\n"
+                   "     secondary: {booths: 1, shifts: [{at_hours: 8, count: 2}, "
+                   "{at_hours: 20, count: 0}]}}\n";
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(load(text, &scn, &err), BX_OK, "%s", err.msg);
+    const struct bx_port_config *p = &scn.ports.ports[0];
+    cr_assert_eq(p->n_camera_schedule, 2);
+    cr_assert_eq(p->camera_schedule[0].t_s, 0);
+    cr_assert_eq(p->camera_schedule[0].servers, 2);
+    cr_assert_eq(p->camera_schedule[1].t_s, 2 * 86400.0);
+    cr_assert_eq(p->camera_schedule[1].servers, 6);
+    cr_assert_eq(p->n_secondary_shifts, 2);
+    cr_assert_eq(p->secondary_shifts[0].t_s, 8 * 3600.0);
+    cr_assert_eq(p->secondary_shifts[1].servers, 0);
+    bx_scn_fini(&scn);
 }
 
 Test(scenarios_ports, rollout_dates_become_hours_after_the_start_date)

@@ -368,3 +368,66 @@ Test(sim_port, officer_shifts_change_manual_waits_by_hour, .timeout = 120)
     bx_ports_result_fini(&r);
     bx_ports_config_fini(&cfg);
 }
+
+/* Mean wait of travellers who arrived in hours [h0, h1). */
+static double hours_mean_wait(const struct bx_port_result *pr, size_t h0, size_t h1)
+{
+    double w = 0, n = 0;
+    for (size_t h = h0; h < h1; ++h) {
+        w += pr->hourly[h].wait_sum_s;
+        n += pr->hourly[h].arrivals;
+    }
+    return n > 0 ? w / n : BX_NAN;
+}
+
+Test(sim_port, camera_rollout_adds_cameras_at_every_gate_from_its_date, .timeout = 120)
+{
+    /* Full flights through one camera per gate until noon, four from noon on: the capacity
+     * series follows the rollout and the morning's waits are far longer. */
+    struct bx_ports_config cfg = air(0, 0);
+    struct bx_port_config *p = &cfg.ports[0];
+    p->passengers_mean = 350;
+    p->camera_schedule = malloc(2 * sizeof *p->camera_schedule);
+    p->camera_schedule[0] = (struct bx_capacity_step){0, 1};
+    p->camera_schedule[1] = (struct bx_capacity_step){12 * 3600, 4};
+    p->n_camera_schedule = 2;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_ports_config_check(&cfg, &err), BX_OK, "%s", err.msg);
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    const struct bx_port_result *pr = &r.ports[0];
+    cr_assert_eq(pr->hourly[8].capacity, 6.0, "6 gates x 1 camera before the rollout");
+    cr_assert_eq(pr->hourly[13].capacity, 24.0, "6 gates x 4 cameras after it");
+    double am = hours_mean_wait(pr, 6, 11), pm = hours_mean_wait(pr, 13, 21);
+    cr_log_info("mean wait: morning %g s, afternoon %g s", am, pm);
+    cr_assert_gt(am, 3 * pm, "morning %g s vs afternoon %g s", am, pm);
+    cr_assert_eq(r.conservation_violations, 0);
+    bx_ports_result_fini(&r);
+    /* A step without cameras is refused. */
+    p->camera_schedule[1].servers = 0;
+    cr_assert_eq(bx_ports_config_check(&cfg, &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "camera rollout") != NULL, "%s", err.msg);
+    bx_ports_config_fini(&cfg);
+}
+
+Test(sim_port, secondary_booth_shifts_hold_watchlist_hits_until_a_booth_opens, .timeout = 120)
+{
+    /* Booths open only until noon: watch-list hits of the afternoon wait for the next day. */
+    struct bx_ports_config cfg = air(0, 0.05);
+    struct bx_port_config *p = &cfg.ports[0];
+    p->secondary_shifts = malloc(2 * sizeof *p->secondary_shifts);
+    p->secondary_shifts[0] = (struct bx_capacity_step){0, 3};
+    p->secondary_shifts[1] = (struct bx_capacity_step){12 * 3600, 0};
+    p->n_secondary_shifts = 2;
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    const struct bx_port_result *pr = &r.ports[0];
+    cr_assert_gt(pr->secondary, 20, "%llu secondary inspections",
+                 (unsigned long long)pr->secondary);
+    double am = hours_mean_wait(pr, 6, 11), pm = hours_mean_wait(pr, 13, 21);
+    cr_log_info("mean wait: morning %g s, afternoon %g s", am, pm);
+    cr_assert_gt(pm, 10 * am, "morning %g s vs afternoon %g s", am, pm);
+    cr_assert_eq(r.conservation_violations, 0);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}

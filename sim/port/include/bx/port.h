@@ -66,10 +66,13 @@ struct bx_port_config {
     enum bx_port_type type;
     /* departures: `per_day` spread evenly over [first_s, last_s) of each day */
     double departures_per_day, first_s, last_s;
-    double passengers_mean;         /**< per departure (Poisson), at least 1 */
-    double open_s, peak_s, close_s; /**< boarding window: seconds before departure */
-    unsigned gates;                 /**< departures use gates round robin */
-    unsigned cameras_per_gate;      /**< capture servers per gate */
+    double passengers_mean;                   /**< per departure (Poisson), at least 1 */
+    double open_s, peak_s, close_s;           /**< boarding window: seconds before departure */
+    unsigned gates;                           /**< departures use gates round robin */
+    unsigned cameras_per_gate;                /**< capture servers per gate (from t = 0) */
+    struct bx_capacity_step *camera_schedule; /**< rollout: cameras per gate from a date on,
+                                                   the first step at t = 0 (owned; may be NULL) */
+    size_t n_camera_schedule;
     enum bx_device device;
     double match_time_s; /**< TVS response added to the camera's time per traveller */
     unsigned officers;   /**< manual inspection (when no shifts are given) */
@@ -77,7 +80,10 @@ struct bx_port_config {
                                                   of the day on (owned; may be NULL) */
     size_t n_officer_shifts;
     struct bx_dist manual_service;
-    unsigned secondary_booths;
+    unsigned secondary_booths;                 /**< when no shifts are given */
+    struct bx_capacity_step *secondary_shifts; /**< daily roster of open booths (owned; may be
+                                                    NULL) */
+    size_t n_secondary_shifts;
     struct bx_dist secondary_service;
     double officer_catch;       /**< P(an officer spots an impostor at manual inspection) */
     double impostor_similarity; /**< cosine between an impostor's face and the document

@@ -228,6 +228,16 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
         fprintf(stderr, "bxsim run: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
     }
+    struct bx_rpt_report_result rep = {0};
+    if (rc == BX_EXIT_OK && bx_rpt_write_report(out, NULL, &rep, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: report: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    if (rc == BX_EXIT_OK && !rep.images)
+        fprintf(stderr,
+                "bxsim run: plots skipped (%s); their data and gnuplot scripts are in "
+                "%s/plots\n",
+                rep.note, out);
     if (rc == BX_EXIT_OK && !quiet) {
         printf("%-16s %-8s %12s %14s %10s\n", "port", "type", "travelers/rep", "mean wait s",
                "manual");
@@ -243,7 +253,8 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
                    bx_port_type_name(scn->ports.ports[i].type), (double)trav / n, w,
                    (unsigned long long)man);
         }
-        printf("wrote %s (%.2f s)\n", path, wall);
+        printf("wrote %s, results.h5 and report.html (%zu plots) (%.2f s)\n", path, rep.n_plots,
+               wall);
     }
     free(scn_text);
     free(prof_text);
@@ -413,5 +424,50 @@ int bx_cmd_validate(int argc, char **argv)
                    scn.net.horizon_s / 3600);
         bx_scn_fini(&scn);
     }
+    return BX_EXIT_OK;
+}
+
+int bx_cmd_report(int argc, char **argv)
+{
+    const char *dir = NULL;
+    bool quiet = false;
+    for (int i = 1; i < argc; ++i) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            puts("usage: bxsim report DIR [--quiet]\n\n"
+                 "Rebuild DIR/report.html and DIR/plots/ from DIR/results.h5 (a ports run's\n"
+                 "output). Plots are drawn by gnuplot when it is on PATH; without it the page,\n"
+                 "the plot data and the gnuplot scripts are still written.");
+            return BX_EXIT_OK;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = true;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "bxsim report: unknown option '%s' (try bxsim report --help)\n",
+                    argv[i]);
+            return BX_EXIT_USAGE;
+        } else if (dir == NULL) {
+            dir = argv[i];
+        } else {
+            fprintf(stderr, "bxsim report: unexpected argument '%s' (one run directory)\n",
+                    argv[i]);
+            return BX_EXIT_USAGE;
+        }
+    }
+    if (dir == NULL) {
+        fputs("bxsim report: no run directory (usage: bxsim report DIR)\n", stderr);
+        return BX_EXIT_USAGE;
+    }
+    struct bx_error err = {0};
+    struct bx_rpt_report_result rep = {0};
+    if (bx_rpt_write_report(dir, NULL, &rep, &err) != BX_OK) {
+        fprintf(stderr, "bxsim report: %s\n", err.msg);
+        return err.code == BX_EPARSE || err.code == BX_EIO ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;
+    }
+    if (!rep.images)
+        fprintf(stderr,
+                "bxsim report: plots skipped (%s); their data and gnuplot scripts are in "
+                "%s/plots\n",
+                rep.note, dir);
+    if (!quiet)
+        printf("wrote %s/report.html (%zu plots)\n", dir, rep.n_plots);
     return BX_EXIT_OK;
 }

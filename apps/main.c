@@ -36,6 +36,7 @@ static const char usage[] =
     "commands:\n"
     "  run FILE.yaml --out DIR   run a scenario and write DIR/summary.json\n"
     "  validate FILE.yaml        check a scenario without running it\n"
+    "  report DIR                rebuild DIR/report.html and its plots from DIR/results.h5\n"
     "  gallery info|search       inspect template files, 1:N search (docs/templates.md)\n"
     "  gallery gen|profiles      synthetic galleries from algorithm profiles\n"
     "  calibrate --profile NAME  achieved versus published accuracy figures (--fit to tune)\n"
@@ -107,6 +108,8 @@ int main(int argc, char **argv)
         return print_version();
     if (strcmp(cmd, "run") == 0)
         return bx_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return bx_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0)
         return bx_cmd_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "gallery") == 0)

@@ -13,6 +13,7 @@
 #ifndef BX_REPORT_H
 #define BX_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,29 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
                                        const struct bx_ports_config *cfg,
                                        const struct bx_ports_result *reps, size_t n_reps,
                                        struct bx_error *err);
+
+/** Options of bx_rpt_write_report(). */
+struct bx_rpt_report_opts {
+    const char *gnuplot; /**< the program that draws the plots; NULL = "gnuplot" from PATH */
+};
+
+/** What bx_rpt_write_report() made. */
+struct bx_rpt_report_result {
+    size_t n_plots; /**< plots with data and scripts in DIR/plots */
+    bool images;    /**< gnuplot drew them (PNG and SVG) */
+    char note[128]; /**< why not, when !images */
+};
+
+/**
+ * DIR/report.html and DIR/plots/ from DIR/results.h5 of a ports run: the scenario summary, a
+ * table per port, matching rates with intervals, outcome tallies, retention, assumptions and the
+ * calibration profile, and the plots (data file, gnuplot script, PNG and SVG each). Without
+ * gnuplot the page, data and scripts are still written (res->images false, res->note says why).
+ * The page is written atomically and the plot folder replaced whole. BX_EIO/BX_EPARSE name the
+ * file and the dataset when results.h5 is missing or malformed.
+ */
+enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_opts *o,
+                                   struct bx_rpt_report_result *res, struct bx_error *err);
 
 #ifdef __cplusplus
 }

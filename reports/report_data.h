@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* report_data.h - what the report reads back from results.h5 (report.c) and plots (plots.c);
+ * shared by reports/'s files, never installed. */
+#ifndef BX_REPORT_DATA_H
+#define BX_REPORT_DATA_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bx/common.h"
+#include "bx/sim.h"
+
+struct rpt_port {
+    char name[BX_NAME_MAX];
+    char type[16];      /* air, sea, private, land */
+    char lane_kind[16]; /* camera, vehicle, pedestrian */
+    double gallery_size;
+    size_t R, H, K;                                         /* replications, hours, CDF levels */
+    double *arrivals, *mean_wait, *queue, *busy, *capacity; /* R x H */
+    double *cdf, *levels;                                   /* R x K, K */
+};
+
+struct rpt_data {
+    json_t *summary, *resolved; /* summary.json and the resolved scenario */
+    char *scenario, *scenario_file, *scenario_yaml, *profile, *profile_yaml;
+    char *version, *git, *libraries;
+    long long seed, replications;
+    double horizon_s;
+    double thresholds[3]; /* 1:n, verify, watch list */
+    struct rpt_port *ports;
+    size_t n_ports;
+    /* /matching: one entry per captured traveller */
+    size_t n;
+    float *verify, *impostor;
+    signed char *mated, *sex, *age_band, *region, *device;
+    int *port;
+};
+
+/* One plot of the report: plots/<name>.{dat,gp,png,svg}. */
+struct rpt_plot {
+    char name[64];
+    char title[160];
+    char caption[400];
+};
+
+struct rpt_plots {
+    struct rpt_plot *v;
+    size_t n, cap;
+};
+
+/* Write every plot's data and gnuplot script into @p dir (which exists) and list them in @p out.
+ * Images are not made here (see bx_rpt__run_gnuplot). */
+enum bx_status bx_rpt__write_plots(const struct rpt_data *d, const char *dir, struct rpt_plots *out,
+                                   struct bx_error *err);
+
+/* Run gnuplot on every script in @p dir; false (nothing made) when @p gnuplot cannot be run.
+ * gnuplot's messages go to dir/gnuplot.log. */
+bool bx_rpt__run_gnuplot(const char *gnuplot, const char *dir, const struct rpt_plots *plots,
+                         struct bx_error *err);
+
+#endif /* BX_REPORT_DATA_H */

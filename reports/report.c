@@ -662,9 +662,11 @@ static char *html_page(const char *dir, const struct rpt_data *d, const struct r
     fputs("</dl>\n<p><a href=\"#ports\">Ports</a> &#183; <a href=\"#matching\">Matching</a> "
           "&#183; <a href=\"#outcomes\">Outcomes</a> &#183; <a href=\"#retention\">Retention</a> "
           "&#183; <a href=\"#plots\">Plots</a> &#183; <a href=\"#assumptions\">Assumptions and "
-          "calibration</a> &#183; data: <a href=\"summary.json\">summary.json</a>, "
-          "<a href=\"results.h5\">results.h5</a></p>\n",
+          "calibration</a> &#183; data: ",
           h);
+    if (file_exists(dir, "summary.json"))
+        fputs("<a href=\"summary.json\">summary.json</a>, ", h);
+    fputs("<a href=\"results.h5\">results.h5</a></p>\n", h);
     html_ports(h, d);
     html_matching(h, d);
     html_outcomes(h, d);

@@ -645,3 +645,36 @@ Test(apps_ports, a_ports_run_writes_the_documented_summary)
     cr_assert_gt(H5Aexists(f, "format_version"), 0);
     H5Fclose(f);
 }
+
+Test(apps_ports, a_run_without_gnuplot_on_path_succeeds_and_says_so_once)
+{
+    char yaml[128], cmd[2048], path[192];
+    snprintf(yaml, sizeof yaml, "%s/ports.yaml", dir);
+    write_file(yaml, small_ports);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && PATH=/nonexistent-bx '%s' run %s --out %s/ng --quiet 2>&1", BX_SOURCE_DIR,
+             BXSIM_EXE, yaml, dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", out);
+    const char *first = strstr(out, "plots skipped");
+    cr_assert_not_null(first, "%s", out);
+    cr_assert_null(strstr(first + 1, "plots skipped"), "said more than once: %s", out);
+    const char *files[] = {"summary.json", "results.h5", "report.html", "plots/det.gp",
+                           "plots/det.dat"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i) {
+        snprintf(path, sizeof path, "%s/ng/%s", dir, files[i]);
+        cr_assert(exists(path), "%s missing", files[i]);
+    }
+    snprintf(path, sizeof path, "%s/ng/plots/det.png", dir);
+    cr_assert_not(exists(path));
+    /* With gnuplot back on PATH, `bxsim report` draws them from results.h5. */
+    snprintf(cmd, sizeof cmd, "report %s/ng", dir);
+    cr_assert_eq(bxsim(cmd), 0, "%s", out);
+    cr_assert(exists(path), "%s", out);
+    cr_assert_eq(bxsim("report /nonexistent-bx-dir"), 2, "%s", out);
+    cr_assert(strstr(out, "results.h5") != NULL, "%s", out);
+}

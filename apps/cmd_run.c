@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_run.c - `bxsim run` and `bxsim validate`. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static const char run_usage[] =
     "  --threads T          worker threads, 0 = one per core (default 0); results do not\n"
     "                       depend on it\n"
     "  --reproducible       write wall_s as null so that the file is byte-identical across runs\n"
-    "  --quiet              no progress or table\n"
+    "  --quiet              no progress bar or table (warnings and errors still go to stderr)\n"
     "  -h, --help           this text\n";
 
 char *bx_app_read_text(const char *path)
@@ -91,21 +92,42 @@ static enum bx_status run_one(void *vctx, uint32_t rep, struct bx_error *err)
     return bx_net_run(&ctx->scn->net, ctx->seed, rep, &ctx->reps[rep], err);
 }
 
+/* Colour only on a terminal and only without NO_COLOR (https://no-color.org: any non-empty
+ * value) and TERM=dumb. */
+static bool use_colour(void)
+{
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    return !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* Draw the bar: @p work of @p total replications done (fractions count), @p done whole. */
+static void draw_bar(double t_start, double work, uint32_t done, uint32_t total)
+{
+    double el = bx_wall_s() - t_start;
+    double left = work > 0 ? el / work * ((double)total - work) : BX_NAN;
+    int width = 30, fill = (int)((double)width * work / total);
+    fill = fill < 0 ? 0 : fill > width ? width : fill;
+    bool c = use_colour();
+    char eta[32];
+    if (isfinite(left))
+        snprintf(eta, sizeof eta, "%.0f s left", left);
+    else
+        snprintf(eta, sizeof eta, "estimating");
+    fprintf(stderr, "\r[%s%.*s%s%*s] %u/%u replications, %3.0f%%, %s ", c ? "\033[32m" : "", fill,
+            "##############################", c ? "\033[0m" : "", width - fill, "", done, total,
+            100 * work / total, eta);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
 /* A one-line progress bar on stderr, only when it is a terminal (never in logs or CI). */
 static void show_progress(void *vctx, uint32_t done, uint32_t total)
 {
     struct run_ctx *ctx = vctx;
     if (!ctx->progress)
         return;
-    double el = bx_wall_s() - ctx->t_start;
-    double left = done ? el / done * (total - done) : BX_NAN;
-    int width = 30, fill = (int)((double)width * done / total);
-    fprintf(stderr, "\r[%.*s%*s] %u/%u replications, %.0f s left ", fill,
-            "##############################", width - fill, "", done, total,
-            isfinite(left) ? left : 0.0);
-    if (done == total)
-        fputc('\n', stderr);
-    fflush(stderr);
+    draw_bar(ctx->t_start, done, done, total);
 }
 
 static void print_table(const struct bx_scn *scn, const struct bx_net_rep_result *reps,
@@ -146,6 +168,11 @@ struct ports_ctx {
     struct bx_ports_result *reps;
     double t_start;
     bool progress;
+    /* Progress within replications (simulated hours), from the replications' threads. */
+    pthread_mutex_t mu;
+    double *fraction; /* per replication */
+    uint32_t n, done;
+    double last_draw;
 };
 
 static enum bx_status run_one_port(void *vctx, uint32_t rep, struct bx_error *err)
@@ -157,8 +184,33 @@ static enum bx_status run_one_port(void *vctx, uint32_t rep, struct bx_error *er
 static void ports_progress(void *vctx, uint32_t done, uint32_t total)
 {
     struct ports_ctx *c = vctx;
-    struct run_ctx rc = {.t_start = c->t_start, .progress = c->progress};
-    show_progress(&rc, done, total);
+    if (!c->progress)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->done = done;
+    double work = 0;
+    for (uint32_t r = 0; r < c->n; ++r)
+        work += c->fraction[r];
+    draw_bar(c->t_start, fmax(work, (double)done), done, total);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Called every simulated hour of every replication; draws at most 4 times a second. */
+static void ports_hour(void *vctx, uint32_t rep, double fraction)
+{
+    struct ports_ctx *c = vctx;
+    pthread_mutex_lock(&c->mu);
+    if (rep < c->n)
+        c->fraction[rep] = fraction;
+    double now = bx_wall_s();
+    if (now - c->last_draw >= 0.25) {
+        c->last_draw = now;
+        double work = 0;
+        for (uint32_t r = 0; r < c->n; ++r)
+            work += c->fraction[r];
+        draw_bar(c->t_start, work, c->done, c->n);
+    }
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* A `kind: ports` scenario: load its algorithm profile, run, write summary.json. */
@@ -182,10 +234,23 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned total = threads ? threads : cores > 0 ? (unsigned)cores : 1;
     scn->ports.search_threads = total > n ? total / n : 1;
-    struct ports_ctx ctx = {&scn->ports, scn->seed, calloc(n, sizeof(struct bx_ports_result)),
-                            bx_wall_s(), !quiet && isatty(STDERR_FILENO)};
-    if (ctx.reps == NULL)
+    struct ports_ctx ctx = {.cfg = &scn->ports,
+                            .seed = scn->seed,
+                            .reps = calloc(n, sizeof(struct bx_ports_result)),
+                            .t_start = bx_wall_s(),
+                            .progress = !quiet && isatty(STDERR_FILENO),
+                            .fraction = calloc(n, sizeof(double)),
+                            .n = n};
+    pthread_mutex_init(&ctx.mu, NULL);
+    if (ctx.reps == NULL || ctx.fraction == NULL) {
+        free(ctx.reps);
+        free(ctx.fraction);
         return BX_EXIT_RUNTIME;
+    }
+    if (ctx.progress) {
+        scn->ports.progress = ports_hour;
+        scn->ports.progress_ctx = &ctx;
+    }
     for (uint32_t r = 0; r < n && rc == BX_EXIT_OK; ++r)
         if (bx_ports_result_init(&ctx.reps[r], scn->ports.n_ports, &err) != BX_OK)
             rc = BX_EXIT_RUNTIME;
@@ -261,6 +326,9 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
     for (uint32_t r = 0; r < n; ++r)
         bx_ports_result_fini(&ctx.reps[r]);
     free(ctx.reps);
+    free(ctx.fraction);
+    pthread_mutex_destroy(&ctx.mu);
+    scn->ports.progress = NULL;
     return rc;
 }
 

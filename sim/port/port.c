@@ -212,6 +212,7 @@ struct run {
     double thr[3];
     double *thr_port; /* 1:n threshold per port (gallery sizes differ) */
     struct bx_ports_result *out;
+    uint32_t rep;
     float *live, *doc; /* MATCH_BATCH templates each: the probes of one batch */
     bool oom;
 };
@@ -787,6 +788,9 @@ static void hourly_snapshot(struct bx_sim *sim, void *obj, int64_t arg)
         pr->hourly[h].busy = b;
         pr->hourly[h].capacity = c;
     }
+    if (r->cfg->progress)
+        r->cfg->progress(r->cfg->progress_ctx, r->rep,
+                         fmin(1.0, (double)h * 3600 / r->cfg->horizon_s));
     if (h + 1 < r->out->ports[0].n_hours && (double)(h + 1) * 3600 <= r->cfg->horizon_s)
         bx_sim_schedule(sim, (double)(h + 1) * 3600, BX_PRIO_MIN, hourly_snapshot, r,
                         (int64_t)(h + 1));
@@ -957,6 +961,7 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     memset(r, 0, sizeof *r);
     r->cfg = cfg;
     r->out = out;
+    r->rep = rep;
     r->sim = bx_sim_alloc(1024, err);
     r->streams = bx_streams_alloc(seed, rep, NULL, err);
     /* Templates: the profile's world, re-keyed by the run's seed and replication. */

@@ -678,3 +678,38 @@ Test(apps_ports, a_run_without_gnuplot_on_path_succeeds_and_says_so_once)
     cr_assert_eq(bxsim("report /nonexistent-bx-dir"), 2, "%s", out);
     cr_assert(strstr(out, "results.h5") != NULL, "%s", out);
 }
+
+/* Run "bxsim ARGS" under a pseudo-terminal (util-linux script), with ENV before it. */
+static void bxsim_tty(const char *env, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s script -qec \"'%s' %s >/dev/null\" /dev/null",
+             BX_SOURCE_DIR, env, BXSIM_EXE, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+}
+
+Test(apps_ports, progress_bar_only_on_a_terminal_without_quiet_and_colour_only_without_no_color)
+{
+    char yaml[128], args[512];
+    snprintf(yaml, sizeof yaml, "%s/ports.yaml", dir);
+    write_file(yaml, small_ports);
+    snprintf(args, sizeof args, "run %s --out %s/pb --threads 2", yaml, dir);
+    bxsim_tty("NO_COLOR= TERM=xterm", args);
+    cr_assert(strstr(out, "2/2 replications, 100%") != NULL, "%s", out);
+    cr_assert(strstr(out, " left") != NULL, "an estimate of the time left: %s", out);
+    cr_assert(strstr(out, "\033[32m") != NULL, "colour on a terminal");
+    bxsim_tty("NO_COLOR=1", args);
+    cr_assert(strstr(out, "2/2 replications") != NULL, "%s", out);
+    cr_assert(strstr(out, "\033[") == NULL, "NO_COLOR: no escape sequences");
+    snprintf(args, sizeof args, "run %s --out %s/pb --threads 2 --quiet", yaml, dir);
+    bxsim_tty("", args);
+    cr_assert(strstr(out, "replications,") == NULL, "--quiet: %s", out);
+    /* Not a terminal (a pipe, as in CI logs): no bar. */
+    snprintf(args, sizeof args, "run %s --out %s/pb --threads 2", yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "replications,") == NULL, "%s", out);
+}

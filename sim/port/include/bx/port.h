@@ -109,6 +109,11 @@ struct bx_ports_config {
      *  0 or 1 = the calling thread only). Not part of the scenario: `bxsim run` sets it from
      *  --threads when there are fewer replications than threads. Results do not depend on it. */
     unsigned search_threads;
+    /** Progress within a replication (may be NULL): called from the replication's thread at
+     *  every simulated hour with the share of the horizon done (0..1). Not part of the scenario;
+     *  changes no number. */
+    void (*progress)(void *ctx, uint32_t rep, double fraction);
+    void *progress_ctx;
 };
 void bx_ports_config_fini(struct bx_ports_config *cfg);
 

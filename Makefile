@@ -23,7 +23,7 @@ build: configure
 
 demo: build
 	$(BUILD)/apps/bxsim run scenarios/default.yaml --out $(DEMO_OUT)
-	@echo "demo: report written to $(DEMO_OUT)/summary.json"
+	@echo "demo: report written to $(DEMO_OUT)/report.html (data: summary.json, results.h5)"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900

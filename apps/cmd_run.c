@@ -435,9 +435,20 @@ int bx_cmd_run(int argc, char **argv)
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
+    struct bx_rpt_report_result rep = {0};
+    if (bx_rpt_write_report(out, NULL, &rep, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: report: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    if (!rep.images)
+        fprintf(stderr,
+                "bxsim run: plots skipped (%s); their data and gnuplot scripts are in "
+                "%s/plots\n",
+                rep.note, out);
     if (!quiet) {
         print_table(&scn, ctx.reps, scn.replications);
-        printf("wrote %s (%.2f s)\n", path, wall);
+        printf("wrote %s and report.html (%.2f s)\n", path, wall);
     }
 done:
     if (ctx.reps)

@@ -741,6 +741,57 @@ done:
     return st;
 }
 
+/* ---------------------------------------------------------------- network runs */
+
+enum bx_status bx_rpt__write_network_plots(json_t *summary, const char *dir, struct rpt_plots *out,
+                                           struct bx_error *err)
+{
+    json_t *st = json_object_get(summary, "stations");
+    size_t n = json_array_size(st);
+    if (n == 0)
+        return BX_OK;
+    const char *name = "station_waits";
+    FILE *f = open_file(dir, name, "dat", err);
+    if (f == NULL)
+        return BX_EIO;
+    fputs("# index station mean_wait_s lo hi p95_wait_s lo hi (Student-t 95% across "
+          "replications)\n",
+          f);
+    for (size_t i = 0; i < n; ++i) {
+        json_t *s = json_array_get(st, i);
+        const char *nm = json_string_value(json_object_get(s, "name"));
+        fprintf(f, "%zu \"%s\"", i, nm ? nm : "?");
+        for (int q = 0; q < 2; ++q) {
+            const char *key = q ? "p95" : "mean";
+            json_t *fig = json_object_get(json_object_get(s, "wait_s"), key);
+            json_t *ci = json_object_get(fig, "ci95");
+            double v = json_number_value(json_object_get(fig, "value"));
+            double lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : v,
+                   hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : v;
+            fprintf(f, " %.6g %.6g %.6g", v, lo, hi);
+        }
+        fputc('\n', f);
+    }
+    enum bx_status rc = close_file(f, name, err);
+    if (rc != BX_OK)
+        return rc;
+    char body[4096];
+    snprintf(body, sizeof body,
+             "set title 'Waits by station (95%% intervals across replications)'\nset grid y\n"
+             "set style data histograms\nset style histogram errorbars gap 2 lw 1\n"
+             "set style fill solid 0.6 border -1\nset boxwidth 0.9\nset yrange [0:*]\n"
+             "set ylabel 'wait before service (s)'\nset xtics rotate by -30\n"
+             "set key outside right top\n"
+             "plot '%s.dat' using 3:4:5:xtic(2) title 'mean', '' using 6:7:8 title 'p95'\n",
+             name);
+    if ((rc = write_script(dir, name, body, false, err)) != BX_OK)
+        return rc;
+    return add_plot(out, name, "Waits by station",
+                    "Mean and 95th-percentile wait before service at each station, with "
+                    "Student-t 95% intervals across replications.",
+                    err);
+}
+
 /* ---------------------------------------------------------------- entry points */
 
 enum bx_status bx_rpt__write_plots(const struct rpt_data *d, const char *dir, struct rpt_plots *out,

@@ -629,6 +629,8 @@ static const char css[] =
     "overflow-x:auto;font-size:0.8em}dl{display:grid;grid-template-columns:max-content auto;"
     "gap:0.1em 1em}dt{font-weight:bold}dd{margin:0}";
 
+static void html_head(FILE *h, const char *scenario);
+
 static char *html_page(const char *dir, const struct rpt_data *d, const struct rpt_plots *pl,
                        bool images, const char *note, size_t *len)
 {
@@ -636,14 +638,8 @@ static char *html_page(const char *dir, const struct rpt_data *d, const struct r
     FILE *h = open_memstream(&buf, len);
     if (h == NULL)
         return NULL;
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n"
-          "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\" xml:lang=\"en\">\n<head>\n"
-          "<meta charset=\"UTF-8\" />\n<title>bxsim report: ",
-          h);
-    esc(h, d->scenario);
-    fprintf(h, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>bxsim report: ", css);
-    esc(h, d->scenario);
-    fputs("</h1>\n<dl>\n<dt>scenario file</dt><dd>", h);
+    html_head(h, d->scenario);
+    fputs("<dl>\n<dt>scenario file</dt><dd>", h);
     esc(h, d->scenario_file);
     fprintf(h,
             "</dd>\n<dt>seed</dt><dd>%lld</dd>\n<dt>replications</dt><dd>%lld</dd>\n"
@@ -672,6 +668,88 @@ static char *html_page(const char *dir, const struct rpt_data *d, const struct r
     html_outcomes(h, d);
     html_plots(h, dir, pl, images, note);
     html_assumptions(h, d);
+    fputs("</body>\n</html>\n", h);
+    if (fclose(h) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* ---------------------------------------------------------------- network runs */
+
+static void html_head(FILE *h, const char *scenario)
+{
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n"
+          "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\" xml:lang=\"en\">\n<head>\n"
+          "<meta charset=\"UTF-8\" />\n<title>bxsim report: ",
+          h);
+    esc(h, scenario);
+    fprintf(h, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>bxsim report: ", css);
+    esc(h, scenario);
+    fputs("</h1>\n", h);
+}
+
+/* The page of a station-network run, from its summary.json (such runs write no results.h5). */
+static char *network_page(const char *dir, json_t *sm, const struct rpt_plots *pl, bool images,
+                          const char *note, size_t *len)
+{
+    char *buf = NULL;
+    FILE *h = open_memstream(&buf, len);
+    if (h == NULL)
+        return NULL;
+    html_head(h, json_string_value(json_object_get(sm, "scenario")));
+    fputs("<dl>\n<dt>scenario file</dt><dd>", h);
+    esc(h, json_string_value(json_object_get(sm, "scenario_file")));
+    fprintf(h,
+            "</dd>\n<dt>kind</dt><dd>station network</dd>\n<dt>seed</dt><dd>%lld</dd>\n"
+            "<dt>replications</dt><dd>%lld</dd>\n<dt>simulated time</dt><dd>%.4g h (warm-up "
+            "%.4g h deleted)</dd>\n<dt>bxsim</dt><dd>",
+            (long long)json_integer_value(json_object_get(sm, "seed")),
+            (long long)json_integer_value(json_object_get(sm, "replications")),
+            jnum(sm, "horizon_s") / 3600, jnum(sm, "warmup_s") / 3600);
+    esc(h, json_string_value(json_object_get(sm, "bxsim_version")));
+    fprintf(h, "</dd>\n<dt>events</dt><dd>%lld</dd>\n</dl>\n<p>data: ",
+            (long long)json_integer_value(json_object_get(sm, "events")));
+    fputs("<a href=\"summary.json\">summary.json</a></p>\n", h);
+    fputs("<h2 id=\"stations\">Stations</h2>\n<table>\n<thead><tr><th>station</th>"
+          "<th>servers</th><th>arrivals</th><th>served</th><th>balked</th><th>reneged</th>"
+          "<th>mean wait (s)</th><th>p50 wait (s)</th><th>p95 wait (s)</th><th>p99 wait (s)</th>"
+          "<th>queue length</th><th>utilisation</th><th>throughput (/h)</th></tr></thead>\n"
+          "<tbody>\n",
+          h);
+    json_t *st = json_object_get(sm, "stations");
+    for (size_t i = 0; i < json_array_size(st); ++i) {
+        json_t *x = json_array_get(st, i), *w = json_object_get(x, "wait_s");
+        fputs("<tr><td>", h);
+        esc(h, json_string_value(json_object_get(x, "name")));
+        fputs("</td>", h);
+        static const char *const counts[] = {"servers", "arrivals", "served", "balked", "reneged"};
+        for (int k = 0; k < 5; ++k)
+            int_cell(h, json_object_get(x, counts[k]));
+        static const char *const q[] = {"mean", "p50", "p95", "p99"};
+        for (int k = 0; k < 4; ++k)
+            ci_cell(h, json_object_get(w, q[k]), false, 2);
+        ci_cell(h, json_object_get(json_object_get(x, "queue_length"), "mean"), false, 3);
+        ci_cell(h, json_object_get(json_object_get(x, "utilization"), "mean"), false, 3);
+        ci_cell(h, json_object_get(x, "throughput_per_h"), false, 1);
+        fputs("</tr>\n", h);
+    }
+    fputs("</tbody>\n</table>\n", h);
+    json_t *sys = json_object_get(sm, "system");
+    double lam = jnum(json_object_get(sys, "arrival_rate_per_s"), "value"),
+           W = jnum(json_object_get(json_object_get(sys, "system_time_s"), "mean"), "value"),
+           L = jnum(json_object_get(json_object_get(sys, "in_system"), "mean"), "value");
+    fprintf(h,
+            "<h2 id=\"system\">The whole system</h2>\n<table>\n<tbody>\n"
+            "<tr><td>customers who left</td><td>%lld</td></tr>\n"
+            "<tr><td>arrival rate (per s)</td><td>%.5g</td></tr>\n"
+            "<tr><td>mean time in the system W (s)</td><td>%.4g</td></tr>\n"
+            "<tr><td>mean number in the system L</td><td>%.4g</td></tr>\n"
+            "<tr><td>Little's law: arrival rate x W</td><td>%.4g</td></tr>\n"
+            "</tbody>\n</table>\n",
+            (long long)json_integer_value(json_object_get(sys, "departed")), lam, W, L, lam * W);
+    html_plots(h, dir, pl, images, note);
     fputs("</body>\n</html>\n", h);
     if (fclose(h) != 0) {
         free(buf);
@@ -709,8 +787,24 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
         snprintf(plots, sizeof plots, "%s/plots", dir) >= (int)sizeof plots ||
         snprintf(old, sizeof old, "%s/plots.old.%ld", dir, (long)getpid()) >= (int)sizeof old)
         return BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
-    struct rpt_data d;
-    enum bx_status st = read_results(file, &d, err);
+    char sjson[4096];
+    snprintf(sjson, sizeof sjson, "%s/summary.json", dir);
+    json_error_t je;
+    json_t *net = NULL;
+    if (access(file, F_OK) != 0 && access(sjson, R_OK) == 0) {
+        /* A station-network run: no results.h5; its summary.json holds everything. */
+        net = json_load_file(sjson, 0, &je);
+        const char *kind = json_string_value(json_object_get(net, "kind"));
+        if (net == NULL || kind == NULL || strcmp(kind, "network") != 0) {
+            json_decref(net);
+            return BX_FAIL(err, BX_EPARSE,
+                           "%s: no results.h5, and %s is not a network run's "
+                           "summary",
+                           file, sjson);
+        }
+    }
+    struct rpt_data d = {0};
+    enum bx_status st = net ? BX_OK : read_results(file, &d, err);
     if (st != BX_OK)
         return st;
     rm_tree(tmp);
@@ -719,7 +813,8 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
         st = BX_FAIL(err, BX_EIO, "%s: %s", tmp, strerror(errno));
         goto done;
     }
-    if ((st = bx_rpt__write_plots(&d, tmp, &pl, err)) != BX_OK)
+    if ((st = net ? bx_rpt__write_network_plots(net, tmp, &pl, err)
+                  : bx_rpt__write_plots(&d, tmp, &pl, err)) != BX_OK)
         goto done;
     struct bx_error gerr = {0};
     const char *gnuplot = o && o->gnuplot ? o->gnuplot : "gnuplot";
@@ -742,7 +837,8 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
     }
     rm_tree(old);
     size_t len = 0;
-    char *page = html_page(dir, &d, &pl, res->images, res->note, &len);
+    char *page = net ? network_page(dir, net, &pl, res->images, res->note, &len)
+                     : html_page(dir, &d, &pl, res->images, res->note, &len);
     if (page == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for the report page");
         goto done;
@@ -758,6 +854,7 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
 done:
     rm_tree(tmp);
     free(pl.v);
+    json_decref(net);
     data_free(&d);
     return st;
 }

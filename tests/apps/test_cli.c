@@ -713,3 +713,32 @@ Test(apps_ports, progress_bar_only_on_a_terminal_without_quiet_and_colour_only_w
     cr_assert_eq(bxsim(args), 0, "%s", out);
     cr_assert(strstr(out, "replications,") == NULL, "%s", out);
 }
+
+Test(apps_cli, a_network_run_writes_a_report_page_with_its_plot)
+{
+    char args[512], path[192];
+    snprintf(args, sizeof args, "run scenarios/tandem.yaml --out %s/net --replications 3 --quiet",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    const char *files[] = {"report.html", "plots/station_waits.gp", "plots/station_waits.png",
+                           "plots/station_waits.svg"};
+    for (size_t i = 0; i < 4; ++i) {
+        snprintf(path, sizeof path, "%s/net/%s", dir, files[i]);
+        cr_assert(exists(path), "%s missing", files[i]);
+    }
+    snprintf(args, sizeof args,
+             "/usr/bin/python3 -c \"import xml.dom.minidom as m, sys; d = m.parse('%s/net/"
+             "report.html'); print(len(d.getElementsByTagName('tr')))\"",
+             dir);
+    FILE *p = popen(args, "r");
+    char rows[32] = {0};
+    cr_assert_not_null(fgets(rows, sizeof rows, p));
+    cr_assert_eq(pclose(p), 0, "report.html is not well-formed XHTML");
+    cr_assert_geq(atoi(rows), 4, "station rows and the system table");
+    /* `bxsim report` rebuilds it from summary.json. */
+    snprintf(path, sizeof path, "%s/net/report.html", dir);
+    unlink(path);
+    snprintf(args, sizeof args, "report %s/net", dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(exists(path));
+}

@@ -55,8 +55,8 @@ enum bx_status bx_rpt__write_plots(const struct rpt_data *d, const char *dir, st
                                    struct bx_error *err);
 
 /* The plots of a station-network run, from its summary.json. */
-enum bx_status bx_rpt__write_network_plots(json_t *summary, const char *dir,
-                                           struct rpt_plots *out, struct bx_error *err);
+enum bx_status bx_rpt__write_network_plots(json_t *summary, const char *dir, struct rpt_plots *out,
+                                           struct bx_error *err);
 
 /* Run gnuplot on every script in @p dir; false (nothing made) when @p gnuplot cannot be run.
  * gnuplot's messages go to dir/gnuplot.log. */

@@ -439,3 +439,27 @@ Test(reports_report, a_missing_or_foreign_results_file_is_reported_by_name)
     cr_assert_eq(bx_rpt_write_report(dir, NULL, NULL, &err), BX_EPARSE);
     cr_assert(strstr(err.msg, "not an HDF5 file") != NULL, "%s", err.msg);
 }
+
+Test(reports_report, h5py_reads_the_self_description_and_the_samples)
+{
+    char cmd[1024];
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 -c \"import h5py, json; f = h5py.File('%s/results.h5', 'r'); "
+        "s = json.loads(f.attrs['summary_json']); r = json.loads(f.attrs['scenario_resolved']); "
+        "m = f['matching']; n = m['verify_score'].shape[0]; "
+        "assert n == s['matching']['fnmr']['trials'] + s['matching']['fmr']['trials']; "
+        "assert m['impostor_score'].shape[0] == n; "
+        "assert [p['name'] for p in r['ports']] == ['gateway', 'bridge_walk']; "
+        "names = [x.decode() for x in f['streams/names'][:]]; "
+        "assert 'ports/templates' in names and 'ports/bridge_walk/arrivals' in names; "
+        "assert f['streams/seeds'].shape == (2, len(names)); "
+        "assert f['ports/gateway/wait_cdf_s'].attrs['units'] == 's'; print('ok')\" 2>&1",
+        dir);
+    FILE *p = popen(cmd, "r");
+    char out[2048] = {0};
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s", out);
+    cr_assert(strncmp(out, "ok", 2) == 0, "%s", out);
+}

@@ -36,6 +36,7 @@ bool bx_app_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t 
 int bx_cmd_run(int argc, char **argv);
 int bx_cmd_validate(int argc, char **argv);
 int bx_cmd_report(int argc, char **argv);
+int bx_cmd_audit(int argc, char **argv);
 int bx_cmd_bench(int argc, char **argv);
 int bx_cmd_gallery(int argc, char **argv);
 int bx_cmd_calibrate(int argc, char **argv);

@@ -37,6 +37,8 @@ static const char usage[] =
     "  run FILE.yaml --out DIR   run a scenario and write DIR/summary.json\n"
     "  validate FILE.yaml        check a scenario without running it\n"
     "  report DIR                rebuild DIR/report.html and its plots from DIR/results.h5\n"
+    "  audit --scores F | --run DIR   test a claimed error rate (FMR, FNMR) with exact\n"
+    "                            intervals, bootstrap, EER, breakdowns\n"
     "  gallery info|search       inspect template files, 1:N search (docs/templates.md)\n"
     "  gallery gen|profiles      synthetic galleries from algorithm profiles\n"
     "  calibrate --profile NAME  achieved versus published accuracy figures (--fit to tune)\n"
@@ -108,6 +110,8 @@ int main(int argc, char **argv)
         return print_version();
     if (strcmp(cmd, "run") == 0)
         return bx_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "audit") == 0)
+        return bx_cmd_audit(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return bx_cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0)

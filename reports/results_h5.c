@@ -246,6 +246,16 @@ static herr_t write_matching(hid_t root, const struct bx_ports_result *reps, siz
     name = "impostor_score";
     if (rc >= 0)
         SAMPLE_COLUMN(float, s->impostor_score);
+    /* Identities (for subject-level resampling in audits). */
+    ftype = H5T_STD_I64LE;
+    mtype = H5T_NATIVE_LLONG;
+    units = "id";
+    name = "subject";
+    if (rc >= 0)
+        SAMPLE_COLUMN(long long, s->subject);
+    name = "impostor_subject";
+    if (rc >= 0)
+        SAMPLE_COLUMN(long long, s->impostor_subject);
     /* Small integers. */
     ftype = H5T_STD_I32LE;
     mtype = H5T_NATIVE_INT;

@@ -282,7 +282,7 @@ struct bx_ci bx_ci_student(const double *x, size_t n, double level)
  * is not used; bisection on the CDF, which GSL evaluates well, always converges. The search runs
  * on log(x) below 1e-3 so that tiny quantiles (1e-9 at 10^8 trials) keep their relative
  * precision. */
-static double beta_quantile(double p, double a, double b)
+double bx_beta_quantile(double p, double a, double b)
 {
     /* Bracket by decades down from 1 (CDF increasing): lo has CDF < p <= CDF(hi). */
     double lo = 0, hi = 1;
@@ -312,7 +312,7 @@ struct bx_ci bx_ci_binomial(uint64_t x, uint64_t n, double level)
         return ci;
     double a = (1 - level) / 2, dn = (double)n, dx = (double)x;
     ci.value = dx / dn;
-    ci.lo = x == 0 ? 0 : beta_quantile(a, dx, dn - dx + 1);
-    ci.hi = x == n ? 1 : beta_quantile(1 - a, dx + 1, dn - dx);
+    ci.lo = x == 0 ? 0 : bx_beta_quantile(a, dx, dn - dx + 1);
+    ci.hi = x == n ? 1 : bx_beta_quantile(1 - a, dx + 1, dn - dx);
     return ci;
 }

@@ -170,11 +170,12 @@ struct trav {
     uint32_t group_n; /* land: occupants of the vehicle whose first traveller this is */
     /* Matching, computed ahead in batches (match_batch): the live capture and the galleries do
      * not depend on when the traveller reaches the camera. Used only if the capture succeeds. */
-    bool id_ok;    /* the 1:n top candidate over the threshold is the document's holder */
-    bool wl_match; /* a watch-list candidate over its threshold */
-    float top;     /* the top 1:n score over the threshold, or NaN */
-    float imp;     /* live capture vs one watch-list photo of someone else (NaN: none) */
-    double verify; /* live capture vs the document photo (1:1) */
+    bool id_ok;          /* the 1:n top candidate over the threshold is the document's holder */
+    bool wl_match;       /* a watch-list candidate over its threshold */
+    float top;           /* the top 1:n score over the threshold, or NaN */
+    float imp;           /* live capture vs one watch-list photo of someone else (NaN: none) */
+    int64_t imp_subject; /* whose photo that is (-1: none) */
+    double verify;       /* live capture vs the document photo (1:1) */
 };
 
 struct dep {
@@ -373,9 +374,11 @@ static unsigned gen_threads(const struct run *r)
 
 /* A zero-effort impostor comparison for traveller i's live capture: a watch-list photo chosen by
  * the traveller's index (never the traveller's own). */
-static float impostor_score(const struct run *r, size_t i, const float *live, size_t dim)
+static float impostor_score(const struct run *r, size_t i, const float *live, size_t dim,
+                            int64_t *whom)
 {
     size_t W = bx_store_rows(r->watchlist);
+    *whom = -1;
     if (W == 0)
         return (float)BX_NAN;
     size_t w = (size_t)(bx_hash64((uint64_t)i) % W);
@@ -384,6 +387,7 @@ static float impostor_score(const struct run *r, size_t i, const float *live, si
             return (float)BX_NAN;
         w = (w + 1) % W;
     }
+    *whom = r->wl_subjects[w].id;
     return (float)bx_match_verify(live, bx_store_row(r->watchlist, w), dim);
 }
 
@@ -436,7 +440,7 @@ static enum bx_status match_batch(struct run *r, const struct bx_store *gallery,
             t->top = nh[j] == 1 ? (float)hit[j].score : (float)BX_NAN;
             t->verify = bx_match_verify(r->live + j * dim, doc[j], dim);
             t->wl_match = nw[j] == 1;
-            t->imp = impostor_score(r, b0 + j, r->live + j * dim, dim);
+            t->imp = impostor_score(r, b0 + j, r->live + j * dim, dim, &t->imp_subject);
         }
     }
     r->out->match_wall_s += bx_wall_s() - t0;
@@ -482,19 +486,21 @@ static void judge(struct run *r, uint32_t i)
         o->samples = ns;
         o->cap_samples = grow;
     }
-    o->samples[o->n_samples++] = (struct bx_match_sample){(float)verify,
-                                                          (float)top,
-                                                          t->imp,
-                                                          (uint16_t)t->port,
-                                                          !impostor,
-                                                          accepted,
-                                                          t->t.watchlisted,
-                                                          t->wl_hit,
-                                                          (uint8_t)t->t.citizenship,
-                                                          (uint8_t)t->t.sex,
-                                                          (uint8_t)t->t.region,
-                                                          (uint8_t)t->t.band,
-                                                          (uint8_t)p->cfg->device};
+    o->samples[o->n_samples++] = (struct bx_match_sample){.verify_score = (float)verify,
+                                                          .top_score = (float)top,
+                                                          .impostor_score = t->imp,
+                                                          .subject = t->face.id,
+                                                          .impostor_subject = t->imp_subject,
+                                                          .port = (uint16_t)t->port,
+                                                          .mated = !impostor,
+                                                          .accepted = accepted,
+                                                          .watchlisted = t->t.watchlisted,
+                                                          .watchlist_hit = t->wl_hit,
+                                                          .citizenship = (uint8_t)t->t.citizenship,
+                                                          .sex = (uint8_t)t->t.sex,
+                                                          .region = (uint8_t)t->t.region,
+                                                          .age_band = (uint8_t)t->t.band,
+                                                          .device = (uint8_t)p->cfg->device};
     /* Retention: U.S. citizens' photos go after 12 h; non-citizens' records stay. */
     t->t_capture = bx_sim_now(r->sim);
     if (t->t.citizenship == BX_CIT_US) {

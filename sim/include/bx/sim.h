@@ -240,6 +240,10 @@ struct bx_ci bx_ci_student(const double *x, size_t n, double level);
  */
 struct bx_ci bx_ci_binomial(uint64_t x, uint64_t n, double level);
 
+/** The @p p quantile of the Beta(a, b) distribution (a, b > 0), by bisection on the incomplete
+ *  beta function to ~1e-15 relative (also for the tiny quantiles of 10^8 trials). */
+double bx_beta_quantile(double p, double a, double b);
+
 /* ================================================================ resources */
 
 enum bx_queue_discipline { BX_QUEUE_FIFO, BX_QUEUE_PRIORITY };

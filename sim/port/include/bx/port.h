@@ -150,6 +150,8 @@ struct bx_match_sample {
     float impostor_score; /**< a zero-effort impostor comparison of the same live capture: against
                                one watch-list photo of someone else (NaN if there is none); the
                                non-mated scores of DET curves and audits */
+    int64_t subject;      /**< the traveller's true identity */
+    int64_t impostor_subject; /**< whose watch-list photo impostor_score compares with (-1) */
     uint16_t port;
     uint8_t mated;    /**< 1: the document is the traveller's own; 0: an impostor */
     uint8_t accepted; /**< the biometric pipeline accepted the traveller */

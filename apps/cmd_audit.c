@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_audit.c - `bxsim audit`: what the data support about a claimed error rate. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bx/audit.h"
+#include "bx/common.h"
+
+#include "app.h"
+
+static const char usage[] =
+    "usage: bxsim audit (--scores FILE | --run DIR) [options]\n"
+    "\n"
+    "Test a claimed error rate with exact statistics (docs/audit.md).\n"
+    "\n"
+    "inputs (one):\n"
+    "  --scores FILE        CSV with a header holding probe_subject,reference_subject,score\n"
+    "                       (further columns are groups), or bob's 4/5-column score files;\n"
+    "                       empty or NaN scores are failed comparisons\n"
+    "  --run DIR            the matching samples of a `bxsim run` (DIR/results.h5)\n"
+    "operating point:\n"
+    "  --threshold T        decision threshold (score >= T accepts)\n"
+    "  --at-fmr F           threshold = the smallest score with FMR <= F (default 1e-3)\n"
+    "claims:\n"
+    "  --claim-fmr R        test \"FMR < R\"\n"
+    "  --claim-fnmr R       test \"FNMR < R\"\n"
+    "  --confidence C       one-sided confidence of claims, two-sided of intervals (0.95)\n"
+    "  --bootstrap B        subject-level bootstrap resamples (default 1000, 0 = none)\n"
+    "  --seed S             bootstrap seed (default 1)\n"
+    "  --volume V           expected false matches a year for V searches ...\n"
+    "  --gallery-size N     ... against galleries of N (default 1)\n"
+    "output:\n"
+    "  --out DIR            write DIR/audit.json (atomically)\n"
+    "  --json               print audit.json to stdout instead of the summary\n";
+
+static bool parse_double(const char *opt, const char *s, double lo, double hi, bool open,
+                         double *out)
+{
+    char *end;
+    errno = 0;
+    double v = s ? strtod(s, &end) : BX_NAN;
+    if (s == NULL || *s == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v) ||
+        (open ? !(v > lo && v < hi) : !(v >= lo && v <= hi))) {
+        fprintf(stderr, "bxsim audit: %s: expected a number in %s%g, %g%s, got '%s'\n", opt,
+                open ? "(" : "[", lo, hi, open ? ")" : "]", s ? s : "");
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static void print_rate(const char *name, json_t *r)
+{
+    json_t *ci = json_object_get(r, "ci");
+    double v = json_number_value(json_object_get(r, "value"));
+    printf("%-6s %-12.4g", name, v);
+    if (json_is_array(ci))
+        printf("[%.4g, %.4g]", json_number_value(json_array_get(ci, 0)),
+               json_number_value(json_array_get(ci, 1)));
+    printf("  %lld / %lld", (long long)json_integer_value(json_object_get(r, "errors")),
+           (long long)json_integer_value(json_object_get(r, "trials")));
+    json_t *b = json_object_get(r, "bootstrap");
+    if (json_is_array(b))
+        printf("  bootstrap [%.4g, %.4g]", json_number_value(json_array_get(b, 0)),
+               json_number_value(json_array_get(b, 1)));
+    putchar('\n');
+}
+
+int bx_cmd_audit(int argc, char **argv)
+{
+    struct bx_audit_opts o = bx_audit_opts_default();
+    const char *scores = NULL, *run = NULL, *out = NULL;
+    bool json = false, bad = false;
+    for (int i = 1; i < argc && !bad; ++i) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            return BX_EXIT_OK;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+            continue;
+        }
+        if (v == NULL && a[0] == '-') {
+            fprintf(stderr, "bxsim audit: option %s needs a value (or is unknown; try --help)\n",
+                    a);
+            return BX_EXIT_USAGE;
+        }
+        if (strcmp(a, "--scores") == 0)
+            scores = v;
+        else if (strcmp(a, "--run") == 0)
+            run = v;
+        else if (strcmp(a, "--out") == 0)
+            out = v;
+        else if (strcmp(a, "--threshold") == 0)
+            bad = !parse_double(a, v, -1e300, 1e300, false, &o.threshold);
+        else if (strcmp(a, "--at-fmr") == 0)
+            bad = !parse_double(a, v, 0, 1, true, &o.at_fmr);
+        else if (strcmp(a, "--claim-fmr") == 0)
+            bad = !parse_double(a, v, 0, 1, true, &o.claim_fmr);
+        else if (strcmp(a, "--claim-fnmr") == 0)
+            bad = !parse_double(a, v, 0, 1, true, &o.claim_fnmr);
+        else if (strcmp(a, "--confidence") == 0)
+            bad = !parse_double(a, v, 0, 1, true, &o.confidence);
+        else if (strcmp(a, "--volume") == 0)
+            bad = !parse_double(a, v, 0, 1e15, false, &o.volume_per_year);
+        else if (strcmp(a, "--gallery-size") == 0)
+            bad = !parse_double(a, v, 1, 1e12, false, &o.gallery_size);
+        else if (strcmp(a, "--bootstrap") == 0) {
+            bad = !bx_app_parse_u64("audit", a, v, 0, 100000, &u);
+            o.bootstrap = (unsigned)u;
+        } else if (strcmp(a, "--seed") == 0) {
+            bad = !bx_app_parse_u64("audit", a, v, 0, INT64_MAX, &o.seed);
+        } else {
+            fprintf(stderr, "bxsim audit: unknown option '%s' (try bxsim audit --help)\n", a);
+            return BX_EXIT_USAGE;
+        }
+        ++i;
+    }
+    if (bad)
+        return BX_EXIT_USAGE;
+    if (!scores == !run) {
+        fprintf(stderr, "bxsim audit: give exactly one of --scores FILE and --run DIR\n");
+        return BX_EXIT_USAGE;
+    }
+    struct bx_error err = {0};
+    struct bx_audit *a = NULL;
+    enum bx_status st =
+        scores ? bx_audit_read_scores(scores, &o, &a, &err) : bx_audit_read_run(run, &o, &a, &err);
+    if (st != BX_OK) {
+        fprintf(stderr, "bxsim audit: %s\n", err.msg);
+        return st == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+    }
+    json_t *res = bx_audit_finish(a, &err);
+    bx_audit_free(a);
+    if (res == NULL) {
+        fprintf(stderr, "bxsim audit: %s\n", err.msg);
+        return BX_EXIT_RUNTIME;
+    }
+    json_object_set_new(res, "input", json_string(scores ? scores : run));
+    json_object_set_new(res, "bxsim_version", json_string(bx_app_version()));
+    char *text = json_dumps(res, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    int rc = BX_EXIT_OK;
+    if (out) {
+        char path[4096];
+        if (bx_mkdir_p(out, &err) != BX_OK ||
+            snprintf(path, sizeof path, "%s/audit.json", out) >= (int)sizeof path ||
+            bx_file_write_atomic(path, text, strlen(text), &err) != BX_OK) {
+            fprintf(stderr, "bxsim audit: --out %s: %s\n", out, err.code ? err.msg : "too long");
+            rc = BX_EXIT_RUNTIME;
+        }
+    }
+    if (json) {
+        fputs(text, stdout);
+        fputc('\n', stdout);
+    } else if (rc == BX_EXIT_OK) {
+        printf("threshold %.6g (%s)\n", json_number_value(json_object_get(res, "threshold")),
+               json_string_value(json_object_get(res, "threshold_rule")));
+        print_rate("FMR", json_object_get(res, "fmr"));
+        print_rate("FNMR", json_object_get(res, "fnmr"));
+        json_t *eer = json_object_get(res, "eer");
+        printf("EER    %.4g at threshold %.6g\n", json_number_value(json_object_get(eer, "value")),
+               json_number_value(json_object_get(eer, "threshold")));
+        json_t *cl = json_object_get(res, "claims");
+        for (size_t i = 0; i < json_array_size(cl); ++i) {
+            json_t *c = json_array_get(cl, i);
+            printf("claim  %s < %g at %.0f%%: %s (upper bound %.4g; %lld independent trials "
+                   "needed at %lld errors)\n",
+                   json_string_value(json_object_get(c, "metric")),
+                   json_number_value(json_object_get(c, "claim")),
+                   100 * json_number_value(json_object_get(c, "confidence")),
+                   json_string_value(json_object_get(c, "verdict")),
+                   json_number_value(json_object_get(c, "upper_one_sided")),
+                   (long long)json_integer_value(json_object_get(c, "trials_needed")),
+                   (long long)json_integer_value(json_object_get(c, "errors")));
+        }
+    }
+    free(text);
+    json_decref(res);
+    return rc;
+}

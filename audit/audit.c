@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: MIT */
+/* audit.c - rates, intervals, claims, thresholds and breakdowns (bx/audit.h). Formulas:
+ * ../shared/reference/biometrics.md section 6 (exact binomial bounds, the rule of 3, Wilson,
+ * trials needed, subject-level bootstrap, demographic differentials at one global threshold,
+ * FPIR ~ 1 - (1 - FMR)^N).
+ *
+ * An audit takes two passes over its comparisons: the first builds the genuine and impostor
+ * score distributions (threshold, EER, FNMR at fixed FMR); the second, at the threshold now
+ * fixed, counts errors per subject (for the bootstrap) and per group (for the breakdowns).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "audit_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+
+#include "bx/sim.h"
+
+/* ---------------------------------------------------------------- intervals and claims */
+
+void bx_audit_cp(uint64_t x, uint64_t n, double confidence, double *lo, double *hi)
+{
+    struct bx_ci ci = bx_ci_binomial(x, n, confidence);
+    *lo = ci.lo;
+    *hi = ci.hi;
+}
+
+void bx_audit_wilson(uint64_t x, uint64_t n, double confidence, double *lo, double *hi)
+{
+    if (n == 0) {
+        *lo = *hi = BX_NAN;
+        return;
+    }
+    double z = gsl_cdf_ugaussian_Qinv((1 - confidence) / 2), dn = (double)n, p = (double)x / dn;
+    double den = 1 + z * z / dn, mid = p + z * z / (2 * dn),
+           half = z * sqrt(p * (1 - p) / dn + z * z / (4 * dn * dn));
+    *lo = fmax(0, (mid - half) / den);
+    *hi = fmin(1, (mid + half) / den);
+}
+
+double bx_audit_cp_upper(uint64_t x, uint64_t n, double confidence)
+{
+    if (n == 0)
+        return BX_NAN;
+    if (x >= n)
+        return 1;
+    return bx_beta_quantile(confidence, (double)x + 1, (double)(n - x));
+}
+
+double bx_audit_cp_lower(uint64_t x, uint64_t n, double confidence)
+{
+    if (n == 0)
+        return BX_NAN;
+    if (x == 0)
+        return 0;
+    return bx_beta_quantile(1 - confidence, (double)x, (double)(n - x) + 1);
+}
+
+uint64_t bx_audit_trials_needed(uint64_t x, double claim, double confidence)
+{
+    BX_REQUIRE(claim > 0 && claim < 1);
+    /* The upper bound falls as n grows with x fixed: bisect on n. */
+    uint64_t lo = x + 1, hi = x + 2;
+    while (bx_audit_cp_upper(x, hi, confidence) >= claim) {
+        lo = hi;
+        hi *= 2;
+        if (hi > (1ULL << 53))
+            return UINT64_MAX;
+    }
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (bx_audit_cp_upper(x, mid, confidence) < claim)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+const char *bx_audit_verdict_name(enum bx_audit_verdict v)
+{
+    return v == BX_AUDIT_SUPPORTED ? "supported"
+           : v == BX_AUDIT_REFUTED ? "refuted"
+                                   : "not enough data";
+}
+
+enum bx_audit_verdict bx_audit_claim(uint64_t x, uint64_t n, double claim, double confidence)
+{
+    if (n == 0)
+        return BX_AUDIT_NOT_ENOUGH_DATA;
+    if (bx_audit_cp_upper(x, n, confidence) < claim)
+        return BX_AUDIT_SUPPORTED;
+    if (bx_audit_cp_lower(x, n, confidence) > claim)
+        return BX_AUDIT_REFUTED;
+    return BX_AUDIT_NOT_ENOUGH_DATA;
+}
+
+/* ---------------------------------------------------------------- the audit object */
+
+struct counts {
+    uint64_t gen_n, gen_err, imp_n, imp_err;
+};
+
+struct subject {
+    char *name;
+    struct counts c;
+};
+
+struct group_value {
+    char value[64];
+    struct counts c;
+};
+
+struct group_col {
+    struct group_value *v;
+    size_t n, cap;
+};
+
+struct bx_audit {
+    struct bx_audit_opts o;
+    struct bx_audit_scores *gen, *imp;
+    uint64_t gen_failed, imp_failed; /* NaN scores */
+    uint64_t fta_n, fta_err;
+    int pass;
+    double thr;
+    bool thr_done;
+    /* pass 2 */
+    struct subject *subj; /* open addressing, cap a power of two */
+    size_t n_subj, cap_subj;
+    struct group_col groups[BX_AUDIT_MAX_GROUPS];
+    struct counts total2;
+};
+
+struct bx_audit_opts bx_audit_opts_default(void)
+{
+    return (struct bx_audit_opts){.threshold = BX_NAN,
+                                  .at_fmr = 1e-3,
+                                  .claim_fmr = BX_NAN,
+                                  .claim_fnmr = BX_NAN,
+                                  .confidence = 0.95,
+                                  .bootstrap = 1000,
+                                  .seed = 1,
+                                  .volume_per_year = BX_NAN,
+                                  .gallery_size = 1};
+}
+
+struct bx_audit *bx_audit_alloc(const struct bx_audit_opts *o, struct bx_error *err)
+{
+    if (!(o->confidence > 0 && o->confidence < 1)) {
+        BX_FAIL(err, BX_EINVAL, "confidence must lie in (0, 1)");
+        return NULL;
+    }
+    if (isnan(o->threshold) && !(o->at_fmr > 0 && o->at_fmr < 1)) {
+        BX_FAIL(err, BX_EINVAL, "at-fmr must lie in (0, 1)");
+        return NULL;
+    }
+    struct bx_audit *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        BX_FAIL(err, BX_ENOMEM, "out of memory");
+        return NULL;
+    }
+    a->o = *o;
+    a->pass = 1;
+    a->gen = bx_audit_scores_alloc(err);
+    a->imp = bx_audit_scores_alloc(err);
+    if (a->gen == NULL || a->imp == NULL) {
+        bx_audit_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void bx_audit_free(struct bx_audit *a)
+{
+    if (a == NULL)
+        return;
+    bx_audit_scores_free(a->gen);
+    bx_audit_scores_free(a->imp);
+    for (size_t i = 0; i < a->cap_subj; ++i)
+        free(a->subj[i].name);
+    free(a->subj);
+    for (size_t g = 0; g < BX_AUDIT_MAX_GROUPS; ++g)
+        free(a->groups[g].v);
+    free(a);
+}
+
+void bx_audit_counts(const struct bx_audit *a, uint64_t *genuine, uint64_t *impostor)
+{
+    *genuine = bx_audit_scores_n(a->gen) + a->gen_failed;
+    *impostor = bx_audit_scores_n(a->imp) + a->imp_failed;
+}
+
+/* FMR at t: impostor scores >= t over every impostor comparison (failed ones included). */
+static uint64_t fm_at(struct bx_audit *a, double t)
+{
+    return bx_audit_scores_ge(a->imp, t);
+}
+
+/* False non-matches at t: genuine scores below t, plus the failed comparisons. */
+static uint64_t fnm_at(struct bx_audit *a, double t)
+{
+    return bx_audit_scores_n(a->gen) - bx_audit_scores_ge(a->gen, t) + a->gen_failed;
+}
+
+/* The smallest observed score t with FMR(t) <= f (scores of both kinds are candidates); just
+ * above the highest impostor score when even that one is too many. */
+static double threshold_at_fmr(struct bx_audit *a, double f)
+{
+    uint64_t ni, ng;
+    bx_audit_counts(a, &ng, &ni);
+    uint64_t nfin = bx_audit_scores_n(a->imp);
+    uint64_t m = (uint64_t)floor(f * (double)ni * (1 + 1e-12));
+    if (nfin == 0)
+        return -BX_INF;
+    if (m >= nfin) {
+        /* Every impostor score may match: the lowest score of all. */
+        double g = bx_audit_scores_n(a->gen)
+                       ? bx_audit_scores_kth_highest(a->gen, bx_audit_scores_n(a->gen))
+                       : BX_INF;
+        double i = bx_audit_scores_kth_highest(a->imp, nfin);
+        return fmin(g, i);
+    }
+    double x = bx_audit_scores_kth_highest(a->imp, m + 1); /* must not match */
+    double t = fmin(bx_audit_scores_above(a->imp, x), bx_audit_scores_above(a->gen, x));
+    return isfinite(t) ? t : nextafter(x, BX_INF);
+}
+
+double bx_audit_threshold(struct bx_audit *a)
+{
+    if (!a->thr_done) {
+        a->thr = isnan(a->o.threshold) ? threshold_at_fmr(a, a->o.at_fmr) : a->o.threshold;
+        a->thr_done = true;
+    }
+    return a->thr;
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; ++s)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static struct subject *subject_get(struct bx_audit *a, const char *name, struct bx_error *err)
+{
+    if (2 * (a->n_subj + 1) > a->cap_subj) {
+        size_t cap = a->cap_subj ? 2 * a->cap_subj : 1024;
+        struct subject *ns = calloc(cap, sizeof *ns);
+        if (ns == NULL) {
+            BX_FAIL(err, BX_ENOMEM, "out of memory for subjects");
+            return NULL;
+        }
+        for (size_t i = 0; i < a->cap_subj; ++i)
+            if (a->subj[i].name) {
+                size_t j = hash_str(a->subj[i].name) & (cap - 1);
+                while (ns[j].name)
+                    j = (j + 1) & (cap - 1);
+                ns[j] = a->subj[i];
+            }
+        free(a->subj);
+        a->subj = ns;
+        a->cap_subj = cap;
+    }
+    size_t j = hash_str(name) & (a->cap_subj - 1);
+    while (a->subj[j].name && strcmp(a->subj[j].name, name) != 0)
+        j = (j + 1) & (a->cap_subj - 1);
+    if (a->subj[j].name == NULL) {
+        if ((a->subj[j].name = strdup(name)) == NULL) {
+            BX_FAIL(err, BX_ENOMEM, "out of memory for subjects");
+            return NULL;
+        }
+        a->n_subj++;
+    }
+    return &a->subj[j];
+}
+
+static struct counts *group_get(struct bx_audit *a, size_t g, const char *value,
+                                struct bx_error *err)
+{
+    struct group_col *c = &a->groups[g];
+    for (size_t i = 0; i < c->n; ++i)
+        if (strcmp(c->v[i].value, value) == 0)
+            return &c->v[i].c;
+    if (c->n == 4096) {
+        BX_FAIL(err, BX_EINVAL, "group column '%s' has more than 4096 values", a->o.group_names[g]);
+        return NULL;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        struct group_value *v = realloc(c->v, cap * sizeof *v);
+        if (v == NULL) {
+            BX_FAIL(err, BX_ENOMEM, "out of memory for groups");
+            return NULL;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    struct group_value *v = &c->v[c->n++];
+    memset(v, 0, sizeof *v);
+    snprintf(v->value, sizeof v->value, "%s", value);
+    return &v->c;
+}
+
+static void count(struct counts *c, bool genuine, bool error)
+{
+    if (genuine) {
+        c->gen_n++;
+        c->gen_err += error;
+    } else {
+        c->imp_n++;
+        c->imp_err += error;
+    }
+}
+
+enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
+                            const char *reference_subject, double score, const char *const *groups,
+                            struct bx_error *err)
+{
+    bool genuine = strcmp(probe_subject, reference_subject) == 0;
+    if (!isnan(score) && !isfinite(score))
+        return BX_FAIL(err, BX_EINVAL, "score must be finite or NaN (a failed comparison)");
+    if (a->pass == 1) {
+        if (isnan(score)) {
+            if (genuine)
+                a->gen_failed++;
+            else
+                a->imp_failed++;
+            return BX_OK;
+        }
+        return bx_audit_scores_add(genuine ? a->gen : a->imp, score, err);
+    }
+    double t = a->thr;
+    /* Genuine: a failed or below-threshold comparison is a false non-match. Impostor: a score
+     * at or above the threshold is a false match (a failed comparison is not). */
+    bool error = genuine ? (isnan(score) || (double)(float)score < t)
+                         : (!isnan(score) && (double)(float)score >= t);
+    struct subject *s = subject_get(a, probe_subject, err);
+    if (s == NULL)
+        return BX_ENOMEM;
+    count(&s->c, genuine, error);
+    count(&a->total2, genuine, error);
+    for (size_t g = 0; groups && g < a->o.n_groups; ++g) {
+        struct counts *c = group_get(a, g, groups[g] ? groups[g] : "", err);
+        if (c == NULL)
+            return err->code;
+        count(c, genuine, error);
+    }
+    return BX_OK;
+}
+
+enum bx_status bx_audit_add_fta(struct bx_audit *a, const char *subject, bool failed,
+                                struct bx_error *err)
+{
+    (void)subject;
+    (void)err;
+    if (a->pass == 1) {
+        a->fta_n++;
+        a->fta_err += failed;
+    }
+    return BX_OK;
+}
+
+void bx_audit__set_fta(struct bx_audit *a, uint64_t errors, uint64_t trials)
+{
+    a->fta_err = errors;
+    a->fta_n = trials;
+}
+
+void bx_audit_second_pass(struct bx_audit *a)
+{
+    bx_audit_threshold(a);
+    a->pass = 2;
+}
+
+/* ---------------------------------------------------------------- results */
+
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *pair(double lo, double hi)
+{
+    return isfinite(lo) && isfinite(hi) ? json_pack("[ff]", lo, hi) : json_null();
+}
+
+/* A rate: {value, ci95, ci, errors, trials, wilson, upper_one_sided, lower_one_sided,
+ * rule_of_3 (no error seen), bootstrap}. */
+static json_t *rate_json(const struct bx_audit *a, uint64_t x, uint64_t n, const double *boot)
+{
+    double c = a->o.confidence, lo, hi, wl, wh, l95, h95;
+    bx_audit_cp(x, n, c, &lo, &hi);
+    bx_audit_cp(x, n, 0.95, &l95, &h95);
+    bx_audit_wilson(x, n, c, &wl, &wh);
+    json_t *o = json_object();
+    json_object_set_new(o, "value", n ? json_real((double)x / (double)n) : json_null());
+    json_object_set_new(o, "ci95", pair(l95, h95));
+    json_object_set_new(o, "errors", json_integer((json_int_t)x));
+    json_object_set_new(o, "trials", json_integer((json_int_t)n));
+    json_object_set_new(o, "ci", pair(lo, hi));
+    json_object_set_new(o, "wilson", pair(wl, wh));
+    json_object_set_new(o, "upper_one_sided", num(bx_audit_cp_upper(x, n, c)));
+    json_object_set_new(o, "lower_one_sided", num(bx_audit_cp_lower(x, n, c)));
+    if (x == 0 && n > 0)
+        json_object_set_new(o, "rule_of_3", json_real(-log(1 - c) / (double)n));
+    if (boot)
+        json_object_set_new(o, "bootstrap", pair(boot[0], boot[1]));
+    return o;
+}
+
+static int cmp_double(const void *p, const void *q)
+{
+    double x = *(const double *)p, y = *(const double *)q;
+    return (x > y) - (x < y);
+}
+
+/* Subject-level bootstrap: resample subjects with replacement, pool their errors and trials,
+ * take the percentile interval. out[0..1] FNMR, out[2..3] FMR. */
+static void bootstrap(const struct bx_audit *a, double out[4])
+{
+    for (int k = 0; k < 4; ++k)
+        out[k] = BX_NAN;
+    unsigned B = a->o.bootstrap;
+    if (B < 2 || a->n_subj == 0)
+        return;
+    struct counts *v = malloc(a->n_subj * sizeof *v);
+    double *fn = malloc(B * sizeof *fn), *fm = malloc(B * sizeof *fm);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (v && fn && fm && r) {
+        size_t k = 0;
+        for (size_t i = 0; i < a->cap_subj; ++i)
+            if (a->subj[i].name)
+                v[k++] = a->subj[i].c; /* table order: a function of the subjects' names */
+        gsl_rng_set(r, (unsigned long)(bx_rng_seed(a->o.seed, 0, "audit/bootstrap") | 1));
+        size_t nb_fn = 0, nb_fm = 0;
+        for (unsigned b = 0; b < B; ++b) {
+            struct counts s = {0};
+            for (size_t j = 0; j < k; ++j) {
+                const struct counts *c = &v[gsl_rng_uniform_int(r, k)];
+                s.gen_n += c->gen_n;
+                s.gen_err += c->gen_err;
+                s.imp_n += c->imp_n;
+                s.imp_err += c->imp_err;
+            }
+            if (s.gen_n)
+                fn[nb_fn++] = (double)s.gen_err / (double)s.gen_n;
+            if (s.imp_n)
+                fm[nb_fm++] = (double)s.imp_err / (double)s.imp_n;
+        }
+        double al = (1 - a->o.confidence) / 2;
+        qsort(fn, nb_fn, sizeof *fn, cmp_double);
+        qsort(fm, nb_fm, sizeof *fm, cmp_double);
+        if (nb_fn) {
+            out[0] = fn[(size_t)floor(al * (double)(nb_fn - 1))];
+            out[1] = fn[(size_t)ceil((1 - al) * (double)(nb_fn - 1))];
+        }
+        if (nb_fm) {
+            out[2] = fm[(size_t)floor(al * (double)(nb_fm - 1))];
+            out[3] = fm[(size_t)ceil((1 - al) * (double)(nb_fm - 1))];
+        }
+    }
+    gsl_rng_free(r);
+    free(fm);
+    free(fn);
+    free(v);
+}
+
+struct cands {
+    double *v;
+    size_t n, cap;
+    bool oom;
+};
+
+static bool collect_cand(void *ctx, double t)
+{
+    struct cands *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 4096;
+        double *v = realloc(c->v, cap * sizeof *v);
+        if (v == NULL) {
+            c->oom = true;
+            return false;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = t;
+    return true;
+}
+
+static int cmp_desc(const void *p, const void *q)
+{
+    double x = *(const double *)p, y = *(const double *)q;
+    return (x < y) - (x > y);
+}
+
+/* EER: at the observed score t minimising |FMR(t) - FNMR(t)|, scanning thresholds from the
+ * highest down and keeping the first minimum, the mean of the two rates (the points of
+ * scikit-learn's roc_curve, argmin |fpr - fnr|). */
+static json_t *eer_json(struct bx_audit *a, struct bx_error *err)
+{
+    uint64_t ng, ni;
+    bx_audit_counts(a, &ng, &ni);
+    if (ng == 0 || ni == 0)
+        return json_pack("{snsn}", "value", "threshold");
+    struct cands c = {0};
+    bx_audit_scores_sweep(a->imp, collect_cand, &c);
+    bx_audit_scores_sweep(a->gen, collect_cand, &c);
+    if (c.oom) {
+        free(c.v);
+        BX_FAIL(err, BX_ENOMEM, "out of memory for the EER sweep");
+        return NULL;
+    }
+    qsort(c.v, c.n, sizeof *c.v, cmp_desc);
+    double best = BX_INF, bt = BX_NAN, bfm = BX_NAN, bfn = BX_NAN;
+    for (size_t i = 0; i < c.n; ++i) {
+        if (i > 0 && c.v[i] == c.v[i - 1])
+            continue;
+        double fmr = (double)fm_at(a, c.v[i]) / (double)ni,
+               fnmr = (double)fnm_at(a, c.v[i]) / (double)ng, d = fabs(fmr - fnmr);
+        if (d < best) {
+            best = d;
+            bt = c.v[i];
+            bfm = fmr;
+            bfn = fnmr;
+        }
+    }
+    free(c.v);
+    return json_pack("{sosososo}", "value", num((bfm + bfn) / 2), "threshold", num(bt), "fmr",
+                     num(bfm), "fnmr", num(bfn));
+}
+
+static json_t *fnmr_at_fmr_json(struct bx_audit *a)
+{
+    static const double targets[] = {1e-2, 1e-3, 1e-4, 1e-5, 1e-6};
+    static const char *const keys[] = {"0.01", "0.001", "0.0001", "1e-05", "1e-06"};
+    uint64_t ng, ni;
+    bx_audit_counts(a, &ng, &ni);
+    json_t *o = json_object();
+    for (int k = 0; k < 5; ++k) {
+        if (ng == 0 || (double)ni * targets[k] < 1) {
+            char why[160];
+            snprintf(why, sizeof why,
+                     "needs at least %.0f impostor comparisons (has %llu) to resolve FMR %g",
+                     ceil(1 / targets[k]), (unsigned long long)ni, targets[k]);
+            json_object_set_new(o, keys[k], json_pack("{snss}", "value", "reason", why));
+            continue;
+        }
+        double t = threshold_at_fmr(a, targets[k]);
+        uint64_t x = fnm_at(a, t), fm = fm_at(a, t);
+        json_t *r = rate_json(a, x, ng, NULL);
+        json_object_set_new(r, "threshold", num(t));
+        json_object_set_new(r, "fmr", json_real((double)fm / (double)ni));
+        json_object_set_new(o, keys[k], r);
+    }
+    return o;
+}
+
+static json_t *claim_json(const struct bx_audit *a, const char *metric, double claim, uint64_t x,
+                          uint64_t n)
+{
+    double c = a->o.confidence;
+    enum bx_audit_verdict v = bx_audit_claim(x, n, claim, c);
+    uint64_t need = bx_audit_trials_needed(x, claim, c);
+    return json_pack("{sssfsfsssososIsIso}", "metric", metric, "claim", claim, "confidence", c,
+                     "verdict", bx_audit_verdict_name(v), "upper_one_sided",
+                     num(bx_audit_cp_upper(x, n, c)), "lower_one_sided",
+                     num(bx_audit_cp_lower(x, n, c)), "errors", (json_int_t)x, "trials",
+                     (json_int_t)n, "trials_needed",
+                     need == UINT64_MAX ? json_null() : json_integer((json_int_t)need));
+}
+
+static json_t *groups_json(const struct bx_audit *a)
+{
+    json_t *o = json_object();
+    for (size_t g = 0; g < a->o.n_groups; ++g) {
+        const struct group_col *c = &a->groups[g];
+        double best_fm = BX_INF, best_fn = BX_INF;
+        for (size_t i = 0; i < c->n; ++i) {
+            const struct counts *x = &c->v[i].c;
+            if (x->imp_n && x->imp_err)
+                best_fm = fmin(best_fm, (double)x->imp_err / (double)x->imp_n);
+            if (x->gen_n && x->gen_err)
+                best_fn = fmin(best_fn, (double)x->gen_err / (double)x->gen_n);
+        }
+        json_t *arr = json_array();
+        for (size_t i = 0; i < c->n; ++i) {
+            const struct counts *x = &c->v[i].c;
+            double fm = x->imp_n ? (double)x->imp_err / (double)x->imp_n : BX_NAN,
+                   fn = x->gen_n ? (double)x->gen_err / (double)x->gen_n : BX_NAN;
+            json_array_append_new(arr, json_pack("{sssosososo}", "value", c->v[i].value, "fmr",
+                                                 rate_json(a, x->imp_err, x->imp_n, NULL), "fnmr",
+                                                 rate_json(a, x->gen_err, x->gen_n, NULL),
+                                                 "fmr_ratio_to_best", num(fm / best_fm),
+                                                 "fnmr_ratio_to_best", num(fn / best_fn)));
+        }
+        json_object_set_new(o, a->o.group_names[g], arr);
+    }
+    return o;
+}
+
+json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
+{
+    double t = bx_audit_threshold(a);
+    uint64_t ng, ni;
+    bx_audit_counts(a, &ng, &ni);
+    uint64_t fnm = fnm_at(a, t), fm = fm_at(a, t);
+    double boot[4];
+    bootstrap(a, boot);
+    json_t *o = json_object();
+    json_object_set_new(o, "threshold", num(t));
+    char rule[64];
+    if (isnan(a->o.threshold))
+        snprintf(rule, sizeof rule, "smallest score with FMR <= %g", a->o.at_fmr);
+    else
+        snprintf(rule, sizeof rule, "given");
+    json_object_set_new(o, "threshold_rule", json_string(rule));
+    json_object_set_new(o, "confidence", json_real(a->o.confidence));
+    json_object_set_new(o, "comparisons",
+                        json_pack("{sIsIsIsIsb}", "genuine", (json_int_t)ng, "impostor",
+                                  (json_int_t)ni, "failed_genuine", (json_int_t)a->gen_failed,
+                                  "failed_impostor", (json_int_t)a->imp_failed, "exact",
+                                  bx_audit_scores_exact(a->gen) && bx_audit_scores_exact(a->imp)));
+    json_object_set_new(o, "subjects", json_integer((json_int_t)a->n_subj));
+    json_object_set_new(o, "fmr", rate_json(a, fm, ni, a->n_subj ? boot + 2 : NULL));
+    json_object_set_new(o, "fnmr", rate_json(a, fnm, ng, a->n_subj ? boot : NULL));
+    json_object_set_new(o, "bootstrap_resamples", json_integer((json_int_t)a->o.bootstrap));
+    if (a->fta_n)
+        json_object_set_new(o, "fta", rate_json(a, a->fta_err, a->fta_n, NULL));
+    json_t *eer = eer_json(a, err);
+    if (eer == NULL) {
+        json_decref(o);
+        return NULL;
+    }
+    json_object_set_new(o, "eer", eer);
+    json_object_set_new(o, "fnmr_at_fmr", fnmr_at_fmr_json(a));
+    json_t *claims = json_array();
+    if (!isnan(a->o.claim_fmr))
+        json_array_append_new(claims, claim_json(a, "fmr", a->o.claim_fmr, fm, ni));
+    if (!isnan(a->o.claim_fnmr))
+        json_array_append_new(claims, claim_json(a, "fnmr", a->o.claim_fnmr, fnm, ng));
+    json_object_set(o, "claim", json_array_size(claims) ? json_array_get(claims, 0) : json_null());
+    json_object_set_new(o, "claims", claims);
+    json_object_set_new(o, "groups", groups_json(a));
+    if (isfinite(a->o.volume_per_year) && ni) {
+        /* Expected false matches a year: searches x FPIR, FPIR = 1 - (1 - FMR)^N. */
+        double N = a->o.gallery_size, lo, hi, p = (double)fm / (double)ni;
+        bx_audit_cp(fm, ni, a->o.confidence, &lo, &hi);
+        double f = -expm1(N * log1p(-p)), fl = -expm1(N * log1p(-lo)), fh = -expm1(N * log1p(-hi));
+        json_object_set_new(o, "expected_false_matches_per_year",
+                            json_pack("{sfsosfsfsf}", "value", a->o.volume_per_year * f, "ci",
+                                      pair(a->o.volume_per_year * fl, a->o.volume_per_year * fh),
+                                      "volume_per_year", a->o.volume_per_year, "gallery_size", N,
+                                      "fpir", f));
+    }
+    return o;
+}

@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: MIT */
+/* input.c - what an audit reads: score files (CSV through libcsv, RFC 4180, strict; bob's 4- and
+ * 5-column whitespace formats) and the matching samples of a `bxsim run` (results.h5). Every
+ * file is read twice (bx/audit.h: the threshold first, then the counts at it). Bad input is
+ * reported as FILE:LINE:COL with BX_EPARSE.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "audit_internal.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "bx/models.h"
+
+#define MAX_FIELDS 64
+
+/* ---------------------------------------------------------------- numbers */
+
+/* A score: a finite number, or empty / nan / NaN for a failed comparison. */
+static bool parse_score(const char *s, double *out)
+{
+    while (isspace((unsigned char)*s))
+        ++s;
+    if (*s == '\0' || strcmp(s, "nan") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "NAN") == 0) {
+        *out = BX_NAN;
+        return true;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (isspace((unsigned char)*end))
+        ++end;
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+struct csv_ctx {
+    const char *path;
+    struct bx_audit_opts *o;
+    struct bx_audit *a;
+    struct bx_error *err;
+    enum bx_status st;
+    long line;       /* line of the record being parsed */
+    const char *raw; /* that line's text (for columns) */
+    char *field[MAX_FIELDS];
+    size_t n_fields, n_cols;
+    bool header;
+    int c_probe, c_ref, c_score;
+    int group_col[BX_AUDIT_MAX_GROUPS];
+    size_t n_rows;
+};
+
+/* 1-based byte column where field k of the current line starts (quotes honoured). */
+static long field_col(const char *raw, size_t k)
+{
+    size_t f = 0;
+    bool q = false;
+    for (long i = 0; raw && raw[i]; ++i) {
+        if (f == k)
+            return i + 1;
+        if (raw[i] == '"')
+            q = !q;
+        else if (raw[i] == ',' && !q)
+            ++f;
+    }
+    return 1;
+}
+
+static void cb_field(void *s, size_t len, void *data)
+{
+    struct csv_ctx *c = data;
+    if (c->st != BX_OK)
+        return;
+    if (c->n_fields == MAX_FIELDS) {
+        c->st = BX_FAIL(c->err, BX_EPARSE, "%s:%ld:%ld: more than %d columns", c->path, c->line,
+                        field_col(c->raw, MAX_FIELDS), MAX_FIELDS);
+        return;
+    }
+    char *v = malloc(len + 1);
+    if (v == NULL) {
+        c->st = BX_FAIL(c->err, BX_ENOMEM, "out of memory");
+        return;
+    }
+    if (len)
+        memcpy(v, s, len);
+    v[len] = '\0';
+    c->field[c->n_fields++] = v;
+}
+
+static void free_fields(struct csv_ctx *c)
+{
+    for (size_t i = 0; i < c->n_fields; ++i)
+        free(c->field[i]);
+    c->n_fields = 0;
+}
+
+static void header_row(struct csv_ctx *c)
+{
+    c->c_probe = c->c_ref = c->c_score = -1;
+    c->o->n_groups = 0;
+    for (size_t i = 0; i < c->n_fields; ++i) {
+        const char *h = c->field[i];
+        if (strcmp(h, "probe_subject") == 0)
+            c->c_probe = (int)i;
+        else if (strcmp(h, "reference_subject") == 0)
+            c->c_ref = (int)i;
+        else if (strcmp(h, "score") == 0)
+            c->c_score = (int)i;
+        else if (c->o->n_groups < BX_AUDIT_MAX_GROUPS && *h) {
+            snprintf(c->o->group_names[c->o->n_groups], sizeof c->o->group_names[0], "%s", h);
+            c->group_col[c->o->n_groups++] = (int)i;
+        } else {
+            c->st = BX_FAIL(c->err, BX_EPARSE,
+                            "%s:%ld:%ld: column '%s': at most %d group columns (and no empty "
+                            "names)",
+                            c->path, c->line, field_col(c->raw, i), h, BX_AUDIT_MAX_GROUPS);
+            return;
+        }
+    }
+    const char *missing = c->c_probe < 0   ? "probe_subject"
+                          : c->c_ref < 0   ? "reference_subject"
+                          : c->c_score < 0 ? "score"
+                                           : NULL;
+    if (missing)
+        c->st = BX_FAIL(c->err, BX_EPARSE,
+                        "%s:%ld:1: the header needs the column '%s' (probe_subject, "
+                        "reference_subject, score; other columns are groups)",
+                        c->path, c->line, missing);
+    c->n_cols = c->n_fields;
+}
+
+static void cb_row(int term, void *data)
+{
+    (void)term;
+    struct csv_ctx *c = data;
+    if (c->st != BX_OK) {
+        free_fields(c);
+        return;
+    }
+    if (!c->header) {
+        header_row(c);
+        c->header = true;
+        free_fields(c);
+        return;
+    }
+    if (c->n_fields != c->n_cols) {
+        c->st =
+            BX_FAIL(c->err, BX_EPARSE, "%s:%ld:%ld: %zu fields, the header has %zu", c->path,
+                    c->line, field_col(c->raw, c->n_fields < c->n_cols ? c->n_fields : c->n_cols),
+                    c->n_fields, c->n_cols);
+        free_fields(c);
+        return;
+    }
+    double score;
+    if (!parse_score(c->field[c->c_score], &score)) {
+        c->st =
+            BX_FAIL(c->err, BX_EPARSE,
+                    "%s:%ld:%ld: score must be a number (or empty/NaN for a failed "
+                    "comparison), got '%s'",
+                    c->path, c->line, field_col(c->raw, (size_t)c->c_score), c->field[c->c_score]);
+        free_fields(c);
+        return;
+    }
+    const char *p = c->field[c->c_probe], *r = c->field[c->c_ref];
+    if (*p == '\0' || *r == '\0') {
+        c->st = BX_FAIL(c->err, BX_EPARSE, "%s:%ld:%ld: empty subject", c->path, c->line,
+                        field_col(c->raw, (size_t)(*p == '\0' ? c->c_probe : c->c_ref)));
+        free_fields(c);
+        return;
+    }
+    const char *groups[BX_AUDIT_MAX_GROUPS];
+    for (size_t g = 0; g < c->o->n_groups; ++g)
+        groups[g] = c->field[c->group_col[g]];
+    struct bx_error e = {0};
+    if (bx_audit_add(c->a, p, r, score, groups, &e) != BX_OK)
+        c->st = BX_FAIL(c->err, e.code, "%s:%ld: %s", c->path, c->line, e.msg);
+    c->n_rows++;
+    free_fields(c);
+}
+
+/* One pass over a CSV score file. */
+static enum bx_status csv_pass(const char *path, struct bx_audit_opts *o, struct bx_audit *a,
+                               bool first, struct bx_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return BX_FAIL(err, BX_EIO, "%s: %s", path, strerror(errno));
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+        fclose(f);
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    }
+    struct csv_ctx c = {.path = path, .o = o, .a = a, .err = err, .st = BX_OK};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    (void)first;
+    while (c.st == BX_OK && (len = getline(&line, &cap, f)) >= 0) {
+        c.line++;
+        c.raw = line;
+        if (csv_parse(&p, line, (size_t)len, cb_field, cb_row, &c) != (size_t)len && c.st == BX_OK)
+            c.st = BX_FAIL(err, BX_EPARSE,
+                           "%s:%ld:%ld: %s (RFC 4180: quote fields that hold "
+                           "commas, quotes or line breaks; double inner quotes)",
+                           path, c.line, 1L, csv_strerror(csv_error(&p)));
+    }
+    if (c.st == BX_OK && csv_fini(&p, cb_field, cb_row, &c) != 0)
+        c.st = BX_FAIL(err, BX_EPARSE, "%s:%ld:1: %s (an unterminated quoted field?)", path, c.line,
+                       csv_strerror(csv_error(&p)));
+    if (c.st == BX_OK && !c.header)
+        c.st =
+            BX_FAIL(err, BX_EPARSE, "%s:1:1: empty file (a header and comparisons expected)", path);
+    free_fields(&c);
+    free(line);
+    csv_free(&p);
+    fclose(f);
+    return c.st;
+}
+
+/* ---------------------------------------------------------------- bob's formats */
+
+/* Whitespace-separated tokens of @p line into tok[] (at most 8); their columns into col[]. */
+static size_t tokens(char *line, char *tok[8], long col[8])
+{
+    size_t n = 0;
+    char *s = line;
+    while (*s) {
+        while (*s && isspace((unsigned char)*s))
+            ++s;
+        if (!*s)
+            break;
+        if (n == 8)
+            return 9;
+        tok[n] = s;
+        col[n] = (long)(s - line) + 1;
+        ++n;
+        while (*s && !isspace((unsigned char)*s))
+            ++s;
+        if (*s)
+            *s++ = '\0';
+    }
+    return n;
+}
+
+/* One pass over a bob score file: "claimed real label score" (4 columns) or "claimed model real
+ * label score" (5): the probe's subject is `real`, the reference's `claimed`. */
+static enum bx_status bob_pass(const char *path, struct bx_audit *a, size_t ncols,
+                               struct bx_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return BX_FAIL(err, BX_EIO, "%s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    long ln = 0;
+    enum bx_status st = BX_OK;
+    while (st == BX_OK && getline(&line, &cap, f) >= 0) {
+        ++ln;
+        char *tok[8];
+        long col[8];
+        size_t n = tokens(line, tok, col);
+        if (n == 0)
+            continue;
+        if (n != ncols) {
+            st = BX_FAIL(err, BX_EPARSE, "%s:%ld:%ld: %zu columns, the file's first line has %zu",
+                         path, ln, n > ncols && n < 9 ? col[ncols] : 1L, n > 8 ? 9 : n, ncols);
+            break;
+        }
+        double score;
+        if (!parse_score(tok[ncols - 1], &score)) {
+            st = BX_FAIL(err, BX_EPARSE, "%s:%ld:%ld: score must be a number, got '%s'", path, ln,
+                         col[ncols - 1], tok[ncols - 1]);
+            break;
+        }
+        const char *claimed = tok[0], *real = tok[ncols == 4 ? 1 : 2];
+        struct bx_error e = {0};
+        if (bx_audit_add(a, real, claimed, score, NULL, &e) != BX_OK)
+            st = BX_FAIL(err, e.code, "%s:%ld: %s", path, ln, e.msg);
+    }
+    free(line);
+    fclose(f);
+    return st;
+}
+
+/* The format from the first non-empty line: a CSV header has commas; bob's lines have 4 or 5
+ * whitespace-separated columns. */
+static enum bx_status detect(const char *path, size_t *bob_cols, struct bx_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return BX_FAIL(err, BX_EIO, "%s: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    *bob_cols = 0;
+    enum bx_status st = BX_EPARSE;
+    bool seen = false;
+    long ln = 0;
+    while (getline(&line, &cap, f) >= 0) {
+        ++ln;
+        if (strchr(line, ',')) {
+            st = BX_OK;
+            break;
+        }
+        char *tok[8];
+        long col[8];
+        size_t n = tokens(line, tok, col);
+        if (n == 0)
+            continue;
+        seen = true;
+        if (n == 4 || n == 5) {
+            *bob_cols = n;
+            st = BX_OK;
+        } else {
+            st = BX_FAIL(err, BX_EPARSE,
+                         "%s:%ld:1: neither a CSV header (probe_subject,reference_subject,score"
+                         ",...) nor a bob score line (4 or 5 columns): %zu columns",
+                         path, ln, n > 8 ? 9 : n);
+        }
+        break;
+    }
+    free(line);
+    fclose(f);
+    if (st != BX_OK && !seen)
+        st = BX_FAIL(err, BX_EPARSE, "%s:1:1: empty file", path);
+    return st;
+}
+
+enum bx_status bx_audit_read_scores(const char *path, struct bx_audit_opts *o,
+                                    struct bx_audit **out, struct bx_error *err)
+{
+    *out = NULL;
+    size_t bob = 0;
+    enum bx_status st = detect(path, &bob, err);
+    if (st != BX_OK)
+        return st;
+    if (bob) {
+        o->n_groups = 0;
+    } else {
+        /* The header gives the group names: read it before the audit is made. */
+        struct bx_audit_opts probe = *o;
+        probe.n_groups = 0;
+        struct bx_audit *tmp = bx_audit_alloc(&probe, err);
+        if (tmp == NULL)
+            return err->code;
+        FILE *f = fopen(path, "r");
+        struct csv_parser p;
+        struct csv_ctx c = {.path = path, .o = o, .a = tmp, .err = err, .st = BX_OK};
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        csv_init(&p, CSV_STRICT | CSV_APPEND_NULL);
+        while (f && !c.header && c.st == BX_OK && (len = getline(&line, &cap, f)) >= 0) {
+            c.line++;
+            c.raw = line;
+            csv_parse(&p, line, (size_t)len, cb_field, cb_row, &c);
+        }
+        free_fields(&c);
+        free(line);
+        csv_free(&p);
+        if (f)
+            fclose(f);
+        bx_audit_free(tmp);
+        if (c.st != BX_OK)
+            return c.st;
+    }
+    struct bx_audit *a = bx_audit_alloc(o, err);
+    if (a == NULL)
+        return err->code;
+    for (int pass = 0; pass < 2 && st == BX_OK; ++pass) {
+        if (pass == 1)
+            bx_audit_second_pass(a);
+        st = bob ? bob_pass(path, a, bob, err) : csv_pass(path, o, a, pass == 0, err);
+    }
+    if (st != BX_OK) {
+        bx_audit_free(a);
+        return st;
+    }
+    *out = a;
+    return BX_OK;
+}
+
+/* ---------------------------------------------------------------- results.h5 */
+
+static void *column(hid_t m, const char *name, hid_t type, size_t size, hsize_t *n)
+{
+    if (H5Lexists(m, name, H5P_DEFAULT) <= 0)
+        return NULL;
+    hid_t d = H5Dopen2(m, name, H5P_DEFAULT), s = H5Dget_space(d);
+    void *buf = NULL;
+    if (H5Sget_simple_extent_ndims(s) == 1) {
+        H5Sget_simple_extent_dims(s, n, NULL);
+        buf = malloc((*n ? *n : 1) * size);
+        if (buf && *n && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    H5Sclose(s);
+    H5Dclose(d);
+    return buf;
+}
+
+enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struct bx_audit **out,
+                                 struct bx_error *err)
+{
+    *out = NULL;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/results.h5", dir) >= (int)sizeof path)
+        return BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0)
+        return BX_FAIL(err, BX_EPARSE,
+                       "%s: missing or not an HDF5 file (a ports run's output "
+                       "directory expected)",
+                       path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return BX_FAIL(err, BX_EIO, "%s: cannot open", path);
+    enum bx_status st = BX_OK;
+    hsize_t n = 0, k;
+    hid_t m =
+        H5Lexists(f, "/matching", H5P_DEFAULT) > 0 ? H5Gopen2(f, "/matching", H5P_DEFAULT) : -1;
+    float *ver = NULL, *imp = NULL;
+    signed char *mated = NULL, *sex = NULL, *age = NULL, *reg = NULL;
+    long long *subj = NULL, *isubj = NULL;
+    int *port = NULL;
+    if (m < 0) {
+        st = BX_FAIL(err, BX_EPARSE, "%s: no /matching group", path);
+        goto done;
+    }
+    struct {
+        const char *name;
+        void **dst;
+        hid_t type;
+        size_t size;
+    } cols[] = {
+        {"verify_score", (void **)&ver, H5T_NATIVE_FLOAT, sizeof(float)},
+        {"impostor_score", (void **)&imp, H5T_NATIVE_FLOAT, sizeof(float)},
+        {"mated", (void **)&mated, H5T_NATIVE_SCHAR, 1},
+        {"sex", (void **)&sex, H5T_NATIVE_SCHAR, 1},
+        {"age_band", (void **)&age, H5T_NATIVE_SCHAR, 1},
+        {"region", (void **)&reg, H5T_NATIVE_SCHAR, 1},
+        {"port", (void **)&port, H5T_NATIVE_INT, sizeof(int)},
+        {"subject", (void **)&subj, H5T_NATIVE_LLONG, sizeof(long long)},
+        {"impostor_subject", (void **)&isubj, H5T_NATIVE_LLONG, sizeof(long long)},
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; ++i) {
+        *cols[i].dst = column(m, cols[i].name, cols[i].type, cols[i].size, &k);
+        if (i == 0)
+            n = k;
+        if (*cols[i].dst == NULL || k != n) {
+            st = BX_FAIL(err, BX_EPARSE, "%s: dataset /matching/%s missing or malformed", path,
+                         cols[i].name);
+            goto done;
+        }
+    }
+    /* Port types: from the /ports groups' attributes, in the scenario's order. */
+    o->n_groups = 4;
+    strcpy(o->group_names[0], "port_type");
+    strcpy(o->group_names[1], "sex");
+    strcpy(o->group_names[2], "age_band");
+    strcpy(o->group_names[3], "region");
+    struct bx_audit *a = bx_audit_alloc(o, err);
+    if (a == NULL) {
+        st = err->code;
+        goto done;
+    }
+    char types[256][16];
+    size_t n_types = 0;
+    /* The port column indexes the scenario's list; its type is in the summary. */
+    char *summary = NULL;
+    if (H5Aexists(f, "summary_json") > 0) {
+        hid_t at = H5Aopen(f, "summary_json", H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        char *v = NULL;
+        if (H5Aread(at, t, &v) >= 0 && v) {
+            summary = strdup(v);
+            H5free_memory(v);
+        }
+        H5Tclose(t);
+        H5Aclose(at);
+    }
+    json_t *sj = summary ? json_loads(summary, 0, NULL) : NULL;
+    free(summary);
+    json_t *ports = json_object_get(sj, "ports");
+    n_types = json_array_size(ports) < 256 ? json_array_size(ports) : 256;
+    for (size_t i = 0; i < n_types; ++i) {
+        const char *t = json_string_value(json_object_get(json_array_get(ports, i), "type"));
+        snprintf(types[i], sizeof types[i], "%s", t ? t : "?");
+    }
+    json_t *fta = json_object_get(json_object_get(sj, "matching"), "fta");
+    for (int pass = 0; pass < 2 && st == BX_OK; ++pass) {
+        if (pass == 1)
+            bx_audit_second_pass(a);
+        for (hsize_t i = 0; i < n && st == BX_OK; ++i) {
+            char ps[32], rs[32];
+            const char *groups[4] = {
+                port[i] >= 0 && (size_t)port[i] < n_types ? types[port[i]] : "?",
+                bx_sex_name((enum bx_sex)sex[i]), bx_age_band_name((enum bx_age_band)age[i]),
+                bx_region_name((enum bx_region)reg[i])};
+            snprintf(ps, sizeof ps, "%lld", subj[i]);
+            /* Genuine: the live capture against the traveller's own document (travellers on a
+             * look-alike's document are attacks, not zero-effort impostors: left out). */
+            if (mated[i])
+                st = bx_audit_add(a, ps, ps, ver[i], groups, err);
+            if (st == BX_OK && isfinite(imp[i]) && isubj[i] >= 0) {
+                snprintf(rs, sizeof rs, "%lld", isubj[i]);
+                st = bx_audit_add(a, ps, rs, imp[i], groups, err);
+            }
+        }
+    }
+    /* FTA from the run's summary (captures that failed are not in the samples). */
+    if (st == BX_OK && json_is_object(fta)) {
+        json_int_t e = json_integer_value(json_object_get(fta, "errors")),
+                   t = json_integer_value(json_object_get(fta, "trials"));
+        bx_audit__set_fta(a, (uint64_t)e, (uint64_t)t);
+    }
+    json_decref(sj);
+    if (st != BX_OK)
+        bx_audit_free(a);
+    else
+        *out = a;
+done:
+    if (m >= 0)
+        H5Gclose(m);
+    H5Fclose(f);
+    free(ver);
+    free(imp);
+    free(mated);
+    free(sex);
+    free(age);
+    free(reg);
+    free(port);
+    free(subj);
+    free(isubj);
+    return st;
+}

@@ -21,6 +21,10 @@ static const char usage[] =
     "                       (further columns are groups), or bob's 4/5-column score files;\n"
     "                       empty or NaN scores are failed comparisons\n"
     "  --run DIR            the matching samples of a `bxsim run` (DIR/results.h5)\n"
+    "  --gallery G.h5 --probes P.h5\n"
+    "                       template files: every probe against every gallery row (1:1),\n"
+    "                       and 1:N identification with ground truth from subject ids\n"
+    "  --rank K             rank-K miss rate of the 1:N searches (default 5)\n"
     "operating point:\n"
     "  --threshold T        decision threshold (score >= T accepts)\n"
     "  --at-fmr F           threshold = the smallest score with FMR <= F (default 1e-3)\n"
@@ -72,7 +76,8 @@ static void print_rate(const char *name, json_t *r)
 int bx_cmd_audit(int argc, char **argv)
 {
     struct bx_audit_opts o = bx_audit_opts_default();
-    const char *scores = NULL, *run = NULL, *out = NULL;
+    const char *scores = NULL, *run = NULL, *out = NULL, *gallery = NULL, *probes = NULL;
+    uint64_t rank = 5;
     bool json = false, bad = false;
     for (int i = 1; i < argc && !bad; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -95,6 +100,12 @@ int bx_cmd_audit(int argc, char **argv)
             run = v;
         else if (strcmp(a, "--out") == 0)
             out = v;
+        else if (strcmp(a, "--gallery") == 0)
+            gallery = v;
+        else if (strcmp(a, "--probes") == 0)
+            probes = v;
+        else if (strcmp(a, "--rank") == 0)
+            bad = !bx_app_parse_u64("audit", a, v, 1, 1000, &rank);
         else if (strcmp(a, "--threshold") == 0)
             bad = !parse_double(a, v, -1e300, 1e300, false, &o.threshold);
         else if (strcmp(a, "--at-fmr") == 0)
@@ -122,14 +133,21 @@ int bx_cmd_audit(int argc, char **argv)
     }
     if (bad)
         return BX_EXIT_USAGE;
-    if (!scores == !run) {
-        fprintf(stderr, "bxsim audit: give exactly one of --scores FILE and --run DIR\n");
+    if (!gallery != !probes) {
+        fprintf(stderr, "bxsim audit: --gallery and --probes go together\n");
+        return BX_EXIT_USAGE;
+    }
+    if ((scores != NULL) + (run != NULL) + (gallery != NULL) != 1) {
+        fprintf(stderr, "bxsim audit: give exactly one input: --scores FILE, --run DIR, or "
+                        "--gallery G.h5 --probes P.h5\n");
         return BX_EXIT_USAGE;
     }
     struct bx_error err = {0};
     struct bx_audit *a = NULL;
     enum bx_status st =
-        scores ? bx_audit_read_scores(scores, &o, &a, &err) : bx_audit_read_run(run, &o, &a, &err);
+        scores ? bx_audit_read_scores(scores, &o, &a, &err)
+        : run  ? bx_audit_read_run(run, &o, &a, &err)
+               : bx_audit_read_templates(gallery, probes, &o, (unsigned)rank, &a, &err);
     if (st != BX_OK) {
         fprintf(stderr, "bxsim audit: %s\n", err.msg);
         return st == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
@@ -140,7 +158,7 @@ int bx_cmd_audit(int argc, char **argv)
         fprintf(stderr, "bxsim audit: %s\n", err.msg);
         return BX_EXIT_RUNTIME;
     }
-    json_object_set_new(res, "input", json_string(scores ? scores : run));
+    json_object_set_new(res, "input", json_string(scores ? scores : run ? run : probes));
     json_object_set_new(res, "bxsim_version", json_string(bx_app_version()));
     char *text = json_dumps(res, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     int rc = BX_EXIT_OK;

@@ -134,6 +134,7 @@ struct bx_audit {
     size_t n_subj, cap_subj;
     struct group_col groups[BX_AUDIT_MAX_GROUPS];
     struct counts total2;
+    json_t *extra; /* one_to_n, from template inputs */
 };
 
 struct bx_audit_opts bx_audit_opts_default(void)
@@ -186,6 +187,7 @@ void bx_audit_free(struct bx_audit *a)
     free(a->subj);
     for (size_t g = 0; g < BX_AUDIT_MAX_GROUPS; ++g)
         free(a->groups[g].v);
+    json_decref(a->extra);
     free(a);
 }
 
@@ -366,6 +368,45 @@ enum bx_status bx_audit_add_fta(struct bx_audit *a, const char *subject, bool fa
     return BX_OK;
 }
 
+void bx_audit__set_extra(struct bx_audit *a, const char *key, json_t *value)
+{
+    if (a->extra == NULL)
+        a->extra = json_object();
+    json_object_set_new(a->extra, key, value);
+}
+
+enum bx_status bx_audit__add_row(struct bx_audit *a, int64_t probe, const int64_t *refs,
+                                 const float *scores, size_t n, struct bx_error *err)
+{
+    if (a->pass == 1) {
+        for (size_t i = 0; i < n; ++i) {
+            double x = (double)scores[i];
+            if (isnan(x)) {
+                if (refs[i] == probe)
+                    a->gen_failed++;
+                else
+                    a->imp_failed++;
+            } else if (bx_audit_scores_add(refs[i] == probe ? a->gen : a->imp, x, err) != BX_OK) {
+                return BX_ENOMEM;
+            }
+        }
+        return BX_OK;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "%lld", (long long)probe);
+    struct subject *s = subject_get(a, name, err);
+    if (s == NULL)
+        return BX_ENOMEM;
+    for (size_t i = 0; i < n; ++i) {
+        double x = (double)scores[i];
+        bool genuine = refs[i] == probe;
+        bool error = genuine ? (isnan(x) || x < a->thr) : (!isnan(x) && x >= a->thr);
+        count(&s->c, genuine, error);
+        count(&a->total2, genuine, error);
+    }
+    return BX_OK;
+}
+
 void bx_audit__set_fta(struct bx_audit *a, uint64_t errors, uint64_t trials)
 {
     a->fta_err = errors;
@@ -412,6 +453,11 @@ static json_t *rate_json(const struct bx_audit *a, uint64_t x, uint64_t n, const
     if (boot)
         json_object_set_new(o, "bootstrap", pair(boot[0], boot[1]));
     return o;
+}
+
+json_t *bx_audit__rate(const struct bx_audit *a, uint64_t errors, uint64_t trials)
+{
+    return rate_json(a, errors, trials, NULL);
 }
 
 static int cmp_double(const void *p, const void *q)
@@ -536,6 +582,27 @@ static json_t *eer_json(struct bx_audit *a, struct bx_error *err)
                      num(bfm), "fnmr", num(bfn));
 }
 
+/* The DET curve: thresholds at FMR targets log-spaced from 1/#impostors to 0.5. */
+static json_t *det_json(struct bx_audit *a)
+{
+    uint64_t ng, ni;
+    bx_audit_counts(a, &ng, &ni);
+    json_t *arr = json_array();
+    if (ng == 0 || ni < 2)
+        return arr;
+    double lmin = log10(1.0 / (double)ni), lmax = log10(0.5), last = BX_NAN;
+    for (int k = 0; k <= 60; ++k) {
+        double t = threshold_at_fmr(a, pow(10, lmin + (lmax - lmin) * k / 60.0));
+        if (t == last)
+            continue;
+        last = t;
+        json_array_append_new(arr, json_pack("{sosfsf}", "threshold", num(t), "fmr",
+                                             (double)fm_at(a, t) / (double)ni, "fnmr",
+                                             (double)fnm_at(a, t) / (double)ng));
+    }
+    return arr;
+}
+
 static json_t *fnmr_at_fmr_json(struct bx_audit *a)
 {
     static const double targets[] = {1e-2, 1e-3, 1e-4, 1e-5, 1e-6};
@@ -640,6 +707,7 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
     }
     json_object_set_new(o, "eer", eer);
     json_object_set_new(o, "fnmr_at_fmr", fnmr_at_fmr_json(a));
+    json_object_set_new(o, "det", det_json(a));
     json_t *claims = json_array();
     if (!isnan(a->o.claim_fmr))
         json_array_append_new(claims, claim_json(a, "fmr", a->o.claim_fmr, fm, ni));
@@ -659,5 +727,7 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
                                       "volume_per_year", a->o.volume_per_year, "gallery_size", N,
                                       "fpir", f));
     }
+    if (a->extra)
+        json_object_update(o, a->extra);
     return o;
 }

@@ -8,4 +8,15 @@
 /* Failure-to-acquire counts known from elsewhere (a run's summary). */
 void bx_audit__set_fta(struct bx_audit *a, uint64_t errors, uint64_t trials);
 
+/* One probe's comparisons with gallery rows of subjects refs[n] (template inputs: subject ids
+ * are integers; one subject lookup per row in the second pass). */
+enum bx_status bx_audit__add_row(struct bx_audit *a, int64_t probe, const int64_t *refs,
+                                 const float *scores, size_t n, struct bx_error *err);
+
+/* A further top-level member of audit.json (new reference taken). */
+void bx_audit__set_extra(struct bx_audit *a, const char *key, json_t *value);
+
+/* A rate object like FMR's (value, intervals, errors, trials). */
+json_t *bx_audit__rate(const struct bx_audit *a, uint64_t errors, uint64_t trials);
+
 #endif /* BX_AUDIT_INTERNAL_H */

@@ -17,6 +17,7 @@
 
 #include <hdf5.h>
 
+#include "bx/matcher.h"
 #include "bx/models.h"
 
 #define MAX_FIELDS 64
@@ -545,5 +546,111 @@ done:
     free(port);
     free(subj);
     free(isubj);
+    return st;
+}
+
+/* ---------------------------------------------------------------- template files */
+
+enum bx_status bx_audit_read_templates(const char *gallery, const char *probes,
+                                       struct bx_audit_opts *o, unsigned rank,
+                                       struct bx_audit **out, struct bx_error *err)
+{
+    *out = NULL;
+    struct bx_store *g = bx_store_load_h5(gallery, err);
+    if (g == NULL)
+        return err->code;
+    struct bx_store *p = bx_store_load_h5(probes, err);
+    if (p == NULL) {
+        bx_store_free(g);
+        return err->code;
+    }
+    enum bx_status st = BX_OK;
+    size_t dim = bx_store_dim(g), N = bx_store_rows(g), P = bx_store_rows(p);
+    if (bx_store_dim(p) != dim) {
+        st = BX_FAIL(err, BX_EFORMAT, "%s: templates of dimension %zu, the gallery %s has %zu",
+                     probes, bx_store_dim(p), gallery, dim);
+        bx_store_free(p);
+        bx_store_free(g);
+        return st;
+    }
+    o->n_groups = 0;
+    struct bx_audit *a = bx_audit_alloc(o, err);
+    int64_t *refs = malloc((N ? N : 1) * sizeof *refs);
+    float *pv = malloc((P ? P : 1) * dim * sizeof *pv);
+    /* Probes per block: at most 2^24 scores (64 MB) at a time. */
+    size_t block = N ? (size_t)fmax(1, (double)(1u << 24) / (double)N) : 1;
+    float *sc = malloc(block * (N ? N : 1) * sizeof *sc);
+    if (a == NULL || refs == NULL || pv == NULL || sc == NULL) {
+        st = err && err->code ? err->code : BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t r = 0; r < N; ++r)
+        refs[r] = bx_store_subject(g, r);
+    for (size_t q = 0; q < P; ++q)
+        memcpy(pv + q * dim, bx_store_row(p, q), dim * sizeof *pv);
+    uint64_t mated = 0, nonmated = 0, fnir = 0, fpir = 0, miss1 = 0, missk = 0;
+    for (int pass = 0; pass < 2 && st == BX_OK; ++pass) {
+        if (pass == 1)
+            bx_audit_second_pass(a);
+        double t = pass == 1 ? bx_audit_threshold(a) : BX_NAN;
+        for (size_t q0 = 0; q0 < P && st == BX_OK; q0 += block) {
+            size_t nq = P - q0 < block ? P - q0 : block;
+            if ((st = bx_match_scores(g, pv + q0 * dim, nq, sc, err)) != BX_OK)
+                break;
+            for (size_t j = 0; j < nq && st == BX_OK; ++j) {
+                int64_t id = bx_store_subject(p, q0 + j);
+                const float *row = sc + j * N;
+                st = bx_audit__add_row(a, id, refs, row, N, err);
+                if (pass == 0)
+                    continue;
+                /* 1:N with ground truth: the mate's best score and rank, the best non-mate. */
+                double mate = -BX_INF, top_non = -BX_INF;
+                bool has_mate = false;
+                for (size_t r = 0; r < N; ++r) {
+                    if (refs[r] == id) {
+                        has_mate = true;
+                        mate = fmax(mate, (double)row[r]);
+                    } else {
+                        top_non = fmax(top_non, (double)row[r]);
+                    }
+                }
+                if (has_mate) {
+                    size_t above = 0;
+                    for (size_t r = 0; r < N; ++r)
+                        above += refs[r] != id && (double)row[r] > mate;
+                    mated++;
+                    miss1 += above >= 1;
+                    missk += above >= rank;
+                    fnir += !(above == 0 && mate >= t);
+                } else {
+                    nonmated++;
+                    fpir += top_non >= t;
+                }
+            }
+        }
+    }
+    if (st == BX_OK) {
+        char key[32];
+        snprintf(key, sizeof key, "rank%u_miss", rank);
+        json_t *one = json_pack("{sIsIsIso}", "gallery_size", (json_int_t)N, "mated_searches",
+                                (json_int_t)mated, "non_mated_searches", (json_int_t)nonmated,
+                                "threshold", json_real(bx_audit_threshold(a)));
+        json_object_set_new(one, "fpir", bx_audit__rate(a, fpir, nonmated));
+        json_object_set_new(one, "fnir", bx_audit__rate(a, fnir, mated));
+        json_object_set_new(one, "rank1_miss", bx_audit__rate(a, miss1, mated));
+        json_object_set_new(one, key, bx_audit__rate(a, missk, mated));
+        json_object_set_new(one, "rank", json_integer((json_int_t)rank));
+        bx_audit__set_extra(a, "one_to_n", one);
+    }
+done:
+    free(sc);
+    free(pv);
+    free(refs);
+    bx_store_free(p);
+    bx_store_free(g);
+    if (st != BX_OK)
+        bx_audit_free(a);
+    else
+        *out = a;
     return st;
 }

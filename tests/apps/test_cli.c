@@ -16,7 +16,7 @@
 #include "app.h"
 
 static char dir[64];
-static char out[8192];
+static char out[1 << 20]; /* whole outputs: audit.json is printed with --json */
 static char tmpname_buf[256];
 
 static void setup(void)
@@ -741,4 +741,120 @@ Test(apps_cli, a_network_run_writes_a_report_page_with_its_plot)
     snprintf(args, sizeof args, "report %s/net", dir);
     cr_assert_eq(bxsim(args), 0, "%s", out);
     cr_assert(exists(path));
+}
+
+/* ---------------------------------------------------------------- bxsim audit */
+
+Test(apps_cli, audit_writes_the_documented_audit_json_and_rejects_bad_input)
+{
+    char csv[128], args[512], path[160];
+    snprintf(csv, sizeof csv, "%s/scores.csv", dir);
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("probe_subject,reference_subject,score,region\n", f);
+    for (int s = 0; s < 300; ++s) {
+        fprintf(f, "p%d,p%d,%.4f,%s\n", s, s, 0.5 + 0.001 * (s % 200), s % 2 ? "a" : "b");
+        for (int k = 1; k <= 20; ++k)
+            fprintf(f, "p%d,p%d,%.4f,%s\n", s, (s + k) % 300, 0.0001 * ((s * 31 + k * 17) % 4000),
+                    s % 2 ? "a" : "b");
+    }
+    fclose(f);
+    snprintf(args, sizeof args,
+             "audit --scores %s --at-fmr 0.001 --claim-fmr 0.001 --bootstrap 200 --out %s/au", csv,
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "claim  fmr < 0.001") != NULL, "%s", out);
+    snprintf(path, sizeof path, "%s/au/audit.json", dir);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    cr_assert(json_is_number(json_object_get(root, "threshold")));
+    const char *rates[] = {"fmr", "fnmr"};
+    for (int i = 0; i < 2; ++i) {
+        json_t *r = json_object_get(root, rates[i]);
+        cr_assert(json_is_number(json_object_get(r, "value")) &&
+                      json_is_array(json_object_get(r, "ci95")) &&
+                      json_is_integer(json_object_get(r, "errors")) &&
+                      json_is_integer(json_object_get(r, "trials")),
+                  "%s", rates[i]);
+    }
+    cr_assert(json_is_number(json_object_get(json_object_get(root, "eer"), "value")));
+    cr_assert_not_null(json_object_get(json_object_get(root, "fnmr_at_fmr"), "0.001"));
+    json_t *claim = json_object_get(root, "claim");
+    cr_assert(json_is_string(json_object_get(claim, "verdict")) &&
+              json_is_integer(json_object_get(claim, "trials_needed")));
+    cr_assert_eq(json_array_size(json_object_get(json_object_get(root, "groups"), "region")), 2);
+    json_decref(root);
+    /* --json prints the same object. */
+    snprintf(args, sizeof args, "audit --scores %s --json --bootstrap 0", csv);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_decref(root);
+    /* Bad input: exit 2 naming the option, or the file, line and column. */
+    cr_assert_eq(bxsim("audit"), 2);
+    snprintf(args, sizeof args, "audit --scores %s --claim-fmr 2", csv);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "--claim-fmr") != NULL, "%s", out);
+    snprintf(args, sizeof args, "audit --scores %s --run %s", csv, dir);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    char bad[128];
+    snprintf(bad, sizeof bad, "%s/bad.csv", dir);
+    write_file(bad, "probe_subject,reference_subject,score\na,a,0.9\na,b,oops\n");
+    snprintf(args, sizeof args, "audit --scores %s", bad);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "bad.csv:3:5: score must be a number") != NULL, "%s", out);
+    snprintf(args, sizeof args, "audit --run %s/nowhere", dir);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "results.h5") != NULL, "%s", out);
+}
+
+Test(apps_ports, audit_of_a_run_and_of_template_files)
+{
+    char yaml[128], args[512];
+    snprintf(yaml, sizeof yaml, "%s/ports.yaml", dir);
+    write_file(yaml, small_ports);
+    snprintf(args, sizeof args, "run %s --out %s/r --quiet", yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(args, sizeof args, "audit --run %s/r --json --bootstrap 100", dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    json_error_t jerr;
+    json_t *root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *g = json_object_get(root, "groups");
+    cr_assert_geq(json_array_size(json_object_get(g, "port_type")), 3, "air, sea, private");
+    cr_assert_eq(json_array_size(json_object_get(g, "sex")), 2);
+    cr_assert(json_is_object(json_object_get(root, "fta")), "FTA from the run's summary");
+    json_decref(root);
+    /* Template files: a gallery of sample 0 of 400 subjects, probes of sample 1 of 500 (100
+     * of them not enrolled). */
+    snprintf(args, sizeof args,
+             "gallery gen --profile visa-best --subjects 500 --samples 2 --out %s/all.h5", dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    char cmd[1536];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import h5py; f = h5py.File('%s/all.h5', 'r'); "
+             "T = f['templates'][:]; S = f['subject_id'][:]; m = f['meta/sample'][:]\n"
+             "def w(n, k):\n"
+             "    g = h5py.File(n, 'w'); g['templates'] = T[k]; g['subject_id'] = S[k]\n"
+             "    [g.attrs.__setitem__(a, v) for a, v in f.attrs.items()]\n"
+             "w('%s/g.h5', (m == 0) & (S < S.min() + 400)); w('%s/p.h5', m == 1)\"",
+             dir, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(args, sizeof args,
+             "audit --gallery %s/g.h5 --probes %s/p.h5 --at-fmr 0.001 --rank 5 --json", dir, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *one = json_object_get(root, "one_to_n");
+    cr_assert_eq(json_integer_value(json_object_get(one, "mated_searches")), 400);
+    cr_assert_eq(json_integer_value(json_object_get(one, "non_mated_searches")), 100);
+    cr_assert_eq(
+        json_integer_value(json_object_get(json_object_get(root, "comparisons"), "genuine")), 400);
+    /* FPIR of a search of 400 non-mates at the 1:1 threshold for FMR 0.001 is about
+     * 1 - 0.999^400 = 0.33. */
+    double fpir = json_number_value(json_object_get(json_object_get(one, "fpir"), "value"));
+    cr_assert(fpir > 0.15 && fpir < 0.55, "FPIR %g", fpir);
+    cr_assert(json_is_object(json_object_get(one, "rank5_miss")));
+    json_decref(root);
 }

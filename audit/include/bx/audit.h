@@ -140,6 +140,13 @@ enum bx_status bx_audit_read_scores(const char *path, struct bx_audit_opts *o,
 enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struct bx_audit **out,
                                  struct bx_error *err);
 
+/** Template files (docs/templates.md): every probe scored against every gallery row by the
+ *  matcher (1:1 rates, genuine when subject ids are equal), and 1:N identification with ground
+ *  truth (one_to_n: FPIR, FNIR at the threshold, rank-1 and rank-@p rank miss rates). */
+enum bx_status bx_audit_read_templates(const char *gallery, const char *probes,
+                                       struct bx_audit_opts *o, unsigned rank,
+                                       struct bx_audit **out, struct bx_error *err);
+
 #ifdef __cplusplus
 }
 #endif

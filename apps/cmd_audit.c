@@ -8,6 +8,7 @@
 
 #include "bx/audit.h"
 #include "bx/common.h"
+#include "bx/report.h"
 
 #include "app.h"
 
@@ -169,6 +170,18 @@ int bx_cmd_audit(int argc, char **argv)
             bx_file_write_atomic(path, text, strlen(text), &err) != BX_OK) {
             fprintf(stderr, "bxsim audit: --out %s: %s\n", out, err.code ? err.msg : "too long");
             rc = BX_EXIT_RUNTIME;
+        }
+    }
+    if (out && rc == BX_EXIT_OK) {
+        struct bx_rpt_report_result rep = {0};
+        if (bx_rpt_write_audit_report(out, res, NULL, &rep, &err) != BX_OK) {
+            fprintf(stderr, "bxsim audit: report: %s\n", err.msg);
+            rc = BX_EXIT_RUNTIME;
+        } else if (!rep.images) {
+            fprintf(stderr,
+                    "bxsim audit: plots skipped (%s); their data and gnuplot scripts are "
+                    "in %s/audit_plots\n",
+                    rep.note, out);
         }
     }
     if (json) {

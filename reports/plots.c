@@ -792,6 +792,113 @@ enum bx_status bx_rpt__write_network_plots(json_t *summary, const char *dir, str
                     err);
 }
 
+/* ---------------------------------------------------------------- audits */
+
+enum bx_status bx_rpt__write_audit_plots(json_t *au, const char *dir, struct rpt_plots *out,
+                                         struct bx_error *err)
+{
+    json_t *det = json_object_get(au, "det");
+    enum bx_status st = BX_OK;
+    size_t pts = 0;
+    if (json_array_size(det) >= 2) {
+        FILE *f = open_file(dir, "audit_det", "dat", err);
+        if (f == NULL)
+            return BX_EIO;
+        fputs("# threshold FMR FNMR probit(FMR) probit(FNMR) TPR (points with FNMR = 0 or FMR = "
+              "0 are left out)\n",
+              f);
+        for (size_t i = 0; i < json_array_size(det); ++i) {
+            json_t *p = json_array_get(det, i);
+            double t = json_number_value(json_object_get(p, "threshold")),
+                   fm = json_number_value(json_object_get(p, "fmr")),
+                   fn = json_number_value(json_object_get(p, "fnmr"));
+            if (!(fm > 0 && fm < 1 && fn > 0 && fn < 1))
+                continue;
+            fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g\n", t, fm, fn, probit(fm), probit(fn),
+                    1 - fn);
+            ++pts;
+        }
+        if ((st = close_file(f, "audit_det", err)) != BX_OK)
+            return st;
+    }
+    if (pts >= 2) {
+        char body[8192];
+        FILE *b = fmemopen(body, sizeof body, "w");
+        det_axes(b, "DET of the audited comparisons");
+        fputs("'audit_det.dat' using 4:5 with linespoints lw 2 pt 7 ps 0.5 lc 1 title 'DET'\n", b);
+        fclose(b);
+        if ((st = write_script(dir, "audit_det", body, false, err)) != BX_OK ||
+            (st = add_plot(out, "audit_det", "DET curve",
+                           "FNMR versus FMR on normal-deviate axes, one point per threshold "
+                           "(thresholds at FMR targets log-spaced from 1/#impostors to 0.5).",
+                           err)) != BX_OK)
+            return st;
+        snprintf(body, sizeof body,
+                 "set title 'ROC of the audited comparisons'\nset grid\nset logscale x\n"
+                 "set format x '10^{%%L}'\nset xlabel 'FMR (false match rate)'\n"
+                 "set ylabel 'TPR = 1 - FNMR'\nset key bottom right\n"
+                 "plot 'audit_det.dat' using 2:6 with linespoints lw 2 pt 7 ps 0.5 lc 2 "
+                 "title 'ROC'\n");
+        if ((st = write_script(dir, "audit_roc", body, false, err)) != BX_OK ||
+            (st = add_plot(out, "audit_roc", "ROC curve",
+                           "True accept rate (1 - FNMR) versus FMR on a log axis; its data are "
+                           "those of the DET curve (audit_det.dat).",
+                           err)) != BX_OK)
+            return st;
+    }
+    /* Rates by group, with their exact 95% intervals. */
+    json_t *groups = json_object_get(au, "groups");
+    const char *key;
+    json_t *v;
+    json_object_foreach(groups, key, v)
+    {
+        char name[64];
+        snprintf(name, sizeof name, "audit_groups_%.40s", key);
+        for (char *c = name; *c; ++c)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+                *c = '_';
+        FILE *f = open_file(dir, name, "dat", err);
+        if (f == NULL)
+            return BX_EIO;
+        fputs("# group FMR lo hi FNMR lo hi (exact 95%; 1e-7 stands for 0 on the log axis)\n", f);
+        for (size_t i = 0; i < json_array_size(v); ++i) {
+            json_t *g = json_array_get(v, i);
+            fputc('"', f);
+            for (const char *c = json_string_value(json_object_get(g, "value")); c && *c; ++c)
+                if (*c != '"' && *c != '\n')
+                    fputc(*c, f);
+            fputc('"', f);
+            static const char *const rk[] = {"fmr", "fnmr"};
+            for (int k = 0; k < 2; ++k) {
+                json_t *r = json_object_get(g, rk[k]), *ci = json_object_get(r, "ci95");
+                double x = json_number_value(json_object_get(r, "value"));
+                double lo = json_number_value(json_array_get(ci, 0)),
+                       hi = json_number_value(json_array_get(ci, 1));
+                fprintf(f, " %.6g %.6g %.6g", fmax(x, 1e-7), fmax(lo, 1e-7), fmax(hi, 1e-7));
+            }
+            fputc('\n', f);
+        }
+        if ((st = close_file(f, name, err)) != BX_OK)
+            return st;
+        char body[4096], title[160];
+        snprintf(title, sizeof title, "FMR and FNMR by %s", key);
+        snprintf(body, sizeof body,
+                 "set title '%s (one global threshold)'\nset grid y\nset logscale y\n"
+                 "set format y '10^{%%L}'\nset style data histograms\n"
+                 "set style histogram errorbars gap 2 lw 1\nset style fill solid 0.6 border -1\n"
+                 "set ylabel 'error rate'\nset xtics rotate by -30\nset key outside right top\n"
+                 "plot '%s.dat' using 2:3:4:xtic(1) title 'FMR', '' using 5:6:7 title 'FNMR'\n",
+                 title, name);
+        if ((st = write_script(dir, name, body, false, err)) != BX_OK ||
+            (st = add_plot(out, name, title,
+                           "Each group's FMR and FNMR at the audit's global threshold with exact "
+                           "95% intervals (log axis; zero is drawn at 1e-7).",
+                           err)) != BX_OK)
+            return st;
+    }
+    return BX_OK;
+}
+
 /* ---------------------------------------------------------------- entry points */
 
 enum bx_status bx_rpt__write_plots(const struct rpt_data *d, const char *dir, struct rpt_plots *out,

@@ -510,17 +510,21 @@ static void html_outcomes(FILE *h, const struct rpt_data *d)
             b1, b2);
 }
 
+/* The plots, from the folder @p sub of @p dir. */
+static const char *plot_sub = "plots";
+
 static void html_plots(FILE *h, const char *dir, const struct rpt_plots *pl, bool images,
                        const char *note)
 {
+    const char *sub = plot_sub;
     fputs("<h2 id=\"plots\">Plots</h2>\n", h);
     if (!images)
         fprintf(h,
                 "<p class=\"warn\">Plots were not drawn (%s): their data and gnuplot scripts "
-                "are in plots/; run <code>gnuplot NAME.gp</code> there.</p>\n",
-                note);
+                "are in %s/; run <code>gnuplot NAME.gp</code> there.</p>\n",
+                note, sub);
     char plots_dir[4096];
-    if (snprintf(plots_dir, sizeof plots_dir, "%s/plots", dir) >= (int)sizeof plots_dir)
+    if (snprintf(plots_dir, sizeof plots_dir, "%s/%s", dir, sub) >= (int)sizeof plots_dir)
         plots_dir[0] = '\0';
     for (size_t i = 0; i < pl->n; ++i) {
         const struct rpt_plot *p = &pl->v[i];
@@ -529,7 +533,7 @@ static void html_plots(FILE *h, const char *dir, const struct rpt_plots *pl, boo
         snprintf(svg, sizeof svg, "%s.svg", p->name);
         fputs("<figure>\n", h);
         if (file_exists(plots_dir, png)) {
-            fprintf(h, "<img src=\"plots/%s\" alt=\"", png);
+            fprintf(h, "<img src=\"%s/%s\" alt=\"", sub, png);
             esc(h, p->title);
             fputs("\" />\n", h);
         }
@@ -539,11 +543,11 @@ static void html_plots(FILE *h, const char *dir, const struct rpt_plots *pl, boo
         esc(h, p->caption);
         fputs(" <span class=\"files\">", h);
         if (file_exists(plots_dir, svg))
-            fprintf(h, "<a href=\"plots/%s\">SVG</a> &#183; ", svg);
+            fprintf(h, "<a href=\"%s/%s\">SVG</a> &#183; ", sub, svg);
         fprintf(h,
-                "<a href=\"plots/%s.dat\">data</a> &#183; <a href=\"plots/%s.gp\">gnuplot "
+                "<a href=\"%s/%s.dat\">data</a> &#183; <a href=\"%s/%s.gp\">gnuplot "
                 "script</a></span></figcaption>\n</figure>\n",
-                p->name, p->name);
+                sub, p->name, sub, p->name);
     }
 }
 
@@ -758,6 +762,200 @@ static char *network_page(const char *dir, json_t *sm, const struct rpt_plots *p
     return buf;
 }
 
+/* ---------------------------------------------------------------- audits */
+
+static void rate_row(FILE *h, const char *name, json_t *r)
+{
+    if (!json_is_object(r))
+        return;
+    fputs("<tr><td>", h);
+    esc(h, name);
+    fputs("</td>", h);
+    double v = jnum(r, "value");
+    if (isfinite(v))
+        fprintf(h, "<td>%.4g</td>", v);
+    else
+        fputs("<td>&#8212;</td>", h);
+    int_cell(h, json_object_get(r, "errors"));
+    int_cell(h, json_object_get(r, "trials"));
+    static const char *const keys[] = {"ci95", "ci", "wilson", "bootstrap"};
+    for (int k = 0; k < 4; ++k) {
+        json_t *c = json_object_get(r, keys[k]);
+        if (json_is_array(c))
+            fprintf(h, "<td>[%.4g, %.4g]</td>", json_number_value(json_array_get(c, 0)),
+                    json_number_value(json_array_get(c, 1)));
+        else
+            fputs("<td>&#8212;</td>", h);
+    }
+    double up = jnum(r, "upper_one_sided"), r3 = jnum(r, "rule_of_3");
+    fprintf(h, "<td>%.4g</td><td>", up);
+    if (isfinite(r3))
+        fprintf(h, "%.4g", r3);
+    else
+        fputs("&#8212;", h);
+    fputs("</td></tr>\n", h);
+}
+
+static const char rate_head[] =
+    "<table>\n<thead><tr><th>rate</th><th>value</th><th>errors</th><th>trials</th>"
+    "<th>exact 95%</th><th>exact at the confidence</th><th>Wilson</th><th>subject "
+    "bootstrap</th><th>one-sided upper bound</th><th>rule of 3</th></tr></thead>\n<tbody>\n";
+
+static char *audit_page(const char *dir, json_t *au, const struct rpt_plots *pl, bool images,
+                        const char *note, size_t *len)
+{
+    char *buf = NULL;
+    FILE *h = open_memstream(&buf, len);
+    if (h == NULL)
+        return NULL;
+    html_head(h, json_string_value(json_object_get(au, "input")));
+    json_t *c = json_object_get(au, "comparisons");
+    fputs("<dl>\n<dt>input</dt><dd>", h);
+    esc(h, json_string_value(json_object_get(au, "input")));
+    fprintf(h, "</dd>\n<dt>threshold</dt><dd>%.6g (", jnum(au, "threshold"));
+    esc(h, json_string_value(json_object_get(au, "threshold_rule")));
+    fprintf(h,
+            ")</dd>\n<dt>confidence</dt><dd>%.3g</dd>\n<dt>comparisons</dt><dd>%lld genuine, "
+            "%lld impostor (%lld and %lld failed), %s</dd>\n<dt>subjects</dt><dd>%lld</dd>\n"
+            "<dt>bxsim</dt><dd>",
+            jnum(au, "confidence"), (long long)json_integer_value(json_object_get(c, "genuine")),
+            (long long)json_integer_value(json_object_get(c, "impostor")),
+            (long long)json_integer_value(json_object_get(c, "failed_genuine")),
+            (long long)json_integer_value(json_object_get(c, "failed_impostor")),
+            json_is_true(json_object_get(c, "exact")) ? "every score kept (exact)"
+                                                      : "bounded histograms with exact tails",
+            (long long)json_integer_value(json_object_get(au, "subjects")));
+    esc(h, json_string_value(json_object_get(au, "bxsim_version")));
+    fputs("</dd>\n</dl>\n<p>data: <a href=\"audit.json\">audit.json</a></p>\n", h);
+    fputs("<h2 id=\"rates\">Rates at the threshold</h2>\n", h);
+    fputs(rate_head, h);
+    rate_row(h, "FMR", json_object_get(au, "fmr"));
+    rate_row(h, "FNMR", json_object_get(au, "fnmr"));
+    rate_row(h, "FTA", json_object_get(au, "fta"));
+    fputs("</tbody>\n</table>\n", h);
+    json_t *eer = json_object_get(au, "eer");
+    fprintf(h, "<p>EER %.4g at threshold %.6g.</p>\n", jnum(eer, "value"), jnum(eer, "threshold"));
+    fputs("<h2 id=\"claims\">Claims</h2>\n<table>\n<thead><tr><th>claim</th><th>verdict</th>"
+          "<th>errors / trials</th><th>one-sided bounds</th><th>independent trials needed at "
+          "this error count</th></tr></thead>\n<tbody>\n",
+          h);
+    json_t *cl = json_object_get(au, "claims");
+    for (size_t i = 0; i < json_array_size(cl); ++i) {
+        json_t *x = json_array_get(cl, i);
+        fputs("<tr><td>", h);
+        esc(h, json_string_value(json_object_get(x, "metric")));
+        fprintf(h, " &lt; %g at %.3g</td><td>", jnum(x, "claim"), jnum(x, "confidence"));
+        esc(h, json_string_value(json_object_get(x, "verdict")));
+        fprintf(h, "</td><td>%lld / %lld</td><td>[%.4g, %.4g]</td>",
+                (long long)json_integer_value(json_object_get(x, "errors")),
+                (long long)json_integer_value(json_object_get(x, "trials")),
+                jnum(x, "lower_one_sided"), jnum(x, "upper_one_sided"));
+        int_cell(h, json_object_get(x, "trials_needed"));
+        fputs("</tr>\n", h);
+    }
+    if (json_array_size(cl) == 0)
+        fputs("<tr><td colspan=\"5\">no claim given (--claim-fmr, --claim-fnmr)</td></tr>\n", h);
+    fputs("</tbody>\n</table>\n<h2 id=\"fnmr_at_fmr\">FNMR at fixed FMR</h2>\n<table>\n<thead>"
+          "<tr><th>FMR</th><th>FNMR</th><th>exact 95%</th><th>threshold</th></tr></thead>\n"
+          "<tbody>\n",
+          h);
+    json_t *ff = json_object_get(au, "fnmr_at_fmr");
+    const char *key;
+    json_t *v;
+    json_object_foreach(ff, key, v)
+    {
+        fputs("<tr><td>", h);
+        esc(h, key);
+        fputs("</td>", h);
+        if (json_is_number(json_object_get(v, "value"))) {
+            json_t *ci = json_object_get(v, "ci95");
+            fprintf(h, "<td>%.4g</td><td>[%.4g, %.4g]</td><td>%.6g</td>", jnum(v, "value"),
+                    json_number_value(json_array_get(ci, 0)),
+                    json_number_value(json_array_get(ci, 1)), jnum(v, "threshold"));
+        } else {
+            fputs("<td colspan=\"3\">", h);
+            esc(h, json_string_value(json_object_get(v, "reason")));
+            fputs("</td>", h);
+        }
+        fputs("</tr>\n", h);
+    }
+    fputs("</tbody>\n</table>\n", h);
+    json_t *one = json_object_get(au, "one_to_n");
+    if (json_is_object(one)) {
+        fprintf(h,
+                "<h2 id=\"one_to_n\">1:N identification</h2>\n<p>%lld mated and %lld "
+                "non-mated searches of a gallery of %lld.</p>\n",
+                (long long)json_integer_value(json_object_get(one, "mated_searches")),
+                (long long)json_integer_value(json_object_get(one, "non_mated_searches")),
+                (long long)json_integer_value(json_object_get(one, "gallery_size")));
+        fputs(rate_head, h);
+        json_object_foreach(one, key, v)
+        {
+            if (json_is_object(v))
+                rate_row(h, key, v);
+        }
+        fputs("</tbody>\n</table>\n", h);
+    }
+    json_t *groups = json_object_get(au, "groups");
+    if (json_object_size(groups)) {
+        fputs("<h2 id=\"groups\">Groups at one global threshold</h2>\n", h);
+        json_object_foreach(groups, key, v)
+        {
+            fputs("<h3>", h);
+            esc(h, key);
+            fputs("</h3>\n<table>\n<thead><tr><th>value</th><th>FMR</th><th>exact 95%</th>"
+                  "<th>ratio to the best</th><th>FNMR</th><th>exact 95%</th><th>ratio to the "
+                  "best</th></tr></thead>\n<tbody>\n",
+                  h);
+            for (size_t i = 0; i < json_array_size(v); ++i) {
+                json_t *g = json_array_get(v, i);
+                fputs("<tr><td>", h);
+                esc(h, json_string_value(json_object_get(g, "value")));
+                fputs("</td>", h);
+                static const char *const rk[] = {"fmr", "fnmr"};
+                static const char *const ratio[] = {"fmr_ratio_to_best", "fnmr_ratio_to_best"};
+                for (int k = 0; k < 2; ++k) {
+                    json_t *r = json_object_get(g, rk[k]), *ci = json_object_get(r, "ci95");
+                    fprintf(h, "<td>%.4g</td>", jnum(r, "value"));
+                    if (json_is_array(ci))
+                        fprintf(h, "<td>[%.4g, %.4g]</td>",
+                                json_number_value(json_array_get(ci, 0)),
+                                json_number_value(json_array_get(ci, 1)));
+                    else
+                        fputs("<td>&#8212;</td>", h);
+                    double q = jnum(g, ratio[k]);
+                    if (isfinite(q))
+                        fprintf(h, "<td>%.3g</td>", q);
+                    else
+                        fputs("<td>&#8212;</td>", h);
+                }
+                fputs("</tr>\n", h);
+            }
+            fputs("</tbody>\n</table>\n", h);
+        }
+    }
+    json_t *ex = json_object_get(au, "expected_false_matches_per_year");
+    if (json_is_object(ex)) {
+        json_t *ci = json_object_get(ex, "ci");
+        fprintf(h,
+                "<h2 id=\"volume\">Expected false matches a year</h2>\n<p>%.4g (%.4g to %.4g) "
+                "for %.4g searches a year against galleries of %.4g (FPIR %.4g).</p>\n",
+                jnum(ex, "value"), json_number_value(json_array_get(ci, 0)),
+                json_number_value(json_array_get(ci, 1)), jnum(ex, "volume_per_year"),
+                jnum(ex, "gallery_size"), jnum(ex, "fpir"));
+    }
+    html_plots(h, dir, pl, images, note);
+    fputs("<p class=\"note\">Method: ../shared/reference/biometrics.md section 6 (exact binomial "
+          "bounds, the rule of 3, Wilson, trials needed, subject-level bootstrap, demographic "
+          "differentials at one global threshold); docs/audit.md.</p>\n</body>\n</html>\n",
+          h);
+    if (fclose(h) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 /* ---------------------------------------------------------------- the plot folder */
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -773,6 +971,70 @@ static void rm_tree(const char *path)
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+enum page_kind { PAGE_PORTS, PAGE_NETWORK, PAGE_AUDIT };
+
+/* Build the plots of a page in DIR/SUB.tmp.PID, draw them, swap the folder in as DIR/SUB, then
+ * write DIR/PAGE atomically. */
+static enum bx_status publish(const char *dir, const char *sub, const char *page_name,
+                              enum page_kind kind, const struct rpt_data *d, json_t *j,
+                              const struct bx_rpt_report_opts *o, struct bx_rpt_report_result *res,
+                              struct bx_error *err)
+{
+    char tmp[4096], plots[4096], old[4096], html[4096];
+    if (strlen(dir) > 3000 ||
+        snprintf(tmp, sizeof tmp, "%s/%s.tmp.%ld", dir, sub, (long)getpid()) >= (int)sizeof tmp ||
+        snprintf(plots, sizeof plots, "%s/%s", dir, sub) >= (int)sizeof plots ||
+        snprintf(old, sizeof old, "%s/%s.old.%ld", dir, sub, (long)getpid()) >= (int)sizeof old ||
+        snprintf(html, sizeof html, "%s/%s", dir, page_name) >= (int)sizeof html)
+        return BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
+    rm_tree(tmp);
+    struct rpt_plots pl = {0};
+    enum bx_status st = BX_OK;
+    if (mkdir(tmp, 0755) != 0) {
+        st = BX_FAIL(err, BX_EIO, "%s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    st = kind == PAGE_PORTS     ? bx_rpt__write_plots(d, tmp, &pl, err)
+         : kind == PAGE_NETWORK ? bx_rpt__write_network_plots(j, tmp, &pl, err)
+                                : bx_rpt__write_audit_plots(j, tmp, &pl, err);
+    if (st != BX_OK)
+        goto done;
+    struct bx_error gerr = {0};
+    const char *gnuplot = o && o->gnuplot ? o->gnuplot : "gnuplot";
+    res->images = bx_rpt__run_gnuplot(gnuplot, tmp, &pl, &gerr);
+    if (!res->images) /* short: the folder gerr names is the temporary one */
+        snprintf(res->note, sizeof res->note, "%s",
+                 strstr(gerr.msg, "not found") ? "gnuplot not found on PATH"
+                                               : "gnuplot failed, see its gnuplot.log");
+    res->n_plots = pl.n;
+    /* Swap the folder in whole, then write the page that points into it. */
+    if (access(plots, F_OK) == 0 && rename(plots, old) != 0) {
+        st = BX_FAIL(err, BX_EIO, "%s: %s", plots, strerror(errno));
+        goto done;
+    }
+    if (rename(tmp, plots) != 0) {
+        st = BX_FAIL(err, BX_EIO, "%s: %s", plots, strerror(errno));
+        goto done;
+    }
+    rm_tree(old);
+    size_t len = 0;
+    plot_sub = sub;
+    char *page = kind == PAGE_PORTS     ? html_page(dir, d, &pl, res->images, res->note, &len)
+                 : kind == PAGE_NETWORK ? network_page(dir, j, &pl, res->images, res->note, &len)
+                                        : audit_page(dir, j, &pl, res->images, res->note, &len);
+    plot_sub = "plots";
+    if (page == NULL) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory for the report page");
+        goto done;
+    }
+    st = bx_file_write_atomic(html, page, len, err);
+    free(page);
+done:
+    rm_tree(tmp);
+    free(pl.v);
+    return st;
+}
+
 enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_opts *o,
                                    struct bx_rpt_report_result *res, struct bx_error *err)
 {
@@ -780,15 +1042,11 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
     if (res == NULL)
         res = &dummy;
     memset(res, 0, sizeof *res);
-    char file[4096], tmp[4096], plots[4096], old[4096];
+    char file[4096], sjson[4096];
     if (strlen(dir) > 3000 ||
         snprintf(file, sizeof file, "%s/results.h5", dir) >= (int)sizeof file ||
-        snprintf(tmp, sizeof tmp, "%s/plots.tmp.%ld", dir, (long)getpid()) >= (int)sizeof tmp ||
-        snprintf(plots, sizeof plots, "%s/plots", dir) >= (int)sizeof plots ||
-        snprintf(old, sizeof old, "%s/plots.old.%ld", dir, (long)getpid()) >= (int)sizeof old)
+        snprintf(sjson, sizeof sjson, "%s/summary.json", dir) >= (int)sizeof sjson)
         return BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
-    char sjson[4096];
-    snprintf(sjson, sizeof sjson, "%s/summary.json", dir);
     json_error_t je;
     json_t *net = NULL;
     if (access(file, F_OK) != 0 && access(sjson, R_OK) == 0) {
@@ -802,59 +1060,27 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
                            "summary",
                            file, sjson);
         }
+        enum bx_status st =
+            publish(dir, "plots", "report.html", PAGE_NETWORK, NULL, net, o, res, err);
+        json_decref(net);
+        return st;
     }
     struct rpt_data d = {0};
-    enum bx_status st = net ? BX_OK : read_results(file, &d, err);
+    enum bx_status st = read_results(file, &d, err);
     if (st != BX_OK)
         return st;
-    rm_tree(tmp);
-    struct rpt_plots pl = {0};
-    if (mkdir(tmp, 0755) != 0) {
-        st = BX_FAIL(err, BX_EIO, "%s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    if ((st = net ? bx_rpt__write_network_plots(net, tmp, &pl, err)
-                  : bx_rpt__write_plots(&d, tmp, &pl, err)) != BX_OK)
-        goto done;
-    struct bx_error gerr = {0};
-    const char *gnuplot = o && o->gnuplot ? o->gnuplot : "gnuplot";
-    res->images = bx_rpt__run_gnuplot(gnuplot, tmp, &pl, &gerr);
-    if (!res->images) {
-        /* Keep the message short: the folder it names is the temporary one. */
-        snprintf(res->note, sizeof res->note, "%s",
-                 strstr(gerr.msg, "not found") ? "gnuplot not found on PATH"
-                                               : "gnuplot failed, see plots/gnuplot.log");
-    }
-    res->n_plots = pl.n;
-    /* Swap the folder in whole, then write the page that points into it. */
-    if (access(plots, F_OK) == 0 && rename(plots, old) != 0) {
-        st = BX_FAIL(err, BX_EIO, "%s: %s", plots, strerror(errno));
-        goto done;
-    }
-    if (rename(tmp, plots) != 0) {
-        st = BX_FAIL(err, BX_EIO, "%s: %s", plots, strerror(errno));
-        goto done;
-    }
-    rm_tree(old);
-    size_t len = 0;
-    char *page = net ? network_page(dir, net, &pl, res->images, res->note, &len)
-                     : html_page(dir, &d, &pl, res->images, res->note, &len);
-    if (page == NULL) {
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory for the report page");
-        goto done;
-    }
-    char html[4096];
-    if (snprintf(html, sizeof html, "%s/report.html", dir) >= (int)sizeof html) {
-        free(page);
-        st = BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
-        goto done;
-    }
-    st = bx_file_write_atomic(html, page, len, err);
-    free(page);
-done:
-    rm_tree(tmp);
-    free(pl.v);
-    json_decref(net);
+    st = publish(dir, "plots", "report.html", PAGE_PORTS, &d, NULL, o, res, err);
     data_free(&d);
     return st;
+}
+
+enum bx_status bx_rpt_write_audit_report(const char *dir, json_t *audit,
+                                         const struct bx_rpt_report_opts *o,
+                                         struct bx_rpt_report_result *res, struct bx_error *err)
+{
+    struct bx_rpt_report_result dummy;
+    if (res == NULL)
+        res = &dummy;
+    memset(res, 0, sizeof *res);
+    return publish(dir, "audit_plots", "audit.html", PAGE_AUDIT, NULL, audit, o, res, err);
 }

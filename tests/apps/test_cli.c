@@ -753,7 +753,7 @@ Test(apps_cli, audit_writes_the_documented_audit_json_and_rejects_bad_input)
     cr_assert_not_null(f);
     fputs("probe_subject,reference_subject,score,region\n", f);
     for (int s = 0; s < 300; ++s) {
-        fprintf(f, "p%d,p%d,%.4f,%s\n", s, s, 0.5 + 0.001 * (s % 200), s % 2 ? "a" : "b");
+        fprintf(f, "p%d,p%d,%.4f,%s\n", s, s, 0.25 + 0.001 * (s % 200), s % 2 ? "a" : "b");
         for (int k = 1; k <= 20; ++k)
             fprintf(f, "p%d,p%d,%.4f,%s\n", s, (s + k) % 300, 0.0001 * ((s * 31 + k * 17) % 4000),
                     s % 2 ? "a" : "b");
@@ -785,6 +785,17 @@ Test(apps_cli, audit_writes_the_documented_audit_json_and_rejects_bad_input)
               json_is_integer(json_object_get(claim, "trials_needed")));
     cr_assert_eq(json_array_size(json_object_get(json_object_get(root, "groups"), "region")), 2);
     json_decref(root);
+    /* The audit page: well-formed, with its DET, ROC and group plots drawn. */
+    char cmd[1024];
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 -c \"import os, xml.dom.minidom as m; d = m.parse('%s/au/audit.html'); "
+        "s = [e.getAttribute('src') for e in d.getElementsByTagName('img')]; "
+        "assert len(s) == 3, s; "
+        "assert all(open(os.path.join('%s/au', x), 'rb').read(8) == b'\\x89PNG\\r\\n\\x1a\\n' "
+        "for x in s)\"",
+        dir, dir);
+    cr_assert_eq(system(cmd), 0, "audit.html or its images");
     /* --json prints the same object. */
     snprintf(args, sizeof args, "audit --scores %s --json --bootstrap 0", csv);
     cr_assert_eq(bxsim(args), 0, "%s", out);

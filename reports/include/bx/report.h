@@ -13,6 +13,7 @@
 #ifndef BX_REPORT_H
 #define BX_REPORT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +84,12 @@ struct bx_rpt_report_result {
  */
 enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_opts *o,
                                    struct bx_rpt_report_result *res, struct bx_error *err);
+
+/** DIR/audit.html and DIR/audit_plots/ (DET and ROC curves, group rates) from the object of
+ *  audit.json (bx/audit.h, docs/audit.md); like bx_rpt_write_report() without gnuplot. */
+enum bx_status bx_rpt_write_audit_report(const char *dir, json_t *audit,
+                                         const struct bx_rpt_report_opts *o,
+                                         struct bx_rpt_report_result *res, struct bx_error *err);
 
 #ifdef __cplusplus
 }

@@ -160,8 +160,8 @@ enum bx_status bx_match_scores(const struct bx_store *g, const float *probes, si
                                float *out, struct bx_error *err);
 
 /** What serves a call of @p n_q probes: "f32-stream" (fewer than 4 probes, exact), "sgemm"
- *  (batches, exact; also the fast path's choice on CPUs without VNNI, where it is quicker than
- *  int8 and exact), or "int8-avx512-vnni" / "int8-avx2" / "int8-portable" (fast path). */
+ *  (batches, exact; also the fast path's choice for 512 or more probes on CPUs without VNNI),
+ *  or "int8-avx512-vnni" / "int8-avx2" / "int8-portable" (fast path). */
 const char *bx_match_engine(bool fast, size_t n_q);
 
 /** The int8 kernel the fast path uses on this CPU: "avx512-vnni", "avx2" or "portable".

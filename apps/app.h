@@ -37,6 +37,7 @@ int bx_cmd_run(int argc, char **argv);
 int bx_cmd_validate(int argc, char **argv);
 int bx_cmd_report(int argc, char **argv);
 int bx_cmd_audit(int argc, char **argv);
+int bx_cmd_size(int argc, char **argv);
 int bx_cmd_bench(int argc, char **argv);
 int bx_cmd_gallery(int argc, char **argv);
 int bx_cmd_calibrate(int argc, char **argv);

@@ -37,6 +37,7 @@ static const char usage[] =
     "  run FILE.yaml --out DIR   run a scenario and write DIR/summary.json\n"
     "  validate FILE.yaml        check a scenario without running it\n"
     "  report DIR                rebuild DIR/report.html and its plots from DIR/results.h5\n"
+    "  size FILE.yaml --target-p95-wait S   lanes, cameras and officers each port needs\n"
     "  audit --scores F | --run DIR   test a claimed error rate (FMR, FNMR) with exact\n"
     "                            intervals, bootstrap, EER, breakdowns\n"
     "  gallery info|search       inspect template files, 1:N search (docs/templates.md)\n"
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
         return print_version();
     if (strcmp(cmd, "run") == 0)
         return bx_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "size") == 0)
+        return bx_cmd_size(argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0)
         return bx_cmd_audit(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)

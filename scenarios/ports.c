@@ -229,6 +229,7 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          "officer_catch",
                                          "impostor_similarity",
                                          "population",
+                                         "capture",
                                          NULL};
     static const char *const lane_fields[] = {"kind", "count", "rollout", NULL};
     static const char *const exp_fields[] = {"size", "share", NULL};
@@ -302,6 +303,7 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          "officer_catch",
                                          "impostor_similarity",
                                          "population",
+                                         "capture",
                                          NULL};
     static const char *const dep_fields[] = {"per_day", "first_hour", "last_hour", NULL};
     static const char *const board_fields[] = {"open_min", "peak_min", "close_min", NULL};
@@ -426,6 +428,31 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
                            "device must be egate, gate_camera, mobile, vehicle or kiosk, "
                            "got '%s'",
                            bx_scn__scalar(n));
+    }
+    if ((n = bx_scn__get(cx, map, "capture"))) {
+        /* The port's camera (its device): time per attempt, failure to acquire, retries. */
+        static const char *const cap_fields[] = {"time_mean_s", "time_sd_s",    "time_dist",
+                                                 "fta",         "max_attempts", NULL};
+        struct bx_capture_config *c = &p->capture;
+        unsigned tries = c->max_attempts;
+        if (bx_scn__check_keys(cx, n, "capture", cap_fields) != BX_OK ||
+            opt_range(cx, n, "time_mean_s", 0, 3600, false, &c->time_mean_s[p->device]) ||
+            opt_range(cx, n, "time_sd_s", 0, 3600, false, &c->time_sd_s[p->device]) ||
+            opt_range(cx, n, "fta", 0, 0.99, false, &c->fta[p->device]) ||
+            opt_uint(cx, n, "max_attempts", 1, 20, &tries))
+            return BX_ESCHEMA;
+        c->max_attempts = tries;
+        if ((m = bx_scn__get(cx, n, "time_dist"))) {
+            if (bx_scn__expect(cx, m, YAML_SCALAR_NODE, "time_dist") != BX_OK)
+                return BX_ESCHEMA;
+            if (strcmp(bx_scn__scalar(m), "exponential") == 0)
+                c->exponential_time = true;
+            else if (strcmp(bx_scn__scalar(m), "lognormal") == 0)
+                c->exponential_time = false;
+            else
+                return FAIL_AT(cx, m, "time_dist must be lognormal or exponential, got '%s'",
+                               bx_scn__scalar(m));
+        }
     }
     if ((n = bx_scn__get(cx, map, "manual_service"))) {
         bx_dist_fini(&p->manual_service);

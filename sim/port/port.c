@@ -128,7 +128,10 @@ enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports, s
     for (size_t i = 0; i < n_ports; ++i) {
         bx_tally_reset(&r->ports[i].wait);
         r->ports[i].wait_q = bx_quantiles_alloc(false, 0.005, err);
-        if (r->ports[i].wait_q == NULL)
+        r->ports[i].lane_wait_q = bx_quantiles_alloc(false, 0.005, err);
+        r->ports[i].officer_wait_q = bx_quantiles_alloc(false, 0.005, err);
+        if (r->ports[i].wait_q == NULL || r->ports[i].lane_wait_q == NULL ||
+            r->ports[i].officer_wait_q == NULL)
             return BX_ENOMEM;
     }
     return BX_OK;
@@ -150,6 +153,8 @@ void bx_ports_result_fini(struct bx_ports_result *r)
     free(r->stream_seeds);
     for (size_t i = 0; i < r->n_ports; ++i) {
         bx_quantiles_free(r->ports[i].wait_q);
+        bx_quantiles_free(r->ports[i].lane_wait_q);
+        bx_quantiles_free(r->ports[i].officer_wait_q);
         free(r->ports[i].hourly);
     }
     free(r->ports);
@@ -219,6 +224,14 @@ struct run {
 };
 
 static void finish(struct run *r, uint32_t i, enum outcome how);
+
+/* Whether a traveller who arrived at @p t_s counts in the sizing window. */
+static bool in_window(const struct run *r, double t_s)
+{
+    const struct bx_ports_config *c = r->cfg;
+    return (c->window_from_s == 0 && c->window_to_s == 0) ||
+           (t_s >= c->window_from_s && t_s < c->window_to_s);
+}
 static void after_camera(struct bx_sim *sim, void *obj, int64_t arg);
 
 /* ---------------------------------------------------------------- events */
@@ -272,7 +285,8 @@ static void manual_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait
 {
     struct run *r = obj;
     struct port_rt *p = &r->ports[r->tr[arg].port];
-    (void)wait_s;
+    if (in_window(r, r->tr[arg].t_arrive))
+        bx_quantiles_add(r->out->ports[r->tr[arg].port].officer_wait_q, wait_s);
     bx_sim_schedule(sim, bx_sim_now(sim) + bx_dist_sample(&p->cfg->manual_service, p->service), 0,
                     manual_done, r, arg);
 }
@@ -301,7 +315,8 @@ static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait
     struct run *r = obj;
     struct trav *t = &r->tr[arg];
     struct port_rt *p = &r->ports[t->port];
-    (void)wait_s;
+    if (in_window(r, t->t_arrive))
+        bx_quantiles_add(r->out->ports[t->port].lane_wait_q, wait_s);
     bx_sim_schedule(sim, bx_sim_now(sim) + capture(r, p, t), 0, after_camera, r, arg);
 }
 
@@ -599,7 +614,8 @@ static void lane_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s
     struct run *r = obj;
     uint32_t first = (uint32_t)arg, n = r->tr[first].group_n;
     struct port_rt *p = &r->ports[r->tr[first].port];
-    (void)wait_s;
+    if (in_window(r, r->tr[first].t_arrive))
+        bx_quantiles_add(r->out->ports[r->tr[first].port].lane_wait_q, wait_s);
     double busy = 0;
     for (uint32_t k = 0; k < n; ++k)
         busy += capture(r, p, &r->tr[first + k]);

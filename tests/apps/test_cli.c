@@ -869,3 +869,55 @@ Test(apps_ports, audit_of_a_run_and_of_template_files)
     cr_assert(json_is_object(json_object_get(one, "rank5_miss")));
     json_decref(root);
 }
+
+/* ---------------------------------------------------------------- bxsim size */
+
+Test(apps_ports, size_writes_size_json_and_rejects_bad_options, .timeout = 300)
+{
+    char yaml[128], args[512], path[160];
+    snprintf(yaml, sizeof yaml, "%s/mmc.yaml", dir);
+    write_file(yaml, "name: mmc-size\nkind: ports\nseed: 5\nhorizon: {hours: 8}\n"
+                     "profile: visa-best\nwatchlist_size: 100\ncalibration_subjects: 300\n"
+                     "ports:\n  - name: walk\n    type: land\n"
+                     "    lanes: {kind: pedestrian, count: 4}\n"
+                     "    arrivals_per_hour: [360, 360, 360, 360, 360, 360, 360, 360, 360, 360, "
+                     "360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360]\n"
+                     "    expected_gallery: {size: 300, share: 0.5}\n    match_time_s: 0\n"
+                     "    capture: {time_mean_s: 30, time_dist: exponential, fta: 0, "
+                     "max_attempts: 1}\n"
+                     "    population: {opt_out: 0, impostor_rate: 0, watchlist_rate: 0}\n");
+    snprintf(args, sizeof args,
+             "size %s --target-p95-wait 40 --resource lanes --window-hours 6 --replications 4 "
+             "--out %s/sz",
+             yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/sz/size.json", dir);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *p = json_array_get(json_object_get(root, "ports"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(p, "name")), "walk");
+    cr_assert_str_eq(json_string_value(json_object_get(p, "resource")), "lanes");
+    cr_assert_eq(json_integer_value(json_object_get(p, "level")), 5, "Erlang C: 5 lanes");
+    json_t *w = json_object_get(p, "p95_wait_s");
+    cr_assert(json_is_number(json_object_get(w, "value")) &&
+              json_is_array(json_object_get(w, "ci95")));
+    cr_assert_geq(json_array_size(json_object_get(p, "curve")), 2, "the level below was tried");
+    json_decref(root);
+    /* Bad input. */
+    snprintf(args, sizeof args, "size %s", yaml);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "--target-p95-wait") != NULL, "%s", out);
+    snprintf(args, sizeof args, "size %s --target-p95-wait -3", yaml);
+    cr_assert_eq(bxsim(args), 2);
+    snprintf(args, sizeof args, "size %s --target-p95-wait 30 --resource drones", yaml);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "--resource") != NULL, "%s", out);
+    snprintf(args, sizeof args, "size %s --target-p95-wait 30 --port nowhere", yaml);
+    cr_assert_eq(bxsim(args), 2);
+    cr_assert(strstr(out, "no port 'nowhere'") != NULL, "%s", out);
+    snprintf(args, sizeof args, "size %s --target-p95-wait 30 --resource cameras", yaml);
+    cr_assert_eq(bxsim(args), 2, "a land port has no cameras: %s", out);
+    cr_assert_eq(bxsim("size scenarios/mmc-example.yaml --target-p95-wait 30"), 2,
+                 "a network scenario: %s", out);
+}

@@ -114,6 +114,10 @@ struct bx_ports_config {
      *  changes no number. */
     void (*progress)(void *ctx, uint32_t rep, double fraction);
     void *progress_ctx;
+    /** The period whose queue waits bx_port_result's lane_wait_q and officer_wait_q hold
+     *  (travellers arriving in [window_from_s, window_to_s)); both 0: the whole run. Sizing
+     *  sets it to the busiest hours. */
+    double window_from_s, window_to_s;
 };
 void bx_ports_config_fini(struct bx_ports_config *cfg);
 
@@ -139,6 +143,9 @@ struct bx_port_result {
     double camera_queue_mean; /**< time-average travellers (land: vehicles) waiting for a camera
                                    or lane, over the whole run */
     uint64_t manual, secondary, opt_outs;
+    /** Queue waits of travellers arriving in the config's window: for a camera or lane (per
+     *  vehicle at vehicle lanes) and, for those sent to manual inspection, for an officer. */
+    struct bx_quantiles *lane_wait_q, *officer_wait_q;
     struct bx_port_hourly *hourly; /**< n_hours entries */
     size_t n_hours;
 };

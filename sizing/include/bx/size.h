@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* size.h - capacity sizing: the smallest number of servers (lanes, mobile units, cameras,
+ * officers) whose simulated p95 queue wait meets a target, bracketed by queueing approximations
+ * (Erlang C; Allen-Cunneen for general inter-arrival and service times) and confirmed by
+ * simulation: a level is reported only when simulation shows that it meets the target (upper
+ * confidence bound) and that one server fewer does not.
+ *
+ * Usage:
+ *     unsigned c0 = bx_size_approx_level(lambda, mean_s, 1.0, cs2, 0.95, target_s);
+ *     struct bx_size_result res;
+ *     bx_size_search(c0, 1, 10000, target_s, simulate, ctx, &res, &err);  // simulate(level)
+ *     ... res.level, res.curve[0..n_curve) ...
+ *     bx_size_result_fini(&res);
+ *
+ * Thread safety: none needed (no state between calls); `simulate` may use threads itself.
+ */
+#ifndef BX_SIZE_H
+#define BX_SIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bx/common.h"
+#include "bx/port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Erlang C: the probability that an arrival waits in M/M/c with offered load a = lambda/mu
+ *  (1 when a >= c). */
+double bx_size_erlang_c(unsigned c, double a);
+
+/**
+ * The @p p quantile of the queue wait (s) with @p c servers, Poisson-like arrivals at @p lambda
+ * per second with squared coefficient of variation @p ca2, service times of mean @p mean_s and
+ * SCV @p cs2: P(W > t) = C(c, a) exp(-t (c mu - lambda) 2 / (ca2 + cs2)) (exact for M/M/c,
+ * ca2 = cs2 = 1; Allen-Cunneen's scaling otherwise). +inf when the queue is unstable.
+ */
+double bx_size_wait_quantile(unsigned c, double lambda, double mean_s, double ca2, double cs2,
+                             double p);
+
+/** The smallest c whose approximate @p p quantile wait is at most @p target_s. */
+unsigned bx_size_approx_level(double lambda, double mean_s, double ca2, double cs2, double p,
+                              double target_s);
+
+/** One simulated level: the p95 wait with its interval, and utilisation. */
+struct bx_size_point {
+    unsigned level;
+    double value, lo, hi; /**< p95 queue wait (s), mean over replications, Student-t interval */
+    double utilization;
+    bool failed; /**< the simulation could not clear its queues (overloaded) */
+};
+
+/** Simulate @p level; fill @p out (out->level is set by the caller). */
+typedef enum bx_status bx_size_sim_fn(void *ctx, unsigned level, struct bx_size_point *out,
+                                      struct bx_error *err);
+
+struct bx_size_result {
+    bool found;     /**< a level in [min, max] met the target */
+    unsigned level; /**< the smallest confirmed level */
+    unsigned approx;
+    struct bx_size_point *curve; /**< every simulated level, ascending (the capacity curve) */
+    size_t n_curve;
+};
+void bx_size_result_fini(struct bx_size_result *r);
+
+/** Whether a point meets the target: simulated, not overloaded, upper bound <= target. */
+bool bx_size_meets(const struct bx_size_point *p, double target_s);
+
+/**
+ * Search [min_level, max_level] from @p approx: down while levels meet the target, else up
+ * (doubling steps, then bisection), assuming that more servers never wait longer. The result is
+ * confirmed: res.level meets the target and res.level - 1 (when >= min_level) was simulated and
+ * does not.
+ */
+enum bx_status bx_size_search(unsigned approx, unsigned min_level, unsigned max_level,
+                              double target_s, bx_size_sim_fn *fn, void *ctx,
+                              struct bx_size_result *res, struct bx_error *err);
+
+/* ---------------------------------------------------------------- ports */
+
+/** What is sized at a port: land lanes (vehicle lanes or pedestrian mobile units), cameras per
+ *  gate (air, sea, private), officers (manual inspection). */
+enum bx_size_resource { BX_SIZE_LANES, BX_SIZE_CAMERAS, BX_SIZE_OFFICERS };
+const char *bx_size_resource_name(enum bx_size_resource r);
+
+struct bx_size_opts {
+    double target_p95_s;   /**< the p95 queue wait to meet (upper confidence bound) */
+    double confidence;     /**< of the Student-t interval across replications (0.95) */
+    uint32_t replications; /**< per level, >= 2 */
+    unsigned threads;      /**< replications in parallel (0: one per core); results do not
+                                depend on it */
+    uint64_t seed;
+    unsigned window_hours; /**< the busiest period: this many consecutive hours (3) */
+    unsigned max_level;
+};
+
+struct bx_size_port_result {
+    double window_from_h, window_to_h; /**< the busiest hours the waits are measured over */
+    double lambda_per_s, service_mean_s, service_scv; /**< the approximation's inputs */
+    struct bx_size_result search;
+};
+
+/**
+ * Size @p res at port @p port of @p cfg: the queue wait for that resource (cameras or lanes:
+ * arrival to the camera or lane; officers: the wait of travellers sent to manual inspection)
+ * of travellers arriving in the busiest @p o->window_hours, p95 per replication, Student-t
+ * interval across replications; every level replays the same random streams (common random
+ * numbers). The port is simulated alone, with the resource fixed (rollouts and rosters of the
+ * sized resource are replaced by the level).
+ */
+enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
+                            enum bx_size_resource res, const struct bx_size_opts *o,
+                            struct bx_size_port_result *out, struct bx_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BX_SIZE_H */

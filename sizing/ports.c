@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/* ports.c - sizing one resource of one port of a ports scenario (bx/size.h): the busiest hours
+ * from a baseline run, a queueing approximation for the starting level, then the confirmed
+ * search by simulation with common random numbers (every level replays the same streams). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bx/port.h"
+#include "bx/sim.h"
+#include "bx/size.h"
+
+const char *bx_size_resource_name(enum bx_size_resource r)
+{
+    static const char *const names[] = {"lanes", "cameras", "officers"};
+    return (unsigned)r < 3 ? names[r] : "?";
+}
+
+struct sim_ctx {
+    struct bx_ports_config cfg; /* one port, shallow copy of the scenario's */
+    struct bx_port_config port;
+    enum bx_size_resource res;
+    const struct bx_size_opts *o;
+    struct bx_ports_result *reps;
+    double *p95, *util;
+    bool *failed;
+};
+
+/* One replication (bx_replicate's callback). */
+static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
+{
+    struct sim_ctx *c = vctx;
+    struct bx_ports_result *r = &c->reps[rep];
+    bx_ports_result_fini(r);
+    enum bx_status st = bx_ports_result_init(r, 1, err);
+    if (st != BX_OK)
+        return st;
+    struct bx_error rerr = {0};
+    if (bx_ports_run(&c->cfg, c->o->seed, rep, r, &rerr) != BX_OK) {
+        if (rerr.code == BX_ENOMEM)
+            return BX_FAIL(err, BX_ENOMEM, "%s", rerr.msg);
+        c->failed[rep] = true; /* overloaded: could not clear its queues */
+        return BX_OK;
+    }
+    c->failed[rep] = false;
+    struct bx_quantiles *q =
+        c->res == BX_SIZE_OFFICERS ? r->ports[0].officer_wait_q : r->ports[0].lane_wait_q;
+    c->p95[rep] = bx_quantiles_count(q) ? bx_quantiles_get(q, 0.95) : 0;
+    c->util[rep] = c->res == BX_SIZE_OFFICERS ? r->ports[0].officer_utilization
+                                              : r->ports[0].camera_utilization;
+    return BX_OK;
+}
+
+static enum bx_status simulate(void *vctx, unsigned level, struct bx_size_point *out,
+                               struct bx_error *err)
+{
+    struct sim_ctx *c = vctx;
+    struct bx_port_config *p = &c->cfg.ports[0];
+    *p = c->port;
+    switch (c->res) {
+    case BX_SIZE_LANES:
+        p->land.lanes = level;
+        p->land.n_schedule = 0; /* a fixed level: no rollout */
+        break;
+    case BX_SIZE_CAMERAS:
+        p->cameras_per_gate = level;
+        p->n_camera_schedule = 0;
+        break;
+    case BX_SIZE_OFFICERS:
+        p->officers = level;
+        p->n_officer_shifts = 0;
+        break;
+    }
+    enum bx_status st = bx_replicate(c->o->replications, c->o->threads, one_rep, c, NULL, err);
+    *p = c->port;
+    if (st != BX_OK)
+        return st;
+    bool failed = false;
+    for (uint32_t r = 0; r < c->o->replications; ++r)
+        failed |= c->failed[r];
+    out->failed = failed;
+    if (failed)
+        return BX_OK;
+    struct bx_ci ci = bx_ci_student(c->p95, c->o->replications, c->o->confidence);
+    struct bx_ci u = bx_ci_student(c->util, c->o->replications, c->o->confidence);
+    out->value = ci.value;
+    out->lo = isfinite(ci.lo) ? fmax(0, ci.lo) : ci.lo;
+    out->hi = ci.hi;
+    out->utilization = u.value;
+    return BX_OK;
+}
+
+/* Capture time of one traveller at @p device: mean and variance (retries included; U.S.
+ * opt-outs take no camera time). */
+static void capture_moments(const struct bx_port_config *p, double *mean, double *var)
+{
+    const struct bx_capture_config *c = &p->capture;
+    double m = c->time_mean_s[p->device], sd = c->exponential_time ? m : c->time_sd_s[p->device];
+    double f = c->fta[p->device], ea = 0, ea2 = 0, pa = 1;
+    for (unsigned a = 1; a <= c->max_attempts; ++a) {
+        /* P(A >= a) = f^(a-1) */
+        double pexact = pa * (a < c->max_attempts ? 1 - f : 1);
+        ea += (double)a * pexact;
+        ea2 += (double)a * a * pexact;
+        pa *= f;
+    }
+    double acquired = 1 - pow(f, c->max_attempts);
+    double us = p->pop.citizenship[BX_CIT_US] * c->us_optout;
+    double t = ea * m + acquired * p->match_time_s;
+    double vt = ea * sd * sd + (ea2 - ea * ea) * m * m;
+    *mean = (1 - us) * t;
+    *var = (1 - us) * (vt + t * t) - *mean * *mean;
+}
+
+enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
+                            enum bx_size_resource res, const struct bx_size_opts *o,
+                            struct bx_size_port_result *out, struct bx_error *err)
+{
+    memset(out, 0, sizeof *out);
+    BX_REQUIRE(port < cfg->n_ports && o->replications >= 2);
+    const struct bx_port_config *pc = &cfg->ports[port];
+    if (res == BX_SIZE_LANES && pc->type != BX_PORT_LAND)
+        return BX_FAIL(err, BX_EINVAL, "port '%s' (%s) has no lanes: size cameras or officers",
+                       pc->name, bx_port_type_name(pc->type));
+    if (res == BX_SIZE_CAMERAS && pc->type == BX_PORT_LAND)
+        return BX_FAIL(err, BX_EINVAL, "port '%s' is a land port: size lanes or officers",
+                       pc->name);
+    /* The port alone: a shallow copy whose one port (`work`) is set to each level in turn from
+     * the pristine `c.port`. */
+    struct sim_ctx c = {.cfg = *cfg, .port = *pc, .res = res, .o = o};
+    struct bx_port_config work = *pc;
+    c.cfg.ports = &work;
+    c.cfg.n_ports = 1;
+    c.cfg.progress = NULL;
+    c.cfg.search_threads = 1;
+    c.cfg.window_from_s = c.cfg.window_to_s = 0;
+    c.reps = calloc(o->replications, sizeof *c.reps);
+    c.p95 = calloc(o->replications, sizeof *c.p95);
+    c.util = calloc(o->replications, sizeof *c.util);
+    c.failed = calloc(o->replications, sizeof *c.failed);
+    enum bx_status st = BX_OK;
+    if (!c.reps || !c.p95 || !c.util || !c.failed) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* Baseline at the scenario's own levels: the busiest hours, their rate, the manual share. */
+    if ((st = bx_replicate(o->replications, o->threads, one_rep, &c, NULL, err)) != BX_OK)
+        goto done;
+    size_t H = (size_t)ceil(cfg->horizon_s / 3600), W = o->window_hours;
+    if (W > H)
+        W = H;
+    double best = -1, manual = 0, trav = 0;
+    size_t h0 = 0;
+    for (size_t h = 0; h + W <= H; ++h) {
+        double s = 0;
+        for (uint32_t r = 0; r < o->replications; ++r)
+            for (size_t k = h; k < h + W && c.reps[r].ports[0].hourly; ++k)
+                s += c.reps[r].ports[0].hourly[k].arrivals;
+        if (s > best) {
+            best = s;
+            h0 = h;
+        }
+    }
+    for (uint32_t r = 0; r < o->replications; ++r) {
+        manual += (double)c.reps[r].ports[0].manual;
+        trav += (double)c.reps[r].ports[0].travellers;
+    }
+    c.cfg.window_from_s = (double)h0 * 3600;
+    c.cfg.window_to_s = (double)(h0 + W) * 3600;
+    /* Nothing after the window matters to its waits: arrivals stop there (the run still
+     * serves everyone who arrived). */
+    c.cfg.horizon_s = fmin(cfg->horizon_s, c.cfg.window_to_s);
+    out->window_from_h = (double)h0;
+    out->window_to_h = (double)(h0 + W);
+    /* Arrivals per second in the window (travellers; vehicles at vehicle lanes). */
+    double lambda = best / (double)o->replications / ((double)W * 3600);
+    double sm, sv;
+    capture_moments(pc, &sm, &sv);
+    double mean_s, cs2;
+    if (res == BX_SIZE_OFFICERS) {
+        lambda *= trav > 0 ? manual / trav : 0;
+        mean_s = bx_dist_mean(&pc->manual_service);
+        cs2 = 1; /* the lognormal default's SCV is 0.25; 1 errs on the side of more officers */
+    } else if (pc->type == BX_PORT_LAND && pc->land.lane_kind == BX_LANE_VEHICLE) {
+        double en = 0, en2 = 0;
+        for (int k = 0; k < BX_PARTY_MAX; ++k) {
+            en += (k + 1) * pc->pop.party_size[k];
+            en2 += (double)(k + 1) * (k + 1) * pc->pop.party_size[k];
+        }
+        lambda /= en > 0 ? en : 1;
+        mean_s = en * sm;
+        double var = en * sv + (en2 - en * en) * sm * sm;
+        cs2 = mean_s > 0 ? var / (mean_s * mean_s) : 1;
+    } else if (res == BX_SIZE_CAMERAS) {
+        /* Per gate: a departure's passengers arrive over its boarding window, peaking at twice
+         * the average rate (triangular). */
+        lambda = 2 * pc->passengers_mean / (pc->open_s - pc->close_s);
+        mean_s = sm;
+        cs2 = sm > 0 ? sv / (sm * sm) : 1;
+    } else {
+        mean_s = sm;
+        cs2 = sm > 0 ? sv / (sm * sm) : 1;
+    }
+    unsigned approx = mean_s > 0 && lambda > 0
+                          ? bx_size_approx_level(lambda, mean_s, 1.0, cs2, 0.95, o->target_p95_s)
+                          : 1;
+    out->lambda_per_s = lambda;
+    out->service_mean_s = mean_s;
+    out->service_scv = cs2;
+    st = bx_size_search(approx, 1, o->max_level, o->target_p95_s, simulate, &c, &out->search, err);
+done:
+    for (uint32_t r = 0; c.reps && r < o->replications; ++r)
+        bx_ports_result_fini(&c.reps[r]);
+    free(c.reps);
+    free(c.p95);
+    free(c.util);
+    free(c.failed);
+    return st;
+}

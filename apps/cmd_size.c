@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bx/common.h"
+#include "bx/report.h"
 #include "bx/scn.h"
 #include "bx/size.h"
 
@@ -248,6 +249,18 @@ int bx_cmd_size(int argc, char **argv)
                 bx_file_write_atomic(path, text, strlen(text), &err) != BX_OK) {
                 fprintf(stderr, "bxsim size: --out %s: %s\n", out, err.code ? err.msg : "too long");
                 rc = BX_EXIT_RUNTIME;
+            }
+        }
+        if (out && rc == BX_EXIT_OK) {
+            struct bx_rpt_report_result rep = {0};
+            if (bx_rpt_write_size_report(out, root, NULL, &rep, &err) != BX_OK) {
+                fprintf(stderr, "bxsim size: report: %s\n", err.msg);
+                rc = BX_EXIT_RUNTIME;
+            } else if (!rep.images) {
+                fprintf(stderr,
+                        "bxsim size: plots skipped (%s); their data and scripts are in "
+                        "%s/size_plots\n",
+                        rep.note, out);
             }
         }
         if (json && text) {

@@ -899,6 +899,69 @@ enum bx_status bx_rpt__write_audit_plots(json_t *au, const char *dir, struct rpt
     return BX_OK;
 }
 
+/* ---------------------------------------------------------------- sizing */
+
+enum bx_status bx_rpt__write_size_plots(json_t *sz, const char *dir, struct rpt_plots *out,
+                                        struct bx_error *err)
+{
+    json_t *ports = json_object_get(sz, "ports");
+    double target = json_number_value(json_object_get(sz, "target_p95_wait_s"));
+    for (size_t i = 0; i < json_array_size(ports); ++i) {
+        json_t *p = json_array_get(ports, i), *curve = json_object_get(p, "curve");
+        const char *pn = json_string_value(json_object_get(p, "name")),
+                   *rn = json_string_value(json_object_get(p, "resource"));
+        char name[64];
+        snprintf(name, sizeof name, "size_%zu_%.20s_%.12s", i, pn ? pn : "?", rn ? rn : "?");
+        for (char *c = name; *c; ++c)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+                *c = '_';
+        FILE *f = open_file(dir, name, "dat", err);
+        if (f == NULL)
+            return BX_EIO;
+        fputs("# level p95_wait_s lo hi utilization (overloaded levels are left out)\n", f);
+        size_t n = 0;
+        for (size_t k = 0; k < json_array_size(curve); ++k) {
+            json_t *c = json_array_get(curve, k), *w = json_object_get(c, "p95_wait_s"),
+                   *ci = json_object_get(w, "ci95");
+            if (json_is_true(json_object_get(c, "overloaded")) ||
+                !json_is_number(json_object_get(w, "value")))
+                continue;
+            double v = json_number_value(json_object_get(w, "value"));
+            double lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : v,
+                   hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : v;
+            fprintf(f, "%lld %.6g %.6g %.6g %.6g\n",
+                    (long long)json_integer_value(json_object_get(c, "level")), v, lo, hi,
+                    json_number_value(json_object_get(c, "utilization")));
+            ++n;
+        }
+        enum bx_status st = close_file(f, name, err);
+        if (st != BX_OK)
+            return st;
+        if (n == 0)
+            continue;
+        char body[4096], title[200];
+        snprintf(title, sizeof title, "Capacity curve: %s, %s", pn ? pn : "?", rn ? rn : "?");
+        FILE *b = fmemopen(body, sizeof body, "w");
+        fprintf(b, "set title ");
+        gp_quote(b, title);
+        fprintf(b,
+                "\nset grid\nset xlabel '%s (level)'\nset ylabel 'p95 queue wait in the busiest "
+                "hours (s)'\nset key top right\nset xtics 1\nset offsets 0.5, 0.5, 0, 0\n"
+                "set yrange [0:*]\n"
+                "plot '%s.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 lc 1 title 'simulated "
+                "p95 (95%% interval)', %g with lines dt 2 lc 'gray30' title 'target %g s'\n",
+                rn ? rn : "servers", name, target, target);
+        fclose(b);
+        if ((st = write_script(dir, name, body, false, err)) != BX_OK ||
+            (st = add_plot(out, name, title,
+                           "Every level the search simulated, with the Student-t interval of the "
+                           "p95 queue wait across replications; dashed: the target.",
+                           err)) != BX_OK)
+            return st;
+    }
+    return BX_OK;
+}
+
 /* ---------------------------------------------------------------- entry points */
 
 enum bx_status bx_rpt__write_plots(const struct rpt_data *d, const char *dir, struct rpt_plots *out,

@@ -956,6 +956,68 @@ static char *audit_page(const char *dir, json_t *au, const struct rpt_plots *pl,
     return buf;
 }
 
+/* ---------------------------------------------------------------- sizing */
+
+static char *size_page(const char *dir, json_t *sz, const struct rpt_plots *pl, bool images,
+                       const char *note, size_t *len)
+{
+    char *buf = NULL;
+    FILE *h = open_memstream(&buf, len);
+    if (h == NULL)
+        return NULL;
+    html_head(h, json_string_value(json_object_get(sz, "scenario")));
+    fprintf(h,
+            "<p>Sizing to a p95 queue wait of <strong>%g s</strong> over the busiest %lld "
+            "hours (upper bound of the %.3g Student-t interval across %lld replications per "
+            "level, seed %lld). Levels are confirmed by simulation: the one below was "
+            "simulated and does not meet the target (docs/sizing.md). Data: "
+            "<a href=\"size.json\">size.json</a>.</p>\n",
+            jnum(sz, "target_p95_wait_s"),
+            (long long)json_integer_value(json_object_get(sz, "window_hours")),
+            jnum(sz, "confidence"),
+            (long long)json_integer_value(json_object_get(sz, "replications")),
+            (long long)json_integer_value(json_object_get(sz, "seed")));
+    fputs("<h2 id=\"levels\">Levels</h2>\n<table>\n<thead><tr><th>port</th><th>type</th>"
+          "<th>resource</th><th>level</th><th>Erlang C / Allen-Cunneen</th><th>p95 queue wait "
+          "(s)</th><th>utilisation</th><th>busiest hours</th></tr></thead>\n<tbody>\n",
+          h);
+    json_t *ports = json_object_get(sz, "ports");
+    for (size_t i = 0; i < json_array_size(ports); ++i) {
+        json_t *p = json_array_get(ports, i), *w = json_object_get(p, "window_hours");
+        fputs("<tr><td>", h);
+        esc(h, json_string_value(json_object_get(p, "name")));
+        fputs("</td><td>", h);
+        esc(h, json_string_value(json_object_get(p, "type")));
+        fputs("</td><td>", h);
+        esc(h, json_string_value(json_object_get(p, "resource")));
+        fputs("</td>", h);
+        if (json_is_integer(json_object_get(p, "level")))
+            int_cell(h, json_object_get(p, "level"));
+        else
+            fputs("<td>not met</td>", h);
+        int_cell(h, json_object_get(p, "approx_level"));
+        if (json_is_object(json_object_get(p, "p95_wait_s")))
+            ci_cell(h, json_object_get(p, "p95_wait_s"), false, 1);
+        else
+            fputs("<td>&#8212;</td>", h);
+        double u = jnum(p, "utilization");
+        if (isfinite(u))
+            fprintf(h, "<td>%.3f</td>", u);
+        else
+            fputs("<td>&#8212;</td>", h);
+        fprintf(h, "<td>%g-%g</td></tr>\n", json_number_value(json_array_get(w, 0)),
+                json_number_value(json_array_get(w, 1)));
+    }
+    fputs("</tbody>\n</table>\n", h);
+    html_plots(h, dir, pl, images, note);
+    fputs("</body>\n</html>\n", h);
+    if (fclose(h) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 /* ---------------------------------------------------------------- the plot folder */
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -971,7 +1033,7 @@ static void rm_tree(const char *path)
     nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-enum page_kind { PAGE_PORTS, PAGE_NETWORK, PAGE_AUDIT };
+enum page_kind { PAGE_PORTS, PAGE_NETWORK, PAGE_AUDIT, PAGE_SIZE };
 
 /* Build the plots of a page in DIR/SUB.tmp.PID, draw them, swap the folder in as DIR/SUB, then
  * write DIR/PAGE atomically. */
@@ -996,7 +1058,8 @@ static enum bx_status publish(const char *dir, const char *sub, const char *page
     }
     st = kind == PAGE_PORTS     ? bx_rpt__write_plots(d, tmp, &pl, err)
          : kind == PAGE_NETWORK ? bx_rpt__write_network_plots(j, tmp, &pl, err)
-                                : bx_rpt__write_audit_plots(j, tmp, &pl, err);
+         : kind == PAGE_AUDIT   ? bx_rpt__write_audit_plots(j, tmp, &pl, err)
+                                : bx_rpt__write_size_plots(j, tmp, &pl, err);
     if (st != BX_OK)
         goto done;
     struct bx_error gerr = {0};
@@ -1021,7 +1084,8 @@ static enum bx_status publish(const char *dir, const char *sub, const char *page
     plot_sub = sub;
     char *page = kind == PAGE_PORTS     ? html_page(dir, d, &pl, res->images, res->note, &len)
                  : kind == PAGE_NETWORK ? network_page(dir, j, &pl, res->images, res->note, &len)
-                                        : audit_page(dir, j, &pl, res->images, res->note, &len);
+                 : kind == PAGE_AUDIT   ? audit_page(dir, j, &pl, res->images, res->note, &len)
+                                        : size_page(dir, j, &pl, res->images, res->note, &len);
     plot_sub = "plots";
     if (page == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for the report page");
@@ -1083,4 +1147,15 @@ enum bx_status bx_rpt_write_audit_report(const char *dir, json_t *audit,
         res = &dummy;
     memset(res, 0, sizeof *res);
     return publish(dir, "audit_plots", "audit.html", PAGE_AUDIT, NULL, audit, o, res, err);
+}
+
+enum bx_status bx_rpt_write_size_report(const char *dir, json_t *size,
+                                        const struct bx_rpt_report_opts *o,
+                                        struct bx_rpt_report_result *res, struct bx_error *err)
+{
+    struct bx_rpt_report_result dummy;
+    if (res == NULL)
+        res = &dummy;
+    memset(res, 0, sizeof *res);
+    return publish(dir, "size_plots", "size.html", PAGE_SIZE, NULL, size, o, res, err);
 }

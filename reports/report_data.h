@@ -62,6 +62,10 @@ enum bx_status bx_rpt__write_network_plots(json_t *summary, const char *dir, str
 enum bx_status bx_rpt__write_audit_plots(json_t *audit, const char *dir, struct rpt_plots *out,
                                          struct bx_error *err);
 
+/* The capacity curves of a sizing (size.json's object). */
+enum bx_status bx_rpt__write_size_plots(json_t *size, const char *dir, struct rpt_plots *out,
+                                        struct bx_error *err);
+
 /* Run gnuplot on every script in @p dir; false (nothing made) when @p gnuplot cannot be run.
  * gnuplot's messages go to dir/gnuplot.log. */
 bool bx_rpt__run_gnuplot(const char *gnuplot, const char *dir, const struct rpt_plots *plots,

@@ -904,6 +904,13 @@ Test(apps_ports, size_writes_size_json_and_rejects_bad_options, .timeout = 300)
               json_is_array(json_object_get(w, "ci95")));
     cr_assert_geq(json_array_size(json_object_get(p, "curve")), 2, "the level below was tried");
     json_decref(root);
+    /* The page with its capacity curve. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import xml.dom.minidom as m; d = m.parse('%s/sz/size.html'); "
+             "assert len(d.getElementsByTagName('img')) == 1\"",
+             dir);
+    cr_assert_eq(system(cmd), 0, "size.html");
     /* Bad input. */
     snprintf(args, sizeof args, "size %s", yaml);
     cr_assert_eq(bxsim(args), 2);

@@ -91,6 +91,12 @@ enum bx_status bx_rpt_write_audit_report(const char *dir, json_t *audit,
                                          const struct bx_rpt_report_opts *o,
                                          struct bx_rpt_report_result *res, struct bx_error *err);
 
+/** DIR/size.html and DIR/size_plots/ (a capacity curve per port and resource) from the object
+ *  of size.json (docs/sizing.md). */
+enum bx_status bx_rpt_write_size_report(const char *dir, json_t *size,
+                                        const struct bx_rpt_report_opts *o,
+                                        struct bx_rpt_report_result *res, struct bx_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -189,7 +189,8 @@ static int cmp_float(const void *a, const void *b)
 static void prepare(struct bx_audit_scores *s)
 {
     if (!s->hist && !s->sorted) {
-        qsort(s->v, s->nv, sizeof *s->v, cmp_float);
+        if (s->nv > 1)
+            qsort(s->v, s->nv, sizeof *s->v, cmp_float);
         s->sorted = true;
     }
     if (s->hist && !s->tails_sorted) {

@@ -34,7 +34,10 @@ static const char usage[] =
     "  --seed S             master seed (default: the scenario's)\n"
     "  --threads T          replications in parallel (0 = one per core); results do not depend\n"
     "                       on it\n"
-    "  --out DIR            write DIR/size.json (atomically)\n"
+    "  --rollout-weeks N    for land ports, the rollout plan: units needed against the units\n"
+    "                       the scenario's rollout delivers by phase, and the weekly waits of\n"
+    "                       the first N weeks as units arrive (e.g. 13: Q1 2026)\n"
+    "  --out DIR            write DIR/size.json and DIR/size.html (atomically)\n"
     "  --json               print size.json to stdout instead of the table\n";
 
 static json_t *ci_json(double v, double lo, double hi)
@@ -54,6 +57,112 @@ static json_t *point_json(const struct bx_size_point *p)
                      "overloaded", p->failed);
 }
 
+/* The rollout plan of the selected land ports: needed units (sized) against the rollout's
+ * phases, total units by phase, and the weekly waits as units arrive. */
+static int rollout_plan(const struct bx_scn *scn, const char *port, const long *needed,
+                        const struct bx_size_opts *o, unsigned weeks, bool json, json_t *root)
+{
+    json_t *ro = json_object(), *rports = json_array(), *phases = json_array();
+    json_object_set_new(root, "rollout", ro);
+    json_object_set_new(ro, "weeks", json_integer((json_int_t)weeks));
+    json_object_set_new(ro, "ports", rports);
+    long total_needed = 0;
+    /* Phase times: every distinct rollout step time of the selected land ports. */
+    double times[256];
+    size_t n_times = 0;
+    times[n_times++] = 0;
+    for (size_t i = 0; i < scn->ports.n_ports; ++i) {
+        const struct bx_port_config *pc = &scn->ports.ports[i];
+        if (pc->type != BX_PORT_LAND || (port && strcmp(pc->name, port) != 0))
+            continue;
+        for (size_t k = 0; k < pc->land.n_schedule && n_times < 256; ++k) {
+            bool seen = false;
+            for (size_t j = 0; j < n_times; ++j)
+                seen |= times[j] == pc->land.schedule[k].t_s;
+            if (!seen)
+                times[n_times++] = pc->land.schedule[k].t_s;
+        }
+    }
+    for (size_t a = 1; a < n_times; ++a) /* insertion sort: a handful of phases */
+        for (size_t b = a; b > 0 && times[b - 1] > times[b]; --b) {
+            double t = times[b];
+            times[b] = times[b - 1];
+            times[b - 1] = t;
+        }
+    long *by_phase = calloc(n_times, sizeof *by_phase);
+    if (by_phase == NULL)
+        return BX_EXIT_RUNTIME;
+    if (!json)
+        printf("\nrollout: weekly waits of a representative day as units arrive (%u weeks)\n",
+               weeks);
+    for (size_t i = 0; i < scn->ports.n_ports; ++i) {
+        const struct bx_port_config *pc = &scn->ports.ports[i];
+        if (pc->type != BX_PORT_LAND || (port && strcmp(pc->name, port) != 0))
+            continue;
+        struct bx_size_week *w = NULL;
+        struct bx_error err = {0};
+        if (bx_size_weekly(&scn->ports, i, o, weeks, &w, &err) != BX_OK) {
+            fprintf(stderr, "bxsim size: %s: %s\n", pc->name, err.msg);
+            free(by_phase);
+            return BX_EXIT_RUNTIME;
+        }
+        json_t *sch = json_array(), *wk = json_array();
+        for (size_t k = 0; k < n_times; ++k) {
+            unsigned u = pc->land.lanes;
+            for (size_t j = 0; j < pc->land.n_schedule; ++j)
+                if (pc->land.schedule[j].t_s <= times[k])
+                    u = pc->land.schedule[j].servers;
+            by_phase[k] += u;
+            json_array_append_new(
+                sch, json_pack("{sfsI}", "at_hours", times[k] / 3600, "units", (json_int_t)u));
+        }
+        if (needed[i] > 0)
+            total_needed += needed[i];
+        if (!json) {
+            if (needed[i] > 0)
+                printf("%-24s needs %ld units; week: units, p95 queue wait s [95%% CI]\n", pc->name,
+                       needed[i]);
+            else
+                printf("%-24s (lanes not sized); week: units, p95 queue wait s [95%% CI]\n",
+                       pc->name);
+        }
+        for (unsigned k = 0; k < weeks; ++k) {
+            const struct bx_size_point *p = &w[k].p95;
+            json_array_append_new(
+                wk,
+                json_pack("{sIsfsIsososb}", "week", (json_int_t)w[k].week, "at_hours",
+                          w[k].t_s / 3600, "units", (json_int_t)w[k].units, "p95_wait_s",
+                          ci_json(p->value, p->lo, p->hi), "mean_wait_s",
+                          isfinite(w[k].mean_wait_s) ? json_real(w[k].mean_wait_s) : json_null(),
+                          "overloaded", p->failed));
+            if (!json) {
+                if (p->failed)
+                    printf("  week %2u: %3u units  overloaded\n", w[k].week, w[k].units);
+                else
+                    printf("  week %2u: %3u units  %8.1f [%.1f, %.1f]\n", w[k].week, w[k].units,
+                           p->value, p->lo, p->hi);
+            }
+        }
+        json_array_append_new(rports,
+                              json_pack("{sssososo}", "name", pc->name, "needed",
+                                        needed[i] > 0 ? json_integer(needed[i]) : json_null(),
+                                        "schedule", sch, "weeks", wk));
+        free(w);
+    }
+    for (size_t k = 0; k < n_times; ++k)
+        json_array_append_new(phases, json_pack("{sfsI}", "at_hours", times[k] / 3600, "units",
+                                                (json_int_t)by_phase[k]));
+    json_object_set_new(ro, "phases", phases);
+    json_object_set_new(ro, "total_needed", json_integer(total_needed));
+    if (!json) {
+        printf("total units needed %ld; scheduled by phase:", total_needed);
+        for (size_t k = 0; k < n_times; ++k)
+            printf(" %g h: %ld%s", times[k] / 3600, by_phase[k], k + 1 < n_times ? "," : "\n");
+    }
+    free(by_phase);
+    return BX_EXIT_OK;
+}
+
 int bx_cmd_size(int argc, char **argv)
 {
     const char *file = NULL, *port = NULL, *resource = NULL, *out = NULL;
@@ -62,7 +171,7 @@ int bx_cmd_size(int argc, char **argv)
                              .replications = 5,
                              .window_hours = 3,
                              .max_level = 500};
-    uint64_t u, seed = 0;
+    uint64_t u, seed = 0, weeks = 0;
     bool has_seed = false, json = false, bad = false;
     for (int i = 1; i < argc && !bad; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -119,6 +228,8 @@ int bx_cmd_size(int argc, char **argv)
         } else if (strcmp(a, "--max-level") == 0) {
             bad = !bx_app_parse_u64("size", a, v, 1, 100000, &u);
             o.max_level = (unsigned)u;
+        } else if (strcmp(a, "--rollout-weeks") == 0) {
+            bad = !bx_app_parse_u64("size", a, v, 1, 520, &weeks);
         } else if (strcmp(a, "--threads") == 0) {
             bad = !bx_app_parse_u64("size", a, v, 0, 1024, &u);
             o.threads = (unsigned)u;
@@ -178,6 +289,7 @@ int bx_cmd_size(int argc, char **argv)
     json_t *ports = json_array();
     json_object_set_new(root, "ports", ports);
     size_t sized = 0;
+    long *needed = calloc(scn.ports.n_ports, sizeof *needed); /* lanes sized; -1: not met */
     if (!json)
         printf("%-24s %-9s %6s %8s %22s %8s %12s\n", "port", "resource", "level", "approx",
                "p95 wait s (95% CI)", "util", "busiest h");
@@ -220,6 +332,8 @@ int bx_cmd_size(int argc, char **argv)
                                 best && isfinite(best->utilization) ? json_real(best->utilization)
                                                                     : json_null());
             json_array_append_new(ports, po);
+            if (kinds[k] == BX_SIZE_LANES)
+                needed[i] = best ? (long)best->level : -1;
             if (!json) {
                 char ci[64] = "not met";
                 if (best)
@@ -233,6 +347,9 @@ int bx_cmd_size(int argc, char **argv)
             bx_size_result_fini(&r.search);
         }
     }
+    if (rc == BX_EXIT_OK && weeks > 0)
+        rc = rollout_plan(&scn, port, needed, &o, (unsigned)weeks, json, root);
+    free(needed);
     if (rc == BX_EXIT_OK && sized == 0) {
         fprintf(stderr,
                 "bxsim size: --resource %s: no selected port has it (land ports have lanes, "

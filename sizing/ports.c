@@ -134,6 +134,9 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
     c.cfg.progress = NULL;
     c.cfg.search_threads = 1;
     c.cfg.window_from_s = c.cfg.window_to_s = 0;
+    /* Arrivals and departures repeat daily: one day is sized (the other resources as the
+     * scenario has them on its first day). */
+    c.cfg.horizon_s = fmin(cfg->horizon_s, 86400);
     c.reps = calloc(o->replications, sizeof *c.reps);
     c.p95 = calloc(o->replications, sizeof *c.p95);
     c.util = calloc(o->replications, sizeof *c.util);
@@ -146,7 +149,7 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
     /* Baseline at the scenario's own levels: the busiest hours, their rate, the manual share. */
     if ((st = bx_replicate(o->replications, o->threads, one_rep, &c, NULL, err)) != BX_OK)
         goto done;
-    size_t H = (size_t)ceil(cfg->horizon_s / 3600), W = o->window_hours;
+    size_t H = (size_t)ceil(c.cfg.horizon_s / 3600), W = o->window_hours;
     if (W > H)
         W = H;
     double best = -1, manual = 0, trav = 0;
@@ -156,7 +159,7 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
         for (uint32_t r = 0; r < o->replications; ++r)
             for (size_t k = h; k < h + W && c.reps[r].ports[0].hourly; ++k)
                 s += c.reps[r].ports[0].hourly[k].arrivals;
-        if (s > best) {
+        if (s >= best) { /* ties: the latest window, whose queues have built up longest */
             best = s;
             h0 = h;
         }
@@ -169,7 +172,7 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
     c.cfg.window_to_s = (double)(h0 + W) * 3600;
     /* Nothing after the window matters to its waits: arrivals stop there (the run still
      * serves everyone who arrived). */
-    c.cfg.horizon_s = fmin(cfg->horizon_s, c.cfg.window_to_s);
+    c.cfg.horizon_s = fmin(c.cfg.horizon_s, c.cfg.window_to_s);
     out->window_from_h = (double)h0;
     out->window_to_h = (double)(h0 + W);
     /* Arrivals per second in the window (travellers; vehicles at vehicle lanes). */
@@ -215,5 +218,86 @@ done:
     free(c.p95);
     free(c.util);
     free(c.failed);
+    return st;
+}
+
+/* Lanes in effect at @p t_s under port @p p's rollout. */
+static unsigned units_at(const struct bx_port_config *p, double t_s)
+{
+    unsigned u = p->land.lanes;
+    for (size_t k = 0; k < p->land.n_schedule; ++k)
+        if (p->land.schedule[k].t_s <= t_s)
+            u = p->land.schedule[k].servers;
+    return u;
+}
+
+enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
+                              const struct bx_size_opts *o, unsigned weeks,
+                              struct bx_size_week **out, struct bx_error *err)
+{
+    *out = NULL;
+    BX_REQUIRE(port < cfg->n_ports && o->replications >= 2);
+    const struct bx_port_config *pc = &cfg->ports[port];
+    if (pc->type != BX_PORT_LAND)
+        return BX_FAIL(err, BX_EINVAL, "port '%s' is not a land port", pc->name);
+    struct bx_size_week *w = calloc(weeks ? weeks : 1, sizeof *w);
+    struct sim_ctx c = {.cfg = *cfg, .port = *pc, .res = BX_SIZE_LANES, .o = o};
+    struct bx_port_config work = *pc;
+    c.cfg.ports = &work;
+    c.cfg.n_ports = 1;
+    c.cfg.progress = NULL;
+    c.cfg.search_threads = 1;
+    c.cfg.window_from_s = c.cfg.window_to_s = 0; /* the whole representative day */
+    c.cfg.horizon_s = 86400;
+    c.reps = calloc(o->replications, sizeof *c.reps);
+    c.p95 = calloc(o->replications, sizeof *c.p95);
+    c.util = calloc(o->replications, sizeof *c.util);
+    c.failed = calloc(o->replications, sizeof *c.failed);
+    enum bx_status st = BX_OK;
+    if (!w || !c.reps || !c.p95 || !c.util || !c.failed) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (unsigned k = 0; k < weeks && st == BX_OK; ++k) {
+        w[k].week = k + 1;
+        w[k].t_s = (double)k * 7 * 86400;
+        w[k].units = units_at(pc, w[k].t_s);
+        /* A level already simulated is reused: the same day, the same streams. */
+        bool done_before = false;
+        for (unsigned j = 0; j < k && !done_before; ++j)
+            if (w[j].units == w[k].units) {
+                unsigned week = w[k].week;
+                double t = w[k].t_s;
+                w[k] = w[j];
+                w[k].week = week;
+                w[k].t_s = t;
+                done_before = true;
+            }
+        if (done_before)
+            continue;
+        if (w[k].units == 0) {
+            w[k].p95.failed = true;
+            continue;
+        }
+        struct bx_size_point pt = {.level = w[k].units};
+        if ((st = simulate(&c, w[k].units, &pt, err)) != BX_OK)
+            break;
+        w[k].p95 = pt;
+        double mean = 0;
+        for (uint32_t r = 0; r < o->replications && !pt.failed; ++r)
+            mean += bx_tally_mean(&c.reps[r].ports[0].wait) / o->replications;
+        w[k].mean_wait_s = pt.failed ? BX_NAN : mean;
+    }
+done:
+    for (uint32_t r = 0; c.reps && r < o->replications; ++r)
+        bx_ports_result_fini(&c.reps[r]);
+    free(c.reps);
+    free(c.p95);
+    free(c.util);
+    free(c.failed);
+    if (st != BX_OK)
+        free(w);
+    else
+        *out = w;
     return st;
 }

@@ -928,3 +928,46 @@ Test(apps_ports, size_writes_size_json_and_rejects_bad_options, .timeout = 300)
     cr_assert_eq(bxsim("size scenarios/mmc-example.yaml --target-p95-wait 30"), 2,
                  "a network scenario: %s", out);
 }
+
+Test(apps_ports, size_rollout_plan_follows_the_units_as_they_arrive, .timeout = 300)
+{
+    char yaml[128], args[512];
+    snprintf(yaml, sizeof yaml, "%s/roll.yaml", dir);
+    write_file(yaml, "name: roll\nkind: ports\nseed: 5\nhorizon: {hours: 24}\nstart_date: "
+                     "2026-01-01\nprofile: visa-best\nwatchlist_size: 100\n"
+                     "calibration_subjects: 300\n"
+                     "ports:\n  - name: walk\n    type: land\n"
+                     "    lanes: {kind: pedestrian, count: 4, rollout: [{at_date: 2026-01-08, "
+                     "count: 5}, {at_date: 2026-01-15, count: 6}]}\n"
+                     "    arrivals_per_hour: [360, 360, 360, 360, 360, 360, 360, 360, 360, 360, "
+                     "360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360]\n"
+                     "    expected_gallery: {size: 300, share: 0.5}\n    match_time_s: 0\n"
+                     "    capture: {time_mean_s: 30, time_dist: exponential, fta: 0, "
+                     "max_attempts: 1}\n"
+                     "    population: {opt_out: 0, impostor_rate: 0, watchlist_rate: 0}\n");
+    snprintf(args, sizeof args,
+             "size %s --target-p95-wait 40 --resource lanes --window-hours 20 --replications 5 "
+             "--rollout-weeks 3 --json",
+             yaml);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    json_error_t jerr;
+    json_t *root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    json_t *ro = json_object_get(root, "rollout");
+    cr_assert_eq(json_integer_value(json_object_get(ro, "total_needed")), 5);
+    json_t *ph = json_object_get(ro, "phases");
+    cr_assert_eq(json_array_size(ph), 3);
+    cr_assert_float_eq(json_number_value(json_object_get(json_array_get(ph, 1), "at_hours")),
+                       7 * 24.0, 1e-9);
+    json_t *wk = json_object_get(json_array_get(json_object_get(ro, "ports"), 0), "weeks");
+    cr_assert_eq(json_array_size(wk), 3);
+    double last = BX_INF;
+    for (size_t k = 0; k < 3; ++k) {
+        json_t *w = json_array_get(wk, k);
+        cr_assert_eq(json_integer_value(json_object_get(w, "units")), 4 + (json_int_t)k);
+        double p95 = json_number_value(json_object_get(json_object_get(w, "p95_wait_s"), "value"));
+        cr_assert_lt(p95, last, "week %zu: more units, shorter waits", k + 1);
+        last = p95;
+    }
+    json_decref(root);
+}

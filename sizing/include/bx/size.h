@@ -115,6 +115,26 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
                             enum bx_size_resource res, const struct bx_size_opts *o,
                             struct bx_size_port_result *out, struct bx_error *err);
 
+/** One week of a land port's rollout: the units in effect at the week's start and the waits of
+ *  a representative day with them (the port's daily profile). */
+struct bx_size_week {
+    unsigned week;            /**< 1-based */
+    double t_s;               /**< its start, from the scenario's start */
+    unsigned units;           /**< lanes or mobile units in effect */
+    struct bx_size_point p95; /**< p95 queue wait over the day (failed: overloaded or none) */
+    double mean_wait_s;       /**< mean wait (queue, capture, officers) over the day */
+};
+
+/**
+ * The first @p weeks weeks of land port @p port as its rollout delivers units (lanes.rollout,
+ * by date or hour): each week simulated as one day with the units in effect at its start
+ * (@p o->replications replications, common random numbers; a unit count already simulated is
+ * reused). *out: @p weeks entries (free()).
+ */
+enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
+                              const struct bx_size_opts *o, unsigned weeks,
+                              struct bx_size_week **out, struct bx_error *err);
+
 #ifdef __cplusplus
 }
 #endif

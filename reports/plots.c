@@ -108,6 +108,34 @@ static enum bx_status write_script(const char *dir, const char *name, const char
     return close_file(f, name, err);
 }
 
+/* A plot's data file and the in-memory buffer its gnuplot body is written into. */
+static enum bx_status begin_plot(const char *dir, const char *name, char *body, size_t size,
+                                 FILE **f, FILE **b, struct bx_error *err)
+{
+    if ((*f = open_file(dir, name, "dat", err)) == NULL)
+        return BX_EIO;
+    if ((*b = fmemopen(body, size, "w")) == NULL) {
+        fclose(*f);
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    }
+    return BX_OK;
+}
+
+/* Close both, and when something was drawn (@p shown) write the script and list the plot. */
+static enum bx_status end_plot(FILE *f, FILE *b, const char *dir, const char *name,
+                               const char *body, size_t shown, bool tall, const char *title,
+                               const char *caption, struct rpt_plots *out, struct bx_error *err)
+{
+    fputc('\n', b);
+    fclose(b);
+    enum bx_status st = close_file(f, name, err);
+    if (st != BX_OK || shown == 0)
+        return st;
+    if ((st = write_script(dir, name, body, tall, err)) != BX_OK)
+        return st;
+    return add_plot(out, name, title, caption, err);
+}
+
 /* ---------------------------------------------------------------- queue plots */
 
 static const char *group_of(const struct rpt_port *p, char *buf, size_t len)
@@ -171,14 +199,9 @@ static enum bx_status wait_cdf(const struct rpt_data *d, const char *g, const ch
 {
     char name[64], body[32768];
     snprintf(name, sizeof name, "wait_cdf_%s", g);
-    FILE *f = open_file(dir, name, "dat", err);
-    if (f == NULL)
-        return BX_EIO;
-    FILE *b = fmemopen(body, sizeof body, "w");
-    if (b == NULL) {
-        fclose(f);
-        return BX_FAIL(err, BX_ENOMEM, "out of memory");
-    }
+    FILE *f, *b;
+    if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
+        return err->code;
     fprintf(b,
             "set title \"Wait-time distribution: %s ports\"\n"
             "set xlabel 'wait from arrival at the camera or lane to leaving processing (s)'\n"
@@ -227,20 +250,13 @@ static enum bx_status wait_cdf(const struct rpt_data *d, const char *g, const ch
                     name, band, shown + 1);
         ++shown;
     }
-    fputc('\n', b);
-    fclose(b);
-    enum bx_status st = close_file(f, name, err);
-    if (st != BX_OK || shown == 0)
-        return st;
-    if ((st = write_script(dir, name, body, false, err)) != BX_OK)
-        return st;
     char title[160];
     snprintf(title, sizeof title, "Wait-time distribution (%s)", g);
-    return add_plot(out, name, title,
+    return end_plot(f, b, dir, name, body, shown, false, title,
                     "Cumulative distribution of each traveller's wait (camera or lane queue, "
                     "capture, matching, officers and secondary), mean over replications; shaded: "
                     "the range over replications.",
-                    err);
+                    out, err);
 }
 
 static enum bx_status queue_util(const struct rpt_data *d, const char *g, const char *dir,
@@ -249,14 +265,9 @@ static enum bx_status queue_util(const struct rpt_data *d, const char *g, const 
     char name[64], body[32768];
     snprintf(name, sizeof name, "queue_%s", g);
     size_t H = plot_hours(d, g);
-    FILE *f = open_file(dir, name, "dat", err);
-    if (f == NULL)
-        return BX_EIO;
-    FILE *b = fmemopen(body, sizeof body, "w");
-    if (b == NULL) {
-        fclose(f);
-        return BX_FAIL(err, BX_ENOMEM, "out of memory");
-    }
+    FILE *f, *b;
+    if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
+        return err->code;
     bool land = strncmp(g, "land", 4) == 0, ped = strcmp(g, "land-pedestrian") == 0;
     fprintf(b,
             "set multiplot layout 2,1 title \"Queues and utilisation over the day: %s ports\"\n"
@@ -305,20 +316,14 @@ static enum bx_status queue_util(const struct rpt_data *d, const char *g, const 
             fprintf(b, ", '%s.dat' index %zu using 1:6:7 with filledcurves lc %zu notitle", name, k,
                     k + 1);
     }
-    fputs("\nunset multiplot\n", b);
-    fclose(b);
-    enum bx_status st = close_file(f, name, err);
-    if (st != BX_OK || shown == 0)
-        return st;
-    if ((st = write_script(dir, name, body, true, err)) != BX_OK)
-        return st;
+    fputs("\nunset multiplot", b);
     char title[160];
     snprintf(title, sizeof title, "Queue length and utilisation by hour (%s)", g);
-    return add_plot(out, name, title,
+    return end_plot(f, b, dir, name, body, shown, true, title,
                     "Top: travellers (vehicles at vehicle lanes) waiting for a camera or lane at "
                     "the start of each hour. Bottom: busy over open cameras or lanes (open "
                     "capacity follows the rollout). Mean over replications; shaded: their range.",
-                    err);
+                    out, err);
 }
 
 static enum bx_status throughput(const struct rpt_data *d, const char *g, const char *dir,
@@ -327,14 +332,9 @@ static enum bx_status throughput(const struct rpt_data *d, const char *g, const 
     char name[64], body[32768];
     snprintf(name, sizeof name, "throughput_%s", g);
     size_t H = plot_hours(d, g);
-    FILE *f = open_file(dir, name, "dat", err);
-    if (f == NULL)
-        return BX_EIO;
-    FILE *b = fmemopen(body, sizeof body, "w");
-    if (b == NULL) {
-        fclose(f);
-        return BX_FAIL(err, BX_ENOMEM, "out of memory");
-    }
+    FILE *f, *b;
+    if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
+        return err->code;
     fprintf(b,
             "set title \"Throughput by hour: %s ports\"\nset grid\nset key outside right top "
             "font ',9'\nset xrange [0:%zu]\nset xtics 6\nset mxtics 6\n"
@@ -359,19 +359,12 @@ static enum bx_status throughput(const struct rpt_data *d, const char *g, const 
         gp_quote(b, p->name);
         ++shown;
     }
-    fputc('\n', b);
-    fclose(b);
-    enum bx_status st = close_file(f, name, err);
-    if (st != BX_OK || shown == 0)
-        return st;
-    if ((st = write_script(dir, name, body, false, err)) != BX_OK)
-        return st;
     char title[160];
     snprintf(title, sizeof title, "Throughput by hour (%s)", g);
-    return add_plot(out, name, title,
+    return end_plot(f, b, dir, name, body, shown, false, title,
                     "Travellers arriving at each port in each hour (they all leave: see the "
                     "conservation check), mean over replications.",
-                    err);
+                    out, err);
 }
 
 /* ---------------------------------------------------------------- matching plots */
@@ -521,14 +514,9 @@ static enum bx_status det_plot(const struct rpt_data *d, const char *name, const
                                const char *dir, struct rpt_plots *out, struct bx_error *err)
 {
     char body[32768];
-    FILE *f = open_file(dir, name, "dat", err);
-    if (f == NULL)
-        return BX_EIO;
-    FILE *b = fmemopen(body, sizeof body, "w");
-    if (b == NULL) {
-        fclose(f);
-        return BX_FAIL(err, BX_ENOMEM, "out of memory");
-    }
+    FILE *f, *b;
+    if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
+        return err->code;
     det_axes(b, title);
     size_t block = 0, shown = 0;
     for (size_t gi = 0; gi < n_groups; ++gi) {
@@ -553,14 +541,7 @@ static enum bx_status det_plot(const struct rpt_data *d, const char *name, const
         }
         sets_free(&s);
     }
-    fputc('\n', b);
-    fclose(b);
-    enum bx_status st = close_file(f, name, err);
-    if (st != BX_OK || shown == 0)
-        return st;
-    if ((st = write_script(dir, name, body, false, err)) != BX_OK)
-        return st;
-    return add_plot(out, name, title, caption, err);
+    return end_plot(f, b, dir, name, body, shown, false, title, caption, out, err);
 }
 
 static enum bx_status det_plots(const struct rpt_data *d, const char *dir, struct rpt_plots *out,

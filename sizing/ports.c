@@ -26,6 +26,41 @@ struct sim_ctx {
     bool *failed;
 };
 
+/* The port alone: a shallow copy of the scenario whose one port (*work) is set to each level in
+ * turn from the pristine c->port; buffers for the replications. */
+static enum bx_status ctx_init(struct sim_ctx *c, const struct bx_ports_config *cfg, size_t port,
+                               enum bx_size_resource res, const struct bx_size_opts *o,
+                               struct bx_port_config *work, struct bx_error *err)
+{
+    *c = (struct sim_ctx){.cfg = *cfg, .port = cfg->ports[port], .res = res, .o = o};
+    *work = cfg->ports[port];
+    c->cfg.ports = work;
+    c->cfg.n_ports = 1;
+    c->cfg.progress = NULL;
+    c->cfg.search_threads = 1;
+    c->cfg.window_from_s = c->cfg.window_to_s = 0;
+    /* Arrivals and departures repeat daily: one day is simulated (the other resources as the
+     * scenario has them on its first day). */
+    c->cfg.horizon_s = fmin(cfg->horizon_s, 86400);
+    c->reps = calloc(o->replications, sizeof *c->reps);
+    c->p95 = calloc(o->replications, sizeof *c->p95);
+    c->util = calloc(o->replications, sizeof *c->util);
+    c->failed = calloc(o->replications, sizeof *c->failed);
+    if (!c->reps || !c->p95 || !c->util || !c->failed)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    return BX_OK;
+}
+
+static void ctx_fini(struct sim_ctx *c)
+{
+    for (uint32_t r = 0; c->reps && r < c->o->replications; ++r)
+        bx_ports_result_fini(&c->reps[r]);
+    free(c->reps);
+    free(c->p95);
+    free(c->util);
+    free(c->failed);
+}
+
 /* One replication (bx_replicate's callback). */
 static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
 {
@@ -125,27 +160,11 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
     if (res == BX_SIZE_CAMERAS && pc->type == BX_PORT_LAND)
         return BX_FAIL(err, BX_EINVAL, "port '%s' is a land port: size lanes or officers",
                        pc->name);
-    /* The port alone: a shallow copy whose one port (`work`) is set to each level in turn from
-     * the pristine `c.port`. */
-    struct sim_ctx c = {.cfg = *cfg, .port = *pc, .res = res, .o = o};
-    struct bx_port_config work = *pc;
-    c.cfg.ports = &work;
-    c.cfg.n_ports = 1;
-    c.cfg.progress = NULL;
-    c.cfg.search_threads = 1;
-    c.cfg.window_from_s = c.cfg.window_to_s = 0;
-    /* Arrivals and departures repeat daily: one day is sized (the other resources as the
-     * scenario has them on its first day). */
-    c.cfg.horizon_s = fmin(cfg->horizon_s, 86400);
-    c.reps = calloc(o->replications, sizeof *c.reps);
-    c.p95 = calloc(o->replications, sizeof *c.p95);
-    c.util = calloc(o->replications, sizeof *c.util);
-    c.failed = calloc(o->replications, sizeof *c.failed);
-    enum bx_status st = BX_OK;
-    if (!c.reps || !c.p95 || !c.util || !c.failed) {
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+    struct sim_ctx c;
+    struct bx_port_config work;
+    enum bx_status st = ctx_init(&c, cfg, port, res, o, &work, err);
+    if (st != BX_OK)
         goto done;
-    }
     /* Baseline at the scenario's own levels: the busiest hours, their rate, the manual share. */
     if ((st = bx_replicate(o->replications, o->threads, one_rep, &c, NULL, err)) != BX_OK)
         goto done;
@@ -212,12 +231,7 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
     out->service_scv = cs2;
     st = bx_size_search(approx, 1, o->max_level, o->target_p95_s, simulate, &c, &out->search, err);
 done:
-    for (uint32_t r = 0; c.reps && r < o->replications; ++r)
-        bx_ports_result_fini(&c.reps[r]);
-    free(c.reps);
-    free(c.p95);
-    free(c.util);
-    free(c.failed);
+    ctx_fini(&c);
     return st;
 }
 
@@ -241,23 +255,13 @@ enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
     if (pc->type != BX_PORT_LAND)
         return BX_FAIL(err, BX_EINVAL, "port '%s' is not a land port", pc->name);
     struct bx_size_week *w = calloc(weeks ? weeks : 1, sizeof *w);
-    struct sim_ctx c = {.cfg = *cfg, .port = *pc, .res = BX_SIZE_LANES, .o = o};
-    struct bx_port_config work = *pc;
-    c.cfg.ports = &work;
-    c.cfg.n_ports = 1;
-    c.cfg.progress = NULL;
-    c.cfg.search_threads = 1;
-    c.cfg.window_from_s = c.cfg.window_to_s = 0; /* the whole representative day */
-    c.cfg.horizon_s = 86400;
-    c.reps = calloc(o->replications, sizeof *c.reps);
-    c.p95 = calloc(o->replications, sizeof *c.p95);
-    c.util = calloc(o->replications, sizeof *c.util);
-    c.failed = calloc(o->replications, sizeof *c.failed);
-    enum bx_status st = BX_OK;
-    if (!w || !c.reps || !c.p95 || !c.util || !c.failed) {
+    struct sim_ctx c;
+    struct bx_port_config work;
+    enum bx_status st = ctx_init(&c, cfg, port, BX_SIZE_LANES, o, &work, err);
+    if (st == BX_OK && w == NULL)
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+    if (st != BX_OK)
         goto done;
-    }
     for (unsigned k = 0; k < weeks && st == BX_OK; ++k) {
         w[k].week = k + 1;
         w[k].t_s = (double)k * 7 * 86400;
@@ -289,12 +293,7 @@ enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
         w[k].mean_wait_s = pt.failed ? BX_NAN : mean;
     }
 done:
-    for (uint32_t r = 0; c.reps && r < o->replications; ++r)
-        bx_ports_result_fini(&c.reps[r]);
-    free(c.reps);
-    free(c.p95);
-    free(c.util);
-    free(c.failed);
+    ctx_fini(&c);
     if (st != BX_OK)
         free(w);
     else

@@ -872,20 +872,23 @@ Test(apps_ports, audit_of_a_run_and_of_template_files)
 
 /* ---------------------------------------------------------------- bxsim size */
 
+/* A pedestrian crossing that is an M/M/c queue: Poisson 360/h, exponential 30 s captures, no
+ * failures, opt-outs or match time (Erlang C: 5 lanes for a p95 queue wait of 40 s). */
+#define MMC_CROSSING(lanes)                                                                        \
+    "profile: visa-best\nwatchlist_size: 100\ncalibration_subjects: 300\n"                         \
+    "ports:\n  - name: walk\n    type: land\n    " lanes "\n"                                      \
+    "    arrivals_per_hour: [360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, "    \
+    "360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360]\n"                                     \
+    "    expected_gallery: {size: 300, share: 0.5}\n    match_time_s: 0\n"                         \
+    "    capture: {time_mean_s: 30, time_dist: exponential, fta: 0, max_attempts: 1}\n"            \
+    "    population: {opt_out: 0, impostor_rate: 0, watchlist_rate: 0}\n"
+
 Test(apps_ports, size_writes_size_json_and_rejects_bad_options, .timeout = 300)
 {
     char yaml[128], args[512], path[160];
     snprintf(yaml, sizeof yaml, "%s/mmc.yaml", dir);
-    write_file(yaml, "name: mmc-size\nkind: ports\nseed: 5\nhorizon: {hours: 8}\n"
-                     "profile: visa-best\nwatchlist_size: 100\ncalibration_subjects: 300\n"
-                     "ports:\n  - name: walk\n    type: land\n"
-                     "    lanes: {kind: pedestrian, count: 4}\n"
-                     "    arrivals_per_hour: [360, 360, 360, 360, 360, 360, 360, 360, 360, 360, "
-                     "360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360]\n"
-                     "    expected_gallery: {size: 300, share: 0.5}\n    match_time_s: 0\n"
-                     "    capture: {time_mean_s: 30, time_dist: exponential, fta: 0, "
-                     "max_attempts: 1}\n"
-                     "    population: {opt_out: 0, impostor_rate: 0, watchlist_rate: 0}\n");
+    write_file(yaml, "name: mmc-size\nkind: ports\nseed: 5\nhorizon: {hours: 8}\n" MMC_CROSSING(
+                         "lanes: {kind: pedestrian, count: 4}"));
     snprintf(args, sizeof args,
              "size %s --target-p95-wait 40 --resource lanes --window-hours 6 --replications 4 "
              "--out %s/sz",
@@ -933,18 +936,10 @@ Test(apps_ports, size_rollout_plan_follows_the_units_as_they_arrive, .timeout = 
 {
     char yaml[128], args[512];
     snprintf(yaml, sizeof yaml, "%s/roll.yaml", dir);
-    write_file(yaml, "name: roll\nkind: ports\nseed: 5\nhorizon: {hours: 24}\nstart_date: "
-                     "2026-01-01\nprofile: visa-best\nwatchlist_size: 100\n"
-                     "calibration_subjects: 300\n"
-                     "ports:\n  - name: walk\n    type: land\n"
-                     "    lanes: {kind: pedestrian, count: 4, rollout: [{at_date: 2026-01-08, "
-                     "count: 5}, {at_date: 2026-01-15, count: 6}]}\n"
-                     "    arrivals_per_hour: [360, 360, 360, 360, 360, 360, 360, 360, 360, 360, "
-                     "360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360, 360]\n"
-                     "    expected_gallery: {size: 300, share: 0.5}\n    match_time_s: 0\n"
-                     "    capture: {time_mean_s: 30, time_dist: exponential, fta: 0, "
-                     "max_attempts: 1}\n"
-                     "    population: {opt_out: 0, impostor_rate: 0, watchlist_rate: 0}\n");
+    write_file(yaml, "name: roll\nkind: ports\nseed: 5\nhorizon: {hours: 24}\n"
+                     "start_date: 2026-01-01\n" MMC_CROSSING(
+                         "lanes: {kind: pedestrian, count: 4, rollout: [{at_date: 2026-01-08, "
+                         "count: 5}, {at_date: 2026-01-15, count: 6}]}"));
     snprintf(args, sizeof args,
              "size %s --target-p95-wait 40 --resource lanes --window-hours 20 --replications 5 "
              "--rollout-weeks 3 --json",

@@ -18,25 +18,16 @@
 #include "bx/port.h"
 #include "bx/report.h"
 
+#include "../support/port_fixture.h"
+
 static char dir[64];
 static struct bx_ports_config cfg;
 
 static void port_defaults(struct bx_port_config *p, const char *name, enum bx_port_type type)
 {
-    strcpy(p->name, name);
-    p->type = type;
-    p->match_time_s = 1.0;
-    p->officers = 2;
-    p->secondary_booths = 1;
-    p->officer_catch = 0.8;
-    p->impostor_similarity = 0.3;
-    struct bx_error err = {0};
-    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &err);
-    bx_dist_exponential(&p->secondary_service, 300, &err);
-    p->pop = bx_pop_config_default();
+    bx_test_port_common(p, name, type);
     p->pop.impostor_rate = 0.01;
     p->pop.watchlist_rate = 0.01;
-    p->capture = bx_capture_config_default();
 }
 
 /* Two ports (air and a land pedestrian crossing), two replications, written to dir/results.h5. */
@@ -44,9 +35,8 @@ static void setup(void)
 {
     strcpy(dir, "/tmp/bx-report-XXXXXX");
     cr_assert_not_null(mkdtemp(dir));
-    memset(&cfg, 0, sizeof cfg);
-    cfg.ports = calloc(2, sizeof *cfg.ports);
-    cfg.n_ports = 2;
+    cfg = bx_test_ports(2, 128, 300, 400);
+    cfg.verify_fmr = 1e-3;
     struct bx_port_config *a = &cfg.ports[0], *l = &cfg.ports[1];
     port_defaults(a, "gateway", BX_PORT_AIR);
     a->departures_per_day = 10;
@@ -67,14 +57,6 @@ static void setup(void)
         l->land.arrivals.rate_per_h[h] = 40;
     l->land.expected_gallery = 1500;
     l->land.expected_share = 0.7;
-    cfg.profile = bx_tplgen_params_default(128);
-    strcpy(cfg.profile_name, "default");
-    cfg.horizon_s = 86400;
-    cfg.one_to_n_fpir = 0.003;
-    cfg.verify_fmr = 1e-3;
-    cfg.watchlist_fpir = 0.001;
-    cfg.watchlist_size = 300;
-    cfg.calibration_subjects = 400;
     struct bx_error err = {0};
     cr_assert_eq(bx_ports_config_check(&cfg, &err), BX_OK, "%s", err.msg);
     struct bx_ports_result reps[2];

@@ -8,14 +8,13 @@
 
 #include "bx/port.h"
 
+#include "../support/port_fixture.h"
+
 static struct bx_ports_config air(double impostor, double watch)
 {
-    struct bx_ports_config cfg = {0};
-    cfg.ports = calloc(1, sizeof *cfg.ports);
-    cfg.n_ports = 1;
+    struct bx_ports_config cfg = bx_test_ports(1, 256, 500, 800);
     struct bx_port_config *p = &cfg.ports[0];
-    strcpy(p->name, "IAD");
-    p->type = BX_PORT_AIR;
+    bx_test_port_common(p, "IAD", BX_PORT_AIR);
     p->departures_per_day = 24;
     p->first_s = 6 * 3600;
     p->last_s = 22 * 3600;
@@ -26,26 +25,9 @@ static struct bx_ports_config air(double impostor, double watch)
     p->gates = 6;
     p->cameras_per_gate = 1;
     p->device = BX_DEVICE_GATE_CAMERA;
-    p->match_time_s = 1.0;
-    p->officers = 2;
-    p->secondary_booths = 1;
-    p->officer_catch = 0.8;
-    p->impostor_similarity = 0.3;
-    struct bx_error err = {0};
-    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &err);
-    bx_dist_exponential(&p->secondary_service, 300, &err);
-    p->pop = bx_pop_config_default();
     p->pop.impostor_rate = impostor;
     p->pop.watchlist_rate = watch;
-    p->capture = bx_capture_config_default();
-    cfg.profile = bx_tplgen_params_default(256);
-    strcpy(cfg.profile_name, "default");
-    cfg.horizon_s = 86400;
-    cfg.one_to_n_fpir = 0.003;
-    cfg.verify_fmr = 1e-4;
-    cfg.watchlist_fpir = 0.001;
-    cfg.watchlist_size = 500;
-    cfg.calibration_subjects = 800;
+    struct bx_error err = {0};
     cr_assert_eq(bx_ports_config_check(&cfg, &err), BX_OK, "%s", err.msg);
     return cfg;
 }

@@ -9,6 +9,8 @@
 
 #include "bx/size.h"
 
+#include "../support/port_fixture.h"
+
 Test(sizing, erlang_c_and_the_mmc_wait_quantile)
 {
     /* The closed form C = (a^c / c! c / (c - a)) / (sum_{k<c} a^k / k! + a^c / c! c / (c - a)):
@@ -81,12 +83,10 @@ Test(sizing, the_search_reports_only_confirmed_levels)
  * captures, no failures, opt-outs or match time. */
 static struct bx_ports_config mmc_port(void)
 {
-    struct bx_ports_config cfg = {0};
-    cfg.ports = calloc(1, sizeof *cfg.ports);
-    cfg.n_ports = 1;
+    struct bx_ports_config cfg = bx_test_ports(1, 128, 100, 300);
+    cfg.verify_fmr = 1e-3;
     struct bx_port_config *p = &cfg.ports[0];
-    strcpy(p->name, "walk");
-    p->type = BX_PORT_LAND;
+    bx_test_port_common(p, "walk", BX_PORT_LAND);
     p->device = BX_DEVICE_MOBILE;
     p->land.lane_kind = BX_LANE_PEDESTRIAN;
     p->land.lanes = 4;
@@ -94,30 +94,15 @@ static struct bx_ports_config mmc_port(void)
         p->land.arrivals.rate_per_h[h] = 360;
     p->land.expected_gallery = 300;
     p->land.expected_share = 0.5;
-    p->officers = 2;
-    p->secondary_booths = 1;
-    p->officer_catch = 0.8;
-    p->impostor_similarity = 0.3;
-    struct bx_error err = {0};
-    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &err);
-    bx_dist_exponential(&p->secondary_service, 300, &err);
-    p->pop = bx_pop_config_default();
+    p->match_time_s = 0;
     p->pop.impostor_rate = p->pop.watchlist_rate = 0;
-    p->capture = bx_capture_config_default();
     p->capture.exponential_time = true;
     p->capture.time_mean_s[BX_DEVICE_MOBILE] = 30;
     for (int d = 0; d < BX_N_DEVICES; ++d)
         p->capture.fta[d] = 0;
     p->capture.max_attempts = 1;
     p->capture.us_optout = 0;
-    cfg.profile = bx_tplgen_params_default(128);
-    strcpy(cfg.profile_name, "default");
-    cfg.horizon_s = 86400;
-    cfg.one_to_n_fpir = 0.003;
-    cfg.verify_fmr = 1e-3;
-    cfg.watchlist_fpir = 0.001;
-    cfg.watchlist_size = 100;
-    cfg.calibration_subjects = 300;
+    struct bx_error err = {0};
     cr_assert_eq(bx_ports_config_check(&cfg, &err), BX_OK, "%s", err.msg);
     return cfg;
 }

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* port_fixture.h - small port configurations for the suites that run ports (header-only). */
+#ifndef BX_TEST_PORT_FIXTURE_H
+#define BX_TEST_PORT_FIXTURE_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bx/port.h"
+
+/* The parts every port has: 2 officers, 1 booth, lognormal 60 s manual and exponential 300 s
+ * secondary service, the default population and capture. */
+static inline void bx_test_port_common(struct bx_port_config *p, const char *name,
+                                       enum bx_port_type type)
+{
+    strcpy(p->name, name);
+    p->type = type;
+    p->match_time_s = 1.0;
+    p->officers = 2;
+    p->secondary_booths = 1;
+    p->officer_catch = 0.8;
+    p->impostor_similarity = 0.3;
+    struct bx_error err = {0};
+    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &err);
+    bx_dist_exponential(&p->secondary_service, 300, &err);
+    p->pop = bx_pop_config_default();
+    p->capture = bx_capture_config_default();
+}
+
+/* A scenario of @p n ports (to be filled) with a small default profile and thresholds. */
+static inline struct bx_ports_config bx_test_ports(size_t n, size_t dim, size_t watchlist,
+                                                   size_t calibration)
+{
+    struct bx_ports_config cfg = {0};
+    cfg.ports = calloc(n, sizeof *cfg.ports);
+    cfg.n_ports = n;
+    cfg.profile = bx_tplgen_params_default(dim);
+    strcpy(cfg.profile_name, "default");
+    cfg.horizon_s = 86400;
+    cfg.one_to_n_fpir = 0.003;
+    cfg.verify_fmr = 1e-4;
+    cfg.watchlist_fpir = 0.001;
+    cfg.watchlist_size = watchlist;
+    cfg.calibration_subjects = calibration;
+    return cfg;
+}
+
+#endif /* BX_TEST_PORT_FIXTURE_H */

@@ -29,7 +29,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
 bench: build
-	$(BUILD)/apps/bxsim bench --suite all --json $(BUILD)/bench.json
+	$(BUILD)/apps/bxsim bench --suite all --json $(BUILD)/bench.json --baseline bench/baseline.json
 
 clean:
 	rm -rf build out

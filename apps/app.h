@@ -51,10 +51,16 @@ void bx_app_profile_path(const char *name, char *out, size_t len);
  * return its median. @p extra (may be NULL) is merged into the figure's object and released. */
 double bx_bench_figure(json_t *results, const char *name, const char *unit, double n,
                        const double *values, size_t reps, json_t *extra);
+/* Compare @p results with the bench file @p baseline (bench_gate.c): prints the table, sets
+ * *table; BX_EXIT_REGRESSION when a gated figure got worse by more than @p tolerance plus the
+ * noise band, BX_EXIT_USAGE for a bad file. */
+int bx_bench_compare(json_t *results, const char *baseline, double tolerance, json_t **table);
 /* The matcher suite (bench_matcher.c): adds figures to @p results and machine limits to @p env. */
 int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick);
 /* The models suite (bench_models.c). */
 int bx_bench_models(json_t *results, unsigned repeat, bool quick);
+/* The accuracy suite (bench_models.c): FNMR and FMR counts of the visa-best profile. */
+int bx_bench_accuracy(json_t *results, bool quick, uint64_t seed);
 /* The e2e suite (bench_models.c): a whole ports scenario. */
 int bx_bench_e2e(json_t *results, unsigned repeat, bool quick);
 

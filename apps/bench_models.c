@@ -170,3 +170,87 @@ int bx_bench_e2e(json_t *results, unsigned repeat, bool quick)
     bx_scn_fini(&scn);
     return rc;
 }
+
+/* ---------------------------------------------------------------- accuracy */
+
+#include <gsl/gsl_math.h>
+
+#include "bx/matcher.h"
+
+/* FNMR and FMR of the visa-best profile at its 1:1 operating point, counted (errors/trials) so
+ * that --baseline can test them statistically: enrolment (document) photos against gate-camera
+ * captures of the same subjects, all pairs; the threshold is the smallest impostor score with
+ * FMR <= 1e-3. @p seed keys the subjects. BX_BENCH_INJECT_NOISE=F (test-only) multiplies the
+ * gate camera's noise by F: an accuracy drift. */
+int bx_bench_accuracy(json_t *results, bool quick, uint64_t seed)
+{
+    char ppath[1024];
+    bx_app_profile_path("visa-best", ppath, sizeof ppath);
+    struct bx_profile prof;
+    struct bx_error err = {0};
+    if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
+        fprintf(stderr, "bxsim bench: %s\n", err.msg);
+        return BX_EXIT_RUNTIME;
+    }
+    struct bx_tplgen_params tp = prof.params;
+    struct bx_demog_mix mix = prof.mix;
+    bx_scn_profile_fini(&prof);
+    const char *knob = getenv("BX_BENCH_INJECT_NOISE");
+    if (knob && atof(knob) > 0)
+        tp.noise[BX_DEVICE_GATE_CAMERA] *= atof(knob);
+    tp.seed = bx_rng_seed(tp.seed ^ seed, 0, "bench/accuracy");
+    size_t n = quick ? 800 : 3000, d = tp.dim;
+    struct bx_tplgen *gen = bx_tplgen_alloc(&tp, &err);
+    float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q),
+          *s = malloc(n * n * sizeof *s);
+    double *imp = malloc(n * (n - 1) * sizeof *imp);
+    int64_t *ids = malloc(n * sizeof *ids);
+    struct bx_store *g = bx_store_alloc(d, n, &err);
+    int rc = BX_EXIT_OK;
+    if (!gen || !e || !q || !s || !imp || !ids || !g) {
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        struct bx_subject sub;
+        bx_tplgen_subject(gen, (int64_t)i + 1, &mix, &sub);
+        struct bx_capture ce = {BX_DEVICE_DOCUMENT, 1, 0}, cp = {BX_DEVICE_GATE_CAMERA, 1, 5};
+        bx_tplgen_capture(gen, &sub, &ce, 0, e + i * d);
+        bx_tplgen_capture(gen, &sub, &cp, 1, q + i * d);
+        ids[i] = sub.id;
+    }
+    if (bx_store_add(g, e, n, ids, NULL, &err) != BX_OK ||
+        bx_match_scores(g, q, n, s, &err) != BX_OK) {
+        fprintf(stderr, "bxsim bench: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < n; ++j)
+            if (i != j)
+                imp[k++] = s[i * n + j];
+    bx_scores_sort_desc(imp, k);
+    double t = bx_threshold_at_fmr_sorted(imp, k, 1e-3);
+    uint64_t fnm = 0, fm = 0;
+    for (size_t i = 0; i < n; ++i)
+        fnm += (double)s[i * n + i] < t;
+    for (size_t i = 0; i < k; ++i)
+        fm += imp[i] >= t;
+    double v = (double)fnm / (double)n, w = (double)fm / (double)k;
+    bx_bench_figure(
+        results, "accuracy/fnmr-at-fmr-1e-3", "rate", (double)n, &v, 1,
+        json_pack("{sIsIsf}", "errors", (json_int_t)fnm, "trials", (json_int_t)n, "threshold", t));
+    bx_bench_figure(
+        results, "accuracy/fmr", "rate", (double)k, &w, 1,
+        json_pack("{sIsIsf}", "errors", (json_int_t)fm, "trials", (json_int_t)k, "threshold", t));
+done:
+    bx_store_free(g);
+    free(ids);
+    free(imp);
+    free(s);
+    free(q);
+    free(e);
+    bx_tplgen_free(gen);
+    return rc;
+}

@@ -93,9 +93,24 @@ static int cmp_double(const void *a, const void *b)
 double bx_bench_figure(json_t *results, const char *name, const char *unit, double n,
                        const double *values, size_t reps, json_t *extra)
 {
-    double *s = malloc(reps * sizeof *s);
-    if (s == NULL)
+    double *s = malloc(reps * sizeof *s), *v = malloc(reps * sizeof *v);
+    if (s == NULL || v == NULL) {
+        free(s);
+        free(v);
         return BX_NAN;
+    }
+    /* Test-only knob (docs/bench.md): BX_BENCH_INJECT_SLOWDOWN=F makes every rate F times
+     * lower and every time F times longer, so that the regression gate can be tested. */
+    const char *knob = getenv("BX_BENCH_INJECT_SLOWDOWN");
+    double slow = knob ? atof(knob) : 1;
+    size_t ul = strlen(unit);
+    bool rate_unit = ul >= 2 && strcmp(unit + ul - 2, "/s") == 0;
+    for (size_t i = 0; i < reps; ++i)
+        v[i] = !(slow > 0) || slow == 1 ? values[i]
+               : rate_unit              ? values[i] / slow
+               : strcmp(unit, "s") == 0 ? values[i] * slow
+                                        : values[i];
+    values = v;
     memcpy(s, values, reps * sizeof *s);
     qsort(s, reps, sizeof *s, cmp_double);
     double med = reps % 2 ? s[reps / 2] : (s[reps / 2 - 1] + s[reps / 2]) / 2;
@@ -113,6 +128,7 @@ double bx_bench_figure(json_t *results, const char *name, const char *unit, doub
            s[reps - 1], reps);
     fflush(stdout);
     free(s);
+    free(v);
     return med;
 }
 
@@ -176,7 +192,7 @@ static void bench_kernel(json_t *results, uint64_t repeat, bool quick)
         goto done;
     static const size_t holds[] = {1000, 100000, 1000000};
     for (size_t k = 0; k < 3; ++k) {
-        size_t n = (size_t)((double)holds[k] * (k == 2 ? scale : 1.0));
+        size_t n = (size_t)((double)holds[k] * (k == 2 && quick ? 0.3 : 1.0));
         uint64_t ev = (uint64_t)(2 * fmax((double)n, 1e6 * scale));
         for (uint64_t r = 0; r < repeat; ++r) {
             double items, dt = bench_hold(n, ev, (uint32_t)r, &items);
@@ -201,15 +217,22 @@ done:
 
 int bx_cmd_bench(int argc, char **argv)
 {
-    const char *suite = "kernel", *json_path = NULL;
+    const char *suite = "kernel", *json_path = NULL, *baseline = NULL;
+    double tolerance = 0.10;
+    uint64_t seed = 1;
     uint64_t repeat = 0;
     bool quick = false;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            puts("usage: bxsim bench [--suite kernel|matcher|models|e2e|all] [--json FILE]\n"
-                 "                   [--repeat N]\n"
-                 "                   [--quick]\n"
+            puts("usage: bxsim bench [--suite kernel|matcher|models|e2e|accuracy|all]\n"
+                 "                   [--json FILE] [--seed S]\n"
+                 "                   [--repeat N] [--quick]\n"
+                 "                   [--baseline FILE [--tolerance 0.10]]\n"
+                 "accuracy: FNMR and FMR counts of visa-best at FMR 1e-3 (subjects keyed by "
+                 "--seed).\n"
+                 "--baseline: compare with a stored `--json` file; exit 3 when a figure got worse\n"
+                 "by more than the tolerance beyond the measured noise (docs/bench.md).\n"
                  "models: templates/s of the generator and its memory for 10^6 templates.\n"
                  "e2e: travellers/s of scenarios/national.yaml (one day, one thread, then all\n"
                  "cores splitting the large searches) and the share of time in matching.\n"
@@ -230,6 +253,21 @@ int bx_cmd_bench(int argc, char **argv)
                 return BX_EXIT_USAGE;
         } else if (strcmp(a, "--quick") == 0) {
             quick = true;
+        } else if (strcmp(a, "--seed") == 0 && i + 1 < argc) {
+            if (!bx_app_parse_u64("bench", "--seed", argv[++i], 0, INT64_MAX, &seed))
+                return BX_EXIT_USAGE;
+        } else if (strcmp(a, "--baseline") == 0 && i + 1 < argc) {
+            baseline = argv[++i];
+        } else if (strcmp(a, "--tolerance") == 0 && i + 1 < argc) {
+            char *end;
+            tolerance = strtod(argv[++i], &end);
+            if (*end != '\0' || !(tolerance >= 0 && tolerance < 10)) {
+                fprintf(stderr,
+                        "bxsim bench: --tolerance: expected a fraction such as 0.10, got "
+                        "'%s'\n",
+                        argv[i]);
+                return BX_EXIT_USAGE;
+            }
         } else {
             fprintf(stderr, "bxsim bench: unknown or incomplete option '%s'\n", a);
             return BX_EXIT_USAGE;
@@ -239,10 +277,11 @@ int bx_cmd_bench(int argc, char **argv)
     bool matcher = strcmp(suite, "matcher") == 0 || strcmp(suite, "all") == 0;
     bool models = strcmp(suite, "models") == 0 || strcmp(suite, "all") == 0;
     bool e2e = strcmp(suite, "e2e") == 0 || strcmp(suite, "all") == 0;
-    if (!kernel && !matcher && !models && !e2e) {
+    bool accuracy = strcmp(suite, "accuracy") == 0 || strcmp(suite, "all") == 0;
+    if (!kernel && !matcher && !models && !e2e && !accuracy) {
         fprintf(stderr,
-                "bxsim bench: --suite: unknown suite '%s' (available: kernel, matcher, "
-                "all)\n",
+                "bxsim bench: --suite: unknown suite '%s' (available: kernel, matcher, models, "
+                "e2e, accuracy, all)\n",
                 suite);
         return BX_EXIT_USAGE;
     }
@@ -256,9 +295,26 @@ int bx_cmd_bench(int argc, char **argv)
         rc = bx_bench_models(results, (unsigned)(repeat ? repeat : 3), quick);
     if (e2e && rc == BX_EXIT_OK)
         rc = bx_bench_e2e(results, (unsigned)(repeat ? repeat : 1), quick);
+    if (accuracy && rc == BX_EXIT_OK)
+        rc = bx_bench_accuracy(results, quick, seed);
+    json_t *table = NULL;
+    int gate = BX_EXIT_OK;
+    if (baseline && rc == BX_EXIT_OK)
+        gate = bx_bench_compare(results, baseline, tolerance, &table);
+    if (gate == BX_EXIT_USAGE) {
+        json_decref(results);
+        json_decref(env);
+        return gate;
+    }
     if (json_path && rc == BX_EXIT_OK) {
         json_t *root =
             json_pack("{sssoso}", "suite", suite, "environment", env, "results", results);
+        if (table) {
+            json_object_set_new(root, "comparison", table);
+            json_object_set_new(root, "baseline", json_string(baseline));
+            json_object_set_new(root, "tolerance", json_real(tolerance));
+            table = NULL;
+        }
         char *text = json_dumps(root, JSON_INDENT(2));
         struct bx_error err = {0};
         if (text == NULL || bx_file_write_atomic(json_path, text, strlen(text), &err) != BX_OK) {
@@ -272,5 +328,6 @@ int bx_cmd_bench(int argc, char **argv)
         json_decref(results);
         json_decref(env);
     }
-    return rc;
+    json_decref(table);
+    return rc != BX_EXIT_OK ? rc : gate;
 }

@@ -966,3 +966,60 @@ Test(apps_ports, size_rollout_plan_follows_the_units_as_they_arrive, .timeout = 
     }
     json_decref(root);
 }
+
+/* ---------------------------------------------------------------- bxsim bench --baseline */
+
+Test(apps_cli, bench_gate_catches_injected_slowdowns_and_drifts_but_not_noise, .timeout = 300)
+{
+    char base[128], acc[128], args[512];
+    snprintf(base, sizeof base, "%s/kernel.json", dir);
+    snprintf(acc, sizeof acc, "%s/accuracy.json", dir);
+    snprintf(args, sizeof args, "bench --suite kernel --quick --repeat 3 --json %s", base);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    /* The same build against itself, three times: no false alarm. (Tests run beside other
+     * suites on 2 cores, so the tolerance here is wider than the 10% default.) */
+    for (int k = 0; k < 3; ++k) {
+        snprintf(args, sizeof args,
+                 "bench --suite kernel --quick --repeat 3 --baseline %s --tolerance 0.5", base);
+        cr_assert_eq(bxsim(args), 0, "false alarm %d: %s", k, out);
+        cr_assert(strstr(out, "0 regressions") != NULL, "%s", out);
+    }
+    /* An injected slowdown (every rate a third) is caught: exit 3 and the table says what. */
+    snprintf(args, sizeof args,
+             "bench --suite kernel --quick --repeat 3 --baseline %s --tolerance 0.5", base);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd '%s' && BX_BENCH_INJECT_SLOWDOWN=3 '%s' %s 2>&1", BX_SOURCE_DIR,
+             BXSIM_EXE, args);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s", out);
+    cr_assert(strstr(out, "mm4-customers") && strstr(out, "REGRESSION"), "%s", out);
+    /* Accuracy: other subjects (seeds) are sampling noise, not a drift; three times the gate
+     * camera's noise is a drift. */
+    snprintf(args, sizeof args, "bench --suite accuracy --quick --json %s", acc);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    for (int s = 2; s <= 4; ++s) {
+        snprintf(args, sizeof args, "bench --suite accuracy --quick --seed %d --baseline %s", s,
+                 acc);
+        cr_assert_eq(bxsim(args), 0, "seed %d flagged: %s", s, out);
+    }
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && BX_BENCH_INJECT_NOISE=3 '%s' bench --suite accuracy --quick --seed 2 "
+             "--baseline %s 2>&1",
+             BX_SOURCE_DIR, BXSIM_EXE, acc);
+    p = popen(cmd, "r");
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    st = pclose(p);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s", out);
+    cr_assert(strstr(out, "accuracy/fnmr-at-fmr-1e-3") != NULL, "%s", out);
+    /* A bad baseline file: exit 2 with its line and column. */
+    char bad[128];
+    snprintf(bad, sizeof bad, "%s/bad.json", dir);
+    write_file(bad, "{\"results\": [\n  {\"name\": 1,,}\n]}\n");
+    snprintf(args, sizeof args, "bench --suite kernel --quick --repeat 1 --baseline %s", bad);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    cr_assert(strstr(out, "bad.json:2:") != NULL, "%s", out);
+}

@@ -217,7 +217,7 @@ done:
 
 int bx_cmd_bench(int argc, char **argv)
 {
-    const char *suite = "kernel", *json_path = NULL, *baseline = NULL;
+    const char *suite = "kernel", *json_path = NULL, *baseline = NULL, *stored = NULL;
     double tolerance = 0.10;
     uint64_t seed = 1;
     uint64_t repeat = 0;
@@ -228,11 +228,12 @@ int bx_cmd_bench(int argc, char **argv)
             puts("usage: bxsim bench [--suite kernel|matcher|models|e2e|accuracy|all]\n"
                  "                   [--json FILE] [--seed S]\n"
                  "                   [--repeat N] [--quick]\n"
-                 "                   [--baseline FILE [--tolerance 0.10]]\n"
+                 "                   [--baseline FILE [--tolerance 0.10]] [--results FILE]\n"
                  "accuracy: FNMR and FMR counts of visa-best at FMR 1e-3 (subjects keyed by "
                  "--seed).\n"
                  "--baseline: compare with a stored `--json` file; exit 3 when a figure got worse\n"
                  "by more than the tolerance beyond the measured noise (docs/bench.md).\n"
+                 "--results FILE: compare a stored run with --baseline instead of measuring.\n"
                  "models: templates/s of the generator and its memory for 10^6 templates.\n"
                  "e2e: travellers/s of scenarios/national.yaml (one day, one thread, then all\n"
                  "cores splitting the large searches) and the share of time in matching.\n"
@@ -256,6 +257,8 @@ int bx_cmd_bench(int argc, char **argv)
         } else if (strcmp(a, "--seed") == 0 && i + 1 < argc) {
             if (!bx_app_parse_u64("bench", "--seed", argv[++i], 0, INT64_MAX, &seed))
                 return BX_EXIT_USAGE;
+        } else if (strcmp(a, "--results") == 0 && i + 1 < argc) {
+            stored = argv[++i];
         } else if (strcmp(a, "--baseline") == 0 && i + 1 < argc) {
             baseline = argv[++i];
         } else if (strcmp(a, "--tolerance") == 0 && i + 1 < argc) {
@@ -272,6 +275,26 @@ int bx_cmd_bench(int argc, char **argv)
             fprintf(stderr, "bxsim bench: unknown or incomplete option '%s'\n", a);
             return BX_EXIT_USAGE;
         }
+    }
+    if (stored) {
+        /* Compare two stored runs: nothing is measured. */
+        if (baseline == NULL) {
+            fprintf(stderr, "bxsim bench: --results needs --baseline\n");
+            return BX_EXIT_USAGE;
+        }
+        json_error_t jerr;
+        json_t *cur = json_load_file(stored, 0, &jerr);
+        if (cur == NULL || !json_is_array(json_object_get(cur, "results"))) {
+            fprintf(stderr, "bxsim bench: --results %s:%d:%d: %s\n", stored, cur ? 0 : jerr.line,
+                    cur ? 0 : jerr.column, cur ? "no \"results\" array" : jerr.text);
+            json_decref(cur);
+            return BX_EXIT_USAGE;
+        }
+        json_t *table = NULL;
+        int gate = bx_bench_compare(json_object_get(cur, "results"), baseline, tolerance, &table);
+        json_decref(table);
+        json_decref(cur);
+        return gate;
     }
     bool kernel = strcmp(suite, "kernel") == 0 || strcmp(suite, "all") == 0;
     bool matcher = strcmp(suite, "matcher") == 0 || strcmp(suite, "all") == 0;

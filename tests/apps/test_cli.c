@@ -969,6 +969,56 @@ Test(apps_ports, size_rollout_plan_follows_the_units_as_they_arrive, .timeout = 
 
 /* ---------------------------------------------------------------- bxsim bench --baseline */
 
+/* A bench file with one figure (median m, repetitions lo..hi) and one counted rate. */
+static void bench_file(const char *path, double m, double lo, double hi, long errors, long trials)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"suite\": \"t\", \"environment\": {}, \"results\": [\n"
+             "  {\"name\": \"hold-1000\", \"unit\": \"events/s\", \"n\": 1000, \"median\": %g, "
+             "\"min\": %g, \"max\": %g, \"repetitions\": [%g, %g, %g]},\n"
+             "  {\"name\": \"wall\", \"unit\": \"s\", \"n\": 1, \"median\": %g, \"min\": %g, "
+             "\"max\": %g, \"repetitions\": [%g]},\n"
+             "  {\"name\": \"accuracy/fnmr\", \"unit\": \"rate\", \"n\": %ld, \"median\": %g, "
+             "\"min\": 0, \"max\": 1, \"repetitions\": [0], \"errors\": %ld, \"trials\": %ld}]}\n",
+             m, lo, hi, lo, m, hi, 1e7 / m, 1e7 / hi, 1e7 / lo, 1e7 / m, trials,
+             (double)errors / (double)trials, errors, trials);
+    write_file(path, text);
+}
+
+static int gate(const char *now, const char *base)
+{
+    char args[512];
+    snprintf(args, sizeof args, "bench --results %s --baseline %s", now, base);
+    return bxsim(args);
+}
+
+Test(apps_cli, bench_gate_separates_regressions_from_noise)
+{
+    char b[128], n[128];
+    snprintf(b, sizeof b, "%s/base.json", dir);
+    snprintf(n, sizeof n, "%s/now.json", dir);
+    bench_file(b, 1e6, 0.98e6, 1.02e6, 2, 3000);
+    /* The same figures: nothing moved. */
+    cr_assert_eq(gate(b, b), 0, "%s", out);
+    /* 5% slower with 2% noise: within the 10% tolerance. */
+    bench_file(n, 0.95e6, 0.93e6, 0.97e6, 2, 3000);
+    cr_assert_eq(gate(n, b), 0, "%s", out);
+    /* 20% slower with 2% noise: a regression (the rate and the wall time both). */
+    bench_file(n, 0.8e6, 0.78e6, 0.82e6, 2, 3000);
+    cr_assert_eq(gate(n, b), 3, "%s", out);
+    cr_assert(strstr(out, "hold-1000") && strstr(out, "REGRESSION"), "%s", out);
+    /* 20% slower, but its repetitions spread +-25%: noise, not a regression. */
+    bench_file(n, 0.8e6, 0.6e6, 1.0e6, 2, 3000);
+    cr_assert_eq(gate(n, b), 0, "%s", out);
+    /* Accuracy: 2 -> 5 errors in 3,000 is sampling noise (z ~ 1.1); 2 -> 15 a drift. */
+    bench_file(n, 1e6, 0.98e6, 1.02e6, 5, 3000);
+    cr_assert_eq(gate(n, b), 0, "%s", out);
+    bench_file(n, 1e6, 0.98e6, 1.02e6, 15, 3000);
+    cr_assert_eq(gate(n, b), 3, "%s", out);
+    cr_assert(strstr(out, "accuracy/fnmr") && strstr(out, "REGRESSION"), "%s", out);
+}
+
 Test(apps_cli, bench_gate_catches_injected_slowdowns_and_drifts_but_not_noise, .timeout = 300)
 {
     char base[128], acc[128], args[512];
@@ -976,19 +1026,14 @@ Test(apps_cli, bench_gate_catches_injected_slowdowns_and_drifts_but_not_noise, .
     snprintf(acc, sizeof acc, "%s/accuracy.json", dir);
     snprintf(args, sizeof args, "bench --suite kernel --quick --repeat 3 --json %s", base);
     cr_assert_eq(bxsim(args), 0, "%s", out);
-    /* The same build against itself, three times: no false alarm. (Tests run beside other
-     * suites on 2 cores, so the tolerance here is wider than the 10% default.) */
-    for (int k = 0; k < 3; ++k) {
-        snprintf(args, sizeof args,
-                 "bench --suite kernel --quick --repeat 3 --baseline %s --tolerance 0.5", base);
-        cr_assert_eq(bxsim(args), 0, "false alarm %d: %s", k, out);
-        cr_assert(strstr(out, "0 regressions") != NULL, "%s", out);
-    }
-    /* An injected slowdown (every rate a third) is caught: exit 3 and the table says what. */
+    /* A live run against a stored one of the same build raises no alarm; an injected slowdown
+     * of 10x is caught. (Tests run beside other suites on 2 cores, whose load moves these short
+     * measurements by up to ~60%: hence the wide tolerance here; the default is 10%.) */
     snprintf(args, sizeof args,
-             "bench --suite kernel --quick --repeat 3 --baseline %s --tolerance 0.5", base);
+             "bench --suite kernel --quick --repeat 3 --baseline %s --tolerance 0.7", base);
+    cr_assert_eq(bxsim(args), 0, "false alarm: %s", out);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cd '%s' && BX_BENCH_INJECT_SLOWDOWN=3 '%s' %s 2>&1", BX_SOURCE_DIR,
+    snprintf(cmd, sizeof cmd, "cd '%s' && BX_BENCH_INJECT_SLOWDOWN=10 '%s' %s 2>&1", BX_SOURCE_DIR,
              BXSIM_EXE, args);
     FILE *p = popen(cmd, "r");
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -996,8 +1041,8 @@ Test(apps_cli, bench_gate_catches_injected_slowdowns_and_drifts_but_not_noise, .
     int st = pclose(p);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s", out);
     cr_assert(strstr(out, "mm4-customers") && strstr(out, "REGRESSION"), "%s", out);
-    /* Accuracy: other subjects (seeds) are sampling noise, not a drift; three times the gate
-     * camera's noise is a drift. */
+    /* Accuracy (counts do not depend on the load): other subjects (seeds) are sampling noise,
+     * not a drift; three times the gate camera's noise is a drift. */
     snprintf(args, sizeof args, "bench --suite accuracy --quick --json %s", acc);
     cr_assert_eq(bxsim(args), 0, "%s", out);
     for (int s = 2; s <= 4; ++s) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "bx/common.h"
 #include "bx/sim.h"
@@ -119,6 +120,8 @@ double bx_bench_figure(json_t *results, const char *name, const char *unit, doub
         json_array_append_new(arr, json_real(values[i]));
     json_t *fig = json_pack("{sssssfsfsfsfso}", "name", name, "unit", unit, "n", n, "median", med,
                             "min", s[0], "max", s[reps - 1], "repetitions", arr);
+    /* The spread: half the relative range of the repetitions (the gate's noise band). */
+    json_object_set_new(fig, "spread", json_real(med != 0 ? (s[reps - 1] - s[0]) / med / 2 : 0));
     if (extra) {
         json_object_update(fig, extra);
         json_decref(extra);
@@ -179,9 +182,10 @@ static json_t *environment(void)
             strcat(flags, " ");
         }
     }
-    return json_pack("{ssssssssssss}", "cpu", model, "cpu_features", flags, "machine", u.machine,
-                     "compiler", "gcc " __VERSION__, "bxsim", bx_app_version(), "openblas_core",
-                     bx_app_blas_core());
+    return json_pack("{sssssssssssssssI}", "cpu", model, "cpu_features", flags, "machine",
+                     u.machine, "compiler", "gcc " __VERSION__, "bxsim", bx_app_version(),
+                     "git_revision", bx_app_git_revision(), "openblas_core", bx_app_blas_core(),
+                     "cores", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 static void bench_kernel(json_t *results, uint64_t repeat, bool quick)

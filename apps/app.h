@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bx/scn.h"
+
 /* Exit statuses of every subcommand. */
 enum { BX_EXIT_OK = 0, BX_EXIT_RUNTIME = 1, BX_EXIT_USAGE = 2, BX_EXIT_REGRESSION = 3 };
 
@@ -46,6 +48,16 @@ int bx_gallery_profiles(int argc, char **argv);
 
 /* Resolve a profile NAME (or a path) to a file (cmd_calibrate.c). */
 void bx_app_profile_path(const char *name, char *out, size_t len);
+/* Load a ports scenario's algorithm profile into scn->ports (generator parameters and name);
+ * @p ppath (may be NULL) receives the profile file's path. On failure prints
+ * "FILE: profile 'NAME': message" and returns false. */
+bool bx_app_ports_profile(struct bx_scn *scn, const char *file, char *ppath, size_t len);
+/* Enrol subjects first..first+n-1 of @p mix with target @p t's enrolment device and score
+ * probes of them taken with its probe device, quality and years: s[i * n + j] = probe i vs
+ * enrolment j (cmd_calibrate.c). */
+enum bx_status bx_app_score_matrix(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
+                                   const struct bx_profile_target *t, int64_t first, size_t n,
+                                   float *s, struct bx_error *err);
 
 /* Benchmarks: record one figure (per-repetition values, median, min, max; prints a line) and
  * return its median. @p extra (may be NULL) is merged into the figure's object and released. */

@@ -132,16 +132,10 @@ int bx_bench_e2e(json_t *results, unsigned repeat, bool quick)
         fprintf(stderr, "bxsim bench: %s\n", err.msg);
         return BX_EXIT_RUNTIME;
     }
-    char ppath[1024];
-    bx_app_profile_path(scn.profile_name, ppath, sizeof ppath);
-    struct bx_profile prof;
-    if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
-        fprintf(stderr, "bxsim bench: %s\n", err.msg);
+    if (!bx_app_ports_profile(&scn, file, NULL, 0)) {
         bx_scn_fini(&scn);
         return BX_EXIT_RUNTIME;
     }
-    scn.ports.profile = prof.params;
-    bx_scn_profile_fini(&prof);
     double *rate = calloc(repeat, sizeof *rate), *share = calloc(repeat, sizeof *share),
            *wall = calloc(repeat, sizeof *wall);
     int rc = rate && share && wall ? BX_EXIT_OK : BX_EXIT_RUNTIME;
@@ -222,28 +216,21 @@ int bx_bench_accuracy(json_t *results, bool quick, uint64_t seed)
     if (knob && atof(knob) > 0)
         tp.noise[BX_DEVICE_GATE_CAMERA] *= atof(knob);
     tp.seed = bx_rng_seed(tp.seed ^ seed, 0, "bench/accuracy");
-    size_t n = quick ? 800 : 3000, d = tp.dim;
+    size_t n = quick ? 800 : 3000;
     struct bx_tplgen *gen = bx_tplgen_alloc(&tp, &err);
-    float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q),
-          *s = malloc(n * n * sizeof *s);
+    float *s = malloc(n * n * sizeof *s);
     double *imp = malloc(n * (n - 1) * sizeof *imp);
-    int64_t *ids = malloc(n * sizeof *ids);
-    struct bx_store *g = bx_store_alloc(d, n, &err);
     int rc = BX_EXIT_OK;
-    if (!gen || !e || !q || !s || !imp || !ids || !g) {
+    /* Document photos against gate-camera captures 5 years on. */
+    struct bx_profile_target t5 = {.enrol_device = BX_DEVICE_DOCUMENT,
+                                   .probe_device = BX_DEVICE_GATE_CAMERA,
+                                   .probe_quality = 1,
+                                   .years = 5};
+    if (!gen || !s || !imp) {
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
-    for (size_t i = 0; i < n; ++i) {
-        struct bx_subject sub;
-        bx_tplgen_subject(gen, (int64_t)i + 1, &mix, &sub);
-        struct bx_capture ce = {BX_DEVICE_DOCUMENT, 1, 0}, cp = {BX_DEVICE_GATE_CAMERA, 1, 5};
-        bx_tplgen_capture(gen, &sub, &ce, 0, e + i * d);
-        bx_tplgen_capture(gen, &sub, &cp, 1, q + i * d);
-        ids[i] = sub.id;
-    }
-    if (bx_store_add(g, e, n, ids, NULL, &err) != BX_OK ||
-        bx_match_scores(g, q, n, s, &err) != BX_OK) {
+    if (bx_app_score_matrix(gen, &mix, &t5, 1, n, s, &err) != BX_OK) {
         fprintf(stderr, "bxsim bench: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
         goto done;
@@ -268,12 +255,8 @@ int bx_bench_accuracy(json_t *results, bool quick, uint64_t seed)
         results, "accuracy/fmr", "rate", (double)k, &w, 1,
         json_pack("{sIsIsf}", "errors", (json_int_t)fm, "trials", (json_int_t)k, "threshold", t));
 done:
-    bx_store_free(g);
-    free(ids);
     free(imp);
     free(s);
-    free(q);
-    free(e);
     bx_tplgen_free(gen);
     return rc;
 }

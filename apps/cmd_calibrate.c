@@ -51,6 +51,26 @@ void bx_app_profile_path(const char *name, char *out, size_t len)
     snprintf(out, len, "%s/%s.yaml", dir ? dir : BX_PROFILE_DIR, name);
 }
 
+bool bx_app_ports_profile(struct bx_scn *scn, const char *file, char *ppath, size_t len)
+{
+    char buf[1024];
+    if (ppath == NULL) {
+        ppath = buf;
+        len = sizeof buf;
+    }
+    bx_app_profile_path(scn->profile_name, ppath, len);
+    struct bx_profile prof;
+    struct bx_error err = {0};
+    if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
+        fprintf(stderr, "%s: profile '%s': %s\n", file, scn->profile_name, err.msg);
+        return false;
+    }
+    scn->ports.profile = prof.params;
+    snprintf(scn->ports.profile_name, sizeof scn->ports.profile_name, "%s", prof.name);
+    bx_scn_profile_fini(&prof);
+    return true;
+}
+
 static void clopper_pearson(size_t x, size_t n, double *lo, double *hi)
 {
     struct bx_ci ci = bx_ci_binomial(x, n, 0.95);
@@ -96,7 +116,7 @@ static double kth_impostor(const float *s, size_t n, size_t m, double *heap)
 
 /* Enrol subjects first..first+n-1 of `mix` and score probes of them: s[i * n + j] = probe i vs
  * enrolment j. */
-static enum bx_status score_matrix(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
+enum bx_status bx_app_score_matrix(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
                                    const struct bx_profile_target *t, int64_t first, size_t n,
                                    float *s, struct bx_error *err)
 {
@@ -285,7 +305,7 @@ static enum bx_status measure(const struct bx_tplgen *gen, const struct bx_demog
         goto done;
     }
     if (t->metric == BX_TARGET_FNMR_AT_FMR) {
-        if ((st = score_matrix(gen, mix, t, 0, n, s, err)) != BX_OK)
+        if ((st = bx_app_score_matrix(gen, mix, t, 0, n, s, err)) != BX_OK)
             goto done;
         double thr = kth_impostor(s, n, m, heap);
         size_t miss = 0;
@@ -297,11 +317,11 @@ static enum bx_status measure(const struct bx_tplgen *gen, const struct bx_demog
         clopper_pearson(miss, n, &out->lo, &out->hi);
     } else {
         struct bx_demog_mix rm = group_mix(mix, t->reference), gm = group_mix(mix, t->group);
-        if ((st = score_matrix(gen, &rm, t, 0, n, s, err)) != BX_OK)
+        if ((st = bx_app_score_matrix(gen, &rm, t, 0, n, s, err)) != BX_OK)
             goto done;
         double thr = kth_impostor(s, n, m, heap);
         /* Different subject ids for the second group: independent draws. */
-        if ((st = score_matrix(gen, &gm, t, (int64_t)n, n, s, err)) != BX_OK)
+        if ((st = bx_app_score_matrix(gen, &gm, t, (int64_t)n, n, s, err)) != BX_OK)
             goto done;
         size_t fm = 0;
         for (size_t i = 0; i < n; ++i)

@@ -218,16 +218,9 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
                      bool quiet, bool reproducible)
 {
     char ppath[1024];
-    bx_app_profile_path(scn->profile_name, ppath, sizeof ppath);
-    struct bx_profile prof;
-    struct bx_error err = {0};
-    if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
-        fprintf(stderr, "%s: profile '%s': %s\n", file, scn->profile_name, err.msg);
+    if (!bx_app_ports_profile(scn, file, ppath, sizeof ppath))
         return BX_EXIT_USAGE;
-    }
-    scn->ports.profile = prof.params;
-    snprintf(scn->ports.profile_name, sizeof scn->ports.profile_name, "%s", prof.name);
-    bx_scn_profile_fini(&prof);
+    struct bx_error err = {0};
     int rc = BX_EXIT_OK;
     uint32_t n = scn->replications;
     /* Threads left over by the replications go into each large search. */
@@ -481,17 +474,10 @@ int bx_cmd_validate(int argc, char **argv)
             fprintf(stderr, "%s\n", err.msg);
             return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
         }
-        if (scn.kind == BX_SCN_PORTS) {
-            /* The profile is part of what a ports scenario needs: check it too. */
-            char ppath[1024];
-            struct bx_profile prof;
-            bx_app_profile_path(scn.profile_name, ppath, sizeof ppath);
-            if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
-                fprintf(stderr, "%s: profile '%s': %s\n", argv[i], scn.profile_name, err.msg);
-                bx_scn_fini(&scn);
-                return BX_EXIT_USAGE;
-            }
-            bx_scn_profile_fini(&prof);
+        /* The profile is part of what a ports scenario needs: check it too. */
+        if (scn.kind == BX_SCN_PORTS && !bx_app_ports_profile(&scn, argv[i], NULL, 0)) {
+            bx_scn_fini(&scn);
+            return BX_EXIT_USAGE;
         }
         if (scn.kind == BX_SCN_PORTS)
             printf("%s: ok (%s: %zu ports, profile %s, %u replications of %g h)\n", argv[i],

@@ -108,10 +108,7 @@ static int rollout_plan(const struct bx_scn *scn, const char *port, const long *
         }
         json_t *sch = json_array(), *wk = json_array();
         for (size_t k = 0; k < n_times; ++k) {
-            unsigned u = pc->land.lanes;
-            for (size_t j = 0; j < pc->land.n_schedule; ++j)
-                if (pc->land.schedule[j].t_s <= times[k])
-                    u = pc->land.schedule[j].servers;
+            unsigned u = bx_size_units_at(pc, times[k]);
             by_phase[k] += u;
             json_array_append_new(
                 sch, json_pack("{sfsI}", "at_hours", times[k] / 3600, "units", (json_int_t)u));
@@ -262,17 +259,10 @@ int bx_cmd_size(int argc, char **argv)
         rc = BX_EXIT_USAGE;
         goto done;
     }
-    char ppath[1024];
-    bx_app_profile_path(scn.profile_name, ppath, sizeof ppath);
-    struct bx_profile prof;
-    if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
-        fprintf(stderr, "%s: profile '%s': %s\n", file, scn.profile_name, err.msg);
+    if (!bx_app_ports_profile(&scn, file, NULL, 0)) {
         rc = BX_EXIT_USAGE;
         goto done;
     }
-    scn.ports.profile = prof.params;
-    snprintf(scn.ports.profile_name, sizeof scn.ports.profile_name, "%s", prof.name);
-    bx_scn_profile_fini(&prof);
     o.seed = has_seed ? seed : scn.seed;
     bool any = false;
     for (size_t i = 0; i < scn.ports.n_ports; ++i)
@@ -290,6 +280,11 @@ int bx_cmd_size(int argc, char **argv)
     json_object_set_new(root, "ports", ports);
     size_t sized = 0;
     long *needed = calloc(scn.ports.n_ports, sizeof *needed); /* lanes sized; -1: not met */
+    if (needed == NULL) {
+        fprintf(stderr, "bxsim size: out of memory\n");
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
     if (!json)
         printf("%-24s %-9s %6s %8s %22s %8s %12s\n", "port", "resource", "level", "approx",
                "p95 wait s (95% CI)", "util", "busiest h");

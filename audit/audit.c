@@ -133,7 +133,6 @@ struct bx_audit {
     struct subject *subj; /* open addressing, cap a power of two */
     size_t n_subj, cap_subj;
     struct group_col groups[BX_AUDIT_MAX_GROUPS];
-    struct counts total2;
     json_t *extra; /* one_to_n, from template inputs */
 };
 
@@ -346,24 +345,11 @@ enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
     if (s == NULL)
         return BX_ENOMEM;
     count(&s->c, genuine, error);
-    count(&a->total2, genuine, error);
     for (size_t g = 0; groups && g < a->o.n_groups; ++g) {
         struct counts *c = group_get(a, g, groups[g] ? groups[g] : "", err);
         if (c == NULL)
             return err->code;
         count(c, genuine, error);
-    }
-    return BX_OK;
-}
-
-enum bx_status bx_audit_add_fta(struct bx_audit *a, const char *subject, bool failed,
-                                struct bx_error *err)
-{
-    (void)subject;
-    (void)err;
-    if (a->pass == 1) {
-        a->fta_n++;
-        a->fta_err += failed;
     }
     return BX_OK;
 }
@@ -402,9 +388,14 @@ enum bx_status bx_audit__add_row(struct bx_audit *a, int64_t probe, const int64_
         bool genuine = refs[i] == probe;
         bool error = genuine ? (isnan(x) || x < a->thr) : (!isnan(x) && x >= a->thr);
         count(&s->c, genuine, error);
-        count(&a->total2, genuine, error);
     }
     return BX_OK;
+}
+
+void bx_audit__set_groups(struct bx_audit *a, const struct bx_audit_opts *o)
+{
+    a->o.n_groups = o->n_groups;
+    memcpy(a->o.group_names, o->group_names, sizeof a->o.group_names);
 }
 
 void bx_audit__set_fta(struct bx_audit *a, uint64_t errors, uint64_t trials)

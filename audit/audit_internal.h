@@ -5,6 +5,9 @@
 
 #include "bx/audit.h"
 
+/* The group columns (names, count) of @p o, known only once a file's header is read. */
+void bx_audit__set_groups(struct bx_audit *a, const struct bx_audit_opts *o);
+
 /* Failure-to-acquire counts known from elsewhere (a run's summary). */
 void bx_audit__set_fta(struct bx_audit *a, uint64_t errors, uint64_t trials);
 

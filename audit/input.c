@@ -129,6 +129,7 @@ static void header_row(struct csv_ctx *c)
             return;
         }
     }
+    bx_audit__set_groups(c->a, c->o);
     const char *missing = c->c_probe < 0   ? "probe_subject"
                           : c->c_ref < 0   ? "reference_subject"
                           : c->c_score < 0 ? "score"
@@ -192,7 +193,7 @@ static void cb_row(int term, void *data)
 
 /* One pass over a CSV score file. */
 static enum bx_status csv_pass(const char *path, struct bx_audit_opts *o, struct bx_audit *a,
-                               bool first, struct bx_error *err)
+                               struct bx_error *err)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
@@ -206,7 +207,6 @@ static enum bx_status csv_pass(const char *path, struct bx_audit_opts *o, struct
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    (void)first;
     while (c.st == BX_OK && (len = getline(&line, &cap, f)) >= 0) {
         c.line++;
         c.raw = line;
@@ -345,43 +345,15 @@ enum bx_status bx_audit_read_scores(const char *path, struct bx_audit_opts *o,
     enum bx_status st = detect(path, &bob, err);
     if (st != BX_OK)
         return st;
-    if (bob) {
-        o->n_groups = 0;
-    } else {
-        /* The header gives the group names: read it before the audit is made. */
-        struct bx_audit_opts probe = *o;
-        probe.n_groups = 0;
-        struct bx_audit *tmp = bx_audit_alloc(&probe, err);
-        if (tmp == NULL)
-            return err->code;
-        FILE *f = fopen(path, "r");
-        struct csv_parser p;
-        struct csv_ctx c = {.path = path, .o = o, .a = tmp, .err = err, .st = BX_OK};
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-        csv_init(&p, CSV_STRICT | CSV_APPEND_NULL);
-        while (f && !c.header && c.st == BX_OK && (len = getline(&line, &cap, f)) >= 0) {
-            c.line++;
-            c.raw = line;
-            csv_parse(&p, line, (size_t)len, cb_field, cb_row, &c);
-        }
-        free_fields(&c);
-        free(line);
-        csv_free(&p);
-        if (f)
-            fclose(f);
-        bx_audit_free(tmp);
-        if (c.st != BX_OK)
-            return c.st;
-    }
+    /* Group columns come from the CSV header (header_row sets them in the audit). */
+    o->n_groups = 0;
     struct bx_audit *a = bx_audit_alloc(o, err);
     if (a == NULL)
         return err->code;
     for (int pass = 0; pass < 2 && st == BX_OK; ++pass) {
         if (pass == 1)
             bx_audit_second_pass(a);
-        st = bob ? bob_pass(path, a, bob, err) : csv_pass(path, o, a, pass == 0, err);
+        st = bob ? bob_pass(path, a, bob, err) : csv_pass(path, o, a, err);
     }
     if (st != BX_OK) {
         bx_audit_free(a);

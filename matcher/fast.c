@@ -17,9 +17,10 @@
 
 /* ---------------------------------------------------------------- kernels */
 
-static void i8_portable(const int8_t *p, size_t n_p, const struct bx_fast_index *ix, size_t r0,
-                        size_t r1, int32_t *out)
+static void i8_portable(const int8_t *p, const int32_t *psum, size_t n_p,
+                        const struct bx_fast_index *ix, size_t r0, size_t r1, int32_t *out)
 {
+    (void)psum;
     size_t nb = r1 - r0;
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * ix->stride;
@@ -46,15 +47,8 @@ __attribute__((target("avx2"))) static inline int32_t hsum_epi32_avx2(__m256i v)
  * signed bytes and adds pairs into 16 bits: the row moved to u = q + 64 in [1, 127] times the
  * probe gives pairs of at most 2 * 127 * 63 = 16002 in magnitude, so the pair sums of two
  * 32-byte steps add in 16 bits without saturation (32004 < 2^15); vpmaddwd with ones widens
- * them to 32 bits, and 64 * sum(probe) is subtracted at the end. Exact integer arithmetic:
- * every kernel gives the portable kernel's numbers. */
-static int32_t probe_sum(const int8_t *p, size_t stride)
-{
-    int32_t s = 0;
-    for (size_t i = 0; i < stride; ++i)
-        s += p[i];
-    return s;
-}
+ * them to 32 bits, and 64 * sum(probe) (psum, computed once per search) is subtracted at
+ * the end. Exact integer arithmetic: every kernel gives the portable kernel's numbers. */
 
 #define BX_I8_STEP(acc, pp)                                                                        \
     acc = _mm256_add_epi32(                                                                        \
@@ -69,14 +63,14 @@ static int32_t probe_sum(const int8_t *p, size_t stride)
 
 /* Four probes against each row, the accumulators named so that they stay in registers (a loop
  * over an array of them spills to the stack). */
-__attribute__((target("avx2"))) static void
-i8_avx2_x4(const int8_t *p, const struct bx_fast_index *ix, size_t r0, size_t r1, int32_t *out)
+__attribute__((target("avx2"))) static void i8_avx2_x4(const int8_t *p, const int32_t *psum,
+                                                       const struct bx_fast_index *ix, size_t r0,
+                                                       size_t r1, int32_t *out)
 {
     size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0;
     const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(64);
     const int8_t *p0 = p, *p1 = p + stride, *p2 = p + 2 * stride, *p3 = p + 3 * stride;
-    const int32_t c0 = 64 * probe_sum(p0, stride), c1 = 64 * probe_sum(p1, stride),
-                  c2 = 64 * probe_sum(p2, stride), c3 = 64 * probe_sum(p3, stride);
+    const int32_t c0 = 64 * psum[0], c1 = 64 * psum[1], c2 = 64 * psum[2], c3 = 64 * psum[3];
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
@@ -97,20 +91,20 @@ i8_avx2_x4(const int8_t *p, const struct bx_fast_index *ix, size_t r0, size_t r1
     }
 }
 
-__attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, size_t n_p,
-                                                    const struct bx_fast_index *ix, size_t r0,
-                                                    size_t r1, int32_t *out)
+__attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, const int32_t *psum,
+                                                    size_t n_p, const struct bx_fast_index *ix,
+                                                    size_t r0, size_t r1, int32_t *out)
 {
     size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0;
     BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);
     if (n_p == 4) {
-        i8_avx2_x4(p, ix, r0, r1, out);
+        i8_avx2_x4(p, psum, ix, r0, r1, out);
         return;
     }
     const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(64);
     int32_t corr[BX_I8_MAX_PROBES];
     for (size_t j = 0; j < n_p; ++j)
-        corr[j] = 64 * probe_sum(p + j * stride, stride);
+        corr[j] = 64 * psum[j];
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;
         __m256i acc[BX_I8_MAX_PROBES];
@@ -133,9 +127,10 @@ __attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, size_t n_p,
 /* vpdpbusd multiplies unsigned by signed bytes: probes are offset by 128 once per call and
  * 128 * sum(q_row) is subtracted. */
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
-i8_vnni(const int8_t *p, size_t n_p, const struct bx_fast_index *ix, size_t r0, size_t r1,
-        int32_t *out)
+i8_vnni(const int8_t *p, const int32_t *psum, size_t n_p, const struct bx_fast_index *ix, size_t r0,
+        size_t r1, int32_t *out)
 {
+    (void)psum; /* the offset is on the probe here: 128 * sum(row) is subtracted */
     size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0;
     _Alignas(64) uint8_t u[BX_I8_MAX_PROBES * BX_TPL_DIM_MAX];
     BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);

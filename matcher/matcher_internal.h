@@ -64,10 +64,12 @@ void bx_match__fast_free(struct bx_fast_index *ix);
 enum bx_status bx_match__fast_prepare(struct bx_store *g, struct bx_error *err);
 
 /* int8 dot products of n_p (1 to BX_I8_MAX_PROBES) quantised probes, each padded like a row,
- * against rows [r0, r1) of the index: out[j * (r1 - r0) + (r - r0)] = q_probe_j . q_row. */
+ * against rows [r0, r1) of the index: out[j * (r1 - r0) + (r - r0)] = q_probe_j . q_row.
+ * psum[j] is the sum of probe j's quantised values (bx_match__quantize's *sum), computed once
+ * per search rather than once per block. */
 #define BX_I8_MAX_PROBES 4
-typedef void bx_match__i8_fn(const int8_t *probes, size_t n_p, const struct bx_fast_index *ix,
-                             size_t r0, size_t r1, int32_t *out);
+typedef void bx_match__i8_fn(const int8_t *probes, const int32_t *psum, size_t n_p,
+                             const struct bx_fast_index *ix, size_t r0, size_t r1, int32_t *out);
 bx_match__i8_fn *bx_match__i8_kernel(const char **name);
 bx_match__i8_fn *bx_match__i8_kernel_named(const char *name); /* NULL if unsupported */
 

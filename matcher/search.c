@@ -44,6 +44,7 @@ struct job {
     const float *probes;   /* n_q * stride, normalised, zero padded */
     const int8_t *qprobes; /* fast: n_q * fast.stride (offset by 128 for VNNI) */
     const float *qscale;   /* fast: n_q */
+    const int32_t *qsum;   /* fast: n_q sums of the quantised probes */
     bx_match__i8_fn *i8;
     bx_match__f32_fn *f32; /* exact with few probes: streaming dot products */
     size_t keep;           /* heap size: k (exact) or L (fast) */
@@ -176,7 +177,7 @@ static void *worker(void *arg)
             const struct bx_fast_index *ix = &g->fast;
             for (size_t q0 = 0; q0 < j->n_q; q0 += BX_I8_MAX_PROBES) {
                 size_t n_p = j->n_q - q0 < BX_I8_MAX_PROBES ? j->n_q - q0 : BX_I8_MAX_PROBES;
-                j->i8(j->qprobes + q0 * ix->stride, n_p, ix, b0, b0 + nb, j->ibuf);
+                j->i8(j->qprobes + q0 * ix->stride, j->qsum + q0, n_p, ix, b0, b0 + nb, j->ibuf);
                 for (size_t pj = 0; pj < n_p; ++pj) {
                     struct pstate *p = &j->ps[q0 + pj];
                     float sp = j->qscale[q0 + pj];
@@ -369,6 +370,7 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
     float *P = bx_alloc_aligned(n_q * stride * sizeof(float));
     int8_t *QP = NULL;
     float *qscale = NULL;
+    int32_t *qsum = NULL;
     struct job *jobs = NULL;
     unsigned nt = 0;
     if (P == NULL) {
@@ -396,12 +398,13 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
         size_t qs = g->fast.stride;
         QP = bx_alloc_aligned(n_q * qs);
         qscale = malloc(n_q * sizeof *qscale);
-        if (QP == NULL || qscale == NULL) {
+        qsum = malloc(n_q * sizeof *qsum);
+        if (QP == NULL || qscale == NULL || qsum == NULL) {
             st = BX_FAIL(err, BX_ENOMEM, "cannot quantise %zu probes", n_q);
             goto done;
         }
         for (size_t q = 0; q < n_q; ++q)
-            qscale[q] = bx_match__quantize(P + q * stride, dim, qs, QP + q * qs, NULL);
+            qscale[q] = bx_match__quantize(P + q * stride, dim, qs, QP + q * qs, &qsum[q]);
     }
 
     /* Threads: one per core when there are at least ~4 M comparisons; results do not depend on
@@ -439,6 +442,7 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
                           .probes = P,
                           .qprobes = QP,
                           .qscale = qscale,
+                          .qsum = qsum,
                           .i8 = i8,
                           .keep = keep,
                           .margin = margin,
@@ -507,6 +511,7 @@ done:
     }
     free(jobs);
     free(qscale);
+    free(qsum);
     bx_free_aligned(QP);
     bx_free_aligned(P);
     return st;

@@ -121,7 +121,8 @@ static enum bx_status begin_plot(const char *dir, const char *name, char *body, 
     return BX_OK;
 }
 
-/* Close both, and when something was drawn (@p shown) write the script and list the plot. */
+/* Close both, and when something was drawn (@p shown) write the script and list the plot;
+ * otherwise remove the data file. */
 static enum bx_status end_plot(FILE *f, FILE *b, const char *dir, const char *name,
                                const char *body, size_t shown, bool tall, const char *title,
                                const char *caption, struct rpt_plots *out, struct bx_error *err)
@@ -129,6 +130,12 @@ static enum bx_status end_plot(FILE *f, FILE *b, const char *dir, const char *na
     fputc('\n', b);
     fclose(b);
     enum bx_status st = close_file(f, name, err);
+    if (st == BX_OK && shown == 0) {
+        /* Nothing to draw: no data file without its plot. */
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s.dat", dir, name) < (int)sizeof path)
+            remove(path);
+    }
     if (st != BX_OK || shown == 0)
         return st;
     if ((st = write_script(dir, name, body, tall, err)) != BX_OK)

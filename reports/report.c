@@ -510,13 +510,20 @@ static void html_outcomes(FILE *h, const struct rpt_data *d)
             b1, b2);
 }
 
-/* The plots, from the folder @p sub of @p dir. */
-static const char *plot_sub = "plots";
+/* What a page shows of its plots: the run directory, the plot folder's name in it, the plots,
+ * and whether gnuplot drew them (or why not). */
+struct page_plots {
+    const char *dir, *sub;
+    const struct rpt_plots *pl;
+    bool images;
+    const char *note;
+};
 
-static void html_plots(FILE *h, const char *dir, const struct rpt_plots *pl, bool images,
-                       const char *note)
+static void html_plots(FILE *h, const struct page_plots *pp)
 {
-    const char *sub = plot_sub;
+    const char *sub = pp->sub, *note = pp->note;
+    const struct rpt_plots *pl = pp->pl;
+    bool images = pp->images;
     fputs("<h2 id=\"plots\">Plots</h2>\n", h);
     if (!images)
         fprintf(h,
@@ -524,7 +531,7 @@ static void html_plots(FILE *h, const char *dir, const struct rpt_plots *pl, boo
                 "are in %s/; run <code>gnuplot NAME.gp</code> there.</p>\n",
                 note, sub);
     char plots_dir[4096];
-    if (snprintf(plots_dir, sizeof plots_dir, "%s/%s", dir, sub) >= (int)sizeof plots_dir)
+    if (snprintf(plots_dir, sizeof plots_dir, "%s/%s", pp->dir, sub) >= (int)sizeof plots_dir)
         plots_dir[0] = '\0';
     for (size_t i = 0; i < pl->n; ++i) {
         const struct rpt_plot *p = &pl->v[i];
@@ -635,8 +642,7 @@ static const char css[] =
 
 static void html_head(FILE *h, const char *scenario);
 
-static char *html_page(const char *dir, const struct rpt_data *d, const struct rpt_plots *pl,
-                       bool images, const char *note, size_t *len)
+static char *html_page(const struct page_plots *pp, const struct rpt_data *d, size_t *len)
 {
     char *buf = NULL;
     FILE *h = open_memstream(&buf, len);
@@ -664,13 +670,13 @@ static char *html_page(const char *dir, const struct rpt_data *d, const struct r
           "&#183; <a href=\"#plots\">Plots</a> &#183; <a href=\"#assumptions\">Assumptions and "
           "calibration</a> &#183; data: ",
           h);
-    if (file_exists(dir, "summary.json"))
+    if (file_exists(pp->dir, "summary.json"))
         fputs("<a href=\"summary.json\">summary.json</a>, ", h);
     fputs("<a href=\"results.h5\">results.h5</a></p>\n", h);
     html_ports(h, d);
     html_matching(h, d);
     html_outcomes(h, d);
-    html_plots(h, dir, pl, images, note);
+    html_plots(h, pp);
     html_assumptions(h, d);
     fputs("</body>\n</html>\n", h);
     if (fclose(h) != 0) {
@@ -695,8 +701,7 @@ static void html_head(FILE *h, const char *scenario)
 }
 
 /* The page of a station-network run, from its summary.json (such runs write no results.h5). */
-static char *network_page(const char *dir, json_t *sm, const struct rpt_plots *pl, bool images,
-                          const char *note, size_t *len)
+static char *network_page(const struct page_plots *pp, json_t *sm, size_t *len)
 {
     char *buf = NULL;
     FILE *h = open_memstream(&buf, len);
@@ -753,7 +758,7 @@ static char *network_page(const char *dir, json_t *sm, const struct rpt_plots *p
             "<tr><td>Little's law: arrival rate x W</td><td>%.4g</td></tr>\n"
             "</tbody>\n</table>\n",
             (long long)json_integer_value(json_object_get(sys, "departed")), lam, W, L, lam * W);
-    html_plots(h, dir, pl, images, note);
+    html_plots(h, pp);
     fputs("</body>\n</html>\n", h);
     if (fclose(h) != 0) {
         free(buf);
@@ -801,8 +806,7 @@ static const char rate_head[] =
     "<th>exact 95%</th><th>exact at the confidence</th><th>Wilson</th><th>subject "
     "bootstrap</th><th>one-sided upper bound</th><th>rule of 3</th></tr></thead>\n<tbody>\n";
 
-static char *audit_page(const char *dir, json_t *au, const struct rpt_plots *pl, bool images,
-                        const char *note, size_t *len)
+static char *audit_page(const struct page_plots *pp, json_t *au, size_t *len)
 {
     char *buf = NULL;
     FILE *h = open_memstream(&buf, len);
@@ -944,7 +948,7 @@ static char *audit_page(const char *dir, json_t *au, const struct rpt_plots *pl,
                 json_number_value(json_array_get(ci, 1)), jnum(ex, "volume_per_year"),
                 jnum(ex, "gallery_size"), jnum(ex, "fpir"));
     }
-    html_plots(h, dir, pl, images, note);
+    html_plots(h, pp);
     fputs("<p class=\"note\">Method: ../shared/reference/biometrics.md section 6 (exact binomial "
           "bounds, the rule of 3, Wilson, trials needed, subject-level bootstrap, demographic "
           "differentials at one global threshold); docs/audit.md.</p>\n</body>\n</html>\n",
@@ -958,8 +962,7 @@ static char *audit_page(const char *dir, json_t *au, const struct rpt_plots *pl,
 
 /* ---------------------------------------------------------------- sizing */
 
-static char *size_page(const char *dir, json_t *sz, const struct rpt_plots *pl, bool images,
-                       const char *note, size_t *len)
+static char *size_page(const struct page_plots *pp, json_t *sz, size_t *len)
 {
     char *buf = NULL;
     FILE *h = open_memstream(&buf, len);
@@ -1009,7 +1012,7 @@ static char *size_page(const char *dir, json_t *sz, const struct rpt_plots *pl, 
                 json_number_value(json_array_get(w, 1)));
     }
     fputs("</tbody>\n</table>\n", h);
-    html_plots(h, dir, pl, images, note);
+    html_plots(h, pp);
     fputs("</body>\n</html>\n", h);
     if (fclose(h) != 0) {
         free(buf);
@@ -1081,12 +1084,11 @@ static enum bx_status publish(const char *dir, const char *sub, const char *page
     }
     rm_tree(old);
     size_t len = 0;
-    plot_sub = sub;
-    char *page = kind == PAGE_PORTS     ? html_page(dir, d, &pl, res->images, res->note, &len)
-                 : kind == PAGE_NETWORK ? network_page(dir, j, &pl, res->images, res->note, &len)
-                 : kind == PAGE_AUDIT   ? audit_page(dir, j, &pl, res->images, res->note, &len)
-                                        : size_page(dir, j, &pl, res->images, res->note, &len);
-    plot_sub = "plots";
+    struct page_plots pp = {dir, sub, &pl, res->images, res->note};
+    char *page = kind == PAGE_PORTS     ? html_page(&pp, d, &len)
+                 : kind == PAGE_NETWORK ? network_page(&pp, j, &len)
+                 : kind == PAGE_AUDIT   ? audit_page(&pp, j, &len)
+                                        : size_page(&pp, j, &len);
     if (page == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for the report page");
         goto done;

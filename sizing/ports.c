@@ -72,9 +72,9 @@ static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
         return st;
     struct bx_error rerr = {0};
     if (bx_ports_run(&c->cfg, c->o->seed, rep, r, &rerr) != BX_OK) {
-        if (rerr.code == BX_ENOMEM)
-            return BX_FAIL(err, BX_ENOMEM, "%s", rerr.msg);
-        c->failed[rep] = true; /* overloaded: could not clear its queues */
+        if (!r->overloaded)
+            return BX_FAIL(err, rerr.code, "%s", rerr.msg);
+        c->failed[rep] = true; /* this level cannot clear its queues */
         return BX_OK;
     }
     c->failed[rep] = false;
@@ -235,8 +235,7 @@ done:
     return st;
 }
 
-/* Lanes in effect at @p t_s under port @p p's rollout. */
-static unsigned units_at(const struct bx_port_config *p, double t_s)
+unsigned bx_size_units_at(const struct bx_port_config *p, double t_s)
 {
     unsigned u = p->land.lanes;
     for (size_t k = 0; k < p->land.n_schedule; ++k)
@@ -265,7 +264,7 @@ enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
     for (unsigned k = 0; k < weeks && st == BX_OK; ++k) {
         w[k].week = k + 1;
         w[k].t_s = (double)k * 7 * 86400;
-        w[k].units = units_at(pc, w[k].t_s);
+        w[k].units = bx_size_units_at(pc, w[k].t_s);
         /* A level already simulated is reused: the same day, the same streams. */
         bool done_before = false;
         for (unsigned j = 0; j < k && !done_before; ++j)

@@ -220,10 +220,25 @@ struct run {
     struct bx_ports_result *out;
     uint32_t rep;
     float *live, *doc; /* MATCH_BATCH templates each: the probes of one batch */
-    bool oom;
+    bool failed;       /* an event could not go on: the run stops with `fail` */
+    struct bx_error fail;
 };
 
 static void finish(struct run *r, uint32_t i, enum outcome how);
+
+/* An event cannot go on (out of memory, a search that failed): keep the reason (NULL: out of
+ * memory) and stop the run. */
+static void fail(struct run *r, const struct bx_error *e)
+{
+    if (!r->failed) {
+        if (e && e->code)
+            r->fail = *e;
+        else
+            BX_FAIL(&r->fail, BX_ENOMEM, "out of memory for travellers");
+    }
+    r->failed = true;
+    bx_sim_stop(r->sim);
+}
 
 /* Whether a traveller who arrived at @p t_s counts in the sizing window. */
 static bool in_window(const struct run *r, double t_s)
@@ -494,8 +509,7 @@ static void judge(struct run *r, uint32_t i)
         size_t grow = o->cap_samples ? 2 * o->cap_samples : 4096;
         struct bx_match_sample *ns = realloc(o->samples, grow * sizeof *ns);
         if (ns == NULL) {
-            r->oom = true;
-            bx_sim_stop(r->sim);
+            fail(r, NULL);
             return;
         }
         o->samples = ns;
@@ -601,7 +615,7 @@ static void lane_done(struct bx_sim *sim, void *obj, int64_t arg)
     struct run *r = obj;
     uint32_t first = (uint32_t)arg, n = r->tr[first].group_n;
     bx_resource_release(r->ports[r->tr[first].port].lanes, sim);
-    for (uint32_t k = 0; k < n && !r->oom; ++k)
+    for (uint32_t k = 0; k < n && !r->failed; ++k)
         if (r->tr[first + k].has_photo)
             judge(r, first + k);
     for (uint32_t k = 0; k < n; ++k)
@@ -629,12 +643,6 @@ static void land_arrival(struct bx_sim *sim, void *obj, int64_t arg)
     bx_resource_request(r->ports[r->tr[arg].port].lanes, sim, 0, BX_INF, lane_grant, r, arg);
 }
 
-static void fail_oom(struct run *r)
-{
-    r->oom = true;
-    bx_sim_stop(r->sim);
-}
-
 /* Draw land port arg's next block of arrivals (about LAND_BLOCK travellers), schedule them and
  * match them; the next block is drawn when the block's last arrival comes. Each stream is drawn
  * in the same order as arrival by arrival. */
@@ -649,7 +657,7 @@ static void land_block(struct bx_sim *sim, void *obj, int64_t arg)
     while (p->next_arrival < r->cfg->horizon_s && r->n_tr - i0 < LAND_BLOCK) {
         unsigned n = c->land.lane_kind == BX_LANE_VEHICLE ? bx_pop_party_size(&c->pop, p->pop) : 1;
         if (!grow_travellers(r, n)) {
-            fail_oom(r);
+            fail(r, NULL);
             return;
         }
         uint32_t first = (uint32_t)r->n_tr;
@@ -665,7 +673,7 @@ static void land_block(struct bx_sim *sim, void *obj, int64_t arg)
     }
     struct bx_error err = {0};
     if (match_batch(r, p->expected, i0, r->n_tr, &err) != BX_OK) {
-        fail_oom(r);
+        fail(r, &err);
         return;
     }
     if (p->next_arrival < r->cfg->horizon_s)
@@ -733,8 +741,7 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
     struct dep *d = &p->deps[di];
     unsigned n = gsl_ran_poisson(p->pop, c->passengers_mean - 1) + 1;
     if (!grow_travellers(r, n)) {
-        r->oom = true;
-        bx_sim_stop(sim);
+        fail(r, NULL);
         return;
     }
     d->first = (uint32_t)r->n_tr;
@@ -752,7 +759,7 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
         free(ids);
         free(times);
         free(jobs);
-        fail_oom(r);
+        fail(r, NULL);
         return;
     }
     struct bx_capture doc_cap = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
@@ -772,7 +779,7 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
     /* The manifest gallery lives only while its passengers are matched (ahead, here). */
     if (bx_store_add(gallery, docs, n, ids, NULL, &err) != BX_OK ||
         match_batch(r, gallery, d->first, d->first + n, &err) != BX_OK)
-        fail_oom(r);
+        fail(r, &err);
     bx_store_free(gallery);
     free(jobs);
     bx_arrival_wave(p->arrivals, n, d->t_dep - c->open_s, d->t_dep - c->peak_s,
@@ -1186,9 +1193,10 @@ enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, ui
      * port that cannot clear its queues within 30 days after the horizon is overloaded. */
     double t_end = cfg->horizon_s;
     st = bx_sim_run(r.sim, t_end, err);
-    while (st == BX_OK && !r.oom &&
+    while (st == BX_OK && !r.failed &&
            (r.finished < r.n_tr || r.out->citizen_purged < r.out->citizen_photos)) {
         if (t_end > cfg->horizon_s + 30 * 86400.0) {
+            out->overloaded = true;
             st = BX_FAIL(err, BX_EINVAL,
                          "%zu travellers still in the ports 30 days after the horizon: the "
                          "scenario is overloaded (too few cameras, lanes or officers)",
@@ -1198,8 +1206,8 @@ enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, ui
         t_end += 3600;
         st = bx_sim_run(r.sim, t_end, err);
     }
-    if (st == BX_OK && r.oom)
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory for travellers");
+    if (st == BX_OK && r.failed)
+        st = BX_FAIL(err, r.fail.code, "%s", r.fail.msg);
     if (st != BX_OK)
         goto done;
     for (size_t i = 0; i < r.n_tr; ++i)

@@ -27,17 +27,31 @@ static void setup(void)
 
 TestSuite(apps_cli, .init = setup, .timeout = 120);
 
-/* Run "bxsim ARGS" in the source directory; return its exit status, output in `out`. */
-static int bxsim(const char *args)
+/* Run shell command @p cmd; return its exit status, its output (stdout) in `out`. */
+static int run_shell(const char *cmd)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", BX_SOURCE_DIR, BXSIM_EXE, args);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
     out[n] = '\0';
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Run "ENV bxsim ARGS" in the source directory (ENV: variable assignments, may be empty);
+ * return its exit status, stdout and stderr in `out`. */
+static int bxsim_env(const char *env, const char *args)
+{
+    char cmd[4096];
+    cr_assert_lt(snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s 2>&1", BX_SOURCE_DIR, env,
+                          BXSIM_EXE, args),
+                 (int)sizeof cmd, "command too long");
+    return run_shell(cmd);
+}
+
+static int bxsim(const char *args)
+{
+    return bxsim_env("", args);
 }
 
 static void write_file(const char *path, const char *text)
@@ -658,15 +672,8 @@ Test(apps_ports, a_run_without_gnuplot_on_path_succeeds_and_says_so_once)
     char yaml[128], cmd[2048], path[192];
     snprintf(yaml, sizeof yaml, "%s/ports.yaml", dir);
     write_file(yaml, small_ports);
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && PATH=/nonexistent-bx '%s' run %s --out %s/ng --quiet 2>&1", BX_SOURCE_DIR,
-             BXSIM_EXE, yaml, dir);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "run %s --out %s/ng --quiet", yaml, dir);
+    cr_assert_eq(bxsim_env("PATH=/nonexistent-bx", cmd), 0, "%s", out);
     const char *first = strstr(out, "plots skipped");
     cr_assert_not_null(first, "%s", out);
     cr_assert_null(strstr(first + 1, "plots skipped"), "said more than once: %s", out);
@@ -692,11 +699,7 @@ static void bxsim_tty(const char *env, const char *args)
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "cd '%s' && %s script -qec \"'%s' %s >/dev/null\" /dev/null",
              BX_SOURCE_DIR, env, BXSIM_EXE, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    pclose(p);
+    run_shell(cmd);
 }
 
 Test(apps_ports, progress_bar_only_on_a_terminal_without_quiet_and_colour_only_without_no_color)
@@ -737,11 +740,8 @@ Test(apps_cli, a_network_run_writes_a_report_page_with_its_plot)
              "/usr/bin/python3 -c \"import xml.dom.minidom as m, sys; d = m.parse('%s/net/"
              "report.html'); print(len(d.getElementsByTagName('tr')))\"",
              dir);
-    FILE *p = popen(args, "r");
-    char rows[32] = {0};
-    cr_assert_not_null(fgets(rows, sizeof rows, p));
-    cr_assert_eq(pclose(p), 0, "report.html is not well-formed XHTML");
-    cr_assert_geq(atoi(rows), 4, "station rows and the system table");
+    cr_assert_eq(run_shell(args), 0, "report.html is not well-formed XHTML: %s", out);
+    cr_assert_geq(atoi(out), 4, "station rows and the system table");
     /* `bxsim report` rebuilds it from summary.json. */
     snprintf(path, sizeof path, "%s/net/report.html", dir);
     unlink(path);
@@ -1040,14 +1040,7 @@ Test(apps_cli, bench_gate_catches_injected_slowdowns_and_drifts_but_not_noise, .
              "bench --suite kernel --quick --repeat 3 --baseline %s --tolerance 0.7", base);
     for (int k = 0; k < 3; ++k)
         cr_assert_eq(bxsim(args), 0, "false alarm %d: %s", k, out);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "cd '%s' && BX_BENCH_INJECT_SLOWDOWN=10 '%s' %s 2>&1", BX_SOURCE_DIR,
-             BXSIM_EXE, args);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s", out);
+    cr_assert_eq(bxsim_env("BX_BENCH_INJECT_SLOWDOWN=10", args), 3, "%s", out);
     cr_assert(strstr(out, "mm4-customers") && strstr(out, "REGRESSION"), "%s", out);
     /* Accuracy (counts do not depend on the load): other subjects (seeds) are sampling noise,
      * not a drift; three times the gate camera's noise is a drift. */
@@ -1058,15 +1051,8 @@ Test(apps_cli, bench_gate_catches_injected_slowdowns_and_drifts_but_not_noise, .
                  acc);
         cr_assert_eq(bxsim(args), 0, "seed %d flagged: %s", s, out);
     }
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && BX_BENCH_INJECT_NOISE=3 '%s' bench --suite accuracy --quick --seed 2 "
-             "--baseline %s 2>&1",
-             BX_SOURCE_DIR, BXSIM_EXE, acc);
-    p = popen(cmd, "r");
-    n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    st = pclose(p);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s", out);
+    snprintf(args, sizeof args, "bench --suite accuracy --quick --seed 2 --baseline %s", acc);
+    cr_assert_eq(bxsim_env("BX_BENCH_INJECT_NOISE=3", args), 3, "%s", out);
     cr_assert(strstr(out, "accuracy/fnmr-at-fmr-1e-3") != NULL, "%s", out);
     /* A bad baseline file: exit 2 with its line and column. */
     char bad[128];

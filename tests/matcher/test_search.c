@@ -361,28 +361,29 @@ Test(matcher_fast, every_int8_kernel_matches_the_portable_one)
         int8_t *q = bx_alloc_aligned(4 * ix->stride);
         float *p = random_vectors(r, 4, dims[t]);
         float sp = 0;
+        int32_t psum[4];
         for (int j = 0; j < 4; ++j) {
             bx_tpl_normalize(p + j * dims[t], dims[t], NULL);
-            float s =
-                bx_match__quantize(p + j * dims[t], dims[t], ix->stride, q + j * ix->stride, NULL);
+            float s = bx_match__quantize(p + j * dims[t], dims[t], ix->stride, q + j * ix->stride,
+                                         &psum[j]);
             sp = j == 0 ? s : sp;
         }
         static int32_t ref[4 * 300], got[4 * 300];
         const char *names[] = {"avx2", "avx512-vnni"};
         for (size_t n_p = 1; n_p <= 4; ++n_p) {
-            bx_match__i8_kernel_named("portable")(q, n_p, ix, 0, 300, ref);
+            bx_match__i8_kernel_named("portable")(q, psum, n_p, ix, 0, 300, ref);
             for (int k = 0; k < 2; ++k) {
                 bx_match__i8_fn *fn = bx_match__i8_kernel_named(names[k]);
                 if (fn == NULL)
                     continue;
                 /* Rows 7..300: an unaligned start exercises the row offset. */
-                fn(q, n_p, ix, 7, 300, got);
+                fn(q, psum, n_p, ix, 7, 300, got);
                 for (size_t j = 0; j < n_p; ++j)
                     cr_assert_eq(memcmp(ref + j * 300 + 7, got + j * 293, 293 * sizeof *ref), 0,
                                  "%s, d = %zu, %zu probes, probe %zu", names[k], dims[t], n_p, j);
             }
         }
-        bx_match__i8_kernel_named("portable")(q, 1, ix, 0, 300, ref);
+        bx_match__i8_kernel_named("portable")(q, psum, 1, ix, 0, 300, ref);
         /* The int8 score approximates the cosine to about 1e-3. */
         for (size_t row = 0; row < 300; ++row) {
             double approx = ref[row] * (double)sp * (double)ix->scale[row];

@@ -108,9 +108,6 @@ void bx_audit_free(struct bx_audit *a);
 enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
                             const char *reference_subject, double score, const char *const *groups,
                             struct bx_error *err);
-/** A failed capture (FTA) of @p subject: counted in FTA, never in FMR/FNMR. */
-enum bx_status bx_audit_add_fta(struct bx_audit *a, const char *subject, bool failed,
-                                struct bx_error *err);
 /** Comparisons so far (genuine, impostor). */
 void bx_audit_counts(const struct bx_audit *a, uint64_t *genuine, uint64_t *impostor);
 

@@ -115,6 +115,10 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
                             enum bx_size_resource res, const struct bx_size_opts *o,
                             struct bx_size_port_result *out, struct bx_error *err);
 
+/** Lanes or mobile units in effect at @p t_s at land port @p p (its count, then its rollout's
+ *  steps up to t_s). */
+unsigned bx_size_units_at(const struct bx_port_config *p, double t_s);
+
 /** One week of a land port's rollout: the units in effect at the week's start and the waits of
  *  a representative day with them (the port's daily profile). */
 struct bx_size_week {

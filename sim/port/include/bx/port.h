@@ -182,6 +182,7 @@ struct bx_ports_result {
     struct bx_match_sample *samples; /**< one per captured traveller, in capture order */
     size_t n_samples, cap_samples;
     uint64_t conservation_violations; /**< travellers without exactly one final outcome */
+    bool overloaded; /**< the run failed because queues did not clear within 30 days */
     /** The stream map of the replication: every random stream's name and seed (results.h5);
      *  "ports/templates" keys the template generator. */
     char **stream_names;

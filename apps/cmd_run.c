@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bx/common.h"
+#include "bx/par.h"
 #include "bx/report.h"
 #include "bx/scn.h"
 #include "bx/sim.h"
@@ -78,6 +79,16 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, bo
     return argv[++*i];
 }
 
+/* " over N ranks" under mpirun, else "". */
+static const char *ranks_note(void)
+{
+    static char buf[48];
+    if (bx_par_size() == 1)
+        return "";
+    snprintf(buf, sizeof buf, " over %d MPI ranks", bx_par_size());
+    return buf;
+}
+
 struct run_ctx {
     const struct bx_scn *scn;
     uint64_t seed;
@@ -90,6 +101,20 @@ static enum bx_status run_one(void *vctx, uint32_t rep, struct bx_error *err)
 {
     struct run_ctx *ctx = vctx;
     return bx_net_run(&ctx->scn->net, ctx->seed, rep, &ctx->reps[rep], err);
+}
+
+/* Under mpirun: replications travel to rank 0 (bx/par.h). */
+static void pack_one(void *vctx, uint32_t rep, struct bx_buf *b)
+{
+    struct run_ctx *ctx = vctx;
+    bx_net_rep_pack(&ctx->reps[rep], ctx->scn->net.n_stations, b);
+}
+
+static enum bx_status unpack_one(void *vctx, uint32_t rep, struct bx_reader *r,
+                                 struct bx_error *err)
+{
+    struct run_ctx *ctx = vctx;
+    return bx_net_rep_unpack(r, ctx->scn->net.n_stations, &ctx->reps[rep], err);
 }
 
 /* Colour only on a terminal and only without NO_COLOR (https://no-color.org: any non-empty
@@ -181,6 +206,19 @@ static enum bx_status run_one_port(void *vctx, uint32_t rep, struct bx_error *er
     return bx_ports_run(c->cfg, c->seed, rep, &c->reps[rep], err);
 }
 
+static void pack_one_port(void *vctx, uint32_t rep, struct bx_buf *b)
+{
+    struct ports_ctx *c = vctx;
+    bx_ports_result_pack(&c->reps[rep], b);
+}
+
+static enum bx_status unpack_one_port(void *vctx, uint32_t rep, struct bx_reader *r,
+                                      struct bx_error *err)
+{
+    struct ports_ctx *c = vctx;
+    return bx_ports_result_unpack(r, &c->reps[rep], err);
+}
+
 static void ports_progress(void *vctx, uint32_t done, uint32_t total)
 {
     struct ports_ctx *c = vctx;
@@ -231,7 +269,7 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
                             .seed = scn->seed,
                             .reps = calloc(n, sizeof(struct bx_ports_result)),
                             .t_start = bx_wall_s(),
-                            .progress = !quiet && isatty(STDERR_FILENO),
+                            .progress = !quiet && isatty(STDERR_FILENO) && bx_par_rank() == 0,
                             .fraction = calloc(n, sizeof(double)),
                             .n = n};
     pthread_mutex_init(&ctx.mu, NULL);
@@ -247,14 +285,20 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
     for (uint32_t r = 0; r < n && rc == BX_EXIT_OK; ++r)
         if (bx_ports_result_init(&ctx.reps[r], scn->ports.n_ports, &err) != BX_OK)
             rc = BX_EXIT_RUNTIME;
-    if (!quiet)
-        fprintf(stderr, "bxsim run: %s (ports, profile %s), seed %llu, %u replications\n",
-                scn->name, scn->ports.profile_name, (unsigned long long)scn->seed, n);
-    if (rc == BX_EXIT_OK &&
-        bx_replicate(n, threads, run_one_port, &ctx, ports_progress, &err) != BX_OK) {
-        fprintf(stderr, "bxsim run: %s: %s\n", file, err.msg);
+    if (!quiet && bx_par_rank() == 0)
+        fprintf(stderr, "bxsim run: %s (ports, profile %s), seed %llu, %u replications%s\n",
+                scn->name, scn->ports.profile_name, (unsigned long long)scn->seed, n, ranks_note());
+    if (!bx_par_all_ok(rc == BX_EXIT_OK)) {
+        rc = BX_EXIT_RUNTIME;
+    } else if (bx_par_replicate(n, threads, run_one_port, &ctx, pack_one_port, unpack_one_port,
+                                false, ports_progress, &err) != BX_OK) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim run: %s: %s\n", file, err.msg);
         rc = BX_EXIT_RUNTIME;
     }
+    /* Rank 0 writes; the other ranks' part is done. */
+    if (bx_par_rank() != 0)
+        goto done_ports;
     double wall = bx_wall_s() - ctx.t_start;
     char path[4096];
     if (rc == BX_EXIT_OK &&
@@ -316,6 +360,7 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
     }
     free(scn_text);
     free(prof_text);
+done_ports:
     for (uint32_t r = 0; r < n; ++r)
         bx_ports_result_fini(&ctx.reps[r]);
     free(ctx.reps);
@@ -389,27 +434,30 @@ int bx_cmd_run(int argc, char **argv)
     struct run_ctx ctx = {.scn = &scn,
                           .seed = scn.seed,
                           .t_start = bx_wall_s(),
-                          .progress = !quiet && isatty(STDERR_FILENO)};
+                          .progress = !quiet && isatty(STDERR_FILENO) && bx_par_rank() == 0};
     ctx.reps = calloc(scn.replications, sizeof *ctx.reps);
     bool alloc_ok = ctx.reps != NULL;
     for (uint32_t r = 0; alloc_ok && r < scn.replications; ++r) {
         ctx.reps[r].stations = calloc(scn.net.n_stations, sizeof *ctx.reps[r].stations);
         alloc_ok = ctx.reps[r].stations != NULL;
     }
-    if (!alloc_ok) {
+    if (!bx_par_all_ok(alloc_ok)) {
         fprintf(stderr, "bxsim run: out of memory for %u replications\n", scn.replications);
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
-    if (!quiet)
-        fprintf(stderr, "bxsim run: %s, seed %llu, %u replications\n", scn.name,
-                (unsigned long long)scn.seed, scn.replications);
-    if (bx_replicate(scn.replications, (unsigned)threads, run_one, &ctx, show_progress, &err) !=
-        BX_OK) {
-        fprintf(stderr, "bxsim run: %s: %s\n", file, err.msg);
+    if (!quiet && bx_par_rank() == 0)
+        fprintf(stderr, "bxsim run: %s, seed %llu, %u replications%s\n", scn.name,
+                (unsigned long long)scn.seed, scn.replications, ranks_note());
+    if (bx_par_replicate(scn.replications, (unsigned)threads, run_one, &ctx, pack_one, unpack_one,
+                         false, show_progress, &err) != BX_OK) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim run: %s: %s\n", file, err.msg);
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
+    if (bx_par_rank() != 0)
+        goto done;
     double wall = bx_wall_s() - ctx.t_start;
     char path[4096];
     if (bx_mkdir_p(out, &err) != BX_OK ||

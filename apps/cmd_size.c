@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bx/common.h"
+#include "bx/par.h"
 #include "bx/report.h"
 #include "bx/scn.h"
 #include "bx/size.h"
@@ -60,7 +61,7 @@ static json_t *point_json(const struct bx_size_point *p)
 /* The rollout plan of the selected land ports: needed units (sized) against the rollout's
  * phases, total units by phase, and the weekly waits as units arrive. */
 static int rollout_plan(const struct bx_scn *scn, const char *port, const long *needed,
-                        const struct bx_size_opts *o, unsigned weeks, bool json, json_t *root)
+                        struct bx_size_week *const *weekly, unsigned weeks, bool json, json_t *root)
 {
     json_t *ro = json_object(), *rports = json_array(), *phases = json_array();
     json_object_set_new(root, "rollout", ro);
@@ -99,13 +100,7 @@ static int rollout_plan(const struct bx_scn *scn, const char *port, const long *
         const struct bx_port_config *pc = &scn->ports.ports[i];
         if (pc->type != BX_PORT_LAND || (port && strcmp(pc->name, port) != 0))
             continue;
-        struct bx_size_week *w = NULL;
-        struct bx_error err = {0};
-        if (bx_size_weekly(&scn->ports, i, o, weeks, &w, &err) != BX_OK) {
-            fprintf(stderr, "bxsim size: %s: %s\n", pc->name, err.msg);
-            free(by_phase);
-            return BX_EXIT_RUNTIME;
-        }
+        const struct bx_size_week *w = weekly[i];
         json_t *sch = json_array(), *wk = json_array();
         for (size_t k = 0; k < n_times; ++k) {
             unsigned u = bx_size_units_at(pc, times[k]);
@@ -144,7 +139,6 @@ static int rollout_plan(const struct bx_scn *scn, const char *port, const long *
                               json_pack("{sssososo}", "name", pc->name, "needed",
                                         needed[i] > 0 ? json_integer(needed[i]) : json_null(),
                                         "schedule", sch, "weeks", wk));
-        free(w);
     }
     for (size_t k = 0; k < n_times; ++k)
         json_array_append_new(phases, json_pack("{sfsI}", "at_hours", times[k] / 3600, "units",
@@ -158,6 +152,68 @@ static int rollout_plan(const struct bx_scn *scn, const char *port, const long *
     }
     free(by_phase);
     return BX_EXIT_OK;
+}
+
+/* One unit of work: sizing one resource of one port, or a land port's weekly rollout waits.
+ * Under mpirun the tasks are spread over the ranks (or, when there are fewer tasks than ranks,
+ * each level's replications are) and their results gathered on rank 0. */
+struct task {
+    size_t port;
+    int kind; /* enum bx_size_resource, or -1: the weekly waits */
+    struct bx_size_port_result r;
+    struct bx_size_week *w;
+};
+
+struct tasks {
+    const struct bx_scn *scn;
+    const struct bx_size_opts *o;
+    unsigned weeks;
+    struct task *t;
+    size_t n;
+};
+
+static enum bx_status run_task(void *vctx, uint32_t i, struct bx_error *err)
+{
+    struct tasks *ts = vctx;
+    struct task *t = &ts->t[i];
+    enum bx_status st;
+    if (t->kind < 0)
+        st = bx_size_weekly(&ts->scn->ports, t->port, ts->o, ts->weeks, &t->w, err);
+    else
+        st = bx_size_port(&ts->scn->ports, t->port, (enum bx_size_resource)t->kind, ts->o, &t->r,
+                          err);
+    if (st != BX_OK) { /* name the port in the error */
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        snprintf(err->msg, sizeof err->msg, "%s: %.400s", ts->scn->ports.ports[t->port].name, msg);
+    }
+    return st;
+}
+
+static void pack_task(void *vctx, uint32_t i, struct bx_buf *b)
+{
+    const struct task *t = &((struct tasks *)vctx)->t[i];
+    if (t->kind < 0) {
+        bx_buf_put(b, t->w, ((struct tasks *)vctx)->weeks * sizeof *t->w);
+        return;
+    }
+    bx_buf_put(b, &t->r, sizeof t->r);
+    bx_buf_put(b, t->r.search.curve, t->r.search.n_curve * sizeof *t->r.search.curve);
+}
+
+static enum bx_status unpack_task(void *vctx, uint32_t i, struct bx_reader *r, struct bx_error *err)
+{
+    struct tasks *ts = vctx;
+    struct task *t = &ts->t[i];
+    if (t->kind < 0) {
+        t->w = bx_reader_array(r, ts->weeks, sizeof *t->w);
+    } else {
+        bx_reader_get(r, &t->r, sizeof t->r);
+        t->r.search.curve = bx_reader_array(r, t->r.search.n_curve, sizeof *t->r.search.curve);
+        if (t->r.search.curve == NULL)
+            t->r.search.n_curve = 0;
+    }
+    return r->failed ? BX_FAIL(err, BX_EFORMAT, "truncated sizing results") : BX_OK;
 }
 
 int bx_cmd_size(int argc, char **argv)
@@ -285,26 +341,65 @@ int bx_cmd_size(int argc, char **argv)
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
-    if (!json)
-        printf("%-24s %-9s %6s %8s %22s %8s %12s\n", "port", "resource", "level", "approx",
-               "p95 wait s (95% CI)", "util", "busiest h");
-    for (size_t i = 0; i < scn.ports.n_ports && rc == BX_EXIT_OK; ++i) {
+    /* The tasks: each selected port's resources, then the weekly waits of its land ports. */
+    struct tasks ts = {.scn = &scn, .o = &o, .weeks = (unsigned)weeks};
+    ts.t = calloc(3 * scn.ports.n_ports, sizeof *ts.t);
+    if (ts.t == NULL) {
+        free(needed);
+        fprintf(stderr, "bxsim size: out of memory\n");
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    for (size_t i = 0; i < scn.ports.n_ports; ++i) {
         const struct bx_port_config *pc = &scn.ports.ports[i];
         if (port && strcmp(pc->name, port) != 0)
             continue;
         enum bx_size_resource kinds[2] = {
             pc->type == BX_PORT_LAND ? BX_SIZE_LANES : BX_SIZE_CAMERAS, BX_SIZE_OFFICERS};
-        for (int k = 0; k < 2 && rc == BX_EXIT_OK; ++k) {
-            if (resource && strcmp(resource, bx_size_resource_name(kinds[k])) != 0)
-                continue;
-            ++sized;
-            struct bx_size_port_result r;
-            if (bx_size_port(&scn.ports, i, kinds[k], &o, &r, &err) != BX_OK) {
-                fprintf(stderr, "bxsim size: %s: %s\n", pc->name, err.msg);
-                rc = err.code == BX_EINVAL ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;
-                bx_size_result_fini(&r.search);
-                break;
-            }
+        for (int k = 0; k < 2; ++k)
+            if (!resource || strcmp(resource, bx_size_resource_name(kinds[k])) == 0)
+                ts.t[ts.n++] = (struct task){.port = i, .kind = (int)kinds[k]};
+    }
+    sized = ts.n;
+    for (size_t i = 0; weeks > 0 && i < scn.ports.n_ports; ++i)
+        if (scn.ports.ports[i].type == BX_PORT_LAND &&
+            (port == NULL || strcmp(scn.ports.ports[i].name, port) == 0))
+            ts.t[ts.n++] = (struct task){.port = i, .kind = -1};
+    if (sized == 0) {
+        fprintf(stderr,
+                "bxsim size: --resource %s: no selected port has it (land ports have lanes, "
+                "air, sea and private ports have cameras; all have officers)\n",
+                resource);
+        rc = BX_EXIT_USAGE;
+        goto done_tasks;
+    }
+    /* Fewer tasks than ranks: every rank runs every task, each level's replications spread. */
+    o.spread = bx_par_size() > 1 && ts.n < (size_t)bx_par_size();
+    enum bx_status st = BX_OK;
+    if (o.spread) {
+        for (uint32_t i = 0; i < ts.n && st == BX_OK; ++i)
+            st = run_task(&ts, i, &err);
+    } else {
+        st = bx_par_replicate((uint32_t)ts.n, 1, run_task, &ts, pack_task, unpack_task, false, NULL,
+                              &err);
+    }
+    if (st != BX_OK) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim size: %s\n", err.msg);
+        rc = err.code == BX_EINVAL ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;
+        goto done_tasks;
+    }
+    if (bx_par_rank() != 0)
+        goto done_tasks;
+    if (!json)
+        printf("%-24s %-9s %6s %8s %22s %8s %12s\n", "port", "resource", "level", "approx",
+               "p95 wait s (95% CI)", "util", "busiest h");
+    for (size_t ti = 0; ti < sized; ++ti) {
+        size_t i = ts.t[ti].port;
+        const struct bx_port_config *pc = &scn.ports.ports[i];
+        enum bx_size_resource sres = (enum bx_size_resource)ts.t[ti].kind;
+        const struct bx_size_port_result r = ts.t[ti].r;
+        {
             const struct bx_size_point *best = NULL;
             json_t *curve = json_array();
             for (size_t j = 0; j < r.search.n_curve; ++j) {
@@ -314,7 +409,7 @@ int bx_cmd_size(int argc, char **argv)
             }
             json_t *po = json_pack("{sssssssbsos[ff]s{sfsfsf}so}", "name", pc->name, "type",
                                    bx_port_type_name(pc->type), "resource",
-                                   bx_size_resource_name(kinds[k]), "found", r.search.found,
+                                   bx_size_resource_name(sres), "found", r.search.found,
                                    "approx_level", json_integer((json_int_t)r.search.approx),
                                    "window_hours", r.window_from_h, r.window_to_h, "approximation",
                                    "lambda_per_s", r.lambda_per_s, "service_mean_s",
@@ -327,7 +422,7 @@ int bx_cmd_size(int argc, char **argv)
                                 best && isfinite(best->utilization) ? json_real(best->utilization)
                                                                     : json_null());
             json_array_append_new(ports, po);
-            if (kinds[k] == BX_SIZE_LANES)
+            if (sres == BX_SIZE_LANES)
                 needed[i] = best ? (long)best->level : -1;
             if (!json) {
                 char ci[64] = "not met";
@@ -336,21 +431,18 @@ int bx_cmd_size(int argc, char **argv)
                 char lvl[16];
                 snprintf(lvl, sizeof lvl, best ? "%u" : ">%u", best ? best->level : o.max_level);
                 printf("%-24s %-9s %6s %8u %22s %8.3f %5.0f-%-5.0f\n", pc->name,
-                       bx_size_resource_name(kinds[k]), lvl, r.search.approx, ci,
+                       bx_size_resource_name(sres), lvl, r.search.approx, ci,
                        best ? best->utilization : BX_NAN, r.window_from_h, r.window_to_h);
             }
-            bx_size_result_fini(&r.search);
         }
     }
-    if (rc == BX_EXIT_OK && weeks > 0)
-        rc = rollout_plan(&scn, port, needed, &o, (unsigned)weeks, json, root);
-    free(needed);
-    if (rc == BX_EXIT_OK && sized == 0) {
-        fprintf(stderr,
-                "bxsim size: --resource %s: no selected port has it (land ports have lanes, "
-                "air, sea and private ports have cameras; all have officers)\n",
-                resource);
-        rc = BX_EXIT_USAGE;
+    if (rc == BX_EXIT_OK && weeks > 0) {
+        struct bx_size_week **weekly = calloc(scn.ports.n_ports, sizeof *weekly);
+        for (size_t ti = sized; weekly && ti < ts.n; ++ti)
+            weekly[ts.t[ti].port] = ts.t[ti].w;
+        rc = weekly ? rollout_plan(&scn, port, needed, weekly, (unsigned)weeks, json, root)
+                    : BX_EXIT_RUNTIME;
+        free(weekly);
     }
     if (rc == BX_EXIT_OK) {
         char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
@@ -381,6 +473,13 @@ int bx_cmd_size(int argc, char **argv)
         }
         free(text);
     }
+done_tasks:
+    for (size_t ti = 0; ti < ts.n; ++ti) {
+        bx_size_result_fini(&ts.t[ti].r.search);
+        free(ts.t[ti].w);
+    }
+    free(ts.t);
+    free(needed);
 done:
     json_decref(root);
     bx_scn_fini(&scn);

@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "bx/common.h"
+#include "bx/par.h"
 
 #include "app.h"
 
@@ -72,6 +73,9 @@ static int print_version(void)
     bx_app_blas_describe(blas, sizeof blas);
     printf("bxsim %s\n", bx_app_version());
     printf("GSL %s; OpenBLAS %s\n", GSL_VERSION, blas);
+    printf("MPI: %s\n", bx_par_built() ? "built in (run, size and gallery search spread over "
+                                         "mpirun's ranks)"
+                                       : "not built in (one process)");
     return BX_EXIT_OK;
 }
 
@@ -91,6 +95,16 @@ bool bx_app_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t 
     return true;
 }
 
+/* Commands that spread their work over mpirun's ranks; under mpirun the others run on rank 0
+ * alone (the other ranks have nothing to do and leave at once). */
+static bool distributed(const char *cmd, int argc, char **argv)
+{
+    return strcmp(cmd, "run") == 0 || strcmp(cmd, "size") == 0 ||
+           (strcmp(cmd, "gallery") == 0 && argc > 2 && strcmp(argv[2], "search") == 0);
+}
+
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     bx_app_blas_setup(argv);
@@ -98,6 +112,20 @@ int main(int argc, char **argv)
      * replication threads (the matcher sets its own thread count when it needs BLAS). */
     openblas_set_num_threads(1);
     gsl_set_error_handler_off();
+    struct bx_error err = {0};
+    if (bx_par_init(&argc, &argv, &err) != BX_OK) {
+        fprintf(stderr, "bxsim: %s\n", err.msg);
+        return BX_EXIT_RUNTIME;
+    }
+    int rc = BX_EXIT_OK;
+    if (bx_par_rank() == 0 || (argc >= 2 && distributed(argv[1], argc, argv)))
+        rc = dispatch(argc, argv);
+    bx_par_finalize();
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
+{
     if (argc < 2) {
         fputs(usage, stderr);
         return BX_EXIT_USAGE;

@@ -406,3 +406,24 @@ done:
     model_fini(&m);
     return st;
 }
+
+void bx_net_rep_pack(const struct bx_net_rep_result *r, size_t n_stations, struct bx_buf *b)
+{
+    struct bx_net_rep_result head = *r;
+    head.stations = NULL;
+    bx_buf_put_u64(b, n_stations);
+    bx_buf_put(b, &head, sizeof head);
+    bx_buf_put(b, r->stations, n_stations * sizeof *r->stations);
+}
+
+enum bx_status bx_net_rep_unpack(struct bx_reader *r, size_t n_stations,
+                                 struct bx_net_rep_result *out, struct bx_error *err)
+{
+    if (bx_reader_u64(r) != n_stations)
+        return BX_FAIL(err, BX_EFORMAT, "network results packed for another station count");
+    struct bx_net_station_result *st = out->stations;
+    bx_reader_get(r, out, sizeof *out);
+    out->stations = st;
+    bx_reader_get(r, st, n_stations * sizeof *st);
+    return r->failed ? BX_FAIL(err, BX_EFORMAT, "truncated network results") : BX_OK;
+}

@@ -165,6 +165,70 @@ bool bx_quantiles_add(struct bx_quantiles *q, double x)
     return true;
 }
 
+void bx_quantiles_pack(const struct bx_quantiles *q, struct bx_buf *b)
+{
+    unsigned char flags[3] = {q->exact, q->ok, q->sorted};
+    bx_buf_put(b, flags, sizeof flags);
+    bx_buf_put_u64(b, q->n);
+    if (q->exact) {
+        bx_buf_put(b, q->v, q->n * sizeof *q->v);
+        return;
+    }
+    /* Only the buckets between the first and the last non-empty one. */
+    size_t lo = 0, hi = q->n_buckets;
+    while (lo < hi && q->counts[lo] == 0)
+        ++lo;
+    while (hi > lo && q->counts[hi - 1] == 0)
+        --hi;
+    bx_buf_put_f64(b, q->gamma);
+    bx_buf_put_f64(b, q->log_gamma);
+    bx_buf_put_u64(b, (uint64_t)(int64_t)q->i_min);
+    bx_buf_put_u64(b, q->n_buckets);
+    bx_buf_put_u64(b, q->zeros);
+    bx_buf_put_u64(b, lo);
+    bx_buf_put_u64(b, hi);
+    bx_buf_put(b, q->counts + lo, (hi - lo) * sizeof *q->counts);
+}
+
+struct bx_quantiles *bx_quantiles_unpack(struct bx_reader *r, struct bx_error *err)
+{
+    unsigned char flags[3];
+    bx_reader_get(r, flags, sizeof flags);
+    uint64_t n = bx_reader_u64(r);
+    struct bx_quantiles *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        BX_FAIL(err, BX_ENOMEM, "cannot allocate quantile estimator");
+        return NULL;
+    }
+    *q = (struct bx_quantiles){.exact = flags[0], .ok = flags[1], .sorted = flags[2], .n = n};
+    if (q->exact) {
+        q->v = bx_reader_array(r, (size_t)n, sizeof *q->v);
+        q->cap = (size_t)n;
+    } else {
+        q->gamma = bx_reader_f64(r);
+        q->log_gamma = bx_reader_f64(r);
+        q->i_min = (int)(int64_t)bx_reader_u64(r);
+        q->n_buckets = (size_t)bx_reader_u64(r);
+        q->zeros = bx_reader_u64(r);
+        uint64_t lo = bx_reader_u64(r), hi = bx_reader_u64(r);
+        if (!r->failed &&
+            (q->n_buckets == 0 || q->n_buckets > (1u << 24) || lo > hi || hi > q->n_buckets))
+            r->failed = true;
+        if (!r->failed)
+            q->counts = calloc(q->n_buckets, sizeof *q->counts);
+        if (q->counts != NULL)
+            bx_reader_get(r, q->counts + lo, (size_t)(hi - lo) * sizeof *q->counts);
+        else
+            r->failed = true;
+    }
+    if (r->failed) {
+        bx_quantiles_free(q);
+        BX_FAIL(err, BX_EFORMAT, "truncated or malformed quantile estimator");
+        return NULL;
+    }
+    return q;
+}
+
 bool bx_quantiles_ok(const struct bx_quantiles *q)
 {
     return q->ok;

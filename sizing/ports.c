@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bx/par.h"
 #include "bx/port.h"
 #include "bx/sim.h"
 #include "bx/size.h"
@@ -61,7 +62,7 @@ static void ctx_fini(struct sim_ctx *c)
     free(c->failed);
 }
 
-/* One replication (bx_replicate's callback). */
+/* One replication (bx_replicate's callback); an overloaded level is a result, not a failure. */
 static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
 {
     struct sim_ctx *c = vctx;
@@ -71,19 +72,44 @@ static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
     if (st != BX_OK)
         return st;
     struct bx_error rerr = {0};
-    if (bx_ports_run(&c->cfg, c->o->seed, rep, r, &rerr) != BX_OK) {
-        if (!r->overloaded)
-            return BX_FAIL(err, rerr.code, "%s", rerr.msg);
-        c->failed[rep] = true; /* this level cannot clear its queues */
-        return BX_OK;
-    }
-    c->failed[rep] = false;
-    struct bx_quantiles *q =
-        c->res == BX_SIZE_OFFICERS ? r->ports[0].officer_wait_q : r->ports[0].lane_wait_q;
-    c->p95[rep] = bx_quantiles_count(q) ? bx_quantiles_get(q, 0.95) : 0;
-    c->util[rep] = c->res == BX_SIZE_OFFICERS ? r->ports[0].officer_utilization
-                                              : r->ports[0].camera_utilization;
+    if (bx_ports_run(&c->cfg, c->o->seed, rep, r, &rerr) != BX_OK && !r->overloaded)
+        return BX_FAIL(err, rerr.code, "%s", rerr.msg);
     return BX_OK;
+}
+
+static void pack_rep(void *vctx, uint32_t rep, struct bx_buf *b)
+{
+    struct sim_ctx *c = vctx;
+    bx_ports_result_pack(&c->reps[rep], b);
+}
+
+static enum bx_status unpack_rep(void *vctx, uint32_t rep, struct bx_reader *r,
+                                 struct bx_error *err)
+{
+    struct sim_ctx *c = vctx;
+    return bx_ports_result_unpack(r, &c->reps[rep], err);
+}
+
+/* Every replication of the current level: on threads, or over mpirun's ranks (o->spread, every
+ * rank receiving every replication); then each one's p95, utilisation and overload. */
+static enum bx_status replicate(struct sim_ctx *c, struct bx_error *err)
+{
+    uint32_t n = c->o->replications;
+    enum bx_status st = c->o->spread ? bx_par_replicate(n, c->o->threads, one_rep, c, pack_rep,
+                                                        unpack_rep, true, NULL, err)
+                                     : bx_replicate(n, c->o->threads, one_rep, c, NULL, err);
+    for (uint32_t rep = 0; st == BX_OK && rep < n; ++rep) {
+        const struct bx_ports_result *r = &c->reps[rep];
+        c->failed[rep] = r->overloaded; /* this level cannot clear its queues */
+        if (r->overloaded)
+            continue;
+        struct bx_quantiles *q =
+            c->res == BX_SIZE_OFFICERS ? r->ports[0].officer_wait_q : r->ports[0].lane_wait_q;
+        c->p95[rep] = bx_quantiles_count(q) ? bx_quantiles_get(q, 0.95) : 0;
+        c->util[rep] = c->res == BX_SIZE_OFFICERS ? r->ports[0].officer_utilization
+                                                  : r->ports[0].camera_utilization;
+    }
+    return st;
 }
 
 static enum bx_status simulate(void *vctx, unsigned level, struct bx_size_point *out,
@@ -106,7 +132,7 @@ static enum bx_status simulate(void *vctx, unsigned level, struct bx_size_point 
         p->n_officer_shifts = 0;
         break;
     }
-    enum bx_status st = bx_replicate(c->o->replications, c->o->threads, one_rep, c, NULL, err);
+    enum bx_status st = replicate(c, err);
     *p = c->port;
     if (st != BX_OK)
         return st;
@@ -166,7 +192,7 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
     if (st != BX_OK)
         goto done;
     /* Baseline at the scenario's own levels: the busiest hours, their rate, the manual share. */
-    if ((st = bx_replicate(o->replications, o->threads, one_rep, &c, NULL, err)) != BX_OK)
+    if ((st = replicate(&c, err)) != BX_OK)
         goto done;
     size_t H = (size_t)ceil(c.cfg.horizon_s / 3600), W = o->window_hours;
     if (W > H)

@@ -133,6 +133,39 @@ gsl_rng *bx_streams_get(struct bx_streams *s, const char *name, struct bx_error 
 size_t bx_streams_count(const struct bx_streams *s);
 const char *bx_streams_name(const struct bx_streams *s, size_t i, uint64_t *seed);
 
+/* ---------------------------------------------------------------- byte buffers */
+
+/**
+ * A growable byte buffer: results packed by one process and unpacked by another (bx/par.h).
+ * Values are stored in the machine's own representation; writer and reader are the same build
+ * of bxsim. A failed allocation sets `failed` and later puts are ignored, so a caller checks once
+ * at the end.
+ */
+struct bx_buf {
+    unsigned char *data;
+    size_t len, cap;
+    bool failed;
+};
+void bx_buf_fini(struct bx_buf *b); /* frees data; the buffer is empty again */
+void bx_buf_put(struct bx_buf *b, const void *p, size_t n);
+void bx_buf_put_u64(struct bx_buf *b, uint64_t v);
+void bx_buf_put_f64(struct bx_buf *b, double v);
+void bx_buf_put_str(struct bx_buf *b, const char *s); /* NULL is kept apart from "" */
+
+/** Reads what a bx_buf holds; a read past the end sets `failed` and yields zeros. */
+struct bx_reader {
+    const unsigned char *p;
+    size_t len, pos;
+    bool failed;
+};
+bool bx_reader_get(struct bx_reader *r, void *p, size_t n);
+uint64_t bx_reader_u64(struct bx_reader *r);
+double bx_reader_f64(struct bx_reader *r);
+/** A string put by bx_buf_put_str, newly allocated (NULL for a NULL put or on failure). */
+char *bx_reader_str(struct bx_reader *r);
+/** @p n elements of @p size bytes newly allocated and read (NULL for n = 0 or on failure). */
+void *bx_reader_array(struct bx_reader *r, size_t n, size_t size);
+
 /* ---------------------------------------------------------------- files */
 
 /**

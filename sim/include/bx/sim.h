@@ -211,6 +211,12 @@ uint64_t bx_quantiles_count(const struct bx_quantiles *q);
  *  F(x) >= p. NaN when empty. Exact mode sorts on demand (not const). */
 double bx_quantiles_get(struct bx_quantiles *q, double p);
 
+/** Append @p q to @p b (only its non-empty sketch buckets); bx_quantiles_unpack() reads it back
+ *  as an equal estimator (same count, same quantiles, further adds alike). */
+void bx_quantiles_pack(const struct bx_quantiles *q, struct bx_buf *b);
+/** @return NULL with BX_EFORMAT for a truncated or malformed buffer, or BX_ENOMEM. */
+struct bx_quantiles *bx_quantiles_unpack(struct bx_reader *r, struct bx_error *err);
+
 /** A fixed-bin histogram on [lo, hi) with underflow and overflow counts. */
 struct bx_hist {
     double lo, hi;
@@ -386,6 +392,13 @@ struct bx_net_rep_result {
     double in_system_mean;     /**< time-average number in the network */
     double arrival_rate_per_s; /**< arrivals to the network per second after warm-up */
 };
+
+/** Append one replication's results (@p n_stations stations) to @p b. */
+void bx_net_rep_pack(const struct bx_net_rep_result *r, size_t n_stations, struct bx_buf *b);
+/** Read them back into @p out, whose `stations` holds @p n_stations entries; BX_EFORMAT when
+ *  @p r is short or was packed for another number of stations. */
+enum bx_status bx_net_rep_unpack(struct bx_reader *r, size_t n_stations,
+                                 struct bx_net_rep_result *out, struct bx_error *err);
 
 /**
  * Run one replication of the network. Streams: "arrivals/<source>", "service/<station>",

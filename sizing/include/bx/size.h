@@ -95,6 +95,10 @@ struct bx_size_opts {
     uint64_t seed;
     unsigned window_hours; /**< the busiest period: this many consecutive hours (3) */
     unsigned max_level;
+    /** Under mpirun (bx/par.h): spread each level's replications over the ranks, every rank
+     *  receiving all of them and running the same search (a collective call then). Results do
+     *  not depend on it. */
+    bool spread;
 };
 
 struct bx_size_port_result {

@@ -195,6 +195,14 @@ enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports,
 size_t bx_ports_hours(const struct bx_ports_config *cfg);
 void bx_ports_result_fini(struct bx_ports_result *r);
 
+/** Append everything of @p r (ports, sketches, hourly series, samples, stream map) to @p b, for
+ *  another process (bx/par.h). */
+void bx_ports_result_pack(const struct bx_ports_result *r, struct bx_buf *b);
+/** Read a packed result into @p out (an initialised result, whose contents are replaced): equal
+ *  to the packed one in every field. BX_EFORMAT when @p rd is short or malformed. */
+enum bx_status bx_ports_result_unpack(struct bx_reader *rd, struct bx_ports_result *out,
+                                      struct bx_error *err);
+
 /** Check a configuration (ranges, devices, windows); BX_EINVAL with the port named. */
 enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct bx_error *err);
 

@@ -7,6 +7,7 @@
 
 #include "bx/common.h"
 #include "bx/matcher.h"
+#include "bx/par.h"
 
 #include "app.h"
 
@@ -18,7 +19,9 @@ static const char gallery_usage[] =
     "         [--exact|--fast] [--threads N]\n"
     "                           1:N search of every probe; writes the header\n"
     "                           probe_index,rank,gallery_index,subject_id,score and up to K\n"
-    "                           rows per probe (rank 1 is the best; scores are cosines)\n";
+    "                           rows per probe (rank 1 is the best; scores are cosines).\n"
+    "                           Under mpirun -np N each process loads and searches 1/N of\n"
+    "                           the gallery; rank 0 merges (the same hits as one process)\n";
 
 static int exit_for(enum bx_status st)
 {
@@ -80,6 +83,69 @@ static int gallery_info(int argc, char **argv)
     return BX_EXIT_OK;
 }
 
+/* Under mpirun: search this rank's shard, gather every shard's candidates on rank 0 and merge
+ * them there into hits[n_q * k] and nh[n_q]; *total is the whole gallery's live rows. */
+static enum bx_status sharded_search(const struct bx_store *g, size_t row0, const float *probes,
+                                     size_t n_q, const struct bx_search_opts *o,
+                                     struct bx_hit *hits, size_t *nh, size_t *total,
+                                     struct bx_error *err)
+{
+    size_t cap = bx_match_shard_cap(o), ranks = (size_t)bx_par_size();
+    struct bx_shard_hit *cand = malloc((n_q ? n_q : 1) * cap * sizeof *cand);
+    size_t *nc = malloc((n_q ? n_q : 1) * sizeof *nc);
+    struct bx_buf mine = {0}, *all = bx_par_rank() == 0 ? calloc(ranks, sizeof *all) : NULL;
+    struct bx_shard_hit *merged = malloc(ranks * cap * sizeof *merged);
+    enum bx_status st = BX_OK;
+    if (!cand || !nc || !merged || (bx_par_rank() == 0 && !all))
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+    else
+        st = bx_match_shard(g, row0, probes, n_q, o, cand, nc, err);
+    if (st == BX_OK) {
+        bx_buf_put_u64(&mine, bx_store_live(g));
+        for (size_t q = 0; q < n_q; ++q) {
+            bx_buf_put_u64(&mine, nc[q]);
+            bx_buf_put(&mine, cand + q * cap, nc[q] * sizeof *cand);
+        }
+    }
+    if ((st = bx_par_agree(st, err)) != BX_OK || (st = bx_par_gather(&mine, all, err)) != BX_OK)
+        goto done;
+    if (bx_par_rank() == 0) {
+        struct bx_reader *rd = calloc(ranks, sizeof *rd);
+        if (rd == NULL) {
+            st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+            goto done;
+        }
+        *total = 0;
+        for (size_t r = 0; r < ranks; ++r) {
+            rd[r] = (struct bx_reader){.p = all[r].data, .len = all[r].len};
+            *total += (size_t)bx_reader_u64(&rd[r]);
+        }
+        for (size_t q = 0; q < n_q && st == BX_OK; ++q) {
+            size_t n = 0;
+            for (size_t r = 0; r < ranks; ++r) {
+                uint64_t c = bx_reader_u64(&rd[r]);
+                if (c > cap || rd[r].failed) {
+                    st = BX_FAIL(err, BX_EFORMAT, "malformed candidates from rank %zu", r);
+                    break;
+                }
+                bx_reader_get(&rd[r], merged + n, (size_t)c * sizeof *merged);
+                n += (size_t)c;
+            }
+            nh[q] = bx_match_merge(o, merged, n, hits + q * o->k);
+        }
+        free(rd);
+    }
+done:
+    for (size_t r = 0; all && r < ranks; ++r)
+        bx_buf_fini(&all[r]);
+    free(all);
+    bx_buf_fini(&mine);
+    free(merged);
+    free(nc);
+    free(cand);
+    return st;
+}
+
 static int gallery_search(int argc, char **argv)
 {
     const char *gpath = NULL, *ppath = NULL, *out = NULL;
@@ -138,20 +204,27 @@ static int gallery_search(int argc, char **argv)
 
     int rc = BX_EXIT_OK;
     struct bx_error err = {0};
-    struct bx_store *g = bx_store_load_h5(gpath, &err), *p = NULL;
+    /* Under mpirun each rank holds one shard of the gallery (and every probe). */
+    size_t row0 = 0;
+    struct bx_store *g = bx_par_size() > 1
+                             ? bx_store_load_h5_shard(gpath, (size_t)bx_par_rank(),
+                                                      (size_t)bx_par_size(), &row0, &err)
+                             : bx_store_load_h5(gpath, &err),
+                    *p = NULL;
     struct bx_hit *hits = NULL;
     size_t *nh = NULL;
     float *probes = NULL;
     char *csv = NULL;
-    if (g == NULL || (p = bx_store_load_h5(ppath, &err)) == NULL) {
-        fprintf(stderr, "%s\n", err.msg);
+    enum bx_status st = BX_OK;
+    if (g == NULL || (p = bx_store_load_h5(ppath, &err)) == NULL)
+        st = err.code;
+    else if (bx_store_dim(g) != bx_store_dim(p))
+        st = BX_FAIL(&err, BX_EDIM, "bxsim gallery search: %s has dimension %zu but %s has %zu",
+                     ppath, bx_store_dim(p), gpath, bx_store_dim(g));
+    if (bx_par_agree(st, &err) != BX_OK) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "%s\n", err.msg);
         rc = exit_for(err.code);
-        goto done;
-    }
-    if (bx_store_dim(g) != bx_store_dim(p)) {
-        fprintf(stderr, "bxsim gallery search: %s has dimension %zu but %s has %zu\n", ppath,
-                bx_store_dim(p), gpath, bx_store_dim(g));
-        rc = BX_EXIT_USAGE;
         goto done;
     }
     size_t n_q = bx_store_rows(p), d = bx_store_dim(p);
@@ -160,7 +233,7 @@ static int gallery_search(int argc, char **argv)
     nh = malloc((n_q ? n_q : 1) * sizeof *nh);
     size_t cap = 64 + (n_q ? n_q : 1) * k * 72;
     csv = malloc(cap);
-    if (!probes || !hits || !nh || !csv) {
+    if (!bx_par_all_ok(probes && hits && nh && csv)) {
         fputs("bxsim gallery search: out of memory\n", stderr);
         rc = BX_EXIT_RUNTIME;
         goto done;
@@ -173,12 +246,18 @@ static int gallery_search(int argc, char **argv)
     o.fast = fast;
     o.threads = (unsigned)threads;
     double t0 = bx_wall_s();
-    if (bx_match_one_to_n(g, probes, n_q, &o, hits, nh, &err) != BX_OK) {
-        fprintf(stderr, "bxsim gallery search: %s\n", err.msg);
+    size_t total = bx_store_live(g);
+    st = bx_par_size() > 1 ? sharded_search(g, row0, probes, n_q, &o, hits, nh, &total, &err)
+                           : bx_match_one_to_n(g, probes, n_q, &o, hits, nh, &err);
+    if (st != BX_OK) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim gallery search: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
     double dt = bx_wall_s() - t0;
+    if (bx_par_rank() != 0)
+        goto done;
     size_t len = (size_t)snprintf(csv, cap, "probe_index,rank,gallery_index,subject_id,score\n");
     for (size_t q = 0; q < n_q; ++q)
         for (size_t i = 0; i < nh[q]; ++i) {
@@ -192,9 +271,10 @@ static int gallery_search(int argc, char **argv)
         goto done;
     }
     fprintf(stderr,
-            "bxsim gallery search: %zu probes x %zu templates (%s, k = %llu) in %.3f s; "
+            "bxsim gallery search: %zu probes x %zu templates (%s, k = %llu%s) in %.3f s; "
             "wrote %s\n",
-            n_q, bx_store_live(g), fast ? "fast" : "exact", (unsigned long long)k, dt, out);
+            n_q, total, fast ? "fast" : "exact", (unsigned long long)k,
+            bx_par_size() > 1 ? ", sharded over MPI ranks" : "", dt, out);
 done:
     free(csv);
     free(nh);

@@ -109,7 +109,7 @@ static herr_t read_rows(hid_t d, hid_t mem_type, hsize_t r0, hsize_t n, hsize_t 
 
 struct meta_ctx {
     const char *path;
-    hsize_t n;
+    hsize_t n, r0, total; /* rows [r0, r0 + n) of the file's total */
     hid_t meta;
     struct bx_store *g;
     double *buf;
@@ -142,11 +142,11 @@ static herr_t load_meta_one(hid_t group, const char *name, const H5L_info_t *inf
     if (d < 0)
         return -1;
     herr_t rc = 0;
-    if (dims[0] != c->n) {
+    if (dims[0] != c->total) {
         BX_FAIL(c->err, BX_EFORMAT, "%s: dataset %s has %llu values for %llu templates", c->path,
-                full, (unsigned long long)dims[0], (unsigned long long)c->n);
+                full, (unsigned long long)dims[0], (unsigned long long)c->total);
         rc = -1;
-    } else if (c->n && read_rows(d, H5T_NATIVE_DOUBLE, 0, c->n, 1, 1, c->buf) < 0) {
+    } else if (c->n && read_rows(d, H5T_NATIVE_DOUBLE, c->r0, c->n, 1, 1, c->buf) < 0) {
         BX_FAIL(c->err, BX_EFORMAT, "%s: cannot read dataset %s", c->path, full);
         rc = -1;
     }
@@ -160,7 +160,7 @@ static herr_t load_meta_one(hid_t group, const char *name, const H5L_info_t *inf
             double v = c->buf[r];
             if (isnan(v) || (strcmp(name, "retention_class") == 0 && (v != 0 && v != 1))) {
                 BX_FAIL(c->err, BX_EFORMAT, "%s: dataset %s: invalid value %g at index %llu",
-                        c->path, full, v, (unsigned long long)r);
+                        c->path, full, v, (unsigned long long)(c->r0 + r));
                 return -1;
             }
             if (strcmp(name, "enrol_time_s") == 0)
@@ -181,8 +181,26 @@ static herr_t load_meta_one(hid_t group, const char *name, const H5L_info_t *inf
     return 0;
 }
 
+/* floor(total * s / n) without overflow (total = a n + b: a s + floor(b s / n)). */
+static hsize_t shard_start(hsize_t total, size_t s, size_t n)
+{
+    return total / n * s + total % n * s / n;
+}
+
 struct bx_store *bx_store_load_h5(const char *path, struct bx_error *err)
 {
+    size_t row0;
+    return bx_store_load_h5_shard(path, 0, 1, &row0, err);
+}
+
+struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n_shards,
+                                        size_t *row0, struct bx_error *err)
+{
+    *row0 = 0;
+    if (n_shards == 0 || shard >= n_shards) {
+        BX_FAIL(err, BX_EINVAL, "%s: shard %zu of %zu", path, shard, n_shards);
+        return NULL;
+    }
     pthread_once(&quiet_once, quiet);
     struct bx_store *g = NULL;
     float *slab = NULL;
@@ -229,7 +247,11 @@ struct bx_store *bx_store_load_h5(const char *path, struct bx_error *err)
                 path, (unsigned long long)sdims[0], (unsigned long long)tdims[0]);
         goto fail;
     }
-    hsize_t n = tdims[0], d = tdims[1];
+    hsize_t total = tdims[0], d = tdims[1];
+    /* This shard's rows [first, first + n). */
+    hsize_t first = shard_start(total, shard, n_shards);
+    hsize_t n = shard_start(total, shard + 1, n_shards) - first;
+    *row0 = (size_t)first;
     if (d < BX_TPL_DIM_MIN || d > BX_TPL_DIM_MAX) {
         BX_FAIL(err, BX_EFORMAT, "%s: dataset /templates: dimension %llu outside [%d, %d]", path,
                 (unsigned long long)d, BX_TPL_DIM_MIN, BX_TPL_DIM_MAX);
@@ -245,12 +267,13 @@ struct bx_store *bx_store_load_h5(const char *path, struct bx_error *err)
     }
     for (hsize_t r0 = 0; r0 < n; r0 += slab_rows) {
         hsize_t m = n - r0 < slab_rows ? n - r0 : slab_rows;
-        if (read_rows(tpl, H5T_NATIVE_FLOAT, r0, m, d, 2, slab) < 0 ||
-            read_rows(sid, H5T_NATIVE_INT64, r0, m, 1, 1, ids) < 0) {
+        if (read_rows(tpl, H5T_NATIVE_FLOAT, first + r0, m, d, 2, slab) < 0 ||
+            read_rows(sid, H5T_NATIVE_INT64, first + r0, m, 1, 1, ids) < 0) {
             BX_FAIL(err, BX_EFORMAT,
                     "%s: cannot read rows %llu-%llu of /templates or /subject_id "
                     "(truncated or corrupted?)",
-                    path, (unsigned long long)r0, (unsigned long long)(r0 + m - 1));
+                    path, (unsigned long long)(first + r0),
+                    (unsigned long long)(first + r0 + m - 1));
             goto fail;
         }
         struct bx_error aerr = {0};
@@ -260,7 +283,7 @@ struct bx_store *bx_store_load_h5(const char *path, struct bx_error *err)
             sscanf(aerr.msg, "template %zu", &row);
             const char *why = strchr(aerr.msg, ':');
             BX_FAIL(err, BX_EFORMAT, "%s: dataset /templates row %llu%s", path,
-                    (unsigned long long)(r0 + row), why ? why : aerr.msg);
+                    (unsigned long long)(first + r0 + row), why ? why : aerr.msg);
             goto fail;
         }
     }
@@ -273,7 +296,7 @@ struct bx_store *bx_store_load_h5(const char *path, struct bx_error *err)
             BX_FAIL(err, BX_EFORMAT, "%s: /meta is not a readable group", path);
             goto fail;
         }
-        struct meta_ctx c = {path, n, meta, g, mbuf, err};
+        struct meta_ctx c = {path, n, first, total, meta, g, mbuf, err};
         herr_t rc = H5Literate(meta, H5_INDEX_NAME, H5_ITER_INC, NULL, load_meta_one, &c);
         H5Gclose(meta);
         if (rc < 0) {

@@ -299,6 +299,8 @@ struct merge {
     bool fast;
     size_t keep;
     float margin, thr_cut;
+    struct bx_shard_hit *shard; /* bx_match_shard: candidates instead of hits */
+    size_t row0, shard_cap;
 };
 
 struct merge_part {
@@ -333,6 +335,21 @@ static void *merge_worker(void *arg)
             tmp[i] = (struct bx_hit){bx_match__dot(pq, g->tpl + r * g->stride, g->dim), r,
                                      g->subject[r]};
         }
+        if (m->shard != NULL) {
+            /* A shard's candidates: the short list with its int8 scores, or the top k. */
+            struct bx_shard_hit *out = m->shard + q * m->shard_cap;
+            size_t c = 0;
+            if (!m->fast)
+                qsort(tmp, n, sizeof *tmp, cmp_hit);
+            for (size_t i = 0; i < n && c < m->shard_cap; ++i) {
+                if (!m->fast && !(tmp[i].score >= m->o->threshold))
+                    break;
+                out[c] = (struct bx_shard_hit){tmp[i], m->fast ? all[i].s : (float)BX_NAN};
+                out[c++].hit.row += (int64_t)m->row0;
+            }
+            m->n_hits[q] = c;
+            continue;
+        }
         qsort(tmp, n, sizeof *tmp, cmp_hit);
         size_t k = m->o->k, h = 0;
         while (h < n && h < k && tmp[h].score >= m->o->threshold) {
@@ -347,9 +364,10 @@ done:
     return NULL;
 }
 
-enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, size_t n_q,
-                                 const struct bx_search_opts *o, struct bx_hit *hits,
-                                 size_t *n_hits, struct bx_error *err)
+/* bx_match_one_to_n, or with @p shard a shard's candidates (bx_match_shard). */
+static enum bx_status search(const struct bx_store *g, const float *probes, size_t n_q,
+                             const struct bx_search_opts *o, struct bx_hit *hits, size_t *n_hits,
+                             struct bx_shard_hit *shard, size_t row0, struct bx_error *err)
 {
     if (o->k == 0)
         return BX_FAIL(err, BX_EINVAL, "k must be at least 1");
@@ -357,7 +375,7 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
         return BX_FAIL(err, BX_EINVAL, "threshold must not be NaN");
     if (g->n >= UINT32_MAX)
         return BX_FAIL(err, BX_EINVAL, "gallery of %zu rows exceeds 2^32 - 1", g->n);
-    for (size_t i = 0; i < n_q * o->k; ++i)
+    for (size_t i = 0; hits && i < n_q * o->k; ++i)
         hits[i] = (struct bx_hit){BX_NAN, -1, -1};
     for (size_t q = 0; q < n_q; ++q)
         n_hits[q] = 0;
@@ -422,7 +440,7 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
     size_t block = n_q == 1 ? 8192 : (size_t)fmax(256.0, (double)(1u << 20) / (double)n_q);
     if (i8 != NULL)
         block = n_q <= BX_I8_MAX_PROBES ? 8192 : 512;
-    size_t keep = i8 ? (4 * o->k > o->k + 32 ? 4 * o->k : o->k + 32) : o->k;
+    size_t keep = i8 ? bx_match_shard_cap(o) : o->k; /* fast: the short list */
     float margin = i8 ? 0.0f : (float)(2 * bx_match__float_dot_bound(dim));
     float thr_cut = -HUGE_VALF;
     if (isfinite(o->threshold))
@@ -488,7 +506,10 @@ enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, 
                       .fast = i8 != NULL,
                       .keep = keep,
                       .margin = margin,
-                      .thr_cut = thr_cut};
+                      .thr_cut = thr_cut,
+                      .shard = shard,
+                      .row0 = row0,
+                      .shard_cap = bx_match_shard_cap(o)};
     struct merge_part parts[256];
     unsigned mt = nt < n_q ? nt : (unsigned)n_q;
     for (unsigned t = 0; t < mt; ++t)
@@ -515,6 +536,61 @@ done:
     bx_free_aligned(QP);
     bx_free_aligned(P);
     return st;
+}
+
+enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, size_t n_q,
+                                 const struct bx_search_opts *o, struct bx_hit *hits,
+                                 size_t *n_hits, struct bx_error *err)
+{
+    return search(g, probes, n_q, o, hits, n_hits, NULL, 0, err);
+}
+
+size_t bx_match_shard_cap(const struct bx_search_opts *o)
+{
+    return o->fast ? (4 * o->k > o->k + 32 ? 4 * o->k : o->k + 32) : o->k;
+}
+
+enum bx_status bx_match_shard(const struct bx_store *g, size_t row0, const float *probes,
+                              size_t n_q, const struct bx_search_opts *o, struct bx_shard_hit *out,
+                              size_t *n_out, struct bx_error *err)
+{
+    if (o->k == 0)
+        return BX_FAIL(err, BX_EINVAL, "k must be at least 1");
+    return search(g, probes, n_q, o, NULL, n_out, out, row0, err);
+}
+
+static int cmp_shard_approx(const void *a, const void *b)
+{
+    const struct bx_shard_hit *x = a, *y = b;
+    if (x->approx != y->approx)
+        return x->approx > y->approx ? -1 : 1;
+    return (x->hit.row > y->hit.row) - (x->hit.row < y->hit.row);
+}
+
+static int cmp_shard_exact(const void *a, const void *b)
+{
+    return cmp_hit(&((const struct bx_shard_hit *)a)->hit, &((const struct bx_shard_hit *)b)->hit);
+}
+
+size_t bx_match_merge(const struct bx_search_opts *o, struct bx_shard_hit *cand, size_t n,
+                      struct bx_hit *hits)
+{
+    bool fast = false;
+    for (size_t i = 0; i < n; ++i)
+        fast |= !isnan(cand[i].approx);
+    if (fast) {
+        /* The whole gallery's short list: the best int8 scores over every shard. */
+        qsort(cand, n, sizeof *cand, cmp_shard_approx);
+        size_t cap = bx_match_shard_cap(o);
+        n = n < cap ? n : cap;
+    }
+    qsort(cand, n, sizeof *cand, cmp_shard_exact);
+    size_t h = 0;
+    while (h < n && h < o->k && cand[h].hit.score >= o->threshold) {
+        hits[h] = cand[h].hit;
+        ++h;
+    }
+    return h;
 }
 
 enum bx_status bx_match_scores(const struct bx_store *g, const float *probes, size_t n_q,

@@ -90,6 +90,43 @@ Test(matcher_h5, round_trip_keeps_rows_ids_and_metadata)
     bx_store_free(g);
 }
 
+Test(matcher_h5, shards_partition_the_file_rows_and_metadata)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/s.h5", dir);
+    struct bx_store *g = sample(1001, 130);
+    struct bx_error err = {0};
+    cr_assert_eq(bx_store_save_h5(g, path, &err), BX_OK, "%s", err.msg);
+    for (size_t n_sh = 1; n_sh <= 7; n_sh += 3) {
+        size_t next = 0;
+        for (size_t s = 0; s < n_sh; ++s) {
+            size_t row0 = 99;
+            struct bx_store *h = bx_store_load_h5_shard(path, s, n_sh, &row0, &err);
+            cr_assert_not_null(h, "%s", err.msg);
+            cr_assert_eq(row0, next, "shard %zu of %zu starts where the last ended", s, n_sh);
+            size_t n = bx_store_rows(h);
+            cr_assert(n == 1001 / n_sh || n == 1001 / n_sh + 1, "balanced: %zu rows", n);
+            const char *name;
+            enum bx_column_type t;
+            const double *age = bx_store_column(h, 0, &name, &t);
+            for (size_t r = 0; r < n; ++r) {
+                cr_assert_eq(
+                    memcmp(bx_store_row(h, r), bx_store_row(g, row0 + r), 130 * sizeof(float)), 0);
+                cr_assert_eq(bx_store_subject(h, r), bx_store_subject(g, row0 + r));
+                cr_assert_eq(bx_store_meta(h, r).enrol_time_s,
+                             bx_store_meta(g, row0 + r).enrol_time_s);
+                cr_assert_eq(age[r], (double)((row0 + r) % 90));
+            }
+            next += n;
+            bx_store_free(h);
+        }
+        cr_assert_eq(next, 1001);
+    }
+    size_t row0;
+    cr_assert_null(bx_store_load_h5_shard(path, 3, 3, &row0, &err));
+    bx_store_free(g);
+}
+
 /* Build a file by hand: tdims/ttype for /templates, n_ids entries of /subject_id. */
 struct spec {
     int rank;

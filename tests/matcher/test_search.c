@@ -438,3 +438,105 @@ Test(matcher_fast, batch_hits_equal_single_probe_hits, .timeout = 60)
     bx_store_free(g);
     gsl_rng_free(r);
 }
+
+/* ---------------------------------------------------------------- shards (bx/par.h) */
+
+/* The gallery's rows [a, b) as a store of their own. */
+static struct bx_store *rows_of(const struct bx_store *g, size_t a, size_t b)
+{
+    struct bx_error err = {0};
+    size_t d = bx_store_dim(g);
+    struct bx_store *s = bx_store_alloc(d, b - a, &err);
+    for (size_t r = a; r < b; ++r) {
+        int64_t id = bx_store_subject(g, r);
+        cr_assert_eq(bx_store_add(s, bx_store_row(g, r), 1, &id, NULL, &err), BX_OK, "%s", err.msg);
+    }
+    return s;
+}
+
+/* Search the gallery cut at @p cuts (n_cuts interior points) shard by shard, merge, and compare
+ * with one search of the whole: the same rows, scores and order for every probe. */
+static void check_shards(const struct bx_store *g, const float *probes, size_t n_q,
+                         const struct bx_search_opts *o, const size_t *cuts, size_t n_cuts)
+{
+    struct bx_error err = {0};
+    size_t k = o->k, cap = bx_match_shard_cap(o), n_sh = n_cuts + 1;
+    struct bx_hit *want = malloc(n_q * k * sizeof *want), got[64];
+    size_t *nw = malloc(n_q * sizeof *nw);
+    cr_assert_eq(bx_match_one_to_n(g, probes, n_q, o, want, nw, &err), BX_OK, "%s", err.msg);
+    struct bx_shard_hit *cand = malloc(n_sh * n_q * cap * sizeof *cand);
+    size_t *nc = malloc(n_sh * n_q * sizeof *nc);
+    for (size_t s = 0; s < n_sh; ++s) {
+        size_t a = s ? cuts[s - 1] : 0, b = s < n_cuts ? cuts[s] : bx_store_rows(g);
+        struct bx_store *sh = rows_of(g, a, b);
+        cr_assert_eq(
+            bx_match_shard(sh, a, probes, n_q, o, cand + s * n_q * cap, nc + s * n_q, &err), BX_OK,
+            "%s", err.msg);
+        bx_store_free(sh);
+    }
+    struct bx_shard_hit *merged = malloc(n_sh * cap * sizeof *merged);
+    for (size_t q = 0; q < n_q; ++q) {
+        size_t n = 0;
+        for (size_t s = n_sh; s-- > 0;) /* any order */
+            for (size_t i = 0; i < nc[s * n_q + q]; ++i)
+                merged[n++] = cand[(s * n_q + q) * cap + i];
+        size_t h = bx_match_merge(o, merged, n, got);
+        cr_assert_eq(h, nw[q], "probe %zu: %zu hits, whole gallery %zu", q, h, nw[q]);
+        for (size_t i = 0; i < h; ++i) {
+            cr_assert_eq(got[i].row, want[q * k + i].row, "probe %zu rank %zu", q, i);
+            cr_assert_eq(got[i].subject, want[q * k + i].subject);
+            cr_assert_eq(got[i].score, want[q * k + i].score);
+        }
+    }
+    free(merged);
+    free(nc);
+    free(cand);
+    free(nw);
+    free(want);
+}
+
+Test(matcher_shard, merged_shards_equal_one_search_exact_and_fast, .timeout = 120)
+{
+    gsl_rng *r = rng(41);
+    size_t d = 128, n = 3000, n_q = 40;
+    struct bx_store *g = gallery(r, n, d);
+    /* Probes near gallery rows, and duplicated rows across shard boundaries: ties. */
+    float *p = random_vectors(r, n_q, d);
+    for (size_t q = 0; q < n_q; ++q)
+        for (size_t j = 0; j < d; ++j)
+            p[q * d + j] = bx_store_row(g, q * 70)[j] + 0.4f * p[q * d + j];
+    size_t cuts[][3] = {{1500, 0, 0}, {1, 2999, 0}, {700, 701, 2000}, {0, 3000, 0}};
+    size_t n_cuts[] = {1, 2, 3, 2};
+    for (int fast = 0; fast < 2; ++fast)
+        for (int thr = 0; thr < 2; ++thr) {
+            struct bx_search_opts o = bx_search_opts_default();
+            o.k = fast ? 7 : 10;
+            o.fast = fast;
+            o.threshold = thr ? 0.3 : -BX_INF;
+            for (size_t c = 0; c < 4; ++c)
+                check_shards(g, p, n_q, &o, cuts[c], n_cuts[c]);
+        }
+    /* Ties: six copies of one row, two in each of three shards; the probe is that row. */
+    float *v = random_vectors(r, 600, d);
+    int copies[] = {5, 150, 201, 390, 450, 599};
+    for (int i = 1; i < 6; ++i)
+        memcpy(v + (size_t)copies[i] * d, v + 5 * d, d * sizeof *v);
+    int64_t ids[600];
+    for (int i = 0; i < 600; ++i)
+        ids[i] = i;
+    struct bx_error err = {0};
+    struct bx_store *t = bx_store_alloc(d, 600, &err);
+    bx_store_add(t, v, 600, ids, NULL, &err);
+    size_t tc[] = {200, 400};
+    for (int fast = 0; fast < 2; ++fast) {
+        struct bx_search_opts o = bx_search_opts_default();
+        o.k = 4;
+        o.fast = fast;
+        check_shards(t, v + 5 * d, 1, &o, tc, 2);
+    }
+    bx_store_free(t);
+    free(v);
+    free(p);
+    bx_store_free(g);
+    gsl_rng_free(r);
+}

@@ -120,6 +120,14 @@ const double *bx_store_column(const struct bx_store *g, size_t j, const char **n
  */
 struct bx_store *bx_store_load_h5(const char *path, struct bx_error *err);
 
+/**
+ * Load one shard of a template file, for a search spread over processes (bx/par.h): rows
+ * [N * shard / n_shards, N * (shard + 1) / n_shards) of its N, with their metadata; *row0 is the
+ * first one's index in the file. Checks as bx_store_load_h5 (on the shard's rows).
+ */
+struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n_shards,
+                                        size_t *row0, struct bx_error *err);
+
 /** Write the live rows of @p g to @p path atomically (temporary file, then rename). */
 enum bx_status bx_store_save_h5(const struct bx_store *g, const char *path, struct bx_error *err);
 
@@ -149,6 +157,32 @@ struct bx_hit {
 enum bx_status bx_match_one_to_n(const struct bx_store *g, const float *probes, size_t n_q,
                                  const struct bx_search_opts *o, struct bx_hit *hits,
                                  size_t *n_hits, struct bx_error *err);
+
+/** A candidate from one shard of a gallery (bx_match_shard), to be merged with the others'. */
+struct bx_shard_hit {
+    struct bx_hit hit; /**< exact score; row in the whole gallery (the shard's row0 added) */
+    float approx;      /**< the int8 score that short-listed it (fast search), NaN: exact */
+};
+
+/** Candidates per probe bx_match_shard may return: k, or a fast search's short list. */
+size_t bx_match_shard_cap(const struct bx_search_opts *o);
+
+/**
+ * Search one shard @p g of a larger gallery, whose first row is row @p row0 of the whole: for
+ * probe q, out[q * cap .. q * cap + n_out[q]) (cap = bx_match_shard_cap(o)) hold the candidates
+ * bx_match_merge needs so that merging every shard's equals bx_match_one_to_n on the whole
+ * gallery (an exact search: its top k; a fast one: its int8 short list, re-scored).
+ */
+enum bx_status bx_match_shard(const struct bx_store *g, size_t row0, const float *probes,
+                              size_t n_q, const struct bx_search_opts *o, struct bx_shard_hit *out,
+                              size_t *n_out, struct bx_error *err);
+
+/**
+ * Merge one probe's candidates from every shard (@p cand, @p n of them, any order; reordered)
+ * into its hits (at most o->k, as bx_match_one_to_n orders them). @return the number of hits.
+ */
+size_t bx_match_merge(const struct bx_search_opts *o, struct bx_shard_hit *cand, size_t n,
+                      struct bx_hit *hits);
 
 /**
  * Every score of @p n_q probes against every row of @p g (tombstoned rows included, so that

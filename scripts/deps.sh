@@ -16,6 +16,7 @@ pkgs=(
     build-essential cmake pkg-config git
     libgsl-dev libopenblas-dev libyaml-dev libhdf5-dev hdf5-tools
     gnuplot-nox libcriterion-dev libjansson-dev libcsv-dev
+    openmpi-bin libopenmpi-dev
     python3 python3-numpy python3-scipy python3-sklearn python3-h5py
 )
 

@@ -1062,3 +1062,111 @@ Test(apps_cli, bench_gate_catches_injected_slowdowns_and_drifts_but_not_noise, .
     cr_assert_eq(bxsim(args), 2, "%s", out);
     cr_assert(strstr(out, "bad.json:2:") != NULL, "%s", out);
 }
+
+/* ---------------------------------------------------------------- mpirun (bx/par.h) */
+
+#ifdef BX_MPIRUN
+TestSuite(apps_mpi, .init = setup, .timeout = 300);
+
+/* "bxsim ARGS" under mpirun with @p np ranks (a hang would end in timeout's 124). */
+static int bxsim_mpi(int np, const char *args)
+{
+    char pre[256];
+    snprintf(pre, sizeof pre, "timeout 240 %s --oversubscribe --allow-run-as-root -np %d",
+             BX_MPIRUN, np);
+    return bxsim_env(pre, args);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+Test(apps_mpi, run_and_size_over_ranks_equal_one_process)
+{
+    char yaml[128], args[512], a[160], b[160];
+    snprintf(yaml, sizeof yaml, "%s/mmc.yaml", dir);
+    write_file(yaml, "name: mmc-mpi\nkind: ports\nseed: 9\nreplications: 5\nhorizon: {hours: "
+                     "6}\n" MMC_CROSSING("lanes: {kind: pedestrian, count: 5}"));
+    /* bxsim run: 5 replications over 3 ranks (2, 2, 1), gathered on rank 0. */
+    snprintf(args, sizeof args, "run %s --out %s/one --reproducible --quiet", yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(args, sizeof args, "run %s --out %s/three --reproducible --quiet", yaml, dir);
+    cr_assert_eq(bxsim_mpi(3, args), 0, "%s", out);
+    const char *files[] = {"summary.json", "report.html"};
+    for (int i = 0; i < 2; ++i) {
+        snprintf(a, sizeof a, "%s/one/%s", dir, files[i]);
+        snprintf(b, sizeof b, "%s/three/%s", dir, files[i]);
+        cr_assert(same_file(a, b), "%s differs between 1 and 3 ranks", files[i]);
+    }
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "h5diff %s/one/results.h5 %s/three/results.h5", dir, dir);
+    cr_assert_eq(system(cmd), 0, "results.h5 differs between 1 and 3 ranks");
+    /* A network scenario (tandem: 10 replications over 2 ranks). */
+    snprintf(args, sizeof args, "run scenarios/tandem.yaml --out %s/n1 --reproducible --quiet",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(args, sizeof args, "run scenarios/tandem.yaml --out %s/n2 --reproducible --quiet",
+             dir);
+    cr_assert_eq(bxsim_mpi(2, args), 0, "%s", out);
+    snprintf(a, sizeof a, "%s/n1/summary.json", dir);
+    snprintf(b, sizeof b, "%s/n2/summary.json", dir);
+    cr_assert(same_file(a, b), "network summary differs between 1 and 2 ranks");
+    /* bxsim size: three tasks (lanes, officers, the weekly waits) over 2 ranks; then one task
+     * (lanes) with its replications spread over 3 ranks. */
+    const char *sz[] = {"--rollout-weeks 2", "--resource lanes"};
+    int np[] = {2, 3};
+    for (int i = 0; i < 2; ++i) {
+        snprintf(args, sizeof args,
+                 "size %s --target-p95-wait 40 --window-hours 4 --replications 3 %s --out %s/s1",
+                 yaml, sz[i], dir);
+        cr_assert_eq(bxsim(args), 0, "%s", out);
+        snprintf(args, sizeof args,
+                 "size %s --target-p95-wait 40 --window-hours 4 --replications 3 %s --out %s/sn",
+                 yaml, sz[i], dir);
+        cr_assert_eq(bxsim_mpi(np[i], args), 0, "%s", out);
+        snprintf(a, sizeof a, "%s/s1/size.json", dir);
+        snprintf(b, sizeof b, "%s/sn/size.json", dir);
+        cr_assert(same_file(a, b), "size.json (%s) differs between 1 and %d ranks", sz[i], np[i]);
+    }
+}
+
+Test(apps_mpi, sharded_gallery_search_equals_one_process_and_bad_input_exits_2)
+{
+    char args[512], a[160], b[160];
+    snprintf(args, sizeof args,
+             "gallery gen --profile visa-best --subjects 2500 --samples 1 --seed 4 --out %s/g.h5",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(args, sizeof args,
+             "gallery gen --profile visa-best --subjects 100 --samples 2 --seed 5 --out %s/p.h5",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    const char *modes[] = {"--exact", "--fast"};
+    for (int m = 0; m < 2; ++m) {
+        snprintf(args, sizeof args,
+                 "gallery search --gallery %s/g.h5 --probes %s/p.h5 --k 7 %s --out %s/one.csv", dir,
+                 dir, modes[m], dir);
+        cr_assert_eq(bxsim(args), 0, "%s", out);
+        snprintf(args, sizeof args,
+                 "gallery search --gallery %s/g.h5 --probes %s/p.h5 --k 7 %s --out %s/three.csv",
+                 dir, dir, modes[m], dir);
+        cr_assert_eq(bxsim_mpi(3, args), 0, "%s", out);
+        cr_assert(strstr(out, "2500 templates") && strstr(out, "sharded"), "%s", out);
+        snprintf(a, sizeof a, "%s/one.csv", dir);
+        snprintf(b, sizeof b, "%s/three.csv", dir);
+        cr_assert(same_file(a, b), "%s hits differ between 1 and 3 ranks", modes[m]);
+    }
+    /* Bad input under mpirun: exit 2 with the message, no rank left waiting. */
+    snprintf(args, sizeof args, "run %s/missing.yaml --out %s/x", dir, dir);
+    cr_assert_eq(bxsim_mpi(2, args), 2, "%s", out);
+    cr_assert(strstr(out, "missing.yaml") != NULL, "%s", out);
+    snprintf(args, sizeof args,
+             "gallery search --gallery %s/nothing.h5 --probes %s/p.h5 --k 3 --out %s/y.csv", dir,
+             dir, dir);
+    cr_assert_eq(bxsim_mpi(3, args), 2, "%s", out);
+    cr_assert(strstr(out, "nothing.h5") != NULL, "%s", out);
+}
+#endif

@@ -255,3 +255,41 @@ Test(common_memory, aligned_allocation_and_overflow_checks)
     cr_assert(bx_size_mul(1 << 20, 1 << 20, &out) && out == (size_t)1 << 40);
     cr_assert_not(bx_size_mul(SIZE_MAX / 2, 3, &out));
 }
+
+Test(common_buf, values_strings_and_arrays_round_trip_and_reads_past_the_end_fail)
+{
+    struct bx_buf b = {0};
+    bx_buf_put_u64(&b, 0x0123456789abcdefULL);
+    bx_buf_put_f64(&b, -2.5);
+    bx_buf_put_str(&b, "port");
+    bx_buf_put_str(&b, "");
+    bx_buf_put_str(&b, NULL);
+    int arr[1000];
+    for (int i = 0; i < 1000; ++i)
+        arr[i] = i * i;
+    bx_buf_put(&b, arr, sizeof arr);
+    cr_assert(!b.failed);
+    struct bx_reader r = {.p = b.data, .len = b.len};
+    cr_assert_eq(bx_reader_u64(&r), 0x0123456789abcdefULL);
+    cr_assert_eq(bx_reader_f64(&r), -2.5);
+    char *s1 = bx_reader_str(&r), *s2 = bx_reader_str(&r), *s3 = bx_reader_str(&r);
+    cr_assert_str_eq(s1, "port");
+    cr_assert_str_eq(s2, "");
+    cr_assert_null(s3, "NULL is kept apart from the empty string");
+    int *back = bx_reader_array(&r, 1000, sizeof *back);
+    cr_assert_not_null(back);
+    cr_assert_eq(memcmp(back, arr, sizeof arr), 0);
+    cr_assert(!r.failed && r.pos == r.len);
+    cr_assert_eq(bx_reader_u64(&r), 0, "past the end: zero");
+    cr_assert(r.failed);
+    struct bx_reader t = {.p = b.data, .len = 20}; /* the string's length, not its bytes */
+    bx_reader_u64(&t);
+    bx_reader_f64(&t);
+    cr_assert_null(bx_reader_str(&t));
+    cr_assert(t.failed);
+    free(s1);
+    free(s2);
+    free(back);
+    bx_buf_fini(&b);
+    cr_assert(b.data == NULL && b.len == 0);
+}

@@ -534,6 +534,25 @@ Test(matcher_shard, merged_shards_equal_one_search_exact_and_fast, .timeout = 12
         o.fast = fast;
         check_shards(t, v + 5 * d, 1, &o, tc, 2);
     }
+    /* Near-duplicates: 900 rows within noise of one face, so that int8 rounding reorders them
+     * and a shard's short list holds rows the whole gallery's does not; the merge must keep
+     * only the whole gallery's. */
+    float *nd = random_vectors(r, 900, d);
+    for (size_t i = 1; i < 900; ++i)
+        for (size_t j = 0; j < d; ++j)
+            nd[i * d + j] = nd[j] + 0.02f * nd[i * d + j];
+    int64_t nid[900];
+    for (int i = 0; i < 900; ++i)
+        nid[i] = i;
+    struct bx_store *u = bx_store_alloc(d, 900, &err);
+    bx_store_add(u, nd, 900, nid, NULL, &err);
+    size_t uc[] = {300, 600};
+    struct bx_search_opts o = bx_search_opts_default();
+    o.k = 1;
+    o.fast = true;
+    check_shards(u, nd, 20, &o, uc, 2);
+    bx_store_free(u);
+    free(nd);
     bx_store_free(t);
     free(v);
     free(p);

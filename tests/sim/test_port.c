@@ -413,3 +413,73 @@ Test(sim_port, secondary_booth_shifts_hold_watchlist_hits_until_a_booth_opens, .
     bx_ports_result_fini(&r);
     bx_ports_config_fini(&cfg);
 }
+
+/* Two results hold the same numbers in every field (pointers aside). */
+static void assert_same_result(struct bx_ports_result *a, struct bx_ports_result *b)
+{
+    cr_assert_eq(a->n_ports, b->n_ports);
+    cr_assert_eq(memcmp(&a->fnmr, &b->fnmr, 5 * sizeof a->fnmr), 0, "fnmr..fta counts");
+    cr_assert(a->overstays == b->overstays && a->impostors_caught == b->impostors_caught &&
+              a->wl_true == b->wl_true && a->manual == b->manual && a->events == b->events &&
+              a->citizen_max_retained_h == b->citizen_max_retained_h &&
+              a->noncitizen_bytes == b->noncitizen_bytes && a->overloaded == b->overloaded);
+    cr_assert_eq(memcmp(a->thresholds, b->thresholds, sizeof a->thresholds), 0);
+    for (size_t i = 0; i < a->n_ports; ++i) {
+        struct bx_port_result *p = &a->ports[i], *q = &b->ports[i];
+        cr_assert(p->travellers == q->travellers && p->manual == q->manual &&
+                  p->camera_utilization == q->camera_utilization &&
+                  p->camera_queue_mean == q->camera_queue_mean);
+        cr_assert_eq(memcmp(&p->wait, &q->wait, sizeof p->wait), 0, "wait tally");
+        cr_assert_eq(p->n_hours, q->n_hours);
+        cr_assert_eq(memcmp(p->hourly, q->hourly, p->n_hours * sizeof *p->hourly), 0);
+        struct bx_quantiles *qa[] = {p->wait_q, p->lane_wait_q, p->officer_wait_q};
+        struct bx_quantiles *qb[] = {q->wait_q, q->lane_wait_q, q->officer_wait_q};
+        for (int k = 0; k < 3; ++k) {
+            cr_assert_eq(bx_quantiles_count(qa[k]), bx_quantiles_count(qb[k]));
+            for (double pr = 0.05; pr < 1; pr += 0.15) {
+                double x = bx_quantiles_get(qa[k], pr), y = bx_quantiles_get(qb[k], pr);
+                cr_assert(x == y || (isnan(x) && isnan(y)), "quantile %g: %g vs %g", pr, x, y);
+            }
+        }
+    }
+    cr_assert_eq(a->n_samples, b->n_samples);
+    cr_assert_eq(memcmp(a->samples, b->samples, a->n_samples * sizeof *a->samples), 0);
+    cr_assert_eq(a->n_streams, b->n_streams);
+    for (size_t i = 0; i < a->n_streams; ++i) {
+        cr_assert_str_eq(a->stream_names[i], b->stream_names[i]);
+        cr_assert_eq(a->stream_seeds[i], b->stream_seeds[i]);
+    }
+}
+
+Test(sim_port, packed_results_unpack_to_the_same_numbers_and_short_buffers_fail, .timeout = 60)
+{
+    struct bx_ports_config cfg = air(0.01, 0.01);
+    struct bx_ports_result a, b;
+    run(&cfg, 2, &a);
+    cr_assert_gt(a.n_samples, 100);
+    cr_assert_gt(a.n_streams, 3);
+    struct bx_buf buf = {0};
+    bx_ports_result_pack(&a, &buf);
+    cr_assert(!buf.failed && buf.len > a.n_samples * sizeof *a.samples);
+    struct bx_error err = {0};
+    cr_assert_eq(bx_ports_result_init(&b, 3, &err), BX_OK); /* contents are replaced */
+    struct bx_reader rd = {.p = buf.data, .len = buf.len};
+    cr_assert_eq(bx_ports_result_unpack(&rd, &b, &err), BX_OK, "%s", err.msg);
+    cr_assert_eq(rd.pos, buf.len, "everything read");
+    assert_same_result(&a, &b);
+    /* Unpacked sketches go on like the originals. */
+    bx_quantiles_add(a.ports[0].wait_q, 1234.5);
+    bx_quantiles_add(b.ports[0].wait_q, 1234.5);
+    cr_assert_eq(bx_quantiles_get(a.ports[0].wait_q, 0.999),
+                 bx_quantiles_get(b.ports[0].wait_q, 0.999));
+    /* Every cut of the buffer is refused, none crashes. */
+    for (size_t cut = 0; cut < buf.len; cut += 1 + buf.len / 97) {
+        struct bx_reader s = {.p = buf.data, .len = cut};
+        struct bx_error e = {0};
+        cr_assert_eq(bx_ports_result_unpack(&s, &b, &e), BX_EFORMAT, "cut at %zu", cut);
+    }
+    bx_buf_fini(&buf);
+    bx_ports_result_fini(&a);
+    bx_ports_result_fini(&b);
+    bx_ports_config_fini(&cfg);
+}

@@ -163,3 +163,31 @@ Test(sim_stats, clopper_pearson_bounds_equal_scipy_beta_quantiles)
     struct bx_ci none = bx_ci_binomial(0, 0, 0.95);
     cr_assert(isnan(none.value) && isnan(none.lo) && isnan(none.hi));
 }
+
+Test(stats, quantiles_pack_and_unpack_to_an_equal_estimator)
+{
+    struct bx_error err = {0};
+    for (int exact = 0; exact < 2; ++exact) {
+        struct bx_quantiles *q = bx_quantiles_alloc(exact, 0.005, &err);
+        for (int i = 0; i < 5000; ++i)
+            bx_quantiles_add(q, i % 7 == 0 ? 0 : 0.01 * (double)((i * 7919) % 100000));
+        bx_quantiles_get(q, 0.5); /* exact: sorted before packing */
+        bx_quantiles_add(q, 3.25);
+        struct bx_buf b = {0};
+        bx_quantiles_pack(q, &b);
+        struct bx_reader r = {.p = b.data, .len = b.len};
+        struct bx_quantiles *u = bx_quantiles_unpack(&r, &err);
+        cr_assert_not_null(u, "%s", err.msg);
+        cr_assert_eq(r.pos, b.len);
+        cr_assert_eq(bx_quantiles_count(u), bx_quantiles_count(q));
+        for (double p = 0; p <= 1; p += 0.01)
+            cr_assert_eq(bx_quantiles_get(u, p), bx_quantiles_get(q, p), "p = %g", p);
+        if (!exact)
+            cr_assert_lt(b.len, 8 * 4000, "only the non-empty range of buckets travels");
+        struct bx_reader s = {.p = b.data, .len = b.len - 1};
+        cr_assert_null(bx_quantiles_unpack(&s, &err), "a short buffer is refused");
+        bx_quantiles_free(u);
+        bx_quantiles_free(q);
+        bx_buf_fini(&b);
+    }
+}

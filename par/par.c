@@ -17,7 +17,9 @@
 #endif
 
 static int g_rank = 0, g_size = 1;
+#ifdef BX_HAVE_MPI
 static bool g_mpi = false;
+#endif
 
 bool bx_par_built(void)
 {

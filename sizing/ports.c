@@ -23,6 +23,7 @@ struct sim_ctx {
     enum bx_size_resource res;
     const struct bx_size_opts *o;
     struct bx_ports_result *reps;
+    struct bx_ports_cache **cache; /* per replication: matching decisions across levels */
     double *p95, *util;
     bool *failed;
 };
@@ -47,7 +48,11 @@ static enum bx_status ctx_init(struct sim_ctx *c, const struct bx_ports_config *
     c->p95 = calloc(o->replications, sizeof *c->p95);
     c->util = calloc(o->replications, sizeof *c->util);
     c->failed = calloc(o->replications, sizeof *c->failed);
-    if (!c->reps || !c->p95 || !c->util || !c->failed)
+    c->cache = calloc(o->replications, sizeof *c->cache);
+    for (uint32_t r = 0; c->cache && r < o->replications; ++r)
+        if ((c->cache[r] = bx_ports_cache_alloc()) == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    if (!c->reps || !c->p95 || !c->util || !c->failed || !c->cache)
         return BX_FAIL(err, BX_ENOMEM, "out of memory");
     return BX_OK;
 }
@@ -56,6 +61,9 @@ static void ctx_fini(struct sim_ctx *c)
 {
     for (uint32_t r = 0; c->reps && r < c->o->replications; ++r)
         bx_ports_result_fini(&c->reps[r]);
+    for (uint32_t r = 0; c->cache && r < c->o->replications; ++r)
+        bx_ports_cache_free(c->cache[r]);
+    free(c->cache);
     free(c->reps);
     free(c->p95);
     free(c->util);
@@ -72,7 +80,8 @@ static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
     if (st != BX_OK)
         return st;
     struct bx_error rerr = {0};
-    if (bx_ports_run(&c->cfg, c->o->seed, rep, r, &rerr) != BX_OK && !r->overloaded)
+    if (bx_ports_run_cached(&c->cfg, c->o->seed, rep, c->cache[rep], r, &rerr) != BX_OK &&
+        !r->overloaded)
         return BX_FAIL(err, rerr.code, "%s", rerr.msg);
     return BX_OK;
 }

@@ -304,8 +304,9 @@ struct run {
     double *thr_port; /* 1:n threshold per port (gallery sizes differ) */
     struct bx_ports_result *out;
     uint32_t rep;
-    float *live, *doc; /* MATCH_BATCH templates each: the probes of one batch */
-    bool failed;       /* an event could not go on: the run stops with `fail` */
+    float *live, *doc;            /* MATCH_BATCH templates each: the probes of one batch */
+    struct bx_ports_cache *cache; /* matching decisions of earlier runs (may be NULL) */
+    bool failed;                  /* an event could not go on: the run stops with `fail` */
     struct bx_error fail;
 };
 
@@ -509,6 +510,140 @@ static float impostor_score(const struct run *r, size_t i, const float *live, si
 /* Match travellers [i0, i1) of one port: all land (against the expected travellers, with their
  * document photos generated here) or all of one departure (against its manifest gallery, whose
  * row t->row is the document). 1:n with k = 1, the 1:1 score, the watch-list search. */
+/* ---------------------------------------------------------------- matching cache */
+
+/* What match_batch decided for traveller i, with what identifies the traveller (a later run
+ * uses an entry only for the same draw). */
+struct cached {
+    int64_t face, doc, imp_subject;
+    double photo_age, verify;
+    float top, imp;
+    uint32_t port;
+    bool valid, id_ok, wl_match;
+};
+
+struct bx_ports_cache {
+    uint64_t seed;
+    uint32_t rep;
+    double thr[3];
+    double *thr_port;
+    size_t n_ports;
+    struct cached *e;
+    size_t n, cap;
+    uint64_t hits, misses;
+};
+
+struct bx_ports_cache *bx_ports_cache_alloc(void)
+{
+    return calloc(1, sizeof(struct bx_ports_cache));
+}
+
+void bx_ports_cache_free(struct bx_ports_cache *c)
+{
+    if (c == NULL)
+        return;
+    free(c->e);
+    free(c->thr_port);
+    free(c);
+}
+
+void bx_ports_cache_stats(const struct bx_ports_cache *c, uint64_t *hits, uint64_t *misses)
+{
+    *hits = c->hits;
+    *misses = c->misses;
+}
+
+/* At a run's start: keep the entries only for the same replication and thresholds. */
+static void cache_begin(struct run *r, uint64_t seed, uint32_t rep)
+{
+    struct bx_ports_cache *c = r->cache;
+    if (c == NULL)
+        return;
+    size_t np = r->cfg->n_ports;
+    bool same = c->n_ports == np && c->seed == seed && c->rep == rep &&
+                memcmp(c->thr, r->thr, sizeof c->thr) == 0 &&
+                memcmp(c->thr_port, r->thr_port, np * sizeof *c->thr_port) == 0;
+    if (same)
+        return;
+    double *tp = realloc(c->thr_port, (np ? np : 1) * sizeof *tp);
+    if (tp == NULL) {
+        r->cache = NULL; /* run without it */
+        return;
+    }
+    c->thr_port = tp;
+    memcpy(tp, r->thr_port, np * sizeof *tp);
+    memcpy(c->thr, r->thr, sizeof c->thr);
+    c->n_ports = np;
+    c->seed = seed;
+    c->rep = rep;
+    c->n = 0;
+}
+
+static bool cache_matches(const struct cached *e, const struct trav *t)
+{
+    return e->valid && e->face == t->face.id && e->doc == t->doc.id && e->port == t->port &&
+           e->photo_age == t->t.photo_age_years;
+}
+
+/* Travellers [i0, i1) from the cache, when it holds every one of them. */
+static bool cache_get(struct run *r, size_t i0, size_t i1)
+{
+    struct bx_ports_cache *c = r->cache;
+    if (c == NULL || i1 > c->n)
+        return false;
+    for (size_t i = i0; i < i1; ++i)
+        if (!cache_matches(&c->e[i], &r->tr[i]))
+            return false;
+    for (size_t i = i0; i < i1; ++i) {
+        const struct cached *e = &c->e[i];
+        struct trav *t = &r->tr[i];
+        t->id_ok = e->id_ok;
+        t->wl_match = e->wl_match;
+        t->top = e->top;
+        t->imp = e->imp;
+        t->imp_subject = e->imp_subject;
+        t->verify = e->verify;
+    }
+    c->hits += i1 - i0;
+    return true;
+}
+
+static void cache_put(struct run *r, size_t i0, size_t i1)
+{
+    struct bx_ports_cache *c = r->cache;
+    if (c == NULL)
+        return;
+    if (i1 > c->cap) {
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap < i1)
+            cap *= 2;
+        struct cached *e = realloc(c->e, cap * sizeof *e);
+        if (e == NULL)
+            return; /* not cached: a later run computes them again */
+        c->e = e;
+        c->cap = cap;
+    }
+    for (size_t i = c->n; i < i0; ++i)
+        c->e[i].valid = false;
+    for (size_t i = i0; i < i1; ++i) {
+        const struct trav *t = &r->tr[i];
+        c->e[i] = (struct cached){.face = t->face.id,
+                                  .doc = t->doc.id,
+                                  .imp_subject = t->imp_subject,
+                                  .photo_age = t->t.photo_age_years,
+                                  .verify = t->verify,
+                                  .top = t->top,
+                                  .imp = t->imp,
+                                  .port = t->port,
+                                  .valid = true,
+                                  .id_ok = t->id_ok,
+                                  .wl_match = t->wl_match};
+    }
+    if (i1 > c->n)
+        c->n = i1;
+    c->misses += i1 - i0;
+}
+
 static enum bx_status match_batch(struct run *r, const struct bx_store *gallery, size_t i0,
                                   size_t i1, struct bx_error *err)
 {
@@ -520,6 +655,8 @@ static enum bx_status match_batch(struct run *r, const struct bx_store *gallery,
     enum bx_status st = BX_OK;
     for (size_t b0 = i0; b0 < i1 && st == BX_OK; b0 += MATCH_BATCH) {
         size_t m = i1 - b0 < MATCH_BATCH ? i1 - b0 : MATCH_BATCH, nj = 0;
+        if (cache_get(r, b0, b0 + m))
+            continue;
         const float *doc[MATCH_BATCH];
         for (size_t j = 0; j < m; ++j) {
             const struct trav *t = &r->tr[b0 + j];
@@ -557,6 +694,7 @@ static enum bx_status match_batch(struct run *r, const struct bx_store *gallery,
             t->wl_match = nw[j] == 1;
             t->imp = impostor_score(r, b0 + j, r->live + j * dim, dim, &t->imp_subject);
         }
+        cache_put(r, b0, b0 + m);
     }
     r->out->match_wall_s += bx_wall_s() - t0;
     return st;
@@ -1266,10 +1404,19 @@ static enum bx_status record_streams(const struct run *r, const struct bx_ports_
 enum bx_status bx_ports_run(const struct bx_ports_config *cfg, uint64_t seed, uint32_t rep,
                             struct bx_ports_result *out, struct bx_error *err)
 {
+    return bx_ports_run_cached(cfg, seed, rep, NULL, out, err);
+}
+
+enum bx_status bx_ports_run_cached(const struct bx_ports_config *cfg, uint64_t seed, uint32_t rep,
+                                   struct bx_ports_cache *cache, struct bx_ports_result *out,
+                                   struct bx_error *err)
+{
     struct run r;
     enum bx_status st = run_init(&r, cfg, seed, rep, out, err);
     if (st != BX_OK)
         goto done;
+    r.cache = cache;
+    cache_begin(&r, seed, rep);
     /* Lowest priority: the snapshot sees capacity changes scheduled for the same instant. */
     bx_sim_schedule(r.sim, 0, BX_PRIO_MIN, hourly_snapshot, &r, 0);
     bx_sim_schedule(r.sim, cfg->horizon_s, BX_PRIO_MIN, horizon_stats, &r, 0);

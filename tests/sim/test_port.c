@@ -414,6 +414,11 @@ Test(sim_port, secondary_booth_shifts_hold_watchlist_hits_until_a_booth_opens, .
     bx_ports_config_fini(&cfg);
 }
 
+static bool same_float(float x, float y)
+{
+    return x == y || (isnan(x) && isnan(y));
+}
+
 /* Two results hold the same numbers in every field (pointers aside). */
 static void assert_same_result(struct bx_ports_result *a, struct bx_ports_result *b)
 {
@@ -443,7 +448,19 @@ static void assert_same_result(struct bx_ports_result *a, struct bx_ports_result
         }
     }
     cr_assert_eq(a->n_samples, b->n_samples);
-    cr_assert_eq(memcmp(a->samples, b->samples, a->n_samples * sizeof *a->samples), 0);
+    for (size_t i = 0; i < a->n_samples; ++i) { /* field by field: padding is not compared */
+        const struct bx_match_sample *x = &a->samples[i], *y = &b->samples[i];
+        cr_assert(same_float(x->verify_score, y->verify_score) &&
+                      same_float(x->top_score, y->top_score) &&
+                      same_float(x->impostor_score, y->impostor_score) &&
+                      x->subject == y->subject && x->impostor_subject == y->impostor_subject &&
+                      x->port == y->port && x->mated == y->mated && x->accepted == y->accepted &&
+                      x->watchlisted == y->watchlisted && x->watchlist_hit == y->watchlist_hit &&
+                      x->citizenship == y->citizenship && x->sex == y->sex &&
+                      x->region == y->region && x->age_band == y->age_band &&
+                      x->device == y->device,
+                  "sample %zu", i);
+    }
     cr_assert_eq(a->n_streams, b->n_streams);
     for (size_t i = 0; i < a->n_streams; ++i) {
         cr_assert_str_eq(a->stream_names[i], b->stream_names[i]);
@@ -481,5 +498,61 @@ Test(sim_port, packed_results_unpack_to_the_same_numbers_and_short_buffers_fail,
     bx_buf_fini(&buf);
     bx_ports_result_fini(&a);
     bx_ports_result_fini(&b);
+    bx_ports_config_fini(&cfg);
+}
+
+Test(sim_port, a_matching_cache_gives_the_same_results_across_capacities, .timeout = 180)
+{
+    struct bx_ports_config cfg = land(BX_LANE_VEHICLE);
+    struct bx_port_config *p = &cfg.ports[0];
+    p->land.n_schedule = 0;
+    struct bx_ports_cache *c = bx_ports_cache_alloc();
+    struct bx_error err = {0};
+    uint64_t h0, m0, h1, m1;
+    unsigned lanes[] = {3, 2, 5};
+    for (int k = 0; k < 3; ++k) {
+        p->land.lanes = lanes[k];
+        struct bx_ports_result fresh, cached;
+        run(&cfg, 1, &fresh);
+        cr_assert_eq(bx_ports_result_init(&cached, 1, &err), BX_OK);
+        bx_ports_cache_stats(c, &h0, &m0);
+        cr_assert_eq(bx_ports_run_cached(&cfg, 42, 1, c, &cached, &err), BX_OK, "%s", err.msg);
+        bx_ports_cache_stats(c, &h1, &m1);
+        if (k == 0)
+            cr_assert(h1 == 0 && m1 == fresh.ports[0].travellers, "first run: all matched");
+        else
+            cr_assert(h1 - h0 == fresh.ports[0].travellers && m1 == m0,
+                      "%u lanes: every traveller from the cache (%llu hits)", lanes[k],
+                      (unsigned long long)(h1 - h0));
+        assert_same_result(&fresh, &cached);
+        if (k == 1)
+            cr_assert_gt(bx_tally_mean(&fresh.ports[0].wait),
+                         2 * bx_tally_mean(&cached.ports[0].wait) / 3,
+                         "fewer lanes wait longer (a real change of level)");
+        bx_ports_result_fini(&fresh);
+        bx_ports_result_fini(&cached);
+    }
+    /* Another replication (other travellers) or other thresholds: matched afresh. */
+    struct bx_ports_result fresh, cached;
+    run(&cfg, 2, &fresh);
+    cr_assert_eq(bx_ports_result_init(&cached, 1, &err), BX_OK);
+    bx_ports_cache_stats(c, &h0, &m0);
+    cr_assert_eq(bx_ports_run_cached(&cfg, 42, 2, c, &cached, &err), BX_OK, "%s", err.msg);
+    bx_ports_cache_stats(c, &h1, &m1);
+    cr_assert(h1 == h0 && m1 - m0 == fresh.ports[0].travellers);
+    assert_same_result(&fresh, &cached);
+    bx_ports_result_fini(&fresh);
+    bx_ports_result_fini(&cached);
+    cfg.one_to_n_fpir *= 30; /* the 1:n threshold, which id_ok depends on */
+    run(&cfg, 2, &fresh);
+    cr_assert_eq(bx_ports_result_init(&cached, 1, &err), BX_OK);
+    bx_ports_cache_stats(c, &h0, &m0);
+    cr_assert_eq(bx_ports_run_cached(&cfg, 42, 2, c, &cached, &err), BX_OK, "%s", err.msg);
+    bx_ports_cache_stats(c, &h1, &m1);
+    cr_assert_eq(h1, h0, "other thresholds: nothing from the cache");
+    assert_same_result(&fresh, &cached);
+    bx_ports_result_fini(&fresh);
+    bx_ports_result_fini(&cached);
+    bx_ports_cache_free(c);
     bx_ports_config_fini(&cfg);
 }

@@ -195,6 +195,26 @@ enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports,
 size_t bx_ports_hours(const struct bx_ports_config *cfg);
 void bx_ports_result_fini(struct bx_ports_result *r);
 
+/**
+ * Matching decisions of one replication, kept for later runs of the same replication: runs
+ * that differ only in capacities (lanes, units, cameras, officers, booths, their rollouts and
+ * rosters) draw the same travellers with the same captures (common random numbers), so their
+ * 1:n, 1:1 and watch-list outcomes are the same and need not be searched again. An entry is
+ * used only for the same traveller (identity, document, port, photo age) and the same seed,
+ * replication and thresholds; anything else is matched afresh, so results are identical with
+ * or without a cache. One cache per replication (not shared between threads).
+ */
+struct bx_ports_cache;
+struct bx_ports_cache *bx_ports_cache_alloc(void); /* NULL when out of memory */
+void bx_ports_cache_free(struct bx_ports_cache *c);
+/** Travellers taken from the cache, and matched and stored, over the cache's life. */
+void bx_ports_cache_stats(const struct bx_ports_cache *c, uint64_t *hits, uint64_t *misses);
+
+/** bx_ports_run reusing and extending @p cache (may be NULL: bx_ports_run). */
+enum bx_status bx_ports_run_cached(const struct bx_ports_config *cfg, uint64_t seed, uint32_t rep,
+                                   struct bx_ports_cache *cache, struct bx_ports_result *out,
+                                   struct bx_error *err);
+
 /** Append everything of @p r (ports, sketches, hourly series, samples, stream map) to @p b, for
  *  another process (bx/par.h). */
 void bx_ports_result_pack(const struct bx_ports_result *r, struct bx_buf *b);

@@ -1346,6 +1346,23 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
 
 /* Resource statistics over the horizon (the run goes on after it until everyone has left and
  * every photo has been purged; those hours must not dilute utilisation and queues). */
+/* The config's window opens: utilisation and queue means are taken over the window (to the
+ * horizon, which sizing sets to the window's end). */
+static void window_stats_start(struct bx_sim *sim, void *obj, int64_t arg)
+{
+    struct run *r = obj;
+    double now = bx_sim_now(sim);
+    (void)arg;
+    for (size_t i = 0; i < r->cfg->n_ports; ++i) {
+        struct port_rt *p = &r->ports[i];
+        if (p->lanes)
+            bx_resource_reset_stats(p->lanes, now);
+        for (unsigned g = 0; p->gates && g < p->cfg->gates; ++g)
+            bx_resource_reset_stats(p->gates[g], now);
+        bx_resource_reset_stats(p->officers, now);
+    }
+}
+
 static void horizon_stats(struct bx_sim *sim, void *obj, int64_t arg)
 {
     struct run *r = obj;
@@ -1420,6 +1437,8 @@ enum bx_status bx_ports_run_cached(const struct bx_ports_config *cfg, uint64_t s
     /* Lowest priority: the snapshot sees capacity changes scheduled for the same instant. */
     bx_sim_schedule(r.sim, 0, BX_PRIO_MIN, hourly_snapshot, &r, 0);
     bx_sim_schedule(r.sim, cfg->horizon_s, BX_PRIO_MIN, horizon_stats, &r, 0);
+    if (cfg->window_from_s > 0 && cfg->window_from_s < cfg->horizon_s)
+        bx_sim_schedule(r.sim, cfg->window_from_s, BX_PRIO_MIN, window_stats_start, &r, 0);
     /* Run past the horizon until everyone who arrived has left and every purge has happened
      * (periodic rosters keep scheduling events forever, so the calendar never empties). A
      * port that cannot clear its queues within 30 days after the horizon is overloaded. */

@@ -556,3 +556,29 @@ Test(sim_port, a_matching_cache_gives_the_same_results_across_capacities, .timeo
     bx_ports_cache_free(c);
     bx_ports_config_fini(&cfg);
 }
+
+Test(sim_port, utilisation_is_taken_over_the_sizing_window, .timeout = 120)
+{
+    /* 20 an hour for 5 h, then 150 an hour: over [5 h, 10 h) the lanes are far busier than
+     * over the whole 10 h. */
+    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
+    cfg.horizon_s = 10 * 3600;
+    struct bx_ports_result whole, win;
+    run(&cfg, 0, &whole);
+    cfg.window_from_s = 5 * 3600;
+    cfg.window_to_s = 10 * 3600;
+    run(&cfg, 0, &win);
+    double u_all = whole.ports[0].camera_utilization, u_win = win.ports[0].camera_utilization;
+    /* The hourly snapshots of busy units over the window estimate the same average. */
+    double busy = 0, cap = 0;
+    for (size_t h = 5; h < 10; ++h) {
+        busy += win.ports[0].hourly[h].busy;
+        cap += win.ports[0].hourly[h].capacity;
+    }
+    cr_assert_gt(u_win, 1.5 * u_all, "window %g, whole run %g (150 vs 85 an hour)", u_win, u_all);
+    cr_assert_float_eq(u_win, busy / cap, 0.15, "window %g, snapshots %g", u_win, busy / cap);
+    cr_assert_eq(whole.ports[0].travellers, win.ports[0].travellers, "the same run otherwise");
+    bx_ports_result_fini(&whole);
+    bx_ports_result_fini(&win);
+    bx_ports_config_fini(&cfg);
+}

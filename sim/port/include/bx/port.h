@@ -116,7 +116,8 @@ struct bx_ports_config {
     void *progress_ctx;
     /** The period whose queue waits bx_port_result's lane_wait_q and officer_wait_q hold
      *  (travellers arriving in [window_from_s, window_to_s)); both 0: the whole run. Sizing
-     *  sets it to the busiest hours. */
+     *  sets it to the busiest hours (and the horizon to its end). Utilisations and
+     *  camera_queue_mean are then time averages from window_from_s to the horizon. */
     double window_from_s, window_to_s;
 };
 void bx_ports_config_fini(struct bx_ports_config *cfg);

@@ -254,6 +254,10 @@ Test(apps_blas, a_users_own_core_type_is_respected_and_reported)
 
 #include "bx/matcher.h"
 
+/* Open MPI's shared-memory transport copies between processes with process_vm_readv (CMA) by
+ * default, which container sandboxes (seccomp) often forbid; the tests use plain copies. */
+#define MPI_ENV "OMPI_MCA_btl_vader_single_copy_mechanism=none "
+
 TestSuite(apps_gallery, .init = setup, .timeout = 120);
 TestSuite(apps_models, .init = setup, .timeout = 120);
 TestSuite(apps_ports, .init = setup, .timeout = 180);
@@ -1072,7 +1076,7 @@ TestSuite(apps_mpi, .init = setup, .timeout = 300);
 static int bxsim_mpi(int np, const char *args)
 {
     char pre[256];
-    snprintf(pre, sizeof pre, "timeout 240 %s --oversubscribe --allow-run-as-root -np %d",
+    snprintf(pre, sizeof pre, MPI_ENV "timeout 240 %s --oversubscribe --allow-run-as-root -np %d",
              BX_MPIRUN, np);
     return bxsim_env(pre, args);
 }

@@ -399,41 +399,38 @@ int bx_cmd_size(int argc, char **argv)
         const struct bx_port_config *pc = &scn.ports.ports[i];
         enum bx_size_resource sres = (enum bx_size_resource)ts.t[ti].kind;
         const struct bx_size_port_result r = ts.t[ti].r;
-        {
-            const struct bx_size_point *best = NULL;
-            json_t *curve = json_array();
-            for (size_t j = 0; j < r.search.n_curve; ++j) {
-                json_array_append_new(curve, point_json(&r.search.curve[j]));
-                if (r.search.found && r.search.curve[j].level == r.search.level)
-                    best = &r.search.curve[j];
-            }
-            json_t *po = json_pack("{sssssssbsos[ff]s{sfsfsf}so}", "name", pc->name, "type",
-                                   bx_port_type_name(pc->type), "resource",
-                                   bx_size_resource_name(sres), "found", r.search.found,
-                                   "approx_level", json_integer((json_int_t)r.search.approx),
-                                   "window_hours", r.window_from_h, r.window_to_h, "approximation",
-                                   "lambda_per_s", r.lambda_per_s, "service_mean_s",
-                                   r.service_mean_s, "service_scv", r.service_scv, "curve", curve);
-            json_object_set_new(po, "level",
-                                best ? json_integer((json_int_t)best->level) : json_null());
-            json_object_set_new(po, "p95_wait_s",
-                                best ? ci_json(best->value, best->lo, best->hi) : json_null());
-            json_object_set_new(po, "utilization",
-                                best && isfinite(best->utilization) ? json_real(best->utilization)
-                                                                    : json_null());
-            json_array_append_new(ports, po);
-            if (sres == BX_SIZE_LANES)
-                needed[i] = best ? (long)best->level : -1;
-            if (!json) {
-                char ci[64] = "not met";
-                if (best)
-                    snprintf(ci, sizeof ci, "%.1f [%.1f, %.1f]", best->value, best->lo, best->hi);
-                char lvl[16];
-                snprintf(lvl, sizeof lvl, best ? "%u" : ">%u", best ? best->level : o.max_level);
-                printf("%-24s %-9s %6s %8u %22s %8.3f %5.0f-%-5.0f\n", pc->name,
-                       bx_size_resource_name(sres), lvl, r.search.approx, ci,
-                       best ? best->utilization : BX_NAN, r.window_from_h, r.window_to_h);
-            }
+        const struct bx_size_point *best = NULL;
+        json_t *curve = json_array();
+        for (size_t j = 0; j < r.search.n_curve; ++j) {
+            json_array_append_new(curve, point_json(&r.search.curve[j]));
+            if (r.search.found && r.search.curve[j].level == r.search.level)
+                best = &r.search.curve[j];
+        }
+        json_t *po = json_pack(
+            "{sssssssbsos[ff]s{sfsfsf}so}", "name", pc->name, "type", bx_port_type_name(pc->type),
+            "resource", bx_size_resource_name(sres), "found", r.search.found, "approx_level",
+            json_integer((json_int_t)r.search.approx), "window_hours", r.window_from_h,
+            r.window_to_h, "approximation", "lambda_per_s", r.lambda_per_s, "service_mean_s",
+            r.service_mean_s, "service_scv", r.service_scv, "curve", curve);
+        json_object_set_new(po, "level",
+                            best ? json_integer((json_int_t)best->level) : json_null());
+        json_object_set_new(po, "p95_wait_s",
+                            best ? ci_json(best->value, best->lo, best->hi) : json_null());
+        json_object_set_new(po, "utilization",
+                            best && isfinite(best->utilization) ? json_real(best->utilization)
+                                                                : json_null());
+        json_array_append_new(ports, po);
+        if (sres == BX_SIZE_LANES)
+            needed[i] = best ? (long)best->level : -1;
+        if (!json) {
+            char ci[64] = "not met";
+            if (best)
+                snprintf(ci, sizeof ci, "%.1f [%.1f, %.1f]", best->value, best->lo, best->hi);
+            char lvl[16];
+            snprintf(lvl, sizeof lvl, best ? "%u" : ">%u", best ? best->level : o.max_level);
+            printf("%-24s %-9s %6s %8u %22s %8.3f %5.0f-%-5.0f\n", pc->name,
+                   bx_size_resource_name(sres), lvl, r.search.approx, ci,
+                   best ? best->utilization : BX_NAN, r.window_from_h, r.window_to_h);
         }
     }
     if (rc == BX_EXIT_OK && weeks > 0) {

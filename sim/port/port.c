@@ -229,6 +229,8 @@ enum bx_status bx_ports_result_unpack(struct bx_reader *rd, struct bx_ports_resu
         if (out->samples == NULL)
             out->n_samples = 0;
     }
+    if (!rd->failed && n_streams > (rd->len - rd->pos) / sizeof(uint64_t))
+        rd->failed = true; /* each stream takes at least its name's length word */
     if (!rd->failed && n_streams > 0) {
         out->stream_names = calloc(n_streams, sizeof *out->stream_names);
         if (out->stream_names == NULL)

@@ -154,13 +154,16 @@ static int rollout_plan(const struct bx_scn *scn, const char *port, const long *
     return BX_EXIT_OK;
 }
 
-/* One unit of work: sizing one resource of one port, or a land port's weekly rollout waits.
- * Under mpirun the tasks are spread over the ranks (or, when there are fewer tasks than ranks,
+/* One unit of work: one port, its sized resources and (land, with --rollout-weeks) its weekly
+ * rollout waits, sharing one matching cache per replication so that each traveller is matched
+ * once. Under mpirun the ports are spread over the ranks (or, with fewer ports than ranks,
  * each level's replications are) and their results gathered on rank 0. */
 struct task {
     size_t port;
-    int kind; /* enum bx_size_resource, or -1: the weekly waits */
-    struct bx_size_port_result r;
+    int n_kinds;
+    enum bx_size_resource kinds[2];
+    struct bx_size_port_result r[2];
+    bool weekly;
     struct bx_size_week *w;
 };
 
@@ -176,12 +179,21 @@ static enum bx_status run_task(void *vctx, uint32_t i, struct bx_error *err)
 {
     struct tasks *ts = vctx;
     struct task *t = &ts->t[i];
-    enum bx_status st;
-    if (t->kind < 0)
-        st = bx_size_weekly(&ts->scn->ports, t->port, ts->o, ts->weeks, &t->w, err);
-    else
-        st = bx_size_port(&ts->scn->ports, t->port, (enum bx_size_resource)t->kind, ts->o, &t->r,
-                          err);
+    struct bx_size_opts o = *ts->o;
+    enum bx_status st = BX_OK;
+    o.caches = calloc(o.replications, sizeof *o.caches);
+    for (uint32_t r = 0; o.caches && r < o.replications && st == BX_OK; ++r)
+        if ((o.caches[r] = bx_ports_cache_alloc()) == NULL)
+            st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+    if (o.caches == NULL)
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+    for (int k = 0; k < t->n_kinds && st == BX_OK; ++k)
+        st = bx_size_port(&ts->scn->ports, t->port, t->kinds[k], &o, &t->r[k], err);
+    if (st == BX_OK && t->weekly)
+        st = bx_size_weekly(&ts->scn->ports, t->port, &o, ts->weeks, &t->w, err);
+    for (uint32_t r = 0; o.caches && r < o.replications; ++r)
+        bx_ports_cache_free(o.caches[r]);
+    free(o.caches);
     if (st != BX_OK) { /* name the port in the error */
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
@@ -192,27 +204,29 @@ static enum bx_status run_task(void *vctx, uint32_t i, struct bx_error *err)
 
 static void pack_task(void *vctx, uint32_t i, struct bx_buf *b)
 {
-    const struct task *t = &((struct tasks *)vctx)->t[i];
-    if (t->kind < 0) {
-        bx_buf_put(b, t->w, ((struct tasks *)vctx)->weeks * sizeof *t->w);
-        return;
+    struct tasks *ts = vctx;
+    const struct task *t = &ts->t[i];
+    for (int k = 0; k < t->n_kinds; ++k) {
+        bx_buf_put(b, &t->r[k], sizeof t->r[k]);
+        bx_buf_put(b, t->r[k].search.curve, t->r[k].search.n_curve * sizeof *t->r[k].search.curve);
     }
-    bx_buf_put(b, &t->r, sizeof t->r);
-    bx_buf_put(b, t->r.search.curve, t->r.search.n_curve * sizeof *t->r.search.curve);
+    if (t->weekly)
+        bx_buf_put(b, t->w, ts->weeks * sizeof *t->w);
 }
 
 static enum bx_status unpack_task(void *vctx, uint32_t i, struct bx_reader *r, struct bx_error *err)
 {
     struct tasks *ts = vctx;
     struct task *t = &ts->t[i];
-    if (t->kind < 0) {
-        t->w = bx_reader_array(r, ts->weeks, sizeof *t->w);
-    } else {
-        bx_reader_get(r, &t->r, sizeof t->r);
-        t->r.search.curve = bx_reader_array(r, t->r.search.n_curve, sizeof *t->r.search.curve);
-        if (t->r.search.curve == NULL)
-            t->r.search.n_curve = 0;
+    for (int k = 0; k < t->n_kinds; ++k) {
+        struct bx_size_port_result *p = &t->r[k];
+        bx_reader_get(r, p, sizeof *p);
+        p->search.curve = bx_reader_array(r, p->search.n_curve, sizeof *p->search.curve);
+        if (p->search.curve == NULL)
+            p->search.n_curve = 0;
     }
+    if (t->weekly)
+        t->w = bx_reader_array(r, ts->weeks, sizeof *t->w);
     return r->failed ? BX_FAIL(err, BX_EFORMAT, "truncated sizing results") : BX_OK;
 }
 
@@ -341,9 +355,9 @@ int bx_cmd_size(int argc, char **argv)
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
-    /* The tasks: each selected port's resources, then the weekly waits of its land ports. */
+    /* The tasks: each selected port with its resources and weekly waits. */
     struct tasks ts = {.scn = &scn, .o = &o, .weeks = (unsigned)weeks};
-    ts.t = calloc(3 * scn.ports.n_ports, sizeof *ts.t);
+    ts.t = calloc(scn.ports.n_ports, sizeof *ts.t);
     if (ts.t == NULL) {
         free(needed);
         fprintf(stderr, "bxsim size: out of memory\n");
@@ -354,17 +368,16 @@ int bx_cmd_size(int argc, char **argv)
         const struct bx_port_config *pc = &scn.ports.ports[i];
         if (port && strcmp(pc->name, port) != 0)
             continue;
+        struct task t = {.port = i, .weekly = weeks > 0 && pc->type == BX_PORT_LAND};
         enum bx_size_resource kinds[2] = {
             pc->type == BX_PORT_LAND ? BX_SIZE_LANES : BX_SIZE_CAMERAS, BX_SIZE_OFFICERS};
         for (int k = 0; k < 2; ++k)
             if (!resource || strcmp(resource, bx_size_resource_name(kinds[k])) == 0)
-                ts.t[ts.n++] = (struct task){.port = i, .kind = (int)kinds[k]};
+                t.kinds[t.n_kinds++] = kinds[k];
+        sized += (size_t)t.n_kinds;
+        if (t.n_kinds > 0 || t.weekly)
+            ts.t[ts.n++] = t;
     }
-    sized = ts.n;
-    for (size_t i = 0; weeks > 0 && i < scn.ports.n_ports; ++i)
-        if (scn.ports.ports[i].type == BX_PORT_LAND &&
-            (port == NULL || strcmp(scn.ports.ports[i].name, port) == 0))
-            ts.t[ts.n++] = (struct task){.port = i, .kind = -1};
     if (sized == 0) {
         fprintf(stderr,
                 "bxsim size: --resource %s: no selected port has it (land ports have lanes, "
@@ -394,48 +407,50 @@ int bx_cmd_size(int argc, char **argv)
     if (!json)
         printf("%-24s %-9s %6s %8s %22s %8s %12s\n", "port", "resource", "level", "approx",
                "p95 wait s (95% CI)", "util", "busiest h");
-    for (size_t ti = 0; ti < sized; ++ti) {
-        size_t i = ts.t[ti].port;
-        const struct bx_port_config *pc = &scn.ports.ports[i];
-        enum bx_size_resource sres = (enum bx_size_resource)ts.t[ti].kind;
-        const struct bx_size_port_result r = ts.t[ti].r;
-        const struct bx_size_point *best = NULL;
-        json_t *curve = json_array();
-        for (size_t j = 0; j < r.search.n_curve; ++j) {
-            json_array_append_new(curve, point_json(&r.search.curve[j]));
-            if (r.search.found && r.search.curve[j].level == r.search.level)
-                best = &r.search.curve[j];
+    for (size_t ti = 0; ti < ts.n; ++ti)
+        for (int k = 0; k < ts.t[ti].n_kinds; ++k) {
+            size_t i = ts.t[ti].port;
+            const struct bx_port_config *pc = &scn.ports.ports[i];
+            enum bx_size_resource sres = ts.t[ti].kinds[k];
+            const struct bx_size_port_result r = ts.t[ti].r[k];
+            const struct bx_size_point *best = NULL;
+            json_t *curve = json_array();
+            for (size_t j = 0; j < r.search.n_curve; ++j) {
+                json_array_append_new(curve, point_json(&r.search.curve[j]));
+                if (r.search.found && r.search.curve[j].level == r.search.level)
+                    best = &r.search.curve[j];
+            }
+            json_t *po = json_pack("{sssssssbsos[ff]s{sfsfsf}so}", "name", pc->name, "type",
+                                   bx_port_type_name(pc->type), "resource",
+                                   bx_size_resource_name(sres), "found", r.search.found,
+                                   "approx_level", json_integer((json_int_t)r.search.approx),
+                                   "window_hours", r.window_from_h, r.window_to_h, "approximation",
+                                   "lambda_per_s", r.lambda_per_s, "service_mean_s",
+                                   r.service_mean_s, "service_scv", r.service_scv, "curve", curve);
+            json_object_set_new(po, "level",
+                                best ? json_integer((json_int_t)best->level) : json_null());
+            json_object_set_new(po, "p95_wait_s",
+                                best ? ci_json(best->value, best->lo, best->hi) : json_null());
+            json_object_set_new(po, "utilization",
+                                best && isfinite(best->utilization) ? json_real(best->utilization)
+                                                                    : json_null());
+            json_array_append_new(ports, po);
+            if (sres == BX_SIZE_LANES)
+                needed[i] = best ? (long)best->level : -1;
+            if (!json) {
+                char ci[64] = "not met";
+                if (best)
+                    snprintf(ci, sizeof ci, "%.1f [%.1f, %.1f]", best->value, best->lo, best->hi);
+                char lvl[16];
+                snprintf(lvl, sizeof lvl, best ? "%u" : ">%u", best ? best->level : o.max_level);
+                printf("%-24s %-9s %6s %8u %22s %8.3f %5.0f-%-5.0f\n", pc->name,
+                       bx_size_resource_name(sres), lvl, r.search.approx, ci,
+                       best ? best->utilization : BX_NAN, r.window_from_h, r.window_to_h);
+            }
         }
-        json_t *po = json_pack(
-            "{sssssssbsos[ff]s{sfsfsf}so}", "name", pc->name, "type", bx_port_type_name(pc->type),
-            "resource", bx_size_resource_name(sres), "found", r.search.found, "approx_level",
-            json_integer((json_int_t)r.search.approx), "window_hours", r.window_from_h,
-            r.window_to_h, "approximation", "lambda_per_s", r.lambda_per_s, "service_mean_s",
-            r.service_mean_s, "service_scv", r.service_scv, "curve", curve);
-        json_object_set_new(po, "level",
-                            best ? json_integer((json_int_t)best->level) : json_null());
-        json_object_set_new(po, "p95_wait_s",
-                            best ? ci_json(best->value, best->lo, best->hi) : json_null());
-        json_object_set_new(po, "utilization",
-                            best && isfinite(best->utilization) ? json_real(best->utilization)
-                                                                : json_null());
-        json_array_append_new(ports, po);
-        if (sres == BX_SIZE_LANES)
-            needed[i] = best ? (long)best->level : -1;
-        if (!json) {
-            char ci[64] = "not met";
-            if (best)
-                snprintf(ci, sizeof ci, "%.1f [%.1f, %.1f]", best->value, best->lo, best->hi);
-            char lvl[16];
-            snprintf(lvl, sizeof lvl, best ? "%u" : ">%u", best ? best->level : o.max_level);
-            printf("%-24s %-9s %6s %8u %22s %8.3f %5.0f-%-5.0f\n", pc->name,
-                   bx_size_resource_name(sres), lvl, r.search.approx, ci,
-                   best ? best->utilization : BX_NAN, r.window_from_h, r.window_to_h);
-        }
-    }
     if (rc == BX_EXIT_OK && weeks > 0) {
         struct bx_size_week **weekly = calloc(scn.ports.n_ports, sizeof *weekly);
-        for (size_t ti = sized; weekly && ti < ts.n; ++ti)
+        for (size_t ti = 0; weekly && ti < ts.n; ++ti)
             weekly[ts.t[ti].port] = ts.t[ti].w;
         rc = weekly ? rollout_plan(&scn, port, needed, weekly, (unsigned)weeks, json, root)
                     : BX_EXIT_RUNTIME;
@@ -472,7 +487,8 @@ int bx_cmd_size(int argc, char **argv)
     }
 done_tasks:
     for (size_t ti = 0; ti < ts.n; ++ti) {
-        bx_size_result_fini(&ts.t[ti].r.search);
+        for (int k = 0; k < ts.t[ti].n_kinds; ++k)
+            bx_size_result_fini(&ts.t[ti].r[k].search);
         free(ts.t[ti].w);
     }
     free(ts.t);

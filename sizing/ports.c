@@ -24,6 +24,7 @@ struct sim_ctx {
     const struct bx_size_opts *o;
     struct bx_ports_result *reps;
     struct bx_ports_cache **cache; /* per replication: matching decisions across levels */
+    bool own_cache;                /* not the caller's (o->caches) */
     double *p95, *util;
     bool *failed;
 };
@@ -48,8 +49,9 @@ static enum bx_status ctx_init(struct sim_ctx *c, const struct bx_ports_config *
     c->p95 = calloc(o->replications, sizeof *c->p95);
     c->util = calloc(o->replications, sizeof *c->util);
     c->failed = calloc(o->replications, sizeof *c->failed);
-    c->cache = calloc(o->replications, sizeof *c->cache);
-    for (uint32_t r = 0; c->cache && r < o->replications; ++r)
+    c->own_cache = o->caches == NULL;
+    c->cache = c->own_cache ? calloc(o->replications, sizeof *c->cache) : o->caches;
+    for (uint32_t r = 0; c->own_cache && c->cache && r < o->replications; ++r)
         if ((c->cache[r] = bx_ports_cache_alloc()) == NULL)
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
     if (!c->reps || !c->p95 || !c->util || !c->failed || !c->cache)
@@ -61,9 +63,10 @@ static void ctx_fini(struct sim_ctx *c)
 {
     for (uint32_t r = 0; c->reps && r < c->o->replications; ++r)
         bx_ports_result_fini(&c->reps[r]);
-    for (uint32_t r = 0; c->cache && r < c->o->replications; ++r)
+    for (uint32_t r = 0; c->own_cache && c->cache && r < c->o->replications; ++r)
         bx_ports_cache_free(c->cache[r]);
-    free(c->cache);
+    if (c->own_cache)
+        free(c->cache);
     free(c->reps);
     free(c->p95);
     free(c->util);

@@ -99,6 +99,11 @@ struct bx_size_opts {
      *  receiving all of them and running the same search (a collective call then). Results do
      *  not depend on it. */
     bool spread;
+    /** Optional: `replications` caches (bx_ports_cache_alloc, kept by the caller) shared by the
+     *  calls for one port (its resources, its weekly waits), whose runs then match each
+     *  traveller once. NULL: each call keeps its own across its levels. Results do not depend
+     *  on it. */
+    struct bx_ports_cache **caches;
 };
 
 struct bx_size_port_result {

@@ -1088,6 +1088,10 @@ static bool same_file(const char *a, const char *b)
     return system(cmd) == 0;
 }
 
+#define RATES24                                                                                    \
+    "200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, "   \
+    "200, 200, 200, 200, 200, 200"
+
 Test(apps_mpi, run_and_size_over_ranks_equal_one_process)
 {
     char yaml[128], args[512], a[160], b[160];
@@ -1118,18 +1122,28 @@ Test(apps_mpi, run_and_size_over_ranks_equal_one_process)
     snprintf(a, sizeof a, "%s/n1/summary.json", dir);
     snprintf(b, sizeof b, "%s/n2/summary.json", dir);
     cr_assert(same_file(a, b), "network summary differs between 1 and 2 ranks");
-    /* bxsim size: three tasks (lanes, officers, the weekly waits) over 2 ranks; then one task
-     * (lanes) with its replications spread over 3 ranks. */
-    const char *sz[] = {"--rollout-weeks 2", "--resource lanes"};
+    /* bxsim size: two ports (tasks: each port's lanes, officers and weekly waits) over 2
+     * ranks; then one port's lanes with its replications spread over 3 ranks. */
+    char two[160];
+    snprintf(two, sizeof two, "%s/two.yaml", dir);
+    write_file(two, "name: two-crossings\nkind: ports\nseed: 9\nhorizon: {hours: 6}\n" MMC_CROSSING(
+                        "lanes: {kind: pedestrian, count: 5}") "  - name: stroll\n    type: land\n"
+                                                               "    lanes: {kind: pedestrian, "
+                                                               "count: 3}\n"
+                                                               "    arrivals_per_hour: [" RATES24
+                                                               "]\n    expected_gallery: {size: "
+                                                               "200, share: 0.5}\n");
+    const char *files2[] = {two, yaml};
+    const char *sz[] = {"--rollout-weeks 2", "--resource lanes --port walk"};
     int np[] = {2, 3};
     for (int i = 0; i < 2; ++i) {
         snprintf(args, sizeof args,
                  "size %s --target-p95-wait 40 --window-hours 4 --replications 3 %s --out %s/s1",
-                 yaml, sz[i], dir);
+                 files2[i], sz[i], dir);
         cr_assert_eq(bxsim(args), 0, "%s", out);
         snprintf(args, sizeof args,
                  "size %s --target-p95-wait 40 --window-hours 4 --replications 3 %s --out %s/sn",
-                 yaml, sz[i], dir);
+                 files2[i], sz[i], dir);
         cr_assert_eq(bxsim_mpi(np[i], args), 0, "%s", out);
         snprintf(a, sizeof a, "%s/s1/size.json", dir);
         snprintf(b, sizeof b, "%s/sn/size.json", dir);

@@ -285,13 +285,15 @@ static enum bx_status unpack_all(const struct bx_buf *b, uint32_t n, bx_par_unpa
     struct bx_reader r = {.p = b->data, .len = b->len};
     while (r.pos < r.len) {
         uint64_t item = bx_reader_u64(&r), len = bx_reader_u64(&r);
-        if (r.failed || item >= n || len > r.len - r.pos || seen[item])
+        if (r.failed || item >= n || len > r.len - r.pos)
             return BX_FAIL(err, BX_EFORMAT, "malformed results from another rank");
-        seen[item] = 1;
         struct bx_reader sub = {.p = r.p + r.pos, .len = (size_t)len};
         r.pos += (size_t)len;
         if (item % (uint32_t)g_size == (uint32_t)g_rank)
-            continue;
+            continue; /* this rank's own, already in place */
+        if (seen[item])
+            return BX_FAIL(err, BX_EFORMAT, "results for item %u twice", (unsigned)item);
+        seen[item] = 1;
         enum bx_status st = unpack(ctx, (uint32_t)item, &sub, err);
         if (st != BX_OK)
             return st;
@@ -353,8 +355,9 @@ enum bx_status bx_par_replicate(uint32_t n, unsigned n_threads, bx_rep_fn *fn, v
         goto done;
     }
 #endif
-    /* Pack this rank's items as records "item, length, bytes". */
-    for (uint32_t j = 0; j < m; ++j) {
+    /* Pack this rank's items as records "item, length, bytes" (rank 0 keeps its own in place
+     * unless every rank needs them). */
+    for (uint32_t j = 0; j < m && (rank != 0 || to_all); ++j) {
         uint32_t item = rank + j * size;
         bx_buf_put_u64(&mine, item);
         size_t at = mine.len;
@@ -382,6 +385,8 @@ enum bx_status bx_par_replicate(uint32_t n, unsigned n_threads, bx_rep_fn *fn, v
         goto done;
     if (g_rank == 0 || to_all) {
         seen = calloc(n ? n : 1, 1);
+        for (uint32_t i = rank; seen && i < n; i += size)
+            seen[i] = 1; /* this rank's own */
         if (seen == NULL)
             st = BX_FAIL(err, BX_ENOMEM, "out of memory");
         else

@@ -51,6 +51,9 @@ void bx_app_profile_path(const char *name, char *out, size_t len);
 /* Load a ports scenario's algorithm profile into scn->ports (generator parameters and name);
  * @p ppath (may be NULL) receives the profile file's path. On failure prints
  * "FILE: profile 'NAME': message" and returns false. */
+/** Load scenario @p file: 0, or (the error printed) the exit status: 2 for a bad file, 1 when
+ *  out of memory. */
+int bx_app_load_scenario(const char *file, struct bx_scn *scn);
 bool bx_app_ports_profile(struct bx_scn *scn, const char *file, char *ppath, size_t len);
 /* Enrol subjects first..first+n-1 of @p mix with target @p t's enrolment device and score
  * probes of them taken with its probe device, quality and years: s[i * n + j] = probe i vs

@@ -232,8 +232,8 @@ static int gallery_search(int argc, char **argv)
     hits = malloc((n_q ? n_q : 1) * k * sizeof *hits);
     nh = malloc((n_q ? n_q : 1) * sizeof *nh);
     size_t cap = 64 + (n_q ? n_q : 1) * k * 72;
-    csv = malloc(cap);
-    if (!bx_par_all_ok(probes && hits && nh && csv)) {
+    csv = bx_par_rank() == 0 ? malloc(cap) : NULL; /* rank 0 writes the hits */
+    if (!bx_par_all_ok(probes && hits && nh && (csv || bx_par_rank() != 0))) {
         fputs("bxsim gallery search: out of memory\n", stderr);
         rc = BX_EXIT_RUNTIME;
         goto done;

@@ -60,6 +60,15 @@ char *bx_app_read_text(const char *path)
     return buf;
 }
 
+int bx_app_load_scenario(const char *file, struct bx_scn *scn)
+{
+    struct bx_error err = {0};
+    if (bx_scn_load_file(file, scn, &err) == BX_OK)
+        return BX_EXIT_OK;
+    fprintf(stderr, "%s\n", err.msg);
+    return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+}
+
 /* Options shared by the option loop: "--name value" or "--name=value". */
 static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *bad)
 {
@@ -416,10 +425,9 @@ int bx_cmd_run(int argc, char **argv)
 
     struct bx_error err = {0};
     struct bx_scn scn;
-    if (bx_scn_load_file(file, &scn, &err) != BX_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
-    }
+    int lrc = bx_app_load_scenario(file, &scn);
+    if (lrc != BX_EXIT_OK)
+        return lrc;
     if (has_seed)
         scn.seed = seed;
     if (has_reps)
@@ -516,12 +524,10 @@ int bx_cmd_validate(int argc, char **argv)
             fprintf(stderr, "bxsim validate: unknown option '%s'\n", argv[i]);
             return BX_EXIT_USAGE;
         }
-        struct bx_error err = {0};
         struct bx_scn scn;
-        if (bx_scn_load_file(argv[i], &scn, &err) != BX_OK) {
-            fprintf(stderr, "%s\n", err.msg);
-            return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
-        }
+        int lrc = bx_app_load_scenario(argv[i], &scn);
+        if (lrc != BX_EXIT_OK)
+            return lrc;
         /* The profile is part of what a ports scenario needs: check it too. */
         if (scn.kind == BX_SCN_PORTS && !bx_app_ports_profile(&scn, argv[i], NULL, 0)) {
             bx_scn_fini(&scn);

@@ -318,10 +318,9 @@ int bx_cmd_size(int argc, char **argv)
     }
     struct bx_error err = {0};
     struct bx_scn scn;
-    if (bx_scn_load_file(file, &scn, &err) != BX_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
-    }
+    int lrc = bx_app_load_scenario(file, &scn);
+    if (lrc != BX_EXIT_OK)
+        return lrc;
     int rc = BX_EXIT_OK;
     json_t *root = NULL;
     if (scn.kind != BX_SCN_PORTS) {

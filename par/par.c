@@ -278,7 +278,8 @@ static void progress_local(void *vl, uint32_t done, uint32_t total)
         l->progress(l->ctx, done, total);
 }
 
-/* Unpack the records "item, length, bytes" of @p b, skipping this rank's own items. */
+/* Unpack the records "item, length, bytes" of another rank's @p b; @p seen marks the items
+ * already in place (this rank's own and those unpacked before). */
 static enum bx_status unpack_all(const struct bx_buf *b, uint32_t n, bx_par_unpack_fn *unpack,
                                  void *ctx, unsigned char *seen, struct bx_error *err)
 {
@@ -287,13 +288,11 @@ static enum bx_status unpack_all(const struct bx_buf *b, uint32_t n, bx_par_unpa
         uint64_t item = bx_reader_u64(&r), len = bx_reader_u64(&r);
         if (r.failed || item >= n || len > r.len - r.pos)
             return BX_FAIL(err, BX_EFORMAT, "malformed results from another rank");
-        struct bx_reader sub = {.p = r.p + r.pos, .len = (size_t)len};
-        r.pos += (size_t)len;
-        if (item % (uint32_t)g_size == (uint32_t)g_rank)
-            continue; /* this rank's own, already in place */
         if (seen[item])
             return BX_FAIL(err, BX_EFORMAT, "results for item %u twice", (unsigned)item);
         seen[item] = 1;
+        struct bx_reader sub = {.p = r.p + r.pos, .len = (size_t)len};
+        r.pos += (size_t)len;
         enum bx_status st = unpack(ctx, (uint32_t)item, &sub, err);
         if (st != BX_OK)
             return st;
@@ -318,7 +317,7 @@ enum bx_status bx_par_replicate(uint32_t n, unsigned n_threads, bx_rep_fn *fn, v
                       .size = size,
                       .st = calloc(m ? m : 1, sizeof *l.st),
                       .errs = calloc(m ? m : 1, sizeof *l.errs)};
-    struct bx_buf mine = {0}, *all = NULL, joined = {0};
+    struct bx_buf mine = {0}, *all = NULL;
     unsigned char *seen = NULL;
     enum bx_status st = BX_OK;
     if (l.st == NULL || l.errs == NULL)
@@ -368,29 +367,27 @@ enum bx_status bx_par_replicate(uint32_t n, unsigned n_threads, bx_rep_fn *fn, v
             memcpy(mine.data + at, &len, sizeof len);
         }
     }
-    if (g_rank == 0 && (all = calloc(size, sizeof *all)) == NULL)
+    bool receives = g_rank == 0 || to_all;
+    if (receives && (all = calloc(size, sizeof *all)) == NULL)
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
     if ((st = bx_par_agree(st, err)) != BX_OK)
         goto done;
-    if ((st = bx_par_gather(&mine, all, err)) != BX_OK)
+    if ((st = bx_par_gather(&mine, g_rank == 0 ? all : NULL, err)) != BX_OK)
         goto done;
-    if (g_rank == 0)
-        for (uint32_t r = 0; r < size; ++r)
-            bx_buf_put(&joined, all[r].data, all[r].len);
-    if (g_rank == 0 && joined.failed)
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory joining results");
-    if ((st = bx_par_agree(st, err)) != BX_OK)
+    /* Every rank's records from rank 0 to the others, one rank's buffer at a time. */
+    for (uint32_t r = 0; to_all && r < size && st == BX_OK; ++r)
+        st = bx_par_bcast(&all[r], err);
+    if (st != BX_OK)
         goto done;
-    if (to_all && (st = bx_par_bcast(&joined, err)) != BX_OK)
-        goto done;
-    if (g_rank == 0 || to_all) {
+    if (receives) {
         seen = calloc(n ? n : 1, 1);
         for (uint32_t i = rank; seen && i < n; i += size)
-            seen[i] = 1; /* this rank's own */
+            seen[i] = 1; /* this rank's own, already in place */
         if (seen == NULL)
             st = BX_FAIL(err, BX_ENOMEM, "out of memory");
-        else
-            st = unpack_all(&joined, n, unpack, ctx, seen, err);
+        for (uint32_t r = 0; st == BX_OK && r < size; ++r)
+            if (r != rank)
+                st = unpack_all(&all[r], n, unpack, ctx, seen, err);
         for (uint32_t i = 0; st == BX_OK && i < n; ++i)
             if (!seen[i])
                 st = BX_FAIL(err, BX_EFORMAT, "no results for item %u", i);
@@ -402,7 +399,6 @@ done:
             bx_buf_fini(&all[r]);
     free(all);
     free(seen);
-    bx_buf_fini(&joined);
     bx_buf_fini(&mine);
     free(l.errs);
     free(l.st);

@@ -23,8 +23,7 @@ struct sim_ctx {
     enum bx_size_resource res;
     const struct bx_size_opts *o;
     struct bx_ports_result *reps;
-    struct bx_ports_cache **cache; /* per replication: matching decisions across levels */
-    bool own_cache;                /* not the caller's (o->caches) */
+    struct bx_ports_cache **cache; /* per replication (o->caches, or this call's own) */
     double *p95, *util;
     bool *failed;
 };
@@ -49,9 +48,8 @@ static enum bx_status ctx_init(struct sim_ctx *c, const struct bx_ports_config *
     c->p95 = calloc(o->replications, sizeof *c->p95);
     c->util = calloc(o->replications, sizeof *c->util);
     c->failed = calloc(o->replications, sizeof *c->failed);
-    c->own_cache = o->caches == NULL;
-    c->cache = c->own_cache ? calloc(o->replications, sizeof *c->cache) : o->caches;
-    for (uint32_t r = 0; c->own_cache && c->cache && r < o->replications; ++r)
+    c->cache = o->caches ? o->caches : calloc(o->replications, sizeof *c->cache);
+    for (uint32_t r = 0; !o->caches && c->cache && r < o->replications; ++r)
         if ((c->cache[r] = bx_ports_cache_alloc()) == NULL)
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
     if (!c->reps || !c->p95 || !c->util || !c->failed || !c->cache)
@@ -63,10 +61,11 @@ static void ctx_fini(struct sim_ctx *c)
 {
     for (uint32_t r = 0; c->reps && r < c->o->replications; ++r)
         bx_ports_result_fini(&c->reps[r]);
-    for (uint32_t r = 0; c->own_cache && c->cache && r < c->o->replications; ++r)
-        bx_ports_cache_free(c->cache[r]);
-    if (c->own_cache)
+    if (c->o->caches == NULL) { /* this call's own */
+        for (uint32_t r = 0; c->cache && r < c->o->replications; ++r)
+            bx_ports_cache_free(c->cache[r]);
         free(c->cache);
+    }
     free(c->reps);
     free(c->p95);
     free(c->util);

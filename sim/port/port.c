@@ -192,10 +192,10 @@ enum bx_status bx_ports_result_unpack(struct bx_reader *rd, struct bx_ports_resu
     bx_reader_get(rd, &h, sizeof h);
     if (rd->failed || h.n_ports == 0 || h.n_ports > 65536)
         return BX_FAIL(err, BX_EFORMAT, "truncated or malformed port results");
-    enum bx_status st = bx_ports_result_init(out, h.n_ports, err);
-    if (st != BX_OK)
-        return st;
-    struct bx_port_result *ports = out->ports;
+    /* The ports are read whole below (no sketches allocated only to be replaced). */
+    struct bx_port_result *ports = calloc(h.n_ports, sizeof *ports);
+    if (ports == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
     *out = h;
     out->ports = ports;
     out->samples = NULL;
@@ -205,9 +205,6 @@ enum bx_status bx_ports_result_unpack(struct bx_reader *rd, struct bx_ports_resu
     out->n_streams = 0;
     for (size_t i = 0; i < h.n_ports && !rd->failed; ++i) {
         struct bx_port_result *p = &ports[i];
-        bx_quantiles_free(p->wait_q);
-        bx_quantiles_free(p->lane_wait_q);
-        bx_quantiles_free(p->officer_wait_q);
         bx_reader_get(rd, p, sizeof *p);
         p->wait_q = p->lane_wait_q = p->officer_wait_q = NULL;
         p->hourly = NULL;

@@ -9,11 +9,15 @@
  * with its fraction of the relevant limit.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
@@ -129,14 +133,39 @@ static double sgemm_peak(unsigned threads)
 static void faiss_compare(json_t *results, size_t n, const size_t *nqs, size_t n_nq,
                           unsigned repeat, double ours[3][2])
 {
-    char cmd[512];
-    int len = snprintf(cmd, sizeof cmd, "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} '%s' %zu %u",
-                       BX_FAISS_BENCH, n, repeat);
-    for (size_t i = 0; i < n_nq; ++i)
-        len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %zu", nqs[i]);
-    FILE *p = popen(cmd, "r");
-    if (p == NULL)
+    /* The reference program is run directly (no shell): its arguments are the gallery size,
+     * the repeat count and the probe counts. */
+    char args[8][32];
+    char *argv[12];
+    size_t na = 0;
+    argv[na++] = (char *)BX_FAISS_BENCH;
+    snprintf(args[0], sizeof args[0], "%zu", n);
+    snprintf(args[1], sizeof args[1], "%u", repeat);
+    argv[na++] = args[0];
+    argv[na++] = args[1];
+    for (size_t i = 0; i < n_nq && i < 6; ++i) {
+        snprintf(args[2 + i], sizeof args[2 + i], "%zu", nqs[i]);
+        argv[na++] = args[2 + i];
+    }
+    argv[na] = NULL;
+    int fd[2];
+    if (pipe(fd) != 0)
         return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], STDOUT_FILENO);
+        setenv("OMP_WAIT_POLICY", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "PASSIVE",
+               1);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *p = pid > 0 ? fdopen(fd[0], "r") : NULL;
+    if (p == NULL) {
+        close(fd[0]);
+        return;
+    }
     double v[3][2][16];
     size_t cnt[3][2] = {{0}};
     size_t nq;
@@ -147,7 +176,9 @@ static void faiss_compare(json_t *results, size_t n, const size_t *nqs, size_t n
             if (nqs[i] == nq && t >= 1 && t <= 2 && cnt[i][t - 1] < 16)
                 v[i][t - 1][cnt[i][t - 1]++] = rate;
     }
-    pclose(p);
+    fclose(p);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
     for (size_t i = 0; i < n_nq; ++i) {
         for (unsigned th = 1; th <= 2; ++th) {
             if (cnt[i][th - 1] == 0)

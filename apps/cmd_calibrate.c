@@ -11,7 +11,10 @@
  * group's same-group impostor FMR at that threshold over f.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -523,6 +526,54 @@ done:
 
 /* ---------------------------------------------------------------- gallery profiles */
 
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of @p dir's regular *.yaml entries, sorted; NULL with *n = 0 when there are none,
+ * NULL with *n = SIZE_MAX (errno set) when the folder cannot be read. */
+static char **yaml_files(const char *dir, size_t *n)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        *n = SIZE_MAX;
+        return NULL;
+    }
+    char **v = NULL;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".yaml") != 0 || e->d_name[0] == '.')
+            continue;
+        if (*n == cap) {
+            size_t c = cap ? 2 * cap : 16;
+            char **w = realloc(v, c * sizeof *w);
+            if (w == NULL)
+                goto nomem;
+            v = w;
+            cap = c;
+        }
+        if ((v[*n] = strdup(e->d_name)) == NULL)
+            goto nomem;
+        ++*n;
+    }
+    closedir(d);
+    if (*n > 0)
+        qsort(v, *n, sizeof *v, cmp_names);
+    return v;
+nomem:
+    closedir(d);
+    for (size_t i = 0; i < *n; ++i)
+        free(v[i]);
+    free(v);
+    *n = SIZE_MAX;
+    errno = ENOMEM;
+    return NULL;
+}
+
 int bx_gallery_profiles(int argc, char **argv)
 {
     bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
@@ -531,18 +582,24 @@ int bx_gallery_profiles(int argc, char **argv)
         return BX_EXIT_USAGE;
     }
     const char *dir = getenv("BX_PROFILE_PATH") ? getenv("BX_PROFILE_PATH") : BX_PROFILE_DIR;
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "ls '%s' 2>/dev/null | grep '\\.yaml$' | sort", dir);
-    FILE *ls = popen(cmd, "r");
-    if (ls == NULL)
-        return BX_EXIT_RUNTIME;
+    /* The folder's *.yaml files in name order, listed by readdir (never through a shell: the
+     * folder name comes from the environment). */
+    size_t n_files = 0;
+    char **files = yaml_files(dir, &n_files);
+    if (files == NULL && n_files == SIZE_MAX) {
+        fprintf(stderr, "BX_PROFILE_PATH=%s: %s\n", dir, strerror(errno));
+        return BX_EXIT_USAGE;
+    }
     json_t *arr = json_array();
-    char file[512];
     int rc = BX_EXIT_OK;
-    while (fgets(file, sizeof file, ls)) {
-        file[strcspn(file, "\n")] = '\0';
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", dir, file);
+    for (size_t fi = 0; fi < n_files; ++fi) {
+        const char *file = files[fi];
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path) {
+            fprintf(stderr, "BX_PROFILE_PATH=%s: path too long\n", dir);
+            rc = BX_EXIT_USAGE;
+            continue;
+        }
         struct bx_profile p;
         struct bx_error err = {0};
         if (bx_scn_load_profile(path, &p, &err) != BX_OK) {
@@ -583,7 +640,9 @@ int bx_gallery_profiles(int argc, char **argv)
                                              (json_int_t)p.params.dim, "targets", targets));
         bx_scn_profile_fini(&p);
     }
-    pclose(ls);
+    for (size_t fi = 0; fi < n_files; ++fi)
+        free(files[fi]);
+    free(files);
     if (json) {
         char *text = json_dumps(arr, JSON_INDENT(2));
         puts(text);

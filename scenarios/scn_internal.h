@@ -9,6 +9,13 @@
 
 #include "bx/scn.h"
 
+/* Limits on a scenario or profile file, checked before its tree is built (docs/scenarios.md,
+ * "Limits"): size, nesting depth, values (scalars, lists, mappings) and aliases. */
+#define BX_SCN_MAX_BYTES (4 << 20)
+#define BX_SCN_MAX_DEPTH 64
+#define BX_SCN_MAX_NODES 1000000
+#define BX_SCN_MAX_ALIASES 1000
+
 struct ctx {
     const char *label;
     yaml_document_t *doc;
@@ -44,10 +51,11 @@ enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *w
 /* The `kind: ports` part of a scenario (ports.c). */
 enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn);
 
-/* Parse a YAML text into a document; FILE:LINE:COL on syntax errors. */
+/* Parse a YAML text into a document within the limits above, every mapping with unique keys;
+ * FILE:LINE:COL on syntax and encoding errors, a second document or a limit passed. */
 enum bx_status bx_scn__parse(const char *text, size_t len, const char *label, yaml_document_t *doc,
                              struct bx_error *err);
-/* Read a whole file (at most 64 MiB). */
+/* Read a whole file (at most twice BX_SCN_MAX_BYTES: larger ones are refused unread). */
 enum bx_status bx_scn__slurp(const char *path, char **buf, size_t *len, struct bx_error *err);
 
 #endif /* BX_SCN_INTERNAL_H */

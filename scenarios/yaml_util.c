@@ -363,25 +363,207 @@ enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *w
     return BX_OK;
 }
 
+/* ---------------------------------------------------------------- parsing with limits */
+
+/* Line and column (1-based, in characters) of byte @p offset of @p text. */
+static void position_of(const char *text, size_t len, size_t offset, int *line, int *col)
+{
+    int l = 1, c = 1;
+    for (size_t i = 0; i < offset && i < len; ++i) {
+        unsigned char b = (unsigned char)text[i];
+        if (b == '\n')
+            l++, c = 1;
+        else if ((b & 0xc0) != 0x80) /* continuation bytes are part of the previous character */
+            c++;
+    }
+    *line = l;
+    *col = c;
+}
+
+static enum bx_status fail_pos(struct bx_error *err, enum bx_status code, const char *label, int l,
+                               int c, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static enum bx_status fail_pos(struct bx_error *err, enum bx_status code, const char *label, int l,
+                               int c, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    enum bx_status st = BX_FAIL(err, code, "%s:%d:%d: %s", label, l, c, msg);
+    if (err) {
+        err->src_line = l;
+        err->src_col = c;
+    }
+    return st;
+}
+
+/* libyaml's own error, at its real position: reader (encoding) errors leave problem_mark unset
+ * and give a byte offset instead. */
+static enum bx_status parser_error(const yaml_parser_t *p, const char *text, size_t len,
+                                   const char *label, struct bx_error *err)
+{
+    int l = (int)p->problem_mark.line + 1, c = (int)p->problem_mark.column + 1;
+    if (p->error == YAML_READER_ERROR) {
+        size_t o = p->problem_offset;
+        if (p->problem && strstr(p->problem, "trailing") && o <= len) {
+            /* libyaml points at the bad continuation byte: report the character it breaks */
+            while (o > 0 && ((unsigned char)text[o - 1] & 0xc0) == 0x80)
+                --o;
+            if (o > 0 && (unsigned char)text[o - 1] >= 0xc0)
+                --o;
+        }
+        position_of(text, len, o, &l, &c);
+        if (p->problem_value >= 0)
+            return fail_pos(err, BX_EPARSE, label, l, c, "%s (byte 0x%02x)",
+                            p->problem ? p->problem : "invalid encoding", p->problem_value & 0xff);
+    }
+    if (p->error == YAML_MEMORY_ERROR)
+        return BX_FAIL(err, BX_ENOMEM, "%s: out of memory while parsing", label);
+    return fail_pos(err, BX_EPARSE, label, l, c, "%s%s%s", p->problem ? p->problem : "invalid YAML",
+                    p->context ? " " : "", p->context ? p->context : "");
+}
+
+/* The limits, checked on the parser's events before any tree is built (libyaml's composer takes
+ * time quadratic in the nesting depth): one document, nesting depth, node and alias counts. */
+static enum bx_status prescan(const char *text, size_t len, const char *label, struct bx_error *err)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return BX_FAIL(err, BX_ENOMEM, "%s: cannot initialise the YAML parser", label);
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    enum bx_status st = BX_OK;
+    size_t depth = 0, nodes = 0, aliases = 0, docs = 0;
+    for (bool done = false; !done && st == BX_OK;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) {
+            st = parser_error(&p, text, len, label, err);
+            break;
+        }
+        int l = (int)ev.start_mark.line + 1, c = (int)ev.start_mark.column + 1;
+        switch (ev.type) {
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1)
+                st = fail_pos(err, BX_EPARSE, label, l, c,
+                              "a second YAML document: a file holds one document (remove the "
+                              "'---' or '...' line and what follows it)");
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            if (++depth > BX_SCN_MAX_DEPTH)
+                st = fail_pos(err, BX_EPARSE, label, l, c,
+                              "nested more than %d levels deep (the limit for a scenario or "
+                              "profile file)",
+                              BX_SCN_MAX_DEPTH);
+            ++nodes;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            --depth;
+            break;
+        case YAML_ALIAS_EVENT:
+            if (++aliases > BX_SCN_MAX_ALIASES)
+                st = fail_pos(err, BX_EPARSE, label, l, c,
+                              "more than %d aliases (the limit for a scenario or profile file)",
+                              BX_SCN_MAX_ALIASES);
+            ++nodes;
+            break;
+        case YAML_SCALAR_EVENT:
+            ++nodes;
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
+        }
+        if (st == BX_OK && nodes > BX_SCN_MAX_NODES)
+            st = fail_pos(err, BX_EPARSE, label, l, c,
+                          "more than %d values (the limit for a scenario or profile file)",
+                          BX_SCN_MAX_NODES);
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return st;
+}
+
+struct key_ref {
+    const char *name;
+    const yaml_node_t *node;
+    size_t order;
+};
+
+static int cmp_keys(const void *a, const void *b)
+{
+    const struct key_ref *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+/* Every mapping of the document, at any depth, holds each scalar key once. */
+static enum bx_status unique_keys(yaml_document_t *doc, const char *label, struct bx_error *err)
+{
+    struct key_ref *v = NULL;
+    size_t cap = 0;
+    enum bx_status st = BX_OK;
+    for (yaml_node_t *m = doc->nodes.start; m < doc->nodes.top && st == BX_OK; ++m) {
+        if (m->type != YAML_MAPPING_NODE)
+            continue;
+        size_t n = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start), k = 0;
+        if (n < 2)
+            continue;
+        if (n > cap) {
+            struct key_ref *w = realloc(v, n * sizeof *w);
+            if (w == NULL) {
+                st = BX_FAIL(err, BX_ENOMEM, "%s: out of memory", label);
+                break;
+            }
+            v = w;
+            cap = n;
+        }
+        for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+             ++p) {
+            yaml_node_t *key = yaml_document_get_node(doc, p->key);
+            if (key && key->type == YAML_SCALAR_NODE)
+                v[k] = (struct key_ref){(const char *)key->data.scalar.value, key, k}, ++k;
+        }
+        qsort(v, k, sizeof *v, cmp_keys);
+        for (size_t i = 1; i < k; ++i)
+            if (strcmp(v[i].name, v[i - 1].name) == 0) {
+                st = fail_pos(err, BX_ESCHEMA, label, (int)v[i].node->start_mark.line + 1,
+                              (int)v[i].node->start_mark.column + 1,
+                              "the key '%s' appears twice in one mapping (first at line %d)",
+                              v[i].name, (int)v[i - 1].node->start_mark.line + 1);
+                break;
+            }
+    }
+    free(v);
+    return st;
+}
+
 enum bx_status bx_scn__parse(const char *text, size_t len, const char *label, yaml_document_t *doc,
                              struct bx_error *err)
 {
+    memset(doc, 0, sizeof *doc);
+    if (len > BX_SCN_MAX_BYTES)
+        return BX_FAIL(err, BX_EPARSE,
+                       "%s: %zu bytes, more than the %d MiB a scenario or profile "
+                       "file may have",
+                       label, len, BX_SCN_MAX_BYTES >> 20);
+    enum bx_status st = prescan(text, len, label, err);
+    if (st != BX_OK)
+        return st;
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return BX_FAIL(err, BX_ENOMEM, "%s: cannot initialise the YAML parser", label);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    enum bx_status st = BX_OK;
     if (!yaml_parser_load(&parser, doc)) {
-        int l = (int)parser.problem_mark.line + 1, c = (int)parser.problem_mark.column + 1;
-        st = BX_FAIL(err, BX_EPARSE, "%s:%d:%d: %s%s%s", label, l, c,
-                     parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
-                     parser.context ? parser.context : "");
-        if (err) {
-            err->src_line = l;
-            err->src_col = c;
-        }
+        st = parser_error(&parser, text, len, label, err);
+        memset(doc, 0, sizeof *doc);
     }
     yaml_parser_delete(&parser);
+    if (st == BX_OK && (st = unique_keys(doc, label, err)) != BX_OK)
+        yaml_document_delete(doc);
     return st;
 }
 
@@ -397,9 +579,12 @@ enum bx_status bx_scn__slurp(const char *path, char **buf, size_t *len, struct b
     for (;;) {
         if (*len == cap) {
             cap = cap ? 2 * cap : 65536;
-            char *nb = cap <= ((size_t)64 << 20) ? realloc(*buf, cap) : NULL;
+            char *nb = cap <= (size_t)2 * BX_SCN_MAX_BYTES ? realloc(*buf, cap) : NULL;
             if (nb == NULL) {
-                st = BX_FAIL(err, BX_EIO, "%s: too large for a YAML file (or out of memory)", path);
+                st = BX_FAIL(err, cap > (size_t)2 * BX_SCN_MAX_BYTES ? BX_EPARSE : BX_ENOMEM,
+                             "%s: more than the %d MiB a scenario or profile file may have (or out "
+                             "of memory)",
+                             path, BX_SCN_MAX_BYTES >> 20);
                 break;
             }
             *buf = nb;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -187,6 +188,14 @@ static struct bad_case bad_cases[] = {
      "network:\n  sources: [{name: s, to: a, interarrival: {dist: exponential, mean_s: nan}}]\n"
      "  stations: [{name: a, service: {dist: exponential, mean_s: 1}}]\n",
      4, 72, "finite number"},
+    /* One document per file: a second one is refused, even a broken one. */
+    {HEAD "---\nname: u\n", 3, 1, "second YAML document"},
+    {HEAD "...\n: : [ broken\n", 4, 1, "expected <document start>"},
+    /* Duplicate keys anywhere, also where the schema reads a free mapping. */
+    {HEAD "description: a\ndescription: b\n", 4, 1, "'description' appears twice"},
+    /* Encoding errors at their real position (libyaml gives only a byte offset). */
+    {HEAD "description: ab\xff\n", 3, 16, "invalid leading UTF-8 octet"},
+    {HEAD "description: \xc3\xa9\xc3\xa9\xe2\x82\n", 3, 16, "invalid trailing UTF-8 octet"},
 };
 
 ParameterizedTestParameters(scenarios_loader, bad_input_is_reported_at_its_line_and_column)
@@ -209,6 +218,51 @@ ParameterizedTest(struct bad_case *c, scenarios_loader,
     cr_assert_eq(err.src_line, c->line);
     cr_assert_eq(err.src_col, c->col);
     cr_assert_eq(scn.net.stations, NULL, "nothing is returned on failure");
+}
+
+/* The limits are checked before libyaml builds a tree: deep nesting (quadratic in libyaml's
+ * composer) and oversized files are refused at once, at their position. */
+Test(scenarios_loader, nesting_size_and_alias_limits_are_refused_before_parsing, .timeout = 20)
+{
+    size_t n = 200000; /* 400 KB of nested flow lists */
+    char *t = malloc(2 * n + 16);
+    cr_assert_not_null(t);
+    strcpy(t, "a: ");
+    memset(t + 3, '[', n);
+    memset(t + 3 + n, ']', n);
+    strcpy(t + 3 + 2 * n, "\n");
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_scn_load_string(t, strlen(t), "d.yaml", &scn, &err), BX_EPARSE);
+    cr_assert(strstr(err.msg, "d.yaml:1:67: nested more than 64 levels") != NULL, "%s", err.msg);
+    /* The same in block style. */
+    size_t len = 0;
+    for (int i = 0; i < 100; ++i)
+        len += (size_t)sprintf(t + len, "%*sk%d:\n", 2 * i, "", i);
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(bx_scn_load_string(t, len, "b.yaml", &scn, &err), BX_EPARSE);
+    cr_assert(strstr(err.msg, "b.yaml:65:") != NULL, "%s", err.msg);
+    free(t);
+    /* More than the file size limit: refused before parsing. */
+    size_t big = ((size_t)4 << 20) + 1;
+    t = malloc(big);
+    memset(t, '#', big);
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(bx_scn_load_string(t, big, "big.yaml", &scn, &err), BX_EPARSE);
+    cr_assert(strstr(err.msg, "big.yaml: 4194305 bytes, more than the 4 MiB") != NULL, "%s",
+              err.msg);
+    free(t);
+    /* Aliases: at most 1000 (each would make the schema read its anchor's tree again). */
+    t = malloc(16 * 2100);
+    len = (size_t)sprintf(t, "x: &a [1, 2]\ny: [");
+    for (int i = 0; i < 1001; ++i)
+        len += (size_t)sprintf(t + len, "*a, ");
+    len += (size_t)sprintf(t + len, "*a]\n");
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(bx_scn_load_string(t, len, "al.yaml", &scn, &err), BX_EPARSE);
+    cr_assert(strstr(err.msg, "al.yaml:2:") && strstr(err.msg, "more than 1000 aliases"), "%s",
+              err.msg);
+    free(t);
 }
 
 Test(scenarios_loader, missing_file_is_an_io_error_naming_it)
@@ -276,6 +330,8 @@ static struct bad_case bad_profiles[] = {
      "shared components"},
     {"name: p\ndim: 3\n", 2, 6, "dim must lie in"},
     {"name: p\nseeds: 3\n", 2, 1, "unknown field 'seeds'"},
+    {"name: p\npopulation: {female: 0.5, female: 0.4}\n", 2, 27, "'female' appears twice"},
+    {"name: p\n---\nname: q\n", 2, 1, "second YAML document"},
 };
 
 ParameterizedTestParameters(scenarios_profile, bad_profiles_are_reported_at_line_and_column)
@@ -326,6 +382,9 @@ Test(scenarios_ports, the_airport_day_loads_with_its_values)
 #define PORTS_HEAD "name: t\nkind: ports\nhorizon: {hours: 24}\n"
 
 static struct bad_case bad_ports[] = {
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     population: {citizenship: {visa: 0.5, lpr: 0.2, visa: 0.3}}}\n",
+     6, 54, "'visa' appears twice"},
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
                 "     officer_shifts: [{at_hours: 6, count: 2}, {at_hours: 5, count: 1}]}\n",
      6, 59, "shifts must be in time order"},

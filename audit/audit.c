@@ -491,8 +491,10 @@ static void bootstrap(const struct bx_audit *a, double out[4])
                 fm[nb_fm++] = (double)s.imp_err / (double)s.imp_n;
         }
         double al = (1 - a->o.confidence) / 2;
-        qsort(fn, nb_fn, sizeof *fn, cmp_double);
-        qsort(fm, nb_fm, sizeof *fm, cmp_double);
+        if (nb_fn > 1) /* qsort's pointer must be valid even for no element */
+            qsort(fn, nb_fn, sizeof *fn, cmp_double);
+        if (nb_fm > 1)
+            qsort(fm, nb_fm, sizeof *fm, cmp_double);
         if (nb_fn) {
             out[0] = fn[(size_t)floor(al * (double)(nb_fn - 1))];
             out[1] = fn[(size_t)ceil((1 - al) * (double)(nb_fn - 1))];
@@ -554,7 +556,8 @@ static json_t *eer_json(struct bx_audit *a, struct bx_error *err)
         BX_FAIL(err, BX_ENOMEM, "out of memory for the EER sweep");
         return NULL;
     }
-    qsort(c.v, c.n, sizeof *c.v, cmp_desc);
+    if (c.n > 1)
+        qsort(c.v, c.n, sizeof *c.v, cmp_desc);
     double best = BX_INF, bt = BX_NAN, bfm = BX_NAN, bfn = BX_NAN;
     for (size_t i = 0; i < c.n; ++i) {
         if (i > 0 && c.v[i] == c.v[i - 1])

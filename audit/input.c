@@ -10,6 +10,7 @@
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@
 
 /* ---------------------------------------------------------------- numbers */
 
-/* A score: a finite number, or empty / nan / NaN for a failed comparison. */
+/* A score: a finite number that float32 holds (scores are kept as float), or empty / nan / NaN
+ * for a failed comparison. */
 static bool parse_score(const char *s, double *out)
 {
     while (isspace((unsigned char)*s))
@@ -38,7 +40,8 @@ static bool parse_score(const char *s, double *out)
     double v = strtod(s, &end);
     while (isspace((unsigned char)*end))
         ++end;
-    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+    if (*end != '\0' || (errno == ERANGE && fabs(v) > 1) || !isfinite(v) ||
+        fabs(v) > (double)FLT_MAX)
         return false;
     *out = v;
     return true;
@@ -57,6 +60,8 @@ struct csv_ctx {
     char *field[MAX_FIELDS];
     size_t n_fields, n_cols;
     bool header;
+    bool in_quote;              /* inside a quoted field at the end of what was read */
+    long quote_line, quote_col; /* where that field's opening quote is */
     int c_probe, c_ref, c_score;
     int group_col[BX_AUDIT_MAX_GROUPS];
     size_t n_rows;
@@ -112,6 +117,14 @@ static void header_row(struct csv_ctx *c)
     c->o->n_groups = 0;
     for (size_t i = 0; i < c->n_fields; ++i) {
         const char *h = c->field[i];
+        for (size_t j = 0; j < i; ++j)
+            if (strcmp(c->field[j], h) == 0) {
+                c->st = BX_FAIL(c->err, BX_EPARSE,
+                                "%s:%ld:%ld: the column '%s' appears twice in the header (first "
+                                "at column %ld)",
+                                c->path, c->line, field_col(c->raw, i), h, field_col(c->raw, j));
+                return;
+            }
         if (strcmp(h, "probe_subject") == 0)
             c->c_probe = (int)i;
         else if (strcmp(h, "reference_subject") == 0)
@@ -168,8 +181,8 @@ static void cb_row(int term, void *data)
     if (!parse_score(c->field[c->c_score], &score)) {
         c->st =
             BX_FAIL(c->err, BX_EPARSE,
-                    "%s:%ld:%ld: score must be a number (or empty/NaN for a failed "
-                    "comparison), got '%s'",
+                    "%s:%ld:%ld: score must be a finite number within float32's range (or "
+                    "empty/NaN for a failed comparison), got '%s'",
                     c->path, c->line, field_col(c->raw, (size_t)c->c_score), c->field[c->c_score]);
         free_fields(c);
         return;
@@ -191,6 +204,30 @@ static void cb_row(int term, void *data)
     free_fields(c);
 }
 
+/* Follow RFC 4180 quoting over @p line so that a quoted field left open at the end of the file
+ * is reported where its opening quote is (libcsv only knows that the input ended). */
+static void track_quotes(struct csv_ctx *c, const char *line, size_t len)
+{
+    long col = 1;
+    for (size_t i = 0; i < len; ++i) {
+        unsigned char b = (unsigned char)line[i];
+        if (b == '"') {
+            if (!c->in_quote) {
+                c->in_quote = true;
+                c->quote_line = c->line;
+                c->quote_col = col;
+            } else if (i + 1 < len && line[i + 1] == '"') {
+                ++i; /* a doubled quote inside the field */
+                ++col;
+            } else {
+                c->in_quote = false;
+            }
+        }
+        if ((b & 0xc0) != 0x80)
+            ++col;
+    }
+}
+
 /* One pass over a CSV score file. */
 static enum bx_status csv_pass(const char *path, struct bx_audit_opts *o, struct bx_audit *a,
                                struct bx_error *err)
@@ -210,15 +247,26 @@ static enum bx_status csv_pass(const char *path, struct bx_audit_opts *o, struct
     while (c.st == BX_OK && (len = getline(&line, &cap, f)) >= 0) {
         c.line++;
         c.raw = line;
+        if (c.line == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            c.st = BX_FAIL(err, BX_EPARSE,
+                           "%s:1:1: the file starts with a UTF-8 byte-order mark; save it "
+                           "without one (plain UTF-8 or ASCII)",
+                           path);
+            break;
+        }
+        track_quotes(&c, line, (size_t)len);
         if (csv_parse(&p, line, (size_t)len, cb_field, cb_row, &c) != (size_t)len && c.st == BX_OK)
             c.st = BX_FAIL(err, BX_EPARSE,
                            "%s:%ld:%ld: %s (RFC 4180: quote fields that hold "
                            "commas, quotes or line breaks; double inner quotes)",
                            path, c.line, 1L, csv_strerror(csv_error(&p)));
     }
+    if (c.st == BX_OK && c.in_quote)
+        c.st = BX_FAIL(err, BX_EPARSE,
+                       "%s:%ld:%ld: this quoted field is never closed (the file ends inside it)",
+                       path, c.quote_line, c.quote_col);
     if (c.st == BX_OK && csv_fini(&p, cb_field, cb_row, &c) != 0)
-        c.st = BX_FAIL(err, BX_EPARSE, "%s:%ld:1: %s (an unterminated quoted field?)", path, c.line,
-                       csv_strerror(csv_error(&p)));
+        c.st = BX_FAIL(err, BX_EPARSE, "%s:%ld:1: %s", path, c.line, csv_strerror(csv_error(&p)));
     if (c.st == BX_OK && !c.header)
         c.st =
             BX_FAIL(err, BX_EPARSE, "%s:1:1: empty file (a header and comparisons expected)", path);

@@ -194,11 +194,14 @@ static void prepare(struct bx_audit_scores *s)
         s->sorted = true;
     }
     if (s->hist && !s->tails_sorted) {
-        memcpy(s->hs, s->hi, s->n_hi * sizeof *s->hs);
-        qsort(s->hs, s->n_hi, sizeof *s->hs, cmp_float); /* ascending: hs[n_hi - 1] = max */
+        if (s->n_hi > 0)
+            memcpy(s->hs, s->hi, s->n_hi * sizeof *s->hs);
+        if (s->n_hi > 1)
+            qsort(s->hs, s->n_hi, sizeof *s->hs, cmp_float); /* ascending: hs[n_hi - 1] = max */
         for (size_t i = 0; i < s->n_lo; ++i)
             s->ls[i] = -s->lo[i];
-        qsort(s->ls, s->n_lo, sizeof *s->ls, cmp_float); /* ascending: ls[0] = min */
+        if (s->n_lo > 1)
+            qsort(s->ls, s->n_lo, sizeof *s->ls, cmp_float); /* ascending: ls[0] = min */
         s->tails_sorted = true;
     }
 }

@@ -123,3 +123,51 @@ Test(apps_hostile, gallery_profiles_lists_a_folder_named_with_quotes_without_a_s
     cr_assert_eq(bxsim_env("BX_PROFILE_PATH=/nonexistent/x", "gallery profiles"), 2, "%s", out);
     cr_assert(strstr(out, "BX_PROFILE_PATH=/nonexistent/x") != NULL, "%s", out);
 }
+
+/* ---------------------------------------------------------------- score files */
+
+struct csv_case {
+    const char *text;
+    const char *says; /* the start of the message: FILE:LINE:COL */
+};
+
+Test(apps_hostile, bad_score_files_are_refused_where_the_fault_is)
+{
+    static const struct csv_case cases[] = {
+        /* a score float32 cannot hold (was +inf, a null threshold and FNMR 100%, exit 0) */
+        {"probe_subject,reference_subject,score\na,a,0.9\na,b,1e300\n", "s.csv:3:5: score must"},
+        {"probe_subject,reference_subject,score\na,a,-4e38\n", "s.csv:2:5: score must"},
+        {"probe_subject,reference_subject,score\na,a,inf\n", "s.csv:2:5: score must"},
+        /* a column named twice (the last one was used) */
+        {"probe_subject,score,reference_subject,score\na,0.1,a,0.9\n",
+         "s.csv:1:39: the column 'score' appears twice"},
+        {"probe_subject,reference_subject,score,g,g\na,a,0.9,x,y\n",
+         "s.csv:1:41: the column 'g' appears twice"},
+        /* an unterminated quote, where it opens (was: at the end of the file) */
+        {"probe_subject,reference_subject,score,g\na,a,0.9,x\na,b,0.1,\"open\nb,b,0.8,y\n",
+         "s.csv:3:9: this quoted field is never closed"},
+        {"probe_subject,reference_subject,score,g\na,a,0.9,\"say \"\"hi\"\" \n",
+         "s.csv:2:9: this quoted"},
+        /* a byte-order mark (was: "needs the column probe_subject") */
+        {"\xef\xbb\xbfprobe_subject,reference_subject,score\na,a,0.9\n",
+         "s.csv:1:1: the file starts with a UTF-8 byte-order mark"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+        write_file("s.csv", cases[i].text, 0);
+        cr_assert_eq(bxsim("audit --scores s.csv --bootstrap 0 --out au"), 2, "case %zu: %s", i,
+                     out);
+        cr_assert(strstr(out, cases[i].says) != NULL, "case %zu: expected '%s' in %s", i,
+                  cases[i].says, out);
+        char path[128];
+        snprintf(path, sizeof path, "%s/au", dir);
+        cr_assert_neq(access(path, F_OK), 0, "case %zu: nothing written", i);
+    }
+}
+
+Test(apps_hostile, a_score_file_where_every_comparison_failed_is_audited)
+{
+    /* Every score empty or NaN (qsort was called with NULL: UBSan stopped the run). */
+    write_file("s.csv", "probe_subject,reference_subject,score\na,a,\nb,b,nan\na,b,\nb,a,NaN\n", 0);
+    cr_assert_eq(bxsim("audit --scores s.csv --bootstrap 50 --json"), 0, "%s", out);
+    cr_assert(strstr(out, "\"fnmr\"") != NULL, "%s", out);
+}

@@ -66,10 +66,14 @@ enum bx_status bx_app_score_matrix(const struct bx_tplgen *gen, const struct bx_
  * return its median. @p extra (may be NULL) is merged into the figure's object and released. */
 double bx_bench_figure(json_t *results, const char *name, const char *unit, double n,
                        const double *values, size_t reps, json_t *extra);
-/* Compare @p results with the bench file @p baseline (bench_gate.c): prints the table, sets
- * *table; BX_EXIT_REGRESSION when a gated figure got worse by more than @p tolerance plus the
- * noise band, BX_EXIT_USAGE for a bad file. */
-int bx_bench_compare(json_t *results, const char *baseline, double tolerance, json_t **table);
+/* Load and check a bench file (bench_gate.c) named by @p option (--baseline, --results): every
+ * gated figure must be usable by the gate (numbers, min <= median <= max agreeing with its
+ * repetitions, counts with 0 <= errors <= trials > 0), else a message and BX_EXIT_USAGE. */
+int bx_bench_load(const char *path, const char *option, json_t **out);
+/* Compare @p results with the loaded bench file @p base: prints the table, sets *table;
+ * BX_EXIT_REGRESSION when a gated figure got worse by more than @p tolerance plus the noise
+ * band. */
+int bx_bench_compare(json_t *results, json_t *base, double tolerance, json_t **table);
 /* The matcher suite (bench_matcher.c): adds figures to @p results and machine limits to @p env. */
 int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick);
 /* The models suite (bench_models.c). */

@@ -3,6 +3,7 @@
  * call a regression only when a figure moved against us by more than the tolerance beyond the
  * measured noise (docs/bench.md). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,25 +45,125 @@ static json_t *find(json_t *arr, const char *name, size_t k)
     return NULL;
 }
 
-int bx_bench_compare(json_t *results, const char *baseline, double tolerance, json_t **table)
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static bool close_to(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b));
+}
+
+/* What is wrong with figure @p f of a bench file, or NULL. A gated figure needs a positive
+ * finite median inside [min, max] with min > 0 and a noise band of at most 100% (min 0 and max
+ * 1e300 would make every change "noise"), agreeing with its repetitions where they are stored;
+ * an error rate needs integer counts with 0 <= errors <= trials and trials > 0. */
+static const char *bad_figure(json_t *f, char *why, size_t len)
+{
+    if (!json_is_object(f))
+        return "is not an object";
+    const char *name = json_string_value(json_object_get(f, "name")),
+               *unit = json_string_value(json_object_get(f, "unit"));
+    if (name == NULL || *name == '\0')
+        return "needs a \"name\" string";
+    if (unit == NULL)
+        return "needs a \"unit\" string";
+    json_t *med = json_object_get(f, "median"), *tr = json_object_get(f, "trials"),
+           *er = json_object_get(f, "errors");
+    if (tr || er) {
+        if (!json_is_integer(tr) || !json_is_integer(er) || json_integer_value(tr) <= 0 ||
+            json_integer_value(er) < 0 || json_integer_value(er) > json_integer_value(tr))
+            return "needs integer \"errors\" and \"trials\" with 0 <= errors <= trials and "
+                   "trials > 0";
+        if (!json_is_number(med) || !isfinite(json_number_value(med)))
+            return "needs a numeric \"median\" (the rate)";
+        return NULL;
+    }
+    if (direction(unit) == 0)
+        return NULL; /* not gated: informative only */
+    json_t *mn = json_object_get(f, "min"), *mx = json_object_get(f, "max");
+    if (!json_is_number(med) || !json_is_number(mn) || !json_is_number(mx))
+        return "needs numbers \"median\", \"min\" and \"max\"";
+    double m = json_number_value(med), lo = json_number_value(mn), hi = json_number_value(mx);
+    if (!(isfinite(m) && isfinite(lo) && isfinite(hi) && lo > 0 && lo <= m && m <= hi)) {
+        snprintf(why, len, "needs 0 < min <= median <= max, all finite (got %g, %g, %g)", lo, m,
+                 hi);
+        return why;
+    }
+    if ((hi - lo) / m / 2 > 1) {
+        snprintf(why, len, "has a noise band of %.0f%% (min %g, max %g): more than 100%%",
+                 100 * (hi - lo) / m / 2, lo, hi);
+        return why;
+    }
+    json_t *reps = json_object_get(f, "repetitions");
+    if (reps == NULL)
+        return NULL;
+    size_t n = json_array_size(reps);
+    if (!json_is_array(reps) || n == 0 || n > 100000)
+        return "has a \"repetitions\" that is not a non-empty array";
+    double *v = malloc(n * sizeof *v);
+    if (v == NULL)
+        return "is too large";
+    for (size_t i = 0; i < n; ++i) {
+        json_t *x = json_array_get(reps, i);
+        v[i] = json_is_number(x) ? json_number_value(x) : BX_NAN;
+        if (!isfinite(v[i])) {
+            free(v);
+            return "has a repetition that is not a finite number";
+        }
+    }
+    qsort(v, n, sizeof *v, cmp_dbl);
+    double vm = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    bool ok =
+        close_to(v[0], lo) && close_to(v[n - 1], hi) &&
+        (close_to(vm, m) || close_to(v[n / 2], m) || (n % 2 == 0 && close_to(v[n / 2 - 1], m)));
+    if (!ok)
+        snprintf(why, len, "disagrees with its repetitions (min %g, median %g, max %g there)", v[0],
+                 vm, v[n - 1]);
+    free(v);
+    return ok ? NULL : why;
+}
+
+int bx_bench_load(const char *path, const char *option, json_t **out)
 {
     json_error_t jerr;
-    json_t *base = json_load_file(baseline, 0, &jerr);
-    *table = NULL;
+    *out = NULL;
+    json_t *base = json_load_file(path, 0, &jerr);
     if (base == NULL) {
-        fprintf(stderr, "bxsim bench: --baseline %s:%d:%d: %s\n", baseline, jerr.line, jerr.column,
+        fprintf(stderr, "bxsim bench: %s %s:%d:%d: %s\n", option, path, jerr.line, jerr.column,
                 jerr.text);
         return BX_EXIT_USAGE;
     }
-    json_t *bres = json_object_get(base, "results");
-    if (!json_is_array(bres)) {
+    json_t *res = json_object_get(base, "results");
+    if (!json_is_array(res)) {
         fprintf(stderr,
-                "bxsim bench: --baseline %s: no \"results\" array (a `bxsim bench --json` "
+                "bxsim bench: %s %s: no \"results\" array (a `bxsim bench --json` "
                 "file expected)\n",
-                baseline);
+                option, path);
         json_decref(base);
         return BX_EXIT_USAGE;
     }
+    for (size_t i = 0; i < json_array_size(res); ++i) {
+        char why[200];
+        const char *bad = bad_figure(json_array_get(res, i), why, sizeof why);
+        if (bad) {
+            const char *name = json_string_value(json_object_get(json_array_get(res, i), "name"));
+            fprintf(stderr, "bxsim bench: %s %s: results[%zu]%s%s%s %s\n", option, path, i,
+                    name ? " (\"" : "", name ? name : "", name ? "\")" : "", bad);
+            json_decref(base);
+            return BX_EXIT_USAGE;
+        }
+    }
+    *out = base;
+    return BX_EXIT_OK;
+}
+
+int bx_bench_compare(json_t *results, json_t *base, double tolerance, json_t **table)
+{
+    *table = NULL;
+    json_t *bres = json_object_get(base, "results");
     json_t *tab = json_array();
     size_t regressions = 0;
     printf("\n%-40s %12s %12s %9s %8s  %s\n", "figure", "baseline", "now", "change", "noise/z",
@@ -132,7 +233,6 @@ int bx_bench_compare(json_t *results, const char *baseline, double tolerance, js
     }
     printf("%zu regression%s beyond the tolerance of %.0f%% plus the noise band\n", regressions,
            regressions == 1 ? "" : "s", 100 * tolerance);
-    json_decref(base);
     *table = tab;
     return regressions ? BX_EXIT_REGRESSION : BX_EXIT_OK;
 }

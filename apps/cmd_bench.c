@@ -280,24 +280,27 @@ int bx_cmd_bench(int argc, char **argv)
             return BX_EXIT_USAGE;
         }
     }
+    /* The baseline is checked before anything is measured: a file the gate cannot use is an
+     * error (exit 2), never a silently disabled gate. */
+    json_t *base = NULL;
+    if (baseline && bx_bench_load(baseline, "--baseline", &base) != BX_EXIT_OK)
+        return BX_EXIT_USAGE;
     if (stored) {
         /* Compare two stored runs: nothing is measured. */
         if (baseline == NULL) {
             fprintf(stderr, "bxsim bench: --results needs --baseline\n");
             return BX_EXIT_USAGE;
         }
-        json_error_t jerr;
-        json_t *cur = json_load_file(stored, 0, &jerr);
-        if (cur == NULL || !json_is_array(json_object_get(cur, "results"))) {
-            fprintf(stderr, "bxsim bench: --results %s:%d:%d: %s\n", stored, cur ? 0 : jerr.line,
-                    cur ? 0 : jerr.column, cur ? "no \"results\" array" : jerr.text);
-            json_decref(cur);
+        json_t *cur;
+        if (bx_bench_load(stored, "--results", &cur) != BX_EXIT_OK) {
+            json_decref(base);
             return BX_EXIT_USAGE;
         }
         json_t *table = NULL;
-        int gate = bx_bench_compare(json_object_get(cur, "results"), baseline, tolerance, &table);
+        int gate = bx_bench_compare(json_object_get(cur, "results"), base, tolerance, &table);
         json_decref(table);
         json_decref(cur);
+        json_decref(base);
         return gate;
     }
     bool kernel = strcmp(suite, "kernel") == 0 || strcmp(suite, "all") == 0;
@@ -306,6 +309,7 @@ int bx_cmd_bench(int argc, char **argv)
     bool e2e = strcmp(suite, "e2e") == 0 || strcmp(suite, "all") == 0;
     bool accuracy = strcmp(suite, "accuracy") == 0 || strcmp(suite, "all") == 0;
     if (!kernel && !matcher && !models && !e2e && !accuracy) {
+        json_decref(base);
         fprintf(stderr,
                 "bxsim bench: --suite: unknown suite '%s' (available: kernel, matcher, models, "
                 "e2e, accuracy, all)\n",
@@ -326,13 +330,9 @@ int bx_cmd_bench(int argc, char **argv)
         rc = bx_bench_accuracy(results, quick, seed);
     json_t *table = NULL;
     int gate = BX_EXIT_OK;
-    if (baseline && rc == BX_EXIT_OK)
-        gate = bx_bench_compare(results, baseline, tolerance, &table);
-    if (gate == BX_EXIT_USAGE) {
-        json_decref(results);
-        json_decref(env);
-        return gate;
-    }
+    if (base && rc == BX_EXIT_OK)
+        gate = bx_bench_compare(results, base, tolerance, &table);
+    json_decref(base);
     if (json_path && rc == BX_EXIT_OK) {
         json_t *root =
             json_pack("{sssoso}", "suite", suite, "environment", env, "results", results);

@@ -171,3 +171,71 @@ Test(apps_hostile, a_score_file_where_every_comparison_failed_is_audited)
     cr_assert_eq(bxsim("audit --scores s.csv --bootstrap 50 --json"), 0, "%s", out);
     cr_assert(strstr(out, "\"fnmr\"") != NULL, "%s", out);
 }
+
+/* ---------------------------------------------------------------- the bench gate */
+
+/* A copy of bench/baseline.json changed by a python expression on `r` (its results). */
+static void doctored(const char *name, const char *change)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import json; b = json.load(open('%s/bench/baseline.json')); "
+             "r = b['results']; %s; json.dump(b, open('%s/%s', 'w'))\"",
+             BX_SOURCE_DIR, change, dir, name);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+Test(apps_hostile, a_baseline_the_gate_cannot_use_is_refused_before_measuring)
+{
+    /* The current run: the baseline itself with its first rate halved (a real regression). */
+    doctored("now.json", "f = [x for x in r if x['unit'].endswith('/s') and 'trials' not in x][0]; "
+                         "f['median'] /= 2; f['min'] /= 2; f['max'] /= 2; "
+                         "f['repetitions'] = [v / 2 for v in f['repetitions']]");
+    cr_assert_eq(bxsim_env("", "bench --results now.json --baseline now.json"), 0, "%s", out);
+    char args[512];
+    snprintf(args, sizeof args, "bench --results now.json --baseline '%s/bench/baseline.json'",
+             BX_SOURCE_DIR);
+    cr_assert_eq(bxsim(args), 3, "the halved rate is a regression: %s", out);
+    /* Each doctored baseline would hide that regression (exit 0): now exit 2 naming the figure. */
+    static const char *const bad[][2] = {
+        {"f = [x for x in r if x['unit'].endswith('/s')][0]; f['median'] = str(f['median'])",
+         "needs numbers"},
+        {"f = [x for x in r if x['unit'].endswith('/s')][0]; f['min'] = 0; f['max'] = 1e300",
+         "min <= median <= max"},
+        {"f = [x for x in r if x['unit'].endswith('/s')][0]; f['min'] = f['median'] / 100; "
+         "f['max'] = f['median'] * 100; f.pop('repetitions')",
+         "noise band"},
+        {"f = [x for x in r if x['unit'].endswith('/s')][0]; f['min'] /= 2", "repetitions"},
+        {"f = [x for x in r if 'trials' in x][0]; f['trials'] = 0", "errors <= trials"},
+        {"f = [x for x in r if 'trials' in x][0]; f['errors'] = f['trials'] + 1",
+         "errors <= trials"},
+        {"r[0].pop('name')", "needs a \"name\" string"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+        doctored("base.json", bad[i][0]);
+        cr_assert_eq(bxsim("bench --results now.json --baseline base.json"), 2, "case %zu: %s", i,
+                     out);
+        cr_assert(strstr(out, "--baseline base.json: results[") != NULL, "case %zu: %s", i, out);
+        cr_assert(strstr(out, bad[i][1]) != NULL, "case %zu: expected '%s' in %s", i, bad[i][1],
+                  out);
+        /* Refused before measuring anything (a real suite would run for minutes). */
+        cr_assert_eq(bxsim("bench --suite e2e --baseline base.json --json m.json"), 2, "case %zu",
+                     i);
+        char path[128];
+        snprintf(path, sizeof path, "%s/m.json", dir);
+        cr_assert_neq(access(path, F_OK), 0);
+    }
+}
+
+Test(apps_hostile, the_gate_writes_its_measurements_even_on_a_regression, .timeout = 300)
+{
+    /* A baseline whose kernel rates are 10x this machine's: every one "regresses". */
+    doctored("fast.json", "[x.update(median=x['median'] * 10, min=x['min'] * 10, max=x['max'] * "
+                          "10, repetitions=[v * 10 for v in x['repetitions']]) for x in r if "
+                          "x['name'].startswith('hold')]");
+    cr_assert_eq(bxsim("bench --suite kernel --quick --baseline fast.json --json m.json"), 3, "%s",
+                 out);
+    char path[128];
+    snprintf(path, sizeof path, "%s/m.json", dir);
+    cr_assert_eq(access(path, F_OK), 0, "the measurements are written");
+}

@@ -994,10 +994,10 @@ static void bench_file(const char *path, double m, double lo, double hi, long er
              "  {\"name\": \"hold-1000\", \"unit\": \"events/s\", \"n\": 1000, \"median\": %g, "
              "\"min\": %g, \"max\": %g, \"repetitions\": [%g, %g, %g]},\n"
              "  {\"name\": \"wall\", \"unit\": \"s\", \"n\": 1, \"median\": %g, \"min\": %g, "
-             "\"max\": %g, \"repetitions\": [%g]},\n"
+             "\"max\": %g, \"repetitions\": [%g, %g, %g]},\n"
              "  {\"name\": \"accuracy/fnmr\", \"unit\": \"rate\", \"n\": %ld, \"median\": %g, "
              "\"min\": 0, \"max\": 1, \"repetitions\": [0], \"errors\": %ld, \"trials\": %ld}]}\n",
-             m, lo, hi, lo, m, hi, 1e7 / m, 1e7 / hi, 1e7 / lo, 1e7 / m, trials,
+             m, lo, hi, lo, m, hi, 1e7 / m, 1e7 / hi, 1e7 / lo, 1e7 / hi, 1e7 / m, 1e7 / lo, trials,
              (double)errors / (double)trials, errors, trials);
     write_file(path, text);
 }

@@ -62,6 +62,10 @@ enum bx_status bx_app_score_matrix(const struct bx_tplgen *gen, const struct bx_
                                    const struct bx_profile_target *t, int64_t first, size_t n,
                                    float *s, struct bx_error *err);
 
+/* After a failed write into @p dir: when its file system is (nearly) full, say so on stderr and
+ * that the folder keeps its previous outputs (true then). */
+bool bx_app_explain_write_failure(const char *cmd, const char *dir);
+
 /* Benchmarks: record one figure (per-repetition values, median, min, max; prints a line) and
  * return its median. @p extra (may be NULL) is merged into the figure's object and released. */
 double bx_bench_figure(json_t *results, const char *name, const char *unit, double n,

@@ -144,6 +144,12 @@ int bx_cmd_audit(int argc, char **argv)
         return BX_EXIT_USAGE;
     }
     struct bx_error err = {0};
+    /* The output folder is checked before anything is read. */
+    struct bx_outdir od = {.slot = -1};
+    if (out && bx_outdir_open(&od, out, "--out", &err) != BX_OK) {
+        fprintf(stderr, "bxsim audit: %s\n", err.msg);
+        return err.code == BX_EIO ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+    }
     struct bx_audit *a = NULL;
     enum bx_status st =
         scores ? bx_audit_read_scores(scores, &o, &a, &err)
@@ -151,12 +157,14 @@ int bx_cmd_audit(int argc, char **argv)
                : bx_audit_read_templates(gallery, probes, &o, (unsigned)rank, &a, &err);
     if (st != BX_OK) {
         fprintf(stderr, "bxsim audit: %s\n", err.msg);
+        bx_outdir_abort(&od);
         return st == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
     }
     json_t *res = bx_audit_finish(a, &err);
     bx_audit_free(a);
     if (res == NULL) {
         fprintf(stderr, "bxsim audit: %s\n", err.msg);
+        bx_outdir_abort(&od);
         return BX_EXIT_RUNTIME;
     }
     json_object_set_new(res, "input", json_string(scores ? scores : run ? run : probes));
@@ -165,17 +173,17 @@ int bx_cmd_audit(int argc, char **argv)
     int rc = BX_EXIT_OK;
     if (out) {
         char path[4096];
-        if (bx_mkdir_p(out, &err) != BX_OK ||
-            snprintf(path, sizeof path, "%s/audit.json", out) >= (int)sizeof path ||
+        if (text == NULL || bx_outdir_path(&od, "audit.json", path, sizeof path, &err) != BX_OK ||
             bx_file_write_atomic(path, text, strlen(text), &err) != BX_OK) {
-            fprintf(stderr, "bxsim audit: --out %s: %s\n", out, err.code ? err.msg : "too long");
+            fprintf(stderr, "bxsim audit: --out %s: %s\n", out, err.code ? err.msg : "no text");
             rc = BX_EXIT_RUNTIME;
         }
     }
     if (out && rc == BX_EXIT_OK) {
         struct bx_rpt_report_result rep = {0};
-        if (bx_rpt_write_audit_report(out, res, NULL, &rep, &err) != BX_OK) {
-            fprintf(stderr, "bxsim audit: report: %s\n", err.msg);
+        if (bx_rpt_write_audit_report(od.stage, res, NULL, &rep, &err) != BX_OK ||
+            bx_outdir_commit(&od, &err) != BX_OK) {
+            fprintf(stderr, "bxsim audit: %s\n", err.msg);
             rc = BX_EXIT_RUNTIME;
         } else if (!rep.images) {
             fprintf(stderr,
@@ -209,6 +217,9 @@ int bx_cmd_audit(int argc, char **argv)
                    (long long)json_integer_value(json_object_get(c, "errors")));
         }
     }
+    if (rc != BX_EXIT_OK && od.stage[0] != '\0')
+        bx_app_explain_write_failure("audit", out);
+    bx_outdir_abort(&od);
     free(text);
     json_decref(res);
     return rc;

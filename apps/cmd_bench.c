@@ -283,6 +283,11 @@ int bx_cmd_bench(int argc, char **argv)
     /* The baseline is checked before anything is measured: a file the gate cannot use is an
      * error (exit 2), never a silently disabled gate. */
     json_t *base = NULL;
+    struct bx_error oerr = {0};
+    if (json_path && bx_out_file_check(json_path, "--json", &oerr) != BX_OK) {
+        fprintf(stderr, "bxsim bench: %s\n", oerr.msg);
+        return BX_EXIT_USAGE;
+    }
     if (baseline && bx_bench_load(baseline, "--baseline", &base) != BX_EXIT_OK)
         return BX_EXIT_USAGE;
     if (stored) {

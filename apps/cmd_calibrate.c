@@ -779,6 +779,11 @@ int bx_gallery_gen(int argc, char **argv)
                             : "--out");
         return BX_EXIT_USAGE;
     }
+    struct bx_error oerr = {0};
+    if (bx_out_file_check(out, "--out", &oerr) != BX_OK) {
+        fprintf(stderr, "bxsim gallery gen: %s\n", oerr.msg);
+        return BX_EXIT_USAGE;
+    }
     enum bx_device device;
     if (!bx_device_parse(device_name, &device)) {
         fprintf(stderr,

@@ -201,6 +201,11 @@ static int gallery_search(int argc, char **argv)
         fputs("bxsim gallery search: --fast and --exact exclude each other\n", stderr);
         return BX_EXIT_USAGE;
     }
+    struct bx_error oerr = {0};
+    if (bx_par_rank() == 0 && bx_out_file_check(out, "--out", &oerr) != BX_OK) {
+        fprintf(stderr, "bxsim gallery search: %s\n", oerr.msg);
+        return BX_EXIT_USAGE;
+    }
 
     int rc = BX_EXIT_OK;
     struct bx_error err = {0};

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bx/common.h"
@@ -260,10 +261,26 @@ static void ports_hour(void *vctx, uint32_t rep, double fraction)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Publish the staged outputs when all went well (@p rc), else drop them: the folder keeps the
+ * previous run's files either way. */
+static int finish_outputs(struct bx_outdir *o, int rc)
+{
+    struct bx_error err = {0};
+    if (rc == BX_EXIT_OK && bx_outdir_commit(o, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: --out %s: %s\n", o->dir, err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    if (rc != BX_EXIT_OK && o->stage[0] != '\0')
+        bx_app_explain_write_failure("run", o->dir);
+    bx_outdir_abort(o);
+    return rc;
+}
+
 /* A `kind: ports` scenario: load its algorithm profile, run, write summary.json. */
-static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsigned threads,
+static int run_ports(struct bx_scn *scn, const char *file, struct bx_outdir *o, unsigned threads,
                      bool quiet, bool reproducible)
 {
+    const char *out = o->dir;
     char ppath[1024];
     if (!bx_app_ports_profile(scn, file, ppath, sizeof ppath))
         return BX_EXIT_USAGE;
@@ -309,11 +326,10 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
     if (bx_par_rank() != 0)
         goto done_ports;
     double wall = bx_wall_s() - ctx.t_start;
-    char path[4096];
-    if (rc == BX_EXIT_OK &&
-        (bx_mkdir_p(out, &err) != BX_OK ||
-         snprintf(path, sizeof path, "%s/summary.json", out) >= (int)sizeof path)) {
-        fprintf(stderr, "bxsim run: --out %s: %s\n", out, err.code ? err.msg : "path too long");
+    char path[4096], h5[4096];
+    if (rc == BX_EXIT_OK && (bx_outdir_path(o, "summary.json", path, sizeof path, &err) != BX_OK ||
+                             bx_outdir_path(o, "results.h5", h5, sizeof h5, &err) != BX_OK)) {
+        fprintf(stderr, "bxsim run: --out %s: %s\n", out, err.msg);
         rc = BX_EXIT_RUNTIME;
     }
     char libs[512];
@@ -333,17 +349,17 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
         fprintf(stderr, "bxsim run: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
     }
-    char h5[4096];
-    if (rc == BX_EXIT_OK && snprintf(h5, sizeof h5, "%s/results.h5", out) < (int)sizeof h5 &&
+    if (rc == BX_EXIT_OK &&
         bx_rpt_write_results_h5(h5, &info, &scn->ports, ctx.reps, n, &err) != BX_OK) {
         fprintf(stderr, "bxsim run: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
     }
     struct bx_rpt_report_result rep = {0};
-    if (rc == BX_EXIT_OK && bx_rpt_write_report(out, NULL, &rep, &err) != BX_OK) {
+    if (rc == BX_EXIT_OK && bx_rpt_write_report(o->stage, NULL, &rep, &err) != BX_OK) {
         fprintf(stderr, "bxsim run: report: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
     }
+    rc = finish_outputs(o, rc);
     if (rc == BX_EXIT_OK && !rep.images)
         fprintf(stderr,
                 "bxsim run: plots skipped (%s); their data and gnuplot scripts are in "
@@ -364,8 +380,8 @@ static int run_ports(struct bx_scn *scn, const char *file, const char *out, unsi
                    bx_port_type_name(scn->ports.ports[i].type), (double)trav / n, w,
                    (unsigned long long)man);
         }
-        printf("wrote %s, results.h5 and report.html (%zu plots) (%.2f s)\n", path, rep.n_plots,
-               wall);
+        printf("wrote %s/summary.json, results.h5 and report.html (%zu plots) (%.2f s)\n", out,
+               rep.n_plots, wall);
     }
     free(scn_text);
     free(prof_text);
@@ -432,8 +448,21 @@ int bx_cmd_run(int argc, char **argv)
         scn.seed = seed;
     if (has_reps)
         scn.replications = (uint32_t)reps;
+    /* The output folder is checked (and its staging folder made) before anything runs; only
+     * rank 0 writes. */
+    struct bx_outdir o;
+    bool out_ok = bx_par_rank() != 0 || bx_outdir_open(&o, out, "--out", &err) == BX_OK;
+    if (bx_par_rank() != 0)
+        memset(&o, 0, sizeof o), o.slot = -1;
+    if (!bx_par_all_ok(out_ok)) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim run: %s\n", err.code ? err.msg : "--out: another rank failed");
+        bx_scn_fini(&scn);
+        return err.code == BX_EIO ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+    }
     if (scn.kind == BX_SCN_PORTS) {
-        int prc = run_ports(&scn, file, out, (unsigned)threads, quiet, reproducible);
+        int prc = run_ports(&scn, file, &o, (unsigned)threads, quiet, reproducible);
+        bx_outdir_abort(&o);
         bx_scn_fini(&scn);
         return prc;
     }
@@ -468,9 +497,8 @@ int bx_cmd_run(int argc, char **argv)
         goto done;
     double wall = bx_wall_s() - ctx.t_start;
     char path[4096];
-    if (bx_mkdir_p(out, &err) != BX_OK ||
-        snprintf(path, sizeof path, "%s/summary.json", out) >= (int)sizeof path) {
-        fprintf(stderr, "bxsim run: --out %s: %s\n", out, err.code ? err.msg : "path too long");
+    if (bx_outdir_path(&o, "summary.json", path, sizeof path, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: --out %s: %s\n", out, err.msg);
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
@@ -485,11 +513,13 @@ int bx_cmd_run(int argc, char **argv)
         goto done;
     }
     struct bx_rpt_report_result rep = {0};
-    if (bx_rpt_write_report(out, NULL, &rep, &err) != BX_OK) {
+    if (bx_rpt_write_report(o.stage, NULL, &rep, &err) != BX_OK) {
         fprintf(stderr, "bxsim run: report: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
+    if ((rc = finish_outputs(&o, rc)) != BX_EXIT_OK)
+        goto done;
     if (!rep.images)
         fprintf(stderr,
                 "bxsim run: plots skipped (%s); their data and gnuplot scripts are in "
@@ -497,9 +527,11 @@ int bx_cmd_run(int argc, char **argv)
                 rep.note, out);
     if (!quiet) {
         print_table(&scn, ctx.reps, scn.replications);
-        printf("wrote %s and report.html (%.2f s)\n", path, wall);
+        printf("wrote %s/summary.json and report.html (%.2f s)\n", out, wall);
     }
 done:
+    if (o.stage[0] != '\0')
+        rc = finish_outputs(&o, rc != BX_EXIT_OK ? rc : BX_EXIT_RUNTIME);
     if (ctx.reps)
         for (uint32_t r = 0; r < scn.replications; ++r)
             free(ctx.reps[r].stations);
@@ -577,9 +609,34 @@ int bx_cmd_report(int argc, char **argv)
     }
     struct bx_error err = {0};
     struct bx_rpt_report_result rep = {0};
-    if (bx_rpt_write_report(dir, NULL, &rep, &err) != BX_OK) {
+    /* The page and plots are made in a staging folder inside DIR, then moved in together. */
+    struct bx_outdir od;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr,
+                "bxsim report: %s: no such folder (a run's folder with results.h5 or a "
+                "network run's summary.json expected)\n",
+                dir);
+        return BX_EXIT_USAGE;
+    }
+    if (bx_outdir_open(&od, dir, "report", &err) != BX_OK) {
         fprintf(stderr, "bxsim report: %s\n", err.msg);
-        return err.code == BX_EPARSE || err.code == BX_EIO ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;
+        return err.code == BX_EIO ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+    }
+    struct bx_rpt_report_opts ro = {.out = od.stage};
+    if (bx_rpt_write_report(dir, &ro, &rep, &err) != BX_OK) {
+        fprintf(stderr, "bxsim report: %s\n", err.msg);
+        bool full = bx_app_explain_write_failure("report", dir);
+        bx_outdir_abort(&od);
+        return !full && (err.code == BX_EPARSE || err.code == BX_EIO || err.code == BX_EFORMAT ||
+                         err.code == BX_ESCHEMA)
+                   ? BX_EXIT_USAGE
+                   : BX_EXIT_RUNTIME;
+    }
+    if (bx_outdir_commit(&od, &err) != BX_OK) {
+        fprintf(stderr, "bxsim report: %s\n", err.msg);
+        bx_app_explain_write_failure("report", dir);
+        return BX_EXIT_RUNTIME;
     }
     if (!rep.images)
         fprintf(stderr,

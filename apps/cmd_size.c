@@ -321,6 +321,15 @@ int bx_cmd_size(int argc, char **argv)
     int lrc = bx_app_load_scenario(file, &scn);
     if (lrc != BX_EXIT_OK)
         return lrc;
+    /* The output folder is checked before anything is simulated; only rank 0 writes. */
+    struct bx_outdir od = {.slot = -1};
+    bool out_ok = !out || bx_par_rank() != 0 || bx_outdir_open(&od, out, "--out", &err) == BX_OK;
+    if (!bx_par_all_ok(out_ok)) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim size: %s\n", err.code ? err.msg : "--out: another rank failed");
+        bx_scn_fini(&scn);
+        return err.code == BX_EIO ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+    }
     int rc = BX_EXIT_OK;
     json_t *root = NULL;
     if (scn.kind != BX_SCN_PORTS) {
@@ -459,17 +468,18 @@ int bx_cmd_size(int argc, char **argv)
         char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
         if (out) {
             char path[4096];
-            if (bx_mkdir_p(out, &err) != BX_OK ||
-                snprintf(path, sizeof path, "%s/size.json", out) >= (int)sizeof path ||
+            if (text == NULL ||
+                bx_outdir_path(&od, "size.json", path, sizeof path, &err) != BX_OK ||
                 bx_file_write_atomic(path, text, strlen(text), &err) != BX_OK) {
-                fprintf(stderr, "bxsim size: --out %s: %s\n", out, err.code ? err.msg : "too long");
+                fprintf(stderr, "bxsim size: --out %s: %s\n", out, err.code ? err.msg : "no text");
                 rc = BX_EXIT_RUNTIME;
             }
         }
         if (out && rc == BX_EXIT_OK) {
             struct bx_rpt_report_result rep = {0};
-            if (bx_rpt_write_size_report(out, root, NULL, &rep, &err) != BX_OK) {
-                fprintf(stderr, "bxsim size: report: %s\n", err.msg);
+            if (bx_rpt_write_size_report(od.stage, root, NULL, &rep, &err) != BX_OK ||
+                bx_outdir_commit(&od, &err) != BX_OK) {
+                fprintf(stderr, "bxsim size: %s\n", err.msg);
                 rc = BX_EXIT_RUNTIME;
             } else if (!rep.images) {
                 fprintf(stderr,
@@ -493,6 +503,9 @@ done_tasks:
     free(ts.t);
     free(needed);
 done:
+    if (rc != BX_EXIT_OK && od.stage[0] != '\0')
+        bx_app_explain_write_failure("size", out);
+    bx_outdir_abort(&od);
     json_decref(root);
     bx_scn_fini(&scn);
     return rc;

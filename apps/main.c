@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include <cblas.h>
 #include <gsl/gsl_errno.h>
@@ -52,6 +53,18 @@ static const char usage[] =
     "  -V, --version             version, git revision and the OpenBLAS kernel in use\n"
     "\n"
     "exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 3 benchmark regression\n";
+
+bool bx_app_explain_write_failure(const char *cmd, const char *dir)
+{
+    struct statvfs fs;
+    if (statvfs(dir, &fs) != 0 || (double)fs.f_bavail * (double)fs.f_frsize >= 4.0 * 1024 * 1024)
+        return false;
+    fprintf(stderr,
+            "bxsim %s: no space left on the device that holds %s (%.0f KB free); nothing was "
+            "changed in %s: its previous outputs are intact\n",
+            cmd, dir, (double)fs.f_bavail * (double)fs.f_frsize / 1024, dir);
+    return true;
+}
 
 const char *bx_app_git_revision(void)
 {
@@ -107,6 +120,11 @@ static int dispatch(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
+    /* HDF5's exit handler crashes when a file failed to close (a full disk): register none; the
+     * system closes what is still open at exit. */
+    H5dont_atexit();
+    /* An interrupted command leaves no temporary file or staging folder behind. */
+    bx_temp_cleanup_on_signals();
     bx_app_blas_setup(argv);
     /* The kernel does no linear algebra: keep OpenBLAS's thread pool from competing with
      * replication threads (the matcher sets its own thread count when it needs BLAS). */

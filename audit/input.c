@@ -181,8 +181,8 @@ static void cb_row(int term, void *data)
     if (!parse_score(c->field[c->c_score], &score)) {
         c->st =
             BX_FAIL(c->err, BX_EPARSE,
-                    "%s:%ld:%ld: score must be a finite number within float32's range (or "
-                    "empty/NaN for a failed comparison), got '%s'",
+                    "%s:%ld:%ld: score must be a number (finite, within float32's range; empty "
+                    "or NaN for a failed comparison), got '%s'",
                     c->path, c->line, field_col(c->raw, (size_t)c->c_score), c->field[c->c_score]);
         free_fields(c);
         return;

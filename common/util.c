@@ -71,6 +71,7 @@ enum bx_status bx_file_write_atomic(const char *path, const void *data, size_t l
     snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
 
     enum bx_status st = BX_OK;
+    int slot = bx_temp_register(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         st = BX_FAIL(err, BX_EIO, "cannot create '%s': %s", tmp, strerror(errno));
@@ -108,6 +109,7 @@ fail_close:
 fail_unlink:
     unlink(tmp);
 done:
+    bx_temp_unregister(slot);
     free(tmp);
     return st;
 }

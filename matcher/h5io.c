@@ -387,11 +387,13 @@ enum bx_status bx_store_save_h5(const struct bx_store *g, const char *path, stru
     double *col = malloc((g->n ? g->n : 1) * sizeof *col);
     enum bx_status st = BX_OK;
     hid_t f = -1;
+    int slot = -1;
     if (tmp == NULL || slab == NULL || ids == NULL || col == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "%s: out of memory", path);
         goto done;
     }
     snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    slot = bx_temp_register(tmp); /* removed if a signal stops the process */
     f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) {
         st = BX_FAIL(err, BX_EIO, "%s: cannot create '%s'", path, tmp);
@@ -468,6 +470,7 @@ done:
         H5Fclose(f);
     if (st != BX_OK && tmp)
         unlink(tmp);
+    bx_temp_unregister(slot);
     free(col);
     free(ids);
     free(slab);

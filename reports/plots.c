@@ -1113,16 +1113,59 @@ static int gnuplot_one(const char *gnuplot, const char *dir, const char *script)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Whether gnuplot wrote the whole of dir/NAME.EXT: gnuplot exits 0 even when its writes failed
+ * (a full disk leaves empty or cut PNG and SVG files), so each image is checked for its end: a
+ * PNG's IEND chunk, an SVG's closing tag. */
+static bool image_complete(const char *dir, const char *name, const char *ext)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext) >= (int)sizeof path)
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    unsigned char head[8] = {0}, tail[64] = {0};
+    bool ok = fread(head, 1, 8, f) == 8 && fseek(f, 0, SEEK_END) == 0;
+    long size = ok ? ftell(f) : -1;
+    size_t nt = size >= 64 ? 64 : size > 0 ? (size_t)size : 0;
+    ok = ok && size > 0 && fseek(f, -(long)nt, SEEK_END) == 0 && fread(tail, 1, nt, f) == nt;
+    fclose(f);
+    if (!ok)
+        return false;
+    if (strcmp(ext, "png") == 0) {
+        static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+        static const unsigned char iend[12] = {0,   0,   0,    0,    'I',  'E',
+                                               'N', 'D', 0xae, 0x42, 0x60, 0x82};
+        return nt >= 12 && memcmp(head, sig, 8) == 0 && memcmp(tail + nt - 12, iend, 12) == 0;
+    }
+    char t[65];
+    memcpy(t, tail, nt);
+    t[nt] = '\0';
+    for (size_t i = 0; i < nt; ++i)
+        if (t[i] == '\0')
+            t[i] = ' ';
+    return strstr(t, "</svg>") != NULL;
+}
+
 bool bx_rpt__run_gnuplot(const char *gnuplot, const char *dir, const struct rpt_plots *plots,
-                         struct bx_error *err)
+                         bool *cut, struct bx_error *err)
 {
     size_t failed = 0;
+    *cut = false;
     for (size_t i = 0; i < plots->n; ++i) {
         char script[96];
         snprintf(script, sizeof script, "%s.gp", plots->v[i].name);
         int rc = gnuplot_one(gnuplot, dir, script);
         if (rc == 127 || (rc == -1 && i == 0)) {
             BX_FAIL(err, BX_EIO, "%s not found", gnuplot);
+            return false;
+        }
+        if (rc == 0 && (!image_complete(dir, plots->v[i].name, "png") ||
+                        !image_complete(dir, plots->v[i].name, "svg"))) {
+            *cut = true;
+            BX_FAIL(err, BX_EIO,
+                    "plots/%s: gnuplot left an incomplete image (a write failed: disk full?)",
+                    plots->v[i].name);
             return false;
         }
         failed += rc != 0;

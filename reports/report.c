@@ -513,7 +513,8 @@ static void html_outcomes(FILE *h, const struct rpt_data *d)
 /* What a page shows of its plots: the run directory, the plot folder's name in it, the plots,
  * and whether gnuplot drew them (or why not). */
 struct page_plots {
-    const char *dir, *sub;
+    const char *dir, *sub; /* where the page and its plots are written */
+    const char *src;       /* the run folder the page describes (its summary.json) */
     const struct rpt_plots *pl;
     bool images;
     const char *note;
@@ -670,7 +671,7 @@ static char *html_page(const struct page_plots *pp, const struct rpt_data *d, si
           "&#183; <a href=\"#plots\">Plots</a> &#183; <a href=\"#assumptions\">Assumptions and "
           "calibration</a> &#183; data: ",
           h);
-    if (file_exists(pp->dir, "summary.json"))
+    if (file_exists(pp->src, "summary.json") || file_exists(pp->dir, "summary.json"))
         fputs("<a href=\"summary.json\">summary.json</a>, ", h);
     fputs("<a href=\"results.h5\">results.h5</a></p>\n", h);
     html_ports(h, d);
@@ -1040,10 +1041,10 @@ enum page_kind { PAGE_PORTS, PAGE_NETWORK, PAGE_AUDIT, PAGE_SIZE };
 
 /* Build the plots of a page in DIR/SUB.tmp.PID, draw them, swap the folder in as DIR/SUB, then
  * write DIR/PAGE atomically. */
-static enum bx_status publish(const char *dir, const char *sub, const char *page_name,
-                              enum page_kind kind, const struct rpt_data *d, json_t *j,
-                              const struct bx_rpt_report_opts *o, struct bx_rpt_report_result *res,
-                              struct bx_error *err)
+static enum bx_status publish(const char *dir, const char *src, const char *sub,
+                              const char *page_name, enum page_kind kind, const struct rpt_data *d,
+                              json_t *j, const struct bx_rpt_report_opts *o,
+                              struct bx_rpt_report_result *res, struct bx_error *err)
 {
     char tmp[4096], plots[4096], old[4096], html[4096];
     if (strlen(dir) > 3000 ||
@@ -1067,7 +1068,12 @@ static enum bx_status publish(const char *dir, const char *sub, const char *page
         goto done;
     struct bx_error gerr = {0};
     const char *gnuplot = o && o->gnuplot ? o->gnuplot : "gnuplot";
-    res->images = bx_rpt__run_gnuplot(gnuplot, tmp, &pl, &gerr);
+    bool cut = false;
+    res->images = bx_rpt__run_gnuplot(gnuplot, tmp, &pl, &cut, &gerr);
+    if (cut) { /* a write failed: nothing of this page may be published */
+        st = BX_FAIL(err, BX_EIO, "%s", gerr.msg);
+        goto done;
+    }
     if (!res->images) /* short: the folder gerr names is the temporary one */
         snprintf(res->note, sizeof res->note, "%s",
                  strstr(gerr.msg, "not found") ? "gnuplot not found on PATH"
@@ -1084,7 +1090,7 @@ static enum bx_status publish(const char *dir, const char *sub, const char *page
     }
     rm_tree(old);
     size_t len = 0;
-    struct page_plots pp = {dir, sub, &pl, res->images, res->note};
+    struct page_plots pp = {dir, sub, src, &pl, res->images, res->note};
     char *page = kind == PAGE_PORTS     ? html_page(&pp, d, &len)
                  : kind == PAGE_NETWORK ? network_page(&pp, j, &len)
                  : kind == PAGE_AUDIT   ? audit_page(&pp, j, &len)
@@ -1113,6 +1119,7 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
         snprintf(file, sizeof file, "%s/results.h5", dir) >= (int)sizeof file ||
         snprintf(sjson, sizeof sjson, "%s/summary.json", dir) >= (int)sizeof sjson)
         return BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
+    const char *out = o && o->out ? o->out : dir;
     json_error_t je;
     json_t *net = NULL;
     if (access(file, F_OK) != 0 && access(sjson, R_OK) == 0) {
@@ -1127,7 +1134,7 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
                            file, sjson);
         }
         enum bx_status st =
-            publish(dir, "plots", "report.html", PAGE_NETWORK, NULL, net, o, res, err);
+            publish(out, dir, "plots", "report.html", PAGE_NETWORK, NULL, net, o, res, err);
         json_decref(net);
         return st;
     }
@@ -1135,7 +1142,7 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
     enum bx_status st = read_results(file, &d, err);
     if (st != BX_OK)
         return st;
-    st = publish(dir, "plots", "report.html", PAGE_PORTS, &d, NULL, o, res, err);
+    st = publish(out, dir, "plots", "report.html", PAGE_PORTS, &d, NULL, o, res, err);
     data_free(&d);
     return st;
 }
@@ -1148,7 +1155,7 @@ enum bx_status bx_rpt_write_audit_report(const char *dir, json_t *audit,
     if (res == NULL)
         res = &dummy;
     memset(res, 0, sizeof *res);
-    return publish(dir, "audit_plots", "audit.html", PAGE_AUDIT, NULL, audit, o, res, err);
+    return publish(dir, dir, "audit_plots", "audit.html", PAGE_AUDIT, NULL, audit, o, res, err);
 }
 
 enum bx_status bx_rpt_write_size_report(const char *dir, json_t *size,
@@ -1159,5 +1166,5 @@ enum bx_status bx_rpt_write_size_report(const char *dir, json_t *size,
     if (res == NULL)
         res = &dummy;
     memset(res, 0, sizeof *res);
-    return publish(dir, "size_plots", "size.html", PAGE_SIZE, NULL, size, o, res, err);
+    return publish(dir, dir, "size_plots", "size.html", PAGE_SIZE, NULL, size, o, res, err);
 }

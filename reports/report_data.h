@@ -75,9 +75,10 @@ enum bx_status bx_rpt__write_audit_plots(json_t *audit, const char *dir, struct 
 enum bx_status bx_rpt__write_size_plots(json_t *size, const char *dir, struct rpt_plots *out,
                                         struct bx_error *err);
 
-/* Run gnuplot on every script in @p dir; false (nothing made) when @p gnuplot cannot be run.
+/* Run gnuplot on every script in @p dir; false (nothing made) when @p gnuplot cannot be run or
+ * fails, and with *cut set when it exited 0 but left an image incomplete (a failed write).
  * gnuplot's messages go to dir/gnuplot.log. */
 bool bx_rpt__run_gnuplot(const char *gnuplot, const char *dir, const struct rpt_plots *plots,
-                         struct bx_error *err);
+                         bool *cut, struct bx_error *err);
 
 #endif /* BX_REPORT_DATA_H */

@@ -347,6 +347,7 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
         return BX_FAIL(err, BX_ENOMEM, "out of memory");
     snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
     enum bx_status st = BX_OK;
+    int slot = bx_temp_register(tmp); /* removed if a signal stops the process */
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) {
         st = BX_FAIL(err, BX_EIO, "%s: cannot create '%s'", path, tmp);
@@ -411,6 +412,7 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
 done:
     if (st != BX_OK)
         unlink(tmp);
+    bx_temp_unregister(slot);
     free(tmp);
     return st;
 }

@@ -4,12 +4,15 @@
  * column, outputs that are all-or-nothing on a full disk or an interrupt, and bad options found
  * before any simulation starts. */
 #define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -238,4 +241,188 @@ Test(apps_hostile, the_gate_writes_its_measurements_even_on_a_regression, .timeo
     char path[128];
     snprintf(path, sizeof path, "%s/m.json", dir);
     cr_assert_eq(access(path, F_OK), 0, "the measurements are written");
+}
+
+/* ---------------------------------------------------------------- outputs: all or nothing */
+
+/* Every file under @p d (relative name and content digest), sorted, as one string. */
+static char *tree_digest(const char *d)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd '%s' && find . -type f | LC_ALL=C sort | xargs -r md5sum", d);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    static char buf[1 << 15];
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = '\0';
+    pclose(p);
+    return strdup(buf);
+}
+
+/* No staging folder or temporary file anywhere under the test folder. */
+static bool leftovers(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "find '%s' -name '.bxsim-stage*' -o -name '*.tmp.*' | grep -q .",
+             dir);
+    return system(cmd) == 0;
+}
+
+Test(apps_hostile, output_paths_are_checked_before_anything_runs)
+{
+    write_file("afile", "x", 0);
+    /* A file where a folder is wanted: exit 2 before the run starts (it printed its start line
+     * and simulated for minutes before). */
+    char args[512];
+    snprintf(args, sizeof args, "run '%s/scenarios/national.yaml' --out afile", BX_SOURCE_DIR);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    cr_assert(strstr(out, "--out afile: exists and is not a folder") != NULL, "%s", out);
+    cr_assert(strstr(out, "replications") == NULL, "no simulation started: %s", out);
+    snprintf(args, sizeof args,
+             "size '%s/scenarios/default.yaml' --target-p95-wait 300 --out afile", BX_SOURCE_DIR);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    cr_assert(strstr(out, "--out afile") != NULL, "%s", out);
+    write_file("s.csv", "probe_subject,reference_subject,score\na,a,0.9\na,b,0.1\n", 0);
+    cr_assert_eq(bxsim("audit --scores s.csv --out afile"), 2, "%s", out);
+    cr_assert(strstr(out, "--out afile") != NULL, "%s", out);
+    /* A folder that cannot be made, files in missing folders or where a folder is. */
+    cr_assert_eq(bxsim("audit --scores s.csv --out afile/sub"), 2, "%s", out);
+    cr_assert_eq(bxsim("bench --suite e2e --json nowhere/b.json"), 2, "%s", out);
+    cr_assert(strstr(out, "--json nowhere/b.json: the folder 'nowhere' does not exist") != NULL,
+              "%s", out);
+    cr_assert_eq(bxsim("gallery gen --profile visa-best --subjects 10 --out ."), 2, "%s", out);
+    cr_assert(strstr(out, "--out .: is a directory") != NULL, "%s", out);
+    cr_assert_eq(bxsim("gallery search --gallery g.h5 --probes p.h5 --k 1 --out no/where.csv"), 2,
+                 "%s", out);
+    cr_assert(strstr(out, "--out no/where.csv") != NULL, "%s", out);
+    /* Bad input leaves no empty output folder behind. */
+    write_file("s.yaml", "name: x\nkind: ports\n", 0);
+    cr_assert_eq(bxsim("run s.yaml --out fresh"), 2, "%s", out);
+    char path[160];
+    snprintf(path, sizeof path, "%s/fresh", dir);
+    cr_assert_neq(access(path, F_OK), 0, "no folder made for a run that never started");
+}
+
+/* A small file system of its own (tmpfs, as root); false when this machine refuses the mount. */
+static bool small_fs(const char *mnt, const char *size)
+{
+    char cmd[512];
+    mkdir(mnt, 0755);
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=%s tmpfs '%s' 2>/dev/null", size, mnt);
+    return system(cmd) == 0;
+}
+
+static void unmount(const char *mnt)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "umount '%s'", mnt);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(apps_hostile, a_full_disk_fails_with_exit_1_and_keeps_the_previous_outputs, .timeout = 300)
+{
+    char mnt[128], args[512], o[160];
+    snprintf(mnt, sizeof mnt, "%s/small", dir);
+    if (!small_fs(mnt, "4m"))
+        cr_skip_test("mounting a small tmpfs needs root and a mount-capable sandbox");
+    snprintf(o, sizeof o, "%s/run", mnt);
+    /* A good run fits (2.6 MB); the next one does not fit beside it. */
+    snprintf(args, sizeof args, "run '%s/scenarios/default.yaml' --out %s --quiet", BX_SOURCE_DIR,
+             o);
+    int rc = bxsim(args);
+    char *before = rc == 0 ? tree_digest(o) : NULL;
+    snprintf(args, sizeof args, "run '%s/scenarios/default.yaml' --seed 9 --out %s --quiet",
+             BX_SOURCE_DIR, o);
+    int rc2 = bxsim(args);
+    char *after = tree_digest(o);
+    bool left = leftovers();
+    /* The same on a file system too small for even one results.h5 (was a crash, exit 139). */
+    unmount(mnt);
+    cr_assert_eq(rc, 0, "the first run fits: %s", out);
+    cr_assert_eq(rc2, 1, "a full disk is a runtime failure: %s", out);
+    cr_assert(strstr(out, "no space left on the device") != NULL, "%s", out);
+    cr_assert_str_eq(after, before, "the previous outputs are intact, none replaced");
+    cr_assert(!left, "no staging folder or temporary file left");
+    free(before);
+    free(after);
+    if (!small_fs(mnt, "300k"))
+        cr_skip_test("second mount refused");
+    snprintf(args, sizeof args, "run '%s/scenarios/default.yaml' --out %s --quiet", BX_SOURCE_DIR,
+             o);
+    rc = bxsim(args);
+    snprintf(args, sizeof args, "%s/summary.json", o);
+    bool partial = access(args, F_OK) == 0;
+    left = leftovers();
+    unmount(mnt);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(!partial, "no summary.json without the rest");
+    cr_assert(!left, "no staging folder or temporary file left");
+}
+
+/* Start ARGS (a shell command) in the test folder; once a path matching @p pattern (relative
+ * to the folder) exists, or after @p ms milliseconds when it is NULL, send @p sig. Its wait
+ * status; *seen tells whether the pattern was met before the command ended. */
+static int interrupted(const char *args, const char *pattern, int ms, int sig, bool *seen)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(126);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        execl("/bin/sh", "sh", "-c", args, (char *)NULL);
+        _exit(127);
+    }
+    char pat[512];
+    snprintf(pat, sizeof pat, "%s/%s", dir, pattern ? pattern : "");
+    *seen = false;
+    int st = 0;
+    for (int waited = 0; waited < 120000; waited += 2) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return st; /* ended by itself */
+        glob_t g;
+        bool found = pattern ? glob(pat, 0, NULL, &g) == 0 : waited >= ms;
+        if (pattern && found)
+            globfree(&g);
+        if (found) {
+            *seen = true;
+            break;
+        }
+        struct timespec ts = {0, 2000000L};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, sig);
+    waitpid(pid, &st, 0);
+    return st;
+}
+
+Test(apps_hostile, an_interrupted_command_leaves_no_temporary_file, .timeout = 300)
+{
+    char args[1024];
+    /* Stopped while simulating, while writing results.h5, while drawing the plots. */
+    static const char *const when[] = {NULL, "run*/.bxsim-stage*/results.h5.tmp.*",
+                                       "run*/.bxsim-stage*/plots.tmp.*/*.png"};
+    static const int sigs[] = {SIGINT, SIGTERM, SIGINT};
+    for (int k = 0; k < 3; ++k) {
+        /* exec: the signal goes to bxsim itself, not to a shell in front of it */
+        snprintf(args, sizeof args,
+                 "exec '%s' run '%s/scenarios/default.yaml' --out run%d --quiet --threads 2",
+                 BXSIM_EXE, BX_SOURCE_DIR, k);
+        bool seen;
+        int st = interrupted(args, when[k], 800, sigs[k], &seen);
+        cr_assert(seen, "case %d: the command ended before the moment to stop it", k);
+        cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == sigs[k], "case %d: ended by its signal", k);
+        cr_assert(!leftovers(), "case %d: a temporary file or staging folder is left", k);
+        char path[160];
+        snprintf(path, sizeof path, "%s/run%d/summary.json", dir, k);
+        cr_assert_neq(access(path, F_OK), 0, "case %d: nothing published", k);
+    }
+    /* gallery gen writes one large file through a temporary name. */
+    bool seen;
+    int st = interrupted("exec " BXSIM_EXE " gallery gen --profile visa-best --subjects 100000 "
+                         "--samples 2 --out g.h5",
+                         "g.h5.tmp.*", 0, SIGINT, &seen);
+    cr_assert(seen && WIFSIGNALED(st), "stopped while writing");
+    cr_assert(!leftovers(), "gallery gen left its temporary file");
 }

@@ -293,3 +293,118 @@ Test(common_buf, values_strings_and_arrays_round_trip_and_reads_past_the_end_fai
     bx_buf_fini(&b);
     cr_assert(b.data == NULL && b.len == 0);
 }
+
+/* ---------------------------------------------------------------- output folders */
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *get(const char *path)
+{
+    static char buf[256];
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static size_t entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+Test(common_outdir, commit_publishes_everything_and_abort_nothing)
+{
+    char root[] = "/tmp/bx-outdir-XXXXXX", dir[64], p[8192];
+    cr_assert_not_null(mkdtemp(root));
+    snprintf(dir, sizeof dir, "%s/out", root);
+    struct bx_error err = {0};
+    /* A first set: a file, a folder with a file, a JSON summary. */
+    struct bx_outdir o;
+    cr_assert_eq(bx_outdir_open(&o, dir, "--out", &err), BX_OK, "%s", err.msg);
+    cr_assert(o.created);
+    cr_assert_eq(bx_outdir_path(&o, "a.txt", p, sizeof p, &err), BX_OK);
+    put(p, "a1");
+    snprintf(p, sizeof p, "%s/plots", o.stage);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/plots/x.png", o.stage);
+    put(p, "x1");
+    snprintf(p, sizeof p, "%s/plots/old-only.png", o.stage);
+    put(p, "gone later");
+    cr_assert_eq(bx_outdir_path(&o, "s.json", p, sizeof p, &err), BX_OK);
+    put(p, "s1");
+    cr_assert_eq(bx_outdir_commit(&o, &err), BX_OK, "%s", err.msg);
+    cr_assert_eq(entries(dir), 3, "a.txt, plots/, s.json and no staging folder");
+    snprintf(p, sizeof p, "%s/plots/x.png", dir);
+    cr_assert_str_eq(get(p), "x1");
+    /* A second set replaces the first whole: the folder is exchanged, not merged. */
+    cr_assert_eq(bx_outdir_open(&o, dir, "--out", &err), BX_OK, "%s", err.msg);
+    cr_assert_not(o.created);
+    snprintf(p, sizeof p, "%s/plots", o.stage);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/plots/x.png", o.stage);
+    put(p, "x2");
+    bx_outdir_path(&o, "s.json", p, sizeof p, &err);
+    put(p, "s2");
+    cr_assert_eq(bx_outdir_commit(&o, &err), BX_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/plots/x.png", dir);
+    cr_assert_str_eq(get(p), "x2");
+    snprintf(p, sizeof p, "%s/plots/old-only.png", dir);
+    cr_assert_null(get(p), "the old folder's files went with it");
+    snprintf(p, sizeof p, "%s/a.txt", dir);
+    cr_assert_str_eq(get(p), "a1", "a file the new set lacks stays");
+    /* An aborted third set changes nothing and leaves no staging folder. */
+    cr_assert_eq(bx_outdir_open(&o, dir, "--out", &err), BX_OK, "%s", err.msg);
+    bx_outdir_path(&o, "s.json", p, sizeof p, &err);
+    put(p, "s3");
+    bx_outdir_abort(&o);
+    snprintf(p, sizeof p, "%s/s.json", dir);
+    cr_assert_str_eq(get(p), "s2");
+    cr_assert_eq(entries(dir), 3);
+    /* A folder made for an aborted set is removed again; a file is not a folder. */
+    snprintf(p, sizeof p, "%s/new/deeper", root);
+    cr_assert_eq(bx_outdir_open(&o, p, "--out", &err), BX_OK, "%s", err.msg);
+    bx_outdir_abort(&o);
+    cr_assert_neq(access(p, F_OK), 0);
+    snprintf(p, sizeof p, "%s/a.txt", dir);
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(bx_outdir_open(&o, p, "--out", &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "--out") && strstr(err.msg, "not a folder"), "%s", err.msg);
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(bx_out_file_check(dir, "--json", &err), BX_EINVAL);
+    memset(&err, 0, sizeof err);
+    snprintf(p, sizeof p, "%s/none/f.json", root);
+    cr_assert_eq(bx_out_file_check(p, "--json", &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "does not exist"), "%s", err.msg);
+    bx_rm_tree(root);
+    cr_assert_neq(access(root, F_OK), 0, "bx_rm_tree removes folders and files");
+}
+
+Test(common_outdir, the_signal_registry_holds_sixteen_paths)
+{
+    int slot[17];
+    for (int i = 0; i < 17; ++i)
+        slot[i] = bx_temp_register("/tmp/bx-none");
+    for (int i = 0; i < 16; ++i)
+        cr_assert_eq(slot[i], i, "distinct slots");
+    cr_assert_eq(slot[16], -1, "full");
+    bx_temp_unregister(slot[3]);
+    cr_assert_eq(bx_temp_register("/tmp/bx-none"), 3, "a freed slot is reused");
+    for (int i = 0; i < 16; ++i)
+        bx_temp_unregister(i);
+}

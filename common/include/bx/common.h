@@ -185,6 +185,55 @@ enum bx_status bx_file_commit(const char *tmp, const char *path, struct bx_error
 /** Create directory @p path and its parents (mode 0777 & ~umask); existing ones are fine. */
 enum bx_status bx_mkdir_p(const char *path, struct bx_error *err);
 
+/* ---------------------------------------------------------------- outputs: all or nothing */
+
+/**
+ * An output folder whose files appear together. bx_outdir_open() creates DIR if needed, checks
+ * that it can be written (before any work starts: BX_EINVAL names @p option) and opens a staging
+ * folder inside it (DIR/.bxsim-stage.XXXXXX), where everything is written (bx_outdir_path).
+ * bx_outdir_commit() flushes the staged files to disk and moves them into DIR - folders first
+ * (exchanged whole with the folder they replace), JSON files last - then removes the staging
+ * folder; bx_outdir_abort() removes it and leaves DIR as it was. The staging folder is removed
+ * if SIGINT/SIGTERM/SIGHUP stops the process (see bx_temp_cleanup_on_signals).
+ *
+ *     struct bx_outdir o;
+ *     if (bx_outdir_open(&o, "out", "--out", &err) != BX_OK) return 2;
+ *     bx_outdir_path(&o, "summary.json", path, sizeof path, &err);   // write there
+ *     if (failed) bx_outdir_abort(&o); else bx_outdir_commit(&o, &err);
+ */
+struct bx_outdir {
+    char dir[4096];   /**< the target folder */
+    char stage[4096]; /**< the staging folder inside it; "" once committed or aborted */
+    int slot;         /**< its entry among the paths removed on a signal */
+    bool created;     /**< the target folder was made by bx_outdir_open (removed again by
+                           bx_outdir_abort when it is still empty) */
+};
+enum bx_status bx_outdir_open(struct bx_outdir *o, const char *dir, const char *option,
+                              struct bx_error *err);
+/** @p name's path inside the staging folder. */
+enum bx_status bx_outdir_path(const struct bx_outdir *o, const char *name, char *buf, size_t len,
+                              struct bx_error *err);
+enum bx_status bx_outdir_commit(struct bx_outdir *o, struct bx_error *err);
+void bx_outdir_abort(struct bx_outdir *o);
+
+/**
+ * Check, before any work, that @p path can be created as a file: not a folder, its folder
+ * exists and is writable. BX_EINVAL with a message naming @p option otherwise.
+ */
+enum bx_status bx_out_file_check(const char *path, const char *option, struct bx_error *err);
+
+/**
+ * Temporary paths removed if the process is stopped by SIGINT, SIGTERM or SIGHUP (after
+ * bx_temp_cleanup_on_signals, which a program calls once; the signal then takes its default
+ * effect). bx_temp_register returns a slot for bx_temp_unregister (-1 when all 16 are taken:
+ * the path is then not cleaned on a signal). Process-wide; safe from any thread.
+ */
+int bx_temp_register(const char *path);
+void bx_temp_unregister(int slot);
+void bx_temp_cleanup_on_signals(void);
+/** Remove @p path and everything under it (at most 16 folders deep); no error if absent. */
+void bx_rm_tree(const char *path);
+
 /** Monotonic wall-clock seconds, for timing only (never inside a model). */
 double bx_wall_s(void);
 

@@ -65,6 +65,8 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
 /** Options of bx_rpt_write_report(). */
 struct bx_rpt_report_opts {
     const char *gnuplot; /**< the program that draws the plots; NULL = "gnuplot" from PATH */
+    const char *out;     /**< write the page and its plots here instead of into DIR (a staging
+                              folder: bx_outdir_open in bx/common.h) */
 };
 
 /** What bx_rpt_write_report() made. */

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -413,7 +415,8 @@ enum bx_status bx_audit_read_scores(const char *path, struct bx_audit_opts *o,
 
 /* ---------------------------------------------------------------- results.h5 */
 
-static void *column(hid_t m, const char *name, hid_t type, size_t size, hsize_t *n)
+static void *column(hid_t m, const char *name, hid_t type, size_t size, hsize_t *n,
+                    double max_bytes)
 {
     if (H5Lexists(m, name, H5P_DEFAULT) <= 0)
         return NULL;
@@ -421,7 +424,8 @@ static void *column(hid_t m, const char *name, hid_t type, size_t size, hsize_t 
     void *buf = NULL;
     if (H5Sget_simple_extent_ndims(s) == 1) {
         H5Sget_simple_extent_dims(s, n, NULL);
-        buf = malloc((*n ? *n : 1) * size);
+        /* a size read from the file is trusted only as far as the file could hold it */
+        buf = (double)*n * (double)size <= max_bytes ? malloc((*n ? *n : 1) * size) : NULL;
         if (buf && *n && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
             free(buf);
             buf = NULL;
@@ -440,6 +444,11 @@ enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struc
     if (snprintf(path, sizeof path, "%s/results.h5", dir) >= (int)sizeof path)
         return BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* bxsim's results.h5 carries a checksum: a damaged file never reaches libhdf5. */
+    if (access(path, F_OK) == 0 && bx_file_verify(path, NULL, err) != BX_OK)
+        return BX_EPARSE;
+    struct stat sb;
+    double max_bytes = stat(path, &sb) == 0 ? 1100.0 * (double)sb.st_size + 4096 : 0;
     if (H5Fis_hdf5(path) <= 0)
         return BX_FAIL(err, BX_EPARSE,
                        "%s: missing or not an HDF5 file (a ports run's output "
@@ -477,7 +486,7 @@ enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struc
         {"impostor_subject", (void **)&isubj, H5T_NATIVE_LLONG, sizeof(long long)},
     };
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; ++i) {
-        *cols[i].dst = column(m, cols[i].name, cols[i].type, cols[i].size, &k);
+        *cols[i].dst = column(m, cols[i].name, cols[i].type, cols[i].size, &k, max_bytes);
         if (i == 0)
             n = k;
         if (*cols[i].dst == NULL || k != n) {

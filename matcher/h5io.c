@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -211,6 +212,10 @@ struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n
         BX_FAIL(err, BX_EIO, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
+    /* A file bxsim wrote carries a checksum: a damaged one never reaches libhdf5. */
+    struct stat sb;
+    if (bx_file_verify(path, NULL, err) != BX_OK || stat(path, &sb) != 0)
+        return NULL;
     if (H5Fis_hdf5(path) <= 0) {
         BX_FAIL(err, BX_EFORMAT, "%s: not an HDF5 file (or truncated/corrupted)", path);
         return NULL;
@@ -248,6 +253,15 @@ struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n
         goto fail;
     }
     hsize_t total = tdims[0], d = tdims[1];
+    /* Sizes read from the file are checked against the file before anything is allocated:
+     * deflate stores at most about 1032 values in a byte. */
+    if (d > BX_TPL_DIM_MAX || (d > 0 && total > (hsize_t)sb.st_size * 1100 / (4 * d + 8))) {
+        BX_FAIL(err, BX_EFORMAT,
+                "%s: dataset /templates claims %llu x %llu values, more than a file of %lld "
+                "bytes can hold (damaged?)",
+                path, (unsigned long long)total, (unsigned long long)d, (long long)sb.st_size);
+        goto fail;
+    }
     /* This shard's rows [first, first + n). */
     hsize_t first = shard_start(total, shard, n_shards);
     hsize_t n = shard_start(total, shard + 1, n_shards) - first;
@@ -257,12 +271,14 @@ struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n
                 (unsigned long long)d, BX_TPL_DIM_MIN, BX_TPL_DIM_MAX);
         goto fail;
     }
-    g = bx_store_alloc((size_t)d, (size_t)n, err);
+    struct bx_error aerr = {0};
+    g = bx_store_alloc((size_t)d, (size_t)n, &aerr);
     size_t slab_rows = n < SLAB_ROWS ? (size_t)n : SLAB_ROWS;
     slab = malloc((slab_rows ? slab_rows : 1) * d * sizeof *slab);
     ids = malloc((slab_rows ? slab_rows : 1) * sizeof *ids);
     if (g == NULL || slab == NULL || ids == NULL) {
-        BX_FAIL(err, BX_ENOMEM, "%s: cannot allocate %llu templates", path, (unsigned long long)n);
+        BX_FAIL(err, BX_ENOMEM, "%s: cannot allocate %llu templates of dimension %llu%s%s", path,
+                (unsigned long long)n, (unsigned long long)d, aerr.code ? ": " : "", aerr.msg);
         goto fail;
     }
     for (hsize_t r0 = 0; r0 < n; r0 += slab_rows) {
@@ -276,7 +292,7 @@ struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n
                     (unsigned long long)(first + r0 + m - 1));
             goto fail;
         }
-        struct bx_error aerr = {0};
+        memset(&aerr, 0, sizeof aerr);
         if (bx_store_add(g, slab, (size_t)m, ids, NULL, &aerr) != BX_OK) {
             /* aerr names the row within the slab: make it absolute. */
             size_t row = 0;
@@ -394,7 +410,12 @@ enum bx_status bx_store_save_h5(const struct bx_store *g, const char *path, stru
     }
     snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
     slot = bx_temp_register(tmp); /* removed if a signal stops the process */
-    f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* The first BX_FILESUM_BLOCK bytes are left to us: the checksum goes there at the end. */
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl >= 0 && H5Pset_userblock(fcpl, BX_FILESUM_BLOCK) >= 0)
+        f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
     if (f < 0) {
         st = BX_FAIL(err, BX_EIO, "%s: cannot create '%s'", path, tmp);
         goto done;
@@ -463,8 +484,10 @@ enum bx_status bx_store_save_h5(const struct bx_store *g, const char *path, stru
         st = BX_FAIL(err, BX_EIO, "%s: cannot close '%s'", path, tmp);
         goto done;
     }
-    /* HDF5 has closed the file; make its bytes durable before the rename publishes it. */
-    st = bx_file_commit(tmp, path, err);
+    /* HDF5 has closed the file: stamp its checksum, make its bytes durable, publish it. */
+    st = bx_file_stamp(tmp, err);
+    if (st == BX_OK)
+        st = bx_file_commit(tmp, path, err);
 done:
     if (f >= 0)
         H5Fclose(f);

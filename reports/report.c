@@ -25,6 +25,7 @@
 struct reader {
     const char *file;
     struct bx_error *err;
+    double max_bytes; /* no dataset or string read from the file may be larger (see read_results) */
 };
 
 static enum bx_status bad(struct reader *rd, const char *what)
@@ -32,6 +33,17 @@ static enum bx_status bad(struct reader *rd, const char *what)
     return BX_FAIL(rd->err, BX_EPARSE,
                    "%s: %s missing or malformed (not a bxsim ports results file?)", rd->file, what);
 }
+
+/* The most bytes a value read from @p file can have: deflate stores at most about 1032 bytes in
+ * one, and nothing bxsim reads is compressed further. Sizes read from a file are never trusted
+ * beyond that. */
+static double max_bytes_of(const char *file)
+{
+    struct stat sb;
+    return stat(file, &sb) == 0 ? 1100.0 * (double)sb.st_size + 4096 : 0;
+}
+
+static double g_max_bytes; /* the file being read (one at a time: read_results) */
 
 /* A string attribute (variable or fixed length), or NULL. */
 static char *attr_string(hid_t loc, const char *name)
@@ -54,7 +66,7 @@ static char *attr_string(hid_t loc, const char *name)
             H5Tclose(mt);
         } else {
             size_t n = H5Tget_size(ft);
-            out = calloc(n + 1, 1);
+            out = (double)n <= g_max_bytes ? calloc(n + 1, 1) : NULL;
             if (out && H5Aread(a, ft, out) < 0) {
                 free(out);
                 out = NULL;
@@ -98,7 +110,8 @@ static void *read_dataset(hid_t loc, const char *path, hid_t mem_type, size_t el
         dims[0] = dd[0];
         dims[1] = rank == 2 ? dd[1] : 1;
         size_t n = (size_t)(dims[0] * dims[1]);
-        buf = malloc((n ? n : 1) * elem);
+        bool fits = (double)dims[0] * (double)dims[1] * (double)elem <= g_max_bytes;
+        buf = fits ? malloc((n ? n : 1) * elem) : NULL;
         if (buf && n && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
             free(buf);
             buf = NULL;
@@ -200,11 +213,15 @@ static enum bx_status read_port(struct reader *rd, hid_t f, const char *name, st
 
 static enum bx_status read_results(const char *file, struct rpt_data *d, struct bx_error *err)
 {
-    struct reader rd = {file, err};
+    struct reader rd = {file, err, max_bytes_of(file)};
+    g_max_bytes = rd.max_bytes;
     memset(d, 0, sizeof *d);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (access(file, R_OK) != 0)
         return BX_FAIL(err, BX_EIO, "%s: %s", file, strerror(errno));
+    /* bxsim's results.h5 carries a checksum: a damaged file never reaches libhdf5. */
+    if (bx_file_verify(file, NULL, err) != BX_OK)
+        return BX_EPARSE;
     if (H5Fis_hdf5(file) <= 0)
         return BX_FAIL(err, BX_EPARSE, "%s: not an HDF5 file", file);
     hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -1142,6 +1159,18 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
     enum bx_status st = read_results(file, &d, err);
     if (st != BX_OK)
         return st;
+    /* results.h5 holds its run's summary: a summary.json beside it must be the same run (the
+     * outputs are published together; a set mixed by an interrupted publish is refused). */
+    json_t *sj = access(sjson, F_OK) == 0 ? json_load_file(sjson, 0, &je) : NULL;
+    if (access(sjson, F_OK) == 0 && (sj == NULL || !json_equal(sj, d.summary))) {
+        json_decref(sj);
+        data_free(&d);
+        return BX_FAIL(err, BX_EPARSE,
+                       "%s and %s come from different runs (or summary.json is damaged): run "
+                       "the scenario again",
+                       sjson, file);
+    }
+    json_decref(sj);
     st = publish(out, dir, "plots", "report.html", PAGE_PORTS, &d, NULL, o, res, err);
     data_free(&d);
     return st;

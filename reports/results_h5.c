@@ -348,7 +348,12 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
     snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
     enum bx_status st = BX_OK;
     int slot = bx_temp_register(tmp); /* removed if a signal stops the process */
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* The first BX_FILESUM_BLOCK bytes are left to us: the checksum goes there at the end. */
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), f = -1;
+    if (fcpl >= 0 && H5Pset_userblock(fcpl, BX_FILESUM_BLOCK) >= 0)
+        f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
     if (f < 0) {
         st = BX_FAIL(err, BX_EIO, "%s: cannot create '%s'", path, tmp);
         goto done;
@@ -407,8 +412,10 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
         st = BX_FAIL(err, BX_EIO, "%s: cannot write '%s'", path, tmp);
         goto done;
     }
-    /* HDF5 has closed the file; make its bytes durable before the rename publishes it. */
-    st = bx_file_commit(tmp, path, err);
+    /* HDF5 has closed the file: stamp its checksum, make its bytes durable, publish it. */
+    st = bx_file_stamp(tmp, err);
+    if (st == BX_OK)
+        st = bx_file_commit(tmp, path, err);
 done:
     if (st != BX_OK)
         unlink(tmp);

@@ -234,6 +234,23 @@ void bx_temp_cleanup_on_signals(void);
 /** Remove @p path and everything under it (at most 16 folders deep); no error if absent. */
 void bx_rm_tree(const char *path);
 
+/* ---------------------------------------------------------------- file checksums */
+
+/**
+ * bxsim's HDF5 files (results.h5, template files) start with a block of BX_FILESUM_BLOCK bytes
+ * that HDF5 leaves to its user (the "user block": create the file with
+ * H5Pset_userblock(fcpl, BX_FILESUM_BLOCK)) holding, as text, the file's length and a 64-bit hash
+ * of every byte after the block. bx_file_stamp() writes it once the file is complete;
+ * bx_file_verify() checks it before the file is parsed: BX_EFORMAT naming the file when the
+ * block or the content is damaged, or when the file is neither HDF5 nor stamped. A plain HDF5
+ * file (signature at byte 0, e.g. written by h5py) passes with *stamped = false.
+ */
+#define BX_FILESUM_BLOCK 512
+enum bx_status bx_file_stamp(const char *path, struct bx_error *err);
+enum bx_status bx_file_verify(const char *path, bool *stamped, struct bx_error *err);
+/** The hash bx_file_stamp uses, of @p n bytes in memory (for tests). */
+uint64_t bx_hash_bytes(const void *data, size_t n);
+
 /** Monotonic wall-clock seconds, for timing only (never inside a model). */
 double bx_wall_s(void);
 

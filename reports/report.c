@@ -124,7 +124,7 @@ static void *read_dataset(hid_t loc, const char *path, hid_t mem_type, size_t el
     return buf;
 }
 
-static void data_free(struct rpt_data *d)
+void bx_rpt__data_free(struct rpt_data *d)
 {
     json_decref(d->summary);
     json_decref(d->resolved);
@@ -211,7 +211,7 @@ static enum bx_status read_port(struct reader *rd, hid_t f, const char *name, st
     return st;
 }
 
-static enum bx_status read_results(const char *file, struct rpt_data *d, struct bx_error *err)
+enum bx_status bx_rpt__read_results(const char *file, struct rpt_data *d, struct bx_error *err)
 {
     struct reader rd = {file, err, max_bytes_of(file)};
     g_max_bytes = rd.max_bytes;
@@ -308,7 +308,7 @@ static enum bx_status read_results(const char *file, struct rpt_data *d, struct 
 done:
     H5Fclose(f);
     if (st != BX_OK)
-        data_free(d);
+        bx_rpt__data_free(d);
     return st;
 }
 
@@ -1156,7 +1156,7 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
         return st;
     }
     struct rpt_data d = {0};
-    enum bx_status st = read_results(file, &d, err);
+    enum bx_status st = bx_rpt__read_results(file, &d, err);
     if (st != BX_OK)
         return st;
     /* results.h5 holds its run's summary: a summary.json beside it must be the same run (the
@@ -1164,7 +1164,7 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
     json_t *sj = access(sjson, F_OK) == 0 ? json_load_file(sjson, 0, &je) : NULL;
     if (access(sjson, F_OK) == 0 && (sj == NULL || !json_equal(sj, d.summary))) {
         json_decref(sj);
-        data_free(&d);
+        bx_rpt__data_free(&d);
         return BX_FAIL(err, BX_EPARSE,
                        "%s and %s come from different runs (or summary.json is damaged): run "
                        "the scenario again",
@@ -1172,7 +1172,7 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
     }
     json_decref(sj);
     st = publish(out, dir, "plots", "report.html", PAGE_PORTS, &d, NULL, o, res, err);
-    data_free(&d);
+    bx_rpt__data_free(&d);
     return st;
 }
 

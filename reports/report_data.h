@@ -38,6 +38,11 @@ struct rpt_data {
     int *port;
 };
 
+/* Read and check a ports run's results.h5 into @p d (its checksum, then every dataset the report
+ * uses, no size trusted beyond the file's); bx_rpt__data_free releases it. */
+enum bx_status bx_rpt__read_results(const char *file, struct rpt_data *d, struct bx_error *err);
+void bx_rpt__data_free(struct rpt_data *d);
+
 /* One plot of the report: plots/<name>.{dat,gp,png,svg}. */
 struct rpt_plot {
     char name[64];

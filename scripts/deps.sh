@@ -10,13 +10,15 @@ if [ "${BX_DEPS_SKIP:-0}" = 1 ]; then
     exit 0
 fi
 
-# Build tools and libraries (see DESIGN.md), then Debian's python3 modules used only by the
-# validation tests (/usr/bin/python3, never the python3 that happens to be first on PATH).
+# Build tools and libraries (see DESIGN.md), clang with its libFuzzer runtime for the fuzz test,
+# then Debian's python3 modules used only by the validation tests (/usr/bin/python3, never the
+# python3 that happens to be first on PATH).
 pkgs=(
     build-essential cmake pkg-config git
     libgsl-dev libopenblas-dev libyaml-dev libhdf5-dev hdf5-tools
     gnuplot-nox libcriterion-dev libjansson-dev libcsv-dev
     openmpi-bin libopenmpi-dev
+    clang libclang-rt-14-dev
     python3 python3-numpy python3-scipy python3-sklearn python3-h5py
 )
 

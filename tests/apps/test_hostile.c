@@ -507,3 +507,25 @@ Test(apps_hostile, damaged_hdf5_files_are_refused_before_libhdf5_reads_them, .ti
     cr_assert_eq(bxsim("report good"), 2, "%s", out);
     cr_assert(strstr(out, "come from different runs") != NULL, "%s", out);
 }
+
+Test(apps_hostile, a_template_file_claiming_more_than_it_holds_is_refused_by_name)
+{
+    /* An h5py file (no checksum) whose /templates claims 10^12 rows: HDF5 allocates no storage
+     * for unwritten chunks, so the file is small. bxsim must not try to allocate 2 PB. */
+    if (system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") != 0)
+        cr_skip_test("Debian's python3-h5py is not installed (scripts/deps.sh installs it)");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && /usr/bin/python3 -c \"import h5py; f = h5py.File('huge.h5', 'w'); "
+             "f.attrs['format_version'] = 1; f.attrs['dim'] = 512; "
+             "f.create_dataset('templates', shape=(10**12, 512), dtype='f4', chunks=(1, 512), "
+             "compression='gzip'); f.create_dataset('subject_id', shape=(10**12,), dtype='i8', "
+             "chunks=(1024,), compression='gzip'); f.close()\"",
+             dir);
+    cr_assert_eq(system(cmd), 0, "h5py wrote the file");
+    cr_assert_eq(bxsim("gallery info huge.h5"), 2, "%s", out);
+    cr_assert_eq(bxsim("gallery search --gallery huge.h5 --probes huge.h5 --k 1 --out h.csv"), 2,
+                 "%s", out);
+    cr_assert(strstr(out, "huge.h5") != NULL && strstr(out, "more than a file of") != NULL, "%s",
+              out);
+}

@@ -348,7 +348,7 @@ enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
     for (size_t g = 0; groups && g < a->o.n_groups; ++g) {
         struct counts *c = group_get(a, g, groups[g] ? groups[g] : "", err);
         if (c == NULL)
-            return err->code;
+            return bx_err_code(err, BX_ENOMEM);
         count(c, genuine, error);
     }
     return BX_OK;

@@ -399,7 +399,7 @@ enum bx_status bx_audit_read_scores(const char *path, struct bx_audit_opts *o,
     o->n_groups = 0;
     struct bx_audit *a = bx_audit_alloc(o, err);
     if (a == NULL)
-        return err->code;
+        return bx_err_code(err, BX_ENOMEM);
     for (int pass = 0; pass < 2 && st == BX_OK; ++pass) {
         if (pass == 1)
             bx_audit_second_pass(a);
@@ -587,11 +587,11 @@ enum bx_status bx_audit_read_templates(const char *gallery, const char *probes,
     *out = NULL;
     struct bx_store *g = bx_store_load_h5(gallery, err);
     if (g == NULL)
-        return err->code;
+        return bx_err_code(err, BX_ENOMEM);
     struct bx_store *p = bx_store_load_h5(probes, err);
     if (p == NULL) {
         bx_store_free(g);
-        return err->code;
+        return bx_err_code(err, BX_ENOMEM);
     }
     enum bx_status st = BX_OK;
     size_t dim = bx_store_dim(g), N = bx_store_rows(g), P = bx_store_rows(p);

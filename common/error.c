@@ -60,3 +60,8 @@ _Noreturn void bx__require_fail(const char *file, int line, const char *expr)
     fprintf(stderr, "bxsim: internal error: %s:%d: requirement failed: %s\n", file, line, expr);
     abort();
 }
+
+enum bx_status bx_err_code(const struct bx_error *err, enum bx_status fallback)
+{
+    return err && err->code != BX_OK ? err->code : fallback;
+}

@@ -226,16 +226,35 @@ select_avx2(const int32_t *d, size_t n, float sp, const float *scale, float cuto
 }
 #endif
 
+/* What this CPU has, detected once (pthread_once: the search threads ask concurrently). */
+struct cpu_isa {
+    bool avx2, fma, avx512_vnni;
+};
+static struct cpu_isa isa;
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+
+static void detect_isa(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    isa.avx2 = __builtin_cpu_supports("avx2");
+    isa.fma = __builtin_cpu_supports("fma");
+    isa.avx512_vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vnni");
+#endif
+}
+
+static const struct cpu_isa *cpu(void)
+{
+    pthread_once(&isa_once, detect_isa);
+    return &isa;
+}
+
 size_t bx_match__i8_select(const int32_t *d, size_t n, float sp, const float *scale, float cutoff,
                            uint32_t *idx)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    static int has_avx2 = -1;
-    if (has_avx2 < 0) {
-        __builtin_cpu_init();
-        has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    if (has_avx2)
+    if (cpu()->avx2)
         return select_avx2(d, n, sp, scale, cutoff, idx);
 #endif
     return select_portable(d, n, sp, scale, cutoff, idx);
@@ -256,24 +275,19 @@ static void f32_portable(const float *p, const float *rows, size_t stride, size_
 bx_match__f32_fn *bx_match__f32_kernel(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (cpu()->avx2 && cpu()->fma)
         return f32_avx2;
 #endif
     return f32_portable;
 }
 
-static bool cpu_has(const char *isa)
+static bool cpu_has(const char *name)
 {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    if (strcmp(isa, "avx2") == 0)
-        return __builtin_cpu_supports("avx2");
-    if (strcmp(isa, "avx512-vnni") == 0)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vnni");
-#endif
-    return strcmp(isa, "portable") == 0;
+    if (strcmp(name, "avx2") == 0)
+        return cpu()->avx2;
+    if (strcmp(name, "avx512-vnni") == 0)
+        return cpu()->avx512_vnni;
+    return strcmp(name, "portable") == 0;
 }
 
 bx_match__i8_fn *bx_match__i8_kernel_named(const char *name)

@@ -308,7 +308,7 @@ static enum bx_status wait_cdf(const struct rpt_data *d, const char *g, const ch
     snprintf(name, sizeof name, "wait_cdf_%s", g);
     FILE *f, *b;
     if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
-        return err->code;
+        return bx_err_code(err, BX_EIO);
     gp_setf(b, "set title", "Wait-time distribution: %s ports", g);
     fprintf(b, "set xlabel 'wait from arrival at the camera or lane to leaving processing (s)'\n"
                "set ylabel 'fraction of travellers waiting at most x'\n"
@@ -374,7 +374,7 @@ static enum bx_status queue_util(const struct rpt_data *d, const char *g, const 
     size_t H = plot_hours(d, g);
     FILE *f, *b;
     if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
-        return err->code;
+        return bx_err_code(err, BX_EIO);
     bool land = strncmp(g, "land", 4) == 0, ped = strcmp(g, "land-pedestrian") == 0;
     gp_setf(b, "set multiplot layout 2,1 title", "Queues and utilisation over the day: %s ports",
             g);
@@ -442,7 +442,7 @@ static enum bx_status throughput(const struct rpt_data *d, const char *g, const 
     size_t H = plot_hours(d, g);
     FILE *f, *b;
     if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
-        return err->code;
+        return bx_err_code(err, BX_EIO);
     gp_setf(b, "set title", "Throughput by hour: %s ports", g);
     fprintf(b,
             "set grid\nset key outside right top "
@@ -627,7 +627,7 @@ static enum bx_status det_plot(const struct rpt_data *d, const char *name, const
     char body[32768];
     FILE *f, *b;
     if (begin_plot(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
-        return err->code;
+        return bx_err_code(err, BX_EIO);
     det_axes(b, title);
     size_t block = 0, shown = 0;
     for (size_t gi = 0; gi < n_groups; ++gi) {

@@ -387,7 +387,7 @@ enum bx_status bx_scn_load_profile_string(const char *text, size_t len, const ch
     if (root == NULL)
         st = BX_FAIL(err, BX_ESCHEMA, "%s:1:1: the profile file is empty", label);
     else if (load_profile_root(&cx, root, out) != BX_OK)
-        st = err && err->code ? err->code : BX_ESCHEMA;
+        st = bx_err_code(err, BX_ESCHEMA);
     yaml_document_delete(&doc);
     if (st != BX_OK)
         bx_scn_profile_fini(out);

@@ -306,7 +306,7 @@ static enum bx_status model_init(struct model *m, const struct bx_net_config *cf
             sc->balk_prob > 0 && sc->balk_prob < 1 ? bx_streams_get(m->streams, name, err) : NULL;
         if (st->service == NULL || (sc->has_patience && st->patience == NULL) ||
             (sc->balk_prob > 0 && sc->balk_prob < 1 && balk == NULL))
-            return err ? err->code : BX_ESEED;
+            return bx_err_code(err, BX_ESEED);
         struct bx_resource_config rc = bx_resource_config_default();
         rc.name = sc->name;
         rc.servers = sc->n_schedule ? 0 : sc->servers;
@@ -318,11 +318,11 @@ static enum bx_status model_init(struct model *m, const struct bx_net_config *cf
         st->res = bx_resource_alloc(&rc, err);
         st->q = bx_quantiles_alloc(cfg->exact_quantiles, 0.005, err);
         if (st->res == NULL || st->q == NULL)
-            return err ? err->code : BX_ENOMEM;
+            return bx_err_code(err, BX_ENOMEM);
         if (sc->n_schedule &&
             bx_resource_schedule_capacity(st->res, m->sim, sc->schedule, sc->n_schedule,
                                           sc->schedule_period_s, err) != BX_OK)
-            return err->code;
+            return bx_err_code(err, BX_EINVAL);
         bx_tally_reset(&st->wait);
         bx_tally_reset(&st->sojourn);
         bx_timeavg_init(&st->in_station, 0, 0);
@@ -334,7 +334,7 @@ static enum bx_status model_init(struct model *m, const struct bx_net_config *cf
         snprintf(name, sizeof name, "arrivals/%s", src->cfg->name);
         src->rng = bx_streams_get(m->streams, name, err);
         if (src->rng == NULL)
-            return err ? err->code : BX_ESEED;
+            return bx_err_code(err, BX_ESEED);
         /* The first arrival comes one inter-arrival time after the source opens. */
         double t = src->cfg->start_s + bx_dist_sample(&src->cfg->interarrival, src->rng);
         if (t < src->cfg->stop_s && t <= cfg->horizon_s)

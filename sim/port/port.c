@@ -77,7 +77,7 @@ enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct b
                 return BX_FAIL(err, BX_EINVAL, "port '%s': officers and booths >= 1", p->name);
             if (bx_pop_config_check(&p->pop, err) != BX_OK ||
                 bx_capture_config_check(&p->capture, err) != BX_OK)
-                return err ? err->code : BX_EINVAL;
+                return bx_err_code(err, BX_EINVAL);
             continue;
         }
         if (!(p->departures_per_day > 0 && p->first_s >= 0 && p->last_s > p->first_s &&
@@ -113,7 +113,7 @@ enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct b
                            p->name);
         if (bx_pop_config_check(&p->pop, err) != BX_OK ||
             bx_capture_config_check(&p->capture, err) != BX_OK)
-            return err ? err->code : BX_EINVAL;
+            return bx_err_code(err, BX_EINVAL);
     }
     return BX_OK;
 }
@@ -1188,7 +1188,7 @@ static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
     rc.name = c->name;
     rc.servers = c->land.n_schedule ? 0 : c->land.lanes;
     if ((p->lanes = bx_resource_alloc(&rc, err)) == NULL) {
-        st = err->code;
+        st = bx_err_code(err, BX_ENOMEM);
         goto done;
     }
     if (c->land.n_schedule &&
@@ -1232,7 +1232,7 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
         struct bx_tplgen_params dp = tp;
         dp.lookalike_cosine = cfg->ports[i].impostor_similarity;
         if ((r->gen_doc[i] = bx_tplgen_alloc(&dp, err)) == NULL)
-            return err->code;
+            return bx_err_code(err, BX_ENOMEM);
     }
     /* Thresholds from the profile's own world (not re-keyed), identical in every replication. */
     struct bx_tplgen *cal = bx_tplgen_alloc(&cfg->profile, err);
@@ -1283,7 +1283,7 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
         for (int k = 0; k < 5; ++k) {
             snprintf(name, sizeof name, "ports/%s/%s", c->name, kinds[k]);
             if ((*dst[k] = bx_streams_get(r->streams, name, err)) == NULL)
-                return err->code;
+                return bx_err_code(err, BX_ENOMEM);
         }
         struct bx_resource_config rc = bx_resource_config_default();
         rc.name = c->name;
@@ -1296,7 +1296,7 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
         rc.servers = c->n_secondary_shifts ? 0 : c->secondary_booths;
         p->secondary = bx_resource_alloc(&rc, err);
         if (!p->officers || !p->secondary)
-            return err->code;
+            return bx_err_code(err, BX_ENOMEM);
         if (c->n_secondary_shifts &&
             (st = bx_resource_schedule_capacity(p->secondary, r->sim, c->secondary_shifts,
                                                 c->n_secondary_shifts, 86400, err)) != BX_OK)
@@ -1313,7 +1313,7 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
         for (unsigned g = 0; g < c->gates; ++g) {
             if ((p->gates[g] = bx_resource_alloc(&rc, err)) == NULL)
-                return err->code;
+                return bx_err_code(err, BX_ENOMEM);
             if (c->n_camera_schedule &&
                 (st = bx_resource_schedule_capacity(p->gates[g], r->sim, c->camera_schedule,
                                                     c->n_camera_schedule, 0, err)) != BX_OK)

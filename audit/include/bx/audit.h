@@ -22,7 +22,8 @@
  * float32. Memory is bounded: score distributions are kept exactly up to BX_AUDIT_EXACT_MAX
  * values per class, then as exact counts over bins of 256 adjacent float32 values with the
  * BX_AUDIT_TAIL most extreme values of each end kept exactly (the tails that FMR 10^-6 and
- * FNMR at high thresholds need). Not thread-safe; one audit per thread.
+ * FNMR at high thresholds need). Not thread-safe; one audit per thread. Reading results.h5 or
+ * template files switches off HDF5's automatic error printing (process-wide, H5Eset_auto2).
  */
 #ifndef BX_AUDIT_H
 #define BX_AUDIT_H

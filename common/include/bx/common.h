@@ -70,6 +70,10 @@ void bx_err_clear(struct bx_error *err);
 /** A short constant name for a status ("invalid argument"). */
 const char *bx_status_str(enum bx_status code);
 
+/** The status @p err holds, or @p fallback when @p err is NULL or holds none: for returning a
+ *  failure that a callee reported through @p err (which callers may pass as NULL). */
+enum bx_status bx_err_code(const struct bx_error *err, enum bx_status fallback);
+
 /** Abort with file, line and expression: for contract violations (bugs), never for bad input. */
 _Noreturn void bx__require_fail(const char *file, int line, const char *expr);
 #define BX_REQUIRE(expr) ((expr) ? (void)0 : bx__require_fail(__FILE__, __LINE__, #expr))

@@ -22,6 +22,13 @@
  *
  * Ownership: `_alloc`/`_load` objects are freed with bx_store_free(). Thread safety: searches on
  * one store may run concurrently; adding, removing and compacting need exclusive access.
+ *
+ * Process-wide effects: the first search sets OpenBLAS to one thread per call
+ * (openblas_set_num_threads(1): the matcher spreads gallery ranges over its own threads); the
+ * first HDF5 call switches off HDF5's automatic error printing (H5Eset_auto2; errors come back
+ * as bx_error naming the file and dataset). CPU features are detected once (pthread_once).
+ * HDF5 files written here start with a checksum block (bx_file_stamp in bx/common.h), checked
+ * before a file is read.
  */
 #ifndef BX_MATCHER_H
 #define BX_MATCHER_H

@@ -9,6 +9,10 @@
  * Student-t 95% interval across replications ({"value": v, "ci95": [lo, hi]}; null where a
  * figure or interval cannot be computed). The schema is documented in docs/summary.md. The
  * output depends only on its inputs, so the same scenario and seed give byte-identical files.
+ *
+ * Process-wide effects: writing or reading results.h5 switches off HDF5's automatic error
+ * printing (H5Eset_auto2); plots fork and exec gnuplot (its messages go to gnuplot.log); the
+ * temporary files written are registered for removal on SIGINT/SIGTERM (bx_temp_register).
  */
 #ifndef BX_REPORT_H
 #define BX_REPORT_H

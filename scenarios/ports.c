@@ -104,21 +104,6 @@ static enum bx_status load_population(struct ctx *cx, yaml_node_t *map, struct b
 
 static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p);
 
-/* Defaults every port type shares (docs/scenarios.md). */
-static void common_defaults(struct bx_port_config *p)
-{
-    p->match_time_s = 1.0;
-    p->officers = 2;
-    p->secondary_booths = 1;
-    p->officer_catch = 0.8;
-    p->impostor_similarity = 0.3;
-    p->pop = bx_pop_config_default();
-    p->capture = bx_capture_config_default();
-    struct bx_error derr = {0};
-    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &derr);
-    bx_dist_exponential(&p->secondary_service, 600, &derr);
-}
-
 /* An equipment rollout: a list of {at_hours | at_date, count} in time order. The initial count
  * holds from t = 0 and each step changes it from its time on; counts lie in [min_count, 10^4]. */
 static enum bx_status load_rollout(struct ctx *cx, yaml_node_t *m, const char *what,
@@ -314,8 +299,7 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
         bx_scn__expect(cx, n, YAML_SCALAR_NODE, "type") != BX_OK)
         return BX_ESCHEMA;
     if (strcmp(bx_scn__scalar(n), "land") == 0) {
-        *p = (struct bx_port_config){.type = BX_PORT_LAND, .device = BX_DEVICE_VEHICLE};
-        common_defaults(p);
+        *p = bx_port_config_default(BX_PORT_LAND);
         return load_land(cx, map, p, start_node, start_days);
     }
     yaml_node_t *name;
@@ -323,43 +307,17 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
         bx_scn__require(cx, map, "name", "a port", &name) != BX_OK)
         return BX_ESCHEMA;
     const char *type = bx_scn__scalar(n);
-    /* Defaults by type (docs/scenarios.md): boarding windows and devices. */
-    if (strcmp(type, "air") == 0) {
-        *p = (struct bx_port_config){.type = BX_PORT_AIR,
-                                     .passengers_mean = 180,
-                                     .open_s = 2700,
-                                     .peak_s = 1800,
-                                     .close_s = 900,
-                                     .gates = 10,
-                                     .cameras_per_gate = 1,
-                                     .device = BX_DEVICE_GATE_CAMERA};
-    } else if (strcmp(type, "sea") == 0) {
-        *p = (struct bx_port_config){.type = BX_PORT_SEA,
-                                     .passengers_mean = 3000,
-                                     .open_s = 4 * 3600,
-                                     .peak_s = 2.5 * 3600,
-                                     .close_s = 3600,
-                                     .gates = 1,
-                                     .cameras_per_gate = 6,
-                                     .device = BX_DEVICE_GATE_CAMERA};
-    } else if (strcmp(type, "private") == 0) {
-        *p = (struct bx_port_config){.type = BX_PORT_PRIVATE,
-                                     .passengers_mean = 4,
-                                     .open_s = 1800,
-                                     .peak_s = 1200,
-                                     .close_s = 600,
-                                     .gates = 1,
-                                     .cameras_per_gate = 1,
-                                     .device = BX_DEVICE_MOBILE};
-    } else {
+    /* Defaults by type (docs/scenarios.md): boarding windows, devices, staff. */
+    if (strcmp(type, "air") == 0)
+        *p = bx_port_config_default(BX_PORT_AIR);
+    else if (strcmp(type, "sea") == 0)
+        *p = bx_port_config_default(BX_PORT_SEA);
+    else if (strcmp(type, "private") == 0)
+        *p = bx_port_config_default(BX_PORT_PRIVATE);
+    else
         return FAIL_AT(cx, n, "type must be air, sea, private or land, got '%s'", type);
-    }
     if (bx_scn__as_name(cx, name, "port name", p->name) != BX_OK)
         return BX_ESCHEMA;
-    p->departures_per_day = 1;
-    p->first_s = 6 * 3600;
-    p->last_s = 22 * 3600;
-    common_defaults(p);
     if (bx_scn__require(cx, map, "departures", "a port", &n) != BX_OK ||
         bx_scn__check_keys(cx, n, "departures", dep_fields) != BX_OK ||
         bx_scn__require(cx, n, "per_day", "departures", &m) != BX_OK ||

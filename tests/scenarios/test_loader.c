@@ -536,3 +536,46 @@ ParameterizedTest(struct bad_case *c, scenarios_ports, bad_dates_are_reported_at
               err.msg);
     cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);
 }
+
+/* The loader's defaults are bx_port_config_default's, field by field (one source: the tests'
+ * fixtures start from it too). */
+Test(scenarios_ports, a_minimal_port_gets_exactly_the_type_defaults)
+{
+    static const char *const types[] = {"air", "sea", "private"};
+    static const enum bx_port_type codes[] = {BX_PORT_AIR, BX_PORT_SEA, BX_PORT_PRIVATE};
+    for (int k = 0; k < 4; ++k) {
+        char text[512];
+        if (k < 3)
+            snprintf(text, sizeof text,
+                     PORTS_HEAD "ports:\n  - {name: a, type: %s, departures: {per_day: 1}}\n",
+                     types[k]);
+        else
+            snprintf(text, sizeof text,
+                     PORTS_HEAD "ports:\n  - {name: a, type: land, lanes: {count: 2},\n"
+                                "     arrivals_per_hour: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
+                                "1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}\n");
+        struct bx_scn scn;
+        struct bx_error err = {0};
+        cr_assert_eq(load(text, &scn, &err), BX_OK, "%s", err.msg);
+        struct bx_port_config d = bx_port_config_default(k < 3 ? codes[k] : BX_PORT_LAND);
+        const struct bx_port_config *p = &scn.ports.ports[0];
+        cr_assert_eq(p->type, d.type);
+        cr_assert_eq(p->device, d.device, "%s", k < 3 ? types[k] : "land");
+        cr_assert_eq(p->passengers_mean, d.passengers_mean);
+        cr_assert_eq(p->open_s, d.open_s);
+        cr_assert_eq(p->gates, d.gates);
+        cr_assert_eq(p->cameras_per_gate, d.cameras_per_gate);
+        cr_assert_eq(p->officers, d.officers);
+        cr_assert_eq(p->secondary_booths, d.secondary_booths);
+        cr_assert_eq(p->match_time_s, d.match_time_s);
+        cr_assert_eq(p->officer_catch, d.officer_catch);
+        cr_assert_eq(bx_dist_mean(&p->manual_service), bx_dist_mean(&d.manual_service));
+        cr_assert_eq(bx_dist_mean(&p->secondary_service), 600);
+        cr_assert_eq(bx_dist_mean(&d.secondary_service), 600);
+        cr_assert_eq(memcmp(&p->pop, &d.pop, sizeof d.pop), 0, "population defaults");
+        cr_assert_eq(memcmp(&p->capture, &d.capture, sizeof d.capture), 0, "capture defaults");
+        bx_dist_fini(&d.manual_service);
+        bx_dist_fini(&d.secondary_service);
+        bx_scn_fini(&scn);
+    }
+}

@@ -8,23 +8,13 @@
 
 #include "bx/port.h"
 
-/* The parts every port has: 2 officers, 1 booth, lognormal 60 s manual and exponential 300 s
- * secondary service, the default population and capture. */
+/* A port named @p name with the defaults of its type (bx_port_config_default: the loader's
+ * defaults), for the test to change. */
 static inline void bx_test_port_common(struct bx_port_config *p, const char *name,
                                        enum bx_port_type type)
 {
+    *p = bx_port_config_default(type);
     strcpy(p->name, name);
-    p->type = type;
-    p->match_time_s = 1.0;
-    p->officers = 2;
-    p->secondary_booths = 1;
-    p->officer_catch = 0.8;
-    p->impostor_similarity = 0.3;
-    struct bx_error err = {0};
-    bx_dist_from_moments(&p->manual_service, BX_DIST_LOGNORMAL, 60, 30, &err);
-    bx_dist_exponential(&p->secondary_service, 300, &err);
-    p->pop = bx_pop_config_default();
-    p->capture = bx_capture_config_default();
 }
 
 /* A scenario of @p n ports (to be filled) with a small default profile and thresholds. */

@@ -94,6 +94,13 @@ struct bx_port_config {
     struct bx_land_config land; /**< type BX_PORT_LAND only */
 };
 
+/** A port of @p type with every default of docs/scenarios.md (the one source of them: the
+ *  scenario loader starts from it, and so do the tests): boarding windows, gates and devices by
+ *  type; 2 officers, 1 secondary booth, lognormal manual inspection (mean 60 s, sd 30 s),
+ *  exponential secondary (mean 600 s), the default population and capture. The name is empty;
+ *  its distributions are released by bx_ports_config_fini with the rest of the scenario. */
+struct bx_port_config bx_port_config_default(enum bx_port_type type);
+
 struct bx_ports_config {
     struct bx_port_config *ports; /**< owned */
     size_t n_ports;

@@ -1,5 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* port.c - manifest ports (air, sea, private aircraft): the traveller flow of bx/port.h.
+/* port.c - the traveller's way through a port (bx/port.h), for every port type: departures at
+ * air, sea and private-aircraft ports (a manifest per departure, boarding at gate cameras or
+ * e-gates) and land crossings (vehicle lanes, pedestrian mobile units), then officers and
+ * secondary inspection; one replication (bx_ports_run).
+ *
+ * A traveller's way, and where each step is:
+ *   arrival          open_departure (manifest ports) | land_block -> land_arrival (land)
+ *   matched ahead    port_match.c: bx_port__match_batch when the manifest or block is drawn
+ *   capture          camera_grant (gate camera, e-gate, mobile unit) | lane_grant (land lane)
+ *   decision         after_camera -> judge: 1:n against the manifest/expected gallery, on no
+ *                    match 1:1 against the document photo; watch-list hit; U.S. opt-out
+ *   manual           route -> manual_grant -> manual_done (officers)
+ *   secondary        to_secondary_or_finish -> secondary_grant -> secondary_done
+ *   leaves           finish (outcomes, samples, retention); purge (citizens' photos, 12 h)
  *
  * Identities: every traveller has a true subject (whose face the cameras see) and a document
  * subject (whose photo is on the manifest). They are the same person except for impostors, who
@@ -8,7 +21,7 @@
  * travellers are people enrolled in the watch-list gallery at the start of the run.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup */
-#include "bx/port.h"
+#include "port_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,70 +34,6 @@
 
 #define TEMPLATE_RECORD_BYTES 128 /* metadata kept with a non-citizen's template (assumption) */
 #define CITIZEN_RETENTION_S (12 * 3600.0)
-
-/* ---------------------------------------------------------------- run state */
-
-enum outcome { OUT_NONE, OUT_BIOMETRIC, OUT_MANUAL };
-
-struct trav {
-    struct bx_traveller t;
-    struct bx_subject face, doc; /* true identity and the document's holder */
-    uint32_t port, dep, row;     /* row: the document's row in the departure gallery */
-    double t_arrive, t_capture;
-    bool has_photo, accepted, wl_hit, to_manual, land;
-    uint8_t outcomes; /* must end at exactly 1 */
-    uint32_t group_n; /* land: occupants of the vehicle whose first traveller this is */
-    /* Matching, computed ahead in batches (match_batch): the live capture and the galleries do
-     * not depend on when the traveller reaches the camera. Used only if the capture succeeds. */
-    bool id_ok;          /* the 1:n top candidate over the threshold is the document's holder */
-    bool wl_match;       /* a watch-list candidate over its threshold */
-    float top;           /* the top 1:n score over the threshold, or NaN */
-    float imp;           /* live capture vs one watch-list photo of someone else (NaN: none) */
-    int64_t imp_subject; /* whose photo that is (-1: none) */
-    double verify;       /* live capture vs the document photo (1:1) */
-};
-
-struct dep {
-    double t_dep;
-    uint32_t first, n; /* travellers [first, first + n) */
-    unsigned gate;
-};
-
-struct port_rt {
-    const struct bx_port_config *cfg;
-    struct bx_resource **gates, *officers, *secondary;
-    struct bx_resource *lanes; /* land */
-    struct bx_store *expected; /* land: the expected-traveller gallery */
-    struct bx_subject *expected_subjects;
-    gsl_rng *pop, *arrivals, *capture, *manual, *service;
-    struct dep *deps;
-    size_t n_deps;
-    double next_arrival; /* land: the first arrival not yet generated (>= horizon: none) */
-};
-
-struct run {
-    const struct bx_ports_config *cfg;
-    struct bx_sim *sim;
-    struct bx_streams *streams;
-    struct bx_tplgen *gen;
-    struct bx_tplgen **gen_doc; /* per port: the generator of impostors' borrowed documents */
-    struct port_rt *ports;
-    struct trav *tr;
-    size_t n_tr, cap_tr;
-    size_t finished; /* travellers with their final outcome */
-    int64_t next_subject;
-    struct bx_store *watchlist;
-    struct bx_subject *wl_subjects;
-    gsl_rng *wl_rng;
-    double thr[3];
-    double *thr_port; /* 1:n threshold per port (gallery sizes differ) */
-    struct bx_ports_result *out;
-    uint32_t rep;
-    float *live, *doc;            /* MATCH_BATCH templates each: the probes of one batch */
-    struct bx_ports_cache *cache; /* matching decisions of earlier runs (may be NULL) */
-    bool failed;                  /* an event could not go on: the run stops with `fail` */
-    struct bx_error fail;
-};
 
 static void finish(struct run *r, uint32_t i, enum outcome how);
 
@@ -195,285 +144,6 @@ static void camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait
     if (in_window(r, t->t_arrive))
         bx_quantiles_add(r->out->ports[t->port].lane_wait_q, wait_s);
     bx_sim_schedule(sim, bx_sim_now(sim) + capture(r, p, t), 0, after_camera, r, arg);
-}
-
-/* ---------------------------------------------------------------- matching ahead */
-
-/* Matching is computed when travellers are drawn (a departure's manifest when it opens, a land
- * port's next block of arrivals), MATCH_BATCH probes per search: the galleries are static while
- * those travellers are in the port, and every template is a pure function of its identity, so
- * the scores are the same as searching each traveller at the camera, while one pass over a
- * large gallery serves the whole batch. What is recorded (samples, counts, retention) happens at
- * the camera, in capture order (judge). */
-#define MATCH_BATCH 64
-#define LAND_BLOCK 256 /* land: travellers drawn ahead per block of arrivals */
-
-/* One template to generate. */
-struct tpl_job {
-    const struct bx_tplgen *gen;
-    struct bx_subject s;
-    struct bx_capture c;
-    uint64_t sample;
-    float *out;
-};
-struct tpl_part {
-    const struct tpl_job *jobs;
-    size_t n;
-};
-
-static void *tpl_worker(void *arg)
-{
-    const struct tpl_part *part = arg;
-    for (size_t i = 0; i < part->n; ++i) {
-        const struct tpl_job *j = &part->jobs[i];
-        bx_tplgen_capture(j->gen, &j->s, &j->c, j->sample, j->out);
-    }
-    return NULL;
-}
-
-/* Generate jobs[0..n) on up to @p threads threads (templates are pure functions of their keys:
- * the split changes nothing). */
-static void generate(const struct tpl_job *jobs, size_t n, unsigned threads)
-{
-    struct tpl_part parts[16];
-    unsigned nt = threads < 1 ? 1 : threads > 16 ? 16 : threads;
-    if (n < 16 * (size_t)nt)
-        nt = 1;
-    size_t per = (n + nt - 1) / nt;
-    for (unsigned t = 0; t < nt; ++t) {
-        size_t a = (size_t)t * per, b = a + per < n ? a + per : n;
-        parts[t] = (struct tpl_part){jobs + a, a < b ? b - a : 0};
-    }
-    if (nt == 1)
-        tpl_worker(&parts[0]);
-    else
-        bx_fork_join(nt, tpl_worker, parts, sizeof parts[0]);
-}
-
-/* A search splits its gallery over the threads only where the scan (about 1 ms per 2^16
- * comparisons) dwarfs starting them; the hits do not depend on the split (matcher/search.c). */
-static unsigned search_threads(const struct run *r, const struct bx_store *gallery, size_t n_q)
-{
-    return r->cfg->search_threads > 1 && (double)bx_store_rows(gallery) * (double)n_q >= 65536.0
-               ? r->cfg->search_threads
-               : 1;
-}
-
-static unsigned gen_threads(const struct run *r)
-{
-    return r->cfg->search_threads > 1 ? r->cfg->search_threads : 1;
-}
-
-/* A zero-effort impostor comparison for traveller i's live capture: a watch-list photo chosen by
- * the traveller's index (never the traveller's own). */
-static float impostor_score(const struct run *r, size_t i, const float *live, size_t dim,
-                            int64_t *whom)
-{
-    size_t W = bx_store_rows(r->watchlist);
-    *whom = -1;
-    if (W == 0)
-        return (float)BX_NAN;
-    size_t w = (size_t)(bx_hash64((uint64_t)i) % W);
-    if (r->wl_subjects[w].id == r->tr[i].face.id) {
-        if (W == 1)
-            return (float)BX_NAN;
-        w = (w + 1) % W;
-    }
-    *whom = r->wl_subjects[w].id;
-    return (float)bx_match_verify(live, bx_store_row(r->watchlist, w), dim);
-}
-
-/* Match travellers [i0, i1) of one port: all land (against the expected travellers, with their
- * document photos generated here) or all of one departure (against its manifest gallery, whose
- * row t->row is the document). 1:n with k = 1, the 1:1 score, the watch-list search. */
-/* ---------------------------------------------------------------- matching cache */
-
-/* What match_batch decided for traveller i, with what identifies the traveller (a later run
- * uses an entry only for the same draw). */
-struct cached {
-    int64_t face, doc, imp_subject;
-    double photo_age, verify;
-    float top, imp;
-    uint32_t port;
-    bool valid, id_ok, wl_match;
-};
-
-struct bx_ports_cache {
-    uint64_t seed;
-    uint32_t rep;
-    double thr[3];
-    double *thr_port;
-    size_t n_ports;
-    struct cached *e;
-    size_t n, cap;
-    uint64_t hits, misses;
-};
-
-struct bx_ports_cache *bx_ports_cache_alloc(void)
-{
-    return calloc(1, sizeof(struct bx_ports_cache));
-}
-
-void bx_ports_cache_free(struct bx_ports_cache *c)
-{
-    if (c == NULL)
-        return;
-    free(c->e);
-    free(c->thr_port);
-    free(c);
-}
-
-void bx_ports_cache_stats(const struct bx_ports_cache *c, uint64_t *hits, uint64_t *misses)
-{
-    *hits = c->hits;
-    *misses = c->misses;
-}
-
-/* At a run's start: keep the entries only for the same replication and thresholds. */
-static void cache_begin(struct run *r, uint64_t seed, uint32_t rep)
-{
-    struct bx_ports_cache *c = r->cache;
-    if (c == NULL)
-        return;
-    size_t np = r->cfg->n_ports;
-    bool same = c->n_ports == np && c->seed == seed && c->rep == rep &&
-                memcmp(c->thr, r->thr, sizeof c->thr) == 0 &&
-                memcmp(c->thr_port, r->thr_port, np * sizeof *c->thr_port) == 0;
-    if (same)
-        return;
-    double *tp = realloc(c->thr_port, (np ? np : 1) * sizeof *tp);
-    if (tp == NULL) {
-        r->cache = NULL; /* run without it */
-        return;
-    }
-    c->thr_port = tp;
-    memcpy(tp, r->thr_port, np * sizeof *tp);
-    memcpy(c->thr, r->thr, sizeof c->thr);
-    c->n_ports = np;
-    c->seed = seed;
-    c->rep = rep;
-    c->n = 0;
-}
-
-static bool cache_matches(const struct cached *e, const struct trav *t)
-{
-    return e->valid && e->face == t->face.id && e->doc == t->doc.id && e->port == t->port &&
-           e->photo_age == t->t.photo_age_years;
-}
-
-/* Travellers [i0, i1) from the cache, when it holds every one of them. */
-static bool cache_get(struct run *r, size_t i0, size_t i1)
-{
-    struct bx_ports_cache *c = r->cache;
-    if (c == NULL || i1 > c->n)
-        return false;
-    for (size_t i = i0; i < i1; ++i)
-        if (!cache_matches(&c->e[i], &r->tr[i]))
-            return false;
-    for (size_t i = i0; i < i1; ++i) {
-        const struct cached *e = &c->e[i];
-        struct trav *t = &r->tr[i];
-        t->id_ok = e->id_ok;
-        t->wl_match = e->wl_match;
-        t->top = e->top;
-        t->imp = e->imp;
-        t->imp_subject = e->imp_subject;
-        t->verify = e->verify;
-    }
-    c->hits += i1 - i0;
-    return true;
-}
-
-static void cache_put(struct run *r, size_t i0, size_t i1)
-{
-    struct bx_ports_cache *c = r->cache;
-    if (c == NULL)
-        return;
-    if (i1 > c->cap) {
-        size_t cap = c->cap ? c->cap : 4096;
-        while (cap < i1)
-            cap *= 2;
-        struct cached *e = realloc(c->e, cap * sizeof *e);
-        if (e == NULL)
-            return; /* not cached: a later run computes them again */
-        c->e = e;
-        c->cap = cap;
-    }
-    for (size_t i = c->n; i < i0; ++i)
-        c->e[i].valid = false;
-    for (size_t i = i0; i < i1; ++i) {
-        const struct trav *t = &r->tr[i];
-        c->e[i] = (struct cached){.face = t->face.id,
-                                  .doc = t->doc.id,
-                                  .imp_subject = t->imp_subject,
-                                  .photo_age = t->t.photo_age_years,
-                                  .verify = t->verify,
-                                  .top = t->top,
-                                  .imp = t->imp,
-                                  .port = t->port,
-                                  .valid = true,
-                                  .id_ok = t->id_ok,
-                                  .wl_match = t->wl_match};
-    }
-    if (i1 > c->n)
-        c->n = i1;
-    c->misses += i1 - i0;
-}
-
-static enum bx_status match_batch(struct run *r, const struct bx_store *gallery, size_t i0,
-                                  size_t i1, struct bx_error *err)
-{
-    double t0 = bx_wall_s();
-    size_t dim = bx_tplgen_dim(r->gen);
-    struct tpl_job jobs[2 * MATCH_BATCH];
-    struct bx_hit hit[MATCH_BATCH], wl[MATCH_BATCH];
-    size_t nh[MATCH_BATCH], nw[MATCH_BATCH];
-    enum bx_status st = BX_OK;
-    for (size_t b0 = i0; b0 < i1 && st == BX_OK; b0 += MATCH_BATCH) {
-        size_t m = i1 - b0 < MATCH_BATCH ? i1 - b0 : MATCH_BATCH, nj = 0;
-        if (cache_get(r, b0, b0 + m))
-            continue;
-        const float *doc[MATCH_BATCH];
-        for (size_t j = 0; j < m; ++j) {
-            const struct trav *t = &r->tr[b0 + j];
-            const struct port_rt *p = &r->ports[t->port];
-            jobs[nj++] = (struct tpl_job){
-                r->gen, t->face, (struct bx_capture){p->cfg->device, 1.0, t->t.photo_age_years}, 1,
-                r->live + j * dim};
-            if (t->land) {
-                jobs[nj++] = (struct tpl_job){
-                    t->doc.id != t->face.id ? r->gen_doc[t->port] : r->gen, t->doc,
-                    (struct bx_capture){BX_DEVICE_DOCUMENT, 1.0, 0.0}, 0, r->doc + j * dim};
-                doc[j] = r->doc + j * dim;
-            } else {
-                doc[j] = bx_store_row(gallery, t->row);
-            }
-        }
-        generate(jobs, nj, gen_threads(r));
-        struct bx_search_opts so = bx_search_opts_default();
-        so.k = 1;
-        so.threshold = r->thr_port[r->tr[b0].port];
-        so.threads = search_threads(r, gallery, m);
-        so.fast = bx_store_rows(gallery) > 1024; /* int8 short list, exact re-scoring */
-        if ((st = bx_match_one_to_n(gallery, r->live, m, &so, hit, nh, err)) != BX_OK)
-            break;
-        so.threshold = r->thr[2];
-        so.threads = search_threads(r, r->watchlist, m);
-        so.fast = bx_store_rows(r->watchlist) > 1024;
-        if ((st = bx_match_one_to_n(r->watchlist, r->live, m, &so, wl, nw, err)) != BX_OK)
-            break;
-        for (size_t j = 0; j < m; ++j) {
-            struct trav *t = &r->tr[b0 + j];
-            t->id_ok = nh[j] == 1 && hit[j].subject == t->doc.id;
-            t->top = nh[j] == 1 ? (float)hit[j].score : (float)BX_NAN;
-            t->verify = bx_match_verify(r->live + j * dim, doc[j], dim);
-            t->wl_match = nw[j] == 1;
-            t->imp = impostor_score(r, b0 + j, r->live + j * dim, dim, &t->imp_subject);
-        }
-        cache_put(r, b0, b0 + m);
-    }
-    r->out->match_wall_s += bx_wall_s() - t0;
-    return st;
 }
 
 /* The traveller's capture succeeded: the biometric decision (matched ahead) is taken and
@@ -671,7 +341,7 @@ static void land_block(struct bx_sim *sim, void *obj, int64_t arg)
         p->next_arrival = bx_arrival_next(&c->land.arrivals, p->arrivals, p->next_arrival);
     }
     struct bx_error err = {0};
-    if (match_batch(r, p->expected, i0, r->n_tr, &err) != BX_OK) {
+    if (bx_port__match_batch(r, p->expected, i0, r->n_tr, &err) != BX_OK) {
         fail(r, &err);
         return;
     }
@@ -773,11 +443,11 @@ static void open_departure(struct bx_sim *sim, void *obj, int64_t arg)
     }
     r->n_tr += n;
     double t0 = bx_wall_s();
-    generate(jobs, n, gen_threads(r));
+    bx_port__generate(jobs, n, bx_port__gen_threads(r));
     r->out->match_wall_s += bx_wall_s() - t0;
     /* The manifest gallery lives only while its passengers are matched (ahead, here). */
     if (bx_store_add(gallery, docs, n, ids, NULL, &err) != BX_OK ||
-        match_batch(r, gallery, d->first, d->first + n, &err) != BX_OK)
+        bx_port__match_batch(r, gallery, d->first, d->first + n, &err) != BX_OK)
         fail(r, &err);
     bx_store_free(gallery);
     free(jobs);
@@ -822,72 +492,6 @@ static void hourly_snapshot(struct bx_sim *sim, void *obj, int64_t arg)
     if (h + 1 < r->out->ports[0].n_hours && (double)(h + 1) * 3600 <= r->cfg->horizon_s)
         bx_sim_schedule(sim, (double)(h + 1) * 3600, BX_PRIO_MIN, hourly_snapshot, r,
                         (int64_t)(h + 1));
-}
-
-/* ---------------------------------------------------------------- thresholds */
-
-/* Thresholds from the profile's own impostor distribution (document photo vs capture), so that
- * the 1:n search of a mean-sized manifest has the target FPIR, the 1:1 check the target FMR and
- * the watch-list search the target FPIR. Deterministic: the same for every replication. */
-static enum bx_status thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
-                                 double thr[3], double *thr_port, struct bx_error *err)
-{
-    size_t n = cfg->calibration_subjects ? cfg->calibration_subjects : 1500, d = bx_tplgen_dim(gen);
-    struct bx_demog_mix mix = bx_demog_mix_default();
-    float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q),
-          *s = malloc(n * n * sizeof *s);
-    double *imp = malloc(n * (n - 1) * sizeof *imp);
-    int64_t *ids = malloc(n * sizeof *ids);
-    struct bx_store *g = bx_store_alloc(d, n, err);
-    enum bx_status st = BX_OK;
-    if (!e || !q || !s || !imp || !ids || !g) {
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
-        goto done;
-    }
-    enum bx_device dev = cfg->ports[0].device;
-    for (size_t i = 0; i < n; ++i) {
-        struct bx_subject sub;
-        bx_tplgen_subject(gen, (int64_t)(1000000000 + i), &mix, &sub);
-        struct bx_capture ce = {BX_DEVICE_DOCUMENT, 1, 0}, cp = {dev, 1, 0};
-        bx_tplgen_capture(gen, &sub, &ce, 0, e + i * d);
-        bx_tplgen_capture(gen, &sub, &cp, 1, q + i * d);
-        ids[i] = sub.id;
-    }
-    if ((st = bx_store_add(g, e, n, ids, NULL, err)) != BX_OK ||
-        (st = bx_match_scores(g, q, n, s, err)) != BX_OK)
-        goto done;
-    size_t k = 0;
-    for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < n; ++j)
-            if (i != j && !isnan(s[i * n + j]))
-                imp[k++] = s[i * n + j];
-    if (k == 0) {
-        st = BX_FAIL(err, BX_EINVAL, "threshold calibration: no impostor scores");
-        goto done;
-    }
-    bx_scores_sort_desc(imp, k); /* one sort for every threshold below */
-    for (size_t i = 0; i < cfg->n_ports; ++i) {
-        /* Per-comparison FMR for the target FPIR: FPIR ~ N FMR (biometrics.md section 2). A
-         * large expected gallery asks for an FMR below what the sample resolves; the threshold
-         * is then just above the highest impostor score seen (a documented limit). */
-        const struct bx_port_config *pc = &cfg->ports[i];
-        double size =
-            pc->type == BX_PORT_LAND ? (double)pc->land.expected_gallery : pc->passengers_mean;
-        thr_port[i] =
-            bx_threshold_at_fmr_sorted(imp, k, fmin(0.5, cfg->one_to_n_fpir / fmax(1, size)));
-    }
-    thr[0] = thr_port[0];
-    thr[1] = bx_threshold_at_fmr_sorted(imp, k, cfg->verify_fmr);
-    thr[2] = bx_threshold_at_fmr_sorted(
-        imp, k, cfg->watchlist_fpir / (double)(cfg->watchlist_size ? cfg->watchlist_size : 1));
-done:
-    bx_store_free(g);
-    free(ids);
-    free(imp);
-    free(s);
-    free(q);
-    free(e);
-    return st;
 }
 
 /* ---------------------------------------------------------------- one replication */
@@ -956,7 +560,7 @@ static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
             jobs[k] = (struct tpl_job){r->gen, *s, dc, 0, buf + k * dim};
             ids[k] = s->id;
         }
-        generate(jobs, m, gen_threads(r));
+        bx_port__generate(jobs, m, bx_port__gen_threads(r));
         st = bx_store_add(p->expected, buf, m, ids, NULL, err);
     }
     if (st != BX_OK)
@@ -1013,7 +617,7 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     }
     /* Thresholds from the profile's own world (not re-keyed), identical in every replication. */
     struct bx_tplgen *cal = bx_tplgen_alloc(&cfg->profile, err);
-    enum bx_status st = cal ? thresholds(cfg, cal, r->thr, r->thr_port, err) : BX_ENOMEM;
+    enum bx_status st = cal ? bx_port__thresholds(cfg, cal, r->thr, r->thr_port, err) : BX_ENOMEM;
     bx_tplgen_free(cal);
     if (st != BX_OK)
         return st;
@@ -1209,7 +813,7 @@ enum bx_status bx_ports_run_cached(const struct bx_ports_config *cfg, uint64_t s
     if (st != BX_OK)
         goto done;
     r.cache = cache;
-    cache_begin(&r, seed, rep);
+    bx_port__cache_begin(&r, seed, rep);
     /* Lowest priority: the snapshot sees capacity changes scheduled for the same instant. */
     bx_sim_schedule(r.sim, 0, BX_PRIO_MIN, hourly_snapshot, &r, 0);
     bx_sim_schedule(r.sim, cfg->horizon_s, BX_PRIO_MIN, horizon_stats, &r, 0);

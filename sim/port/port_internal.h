@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* port_internal.h - the state of one replication of a port scenario, shared by sim/port's files
+ * (never installed): port.c (the traveller's way through a port: events, land lanes, a run),
+ * port_match.c (matching ahead in batches, the matching cache, thresholds). */
+#ifndef BX_PORT_INTERNAL_H
+#define BX_PORT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "bx/matcher.h"
+#include "bx/port.h"
+
+/* ---------------------------------------------------------------- run state */
+
+enum outcome { OUT_NONE, OUT_BIOMETRIC, OUT_MANUAL };
+
+struct trav {
+    struct bx_traveller t;
+    struct bx_subject face, doc; /* true identity and the document's holder */
+    uint32_t port, dep, row;     /* row: the document's row in the departure gallery */
+    double t_arrive, t_capture;
+    bool has_photo, accepted, wl_hit, to_manual, land;
+    uint8_t outcomes; /* must end at exactly 1 */
+    uint32_t group_n; /* land: occupants of the vehicle whose first traveller this is */
+    /* Matching, computed ahead in batches (match_batch): the live capture and the galleries do
+     * not depend on when the traveller reaches the camera. Used only if the capture succeeds. */
+    bool id_ok;          /* the 1:n top candidate over the threshold is the document's holder */
+    bool wl_match;       /* a watch-list candidate over its threshold */
+    float top;           /* the top 1:n score over the threshold, or NaN */
+    float imp;           /* live capture vs one watch-list photo of someone else (NaN: none) */
+    int64_t imp_subject; /* whose photo that is (-1: none) */
+    double verify;       /* live capture vs the document photo (1:1) */
+};
+
+struct dep {
+    double t_dep;
+    uint32_t first, n; /* travellers [first, first + n) */
+    unsigned gate;
+};
+
+struct port_rt {
+    const struct bx_port_config *cfg;
+    struct bx_resource **gates, *officers, *secondary;
+    struct bx_resource *lanes; /* land */
+    struct bx_store *expected; /* land: the expected-traveller gallery */
+    struct bx_subject *expected_subjects;
+    gsl_rng *pop, *arrivals, *capture, *manual, *service;
+    struct dep *deps;
+    size_t n_deps;
+    double next_arrival; /* land: the first arrival not yet generated (>= horizon: none) */
+};
+
+struct run {
+    const struct bx_ports_config *cfg;
+    struct bx_sim *sim;
+    struct bx_streams *streams;
+    struct bx_tplgen *gen;
+    struct bx_tplgen **gen_doc; /* per port: the generator of impostors' borrowed documents */
+    struct port_rt *ports;
+    struct trav *tr;
+    size_t n_tr, cap_tr;
+    size_t finished; /* travellers with their final outcome */
+    int64_t next_subject;
+    struct bx_store *watchlist;
+    struct bx_subject *wl_subjects;
+    gsl_rng *wl_rng;
+    double thr[3];
+    double *thr_port; /* 1:n threshold per port (gallery sizes differ) */
+    struct bx_ports_result *out;
+    uint32_t rep;
+    float *live, *doc;            /* MATCH_BATCH templates each: the probes of one batch */
+    struct bx_ports_cache *cache; /* matching decisions of earlier runs (may be NULL) */
+    bool failed;                  /* an event could not go on: the run stops with `fail` */
+    struct bx_error fail;
+};
+
+/* ---------------------------------------------------------------- matching ahead */
+
+/* Matching is computed when travellers are drawn (a departure's manifest when it opens, a land
+ * port's next block of arrivals), MATCH_BATCH probes per search: the galleries are static while
+ * those travellers are in the port, and every template is a pure function of its identity, so
+ * the scores are the same as searching each traveller at the camera, while one pass over a
+ * large gallery serves the whole batch. What is recorded (samples, counts, retention) happens at
+ * the camera, in capture order (judge). */
+#define MATCH_BATCH 64
+#define LAND_BLOCK 256 /* land: travellers drawn ahead per block of arrivals */
+
+/* One template to generate. */
+struct tpl_job {
+    const struct bx_tplgen *gen;
+    struct bx_subject s;
+    struct bx_capture c;
+    uint64_t sample;
+    float *out;
+};
+/* ---------------------------------------------------------------- port_match.c */
+
+/* Generate @p n templates on up to @p threads threads (each a pure function of its job). */
+void bx_port__generate(const struct tpl_job *jobs, size_t n, unsigned threads);
+/* Threads for template generation in this run. */
+unsigned bx_port__gen_threads(const struct run *r);
+/* The 1:n, 1:1 and watch-list decisions of travellers [i0, i1) against @p gallery (their
+ * manifest or expected-traveller gallery), MATCH_BATCH probes per search, from the cache when it
+ * holds them. */
+enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *gallery, size_t i0,
+                                    size_t i1, struct bx_error *err);
+/* At a run's start: keep the cache's entries only for the same replication and thresholds. */
+void bx_port__cache_begin(struct run *r, uint64_t seed, uint32_t rep);
+/* The operating thresholds (1:n per port, 1:1, watch list) from the profile's impostor scores. */
+enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
+                                   double thr[3], double *thr_port, struct bx_error *err);
+
+#endif /* BX_PORT_INTERNAL_H */

@@ -81,40 +81,17 @@ static void clopper_pearson(size_t x, size_t n, double *lo, double *hi)
     *hi = ci.hi;
 }
 
-/* The (m + 1)-th largest of the off-diagonal entries of the n x n matrix s (m small): a min-heap
- * of m + 1 values. */
+/* The (m + 1)-th largest of the off-diagonal entries of the n x n matrix s (m small), kept in
+ * @p heap (m + 1 doubles). */
 static double kth_impostor(const float *s, size_t n, size_t m, double *heap)
 {
-    size_t k = m + 1, h = 0;
+    struct bx_topk t;
+    bx_topk_init(&t, heap, m + 1);
     for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < n; ++j) {
-            if (i == j)
-                continue;
-            double v = s[i * n + j];
-            if (h < k) {
-                size_t c = h++;
-                while (c > 0 && heap[(c - 1) / 2] > v) {
-                    heap[c] = heap[(c - 1) / 2];
-                    c = (c - 1) / 2;
-                }
-                heap[c] = v;
-            } else if (v > heap[0]) {
-                size_t c = 0;
-                for (;;) {
-                    size_t l = 2 * c + 1;
-                    if (l >= k)
-                        break;
-                    if (l + 1 < k && heap[l + 1] < heap[l])
-                        ++l;
-                    if (heap[l] >= v)
-                        break;
-                    heap[c] = heap[l];
-                    c = l;
-                }
-                heap[c] = v;
-            }
-        }
-    return heap[0];
+        for (size_t j = 0; j < n; ++j)
+            if (i != j)
+                bx_topk_push(&t, s[i * n + j]);
+    return bx_topk_min(&t);
 }
 
 /* Enrol subjects first..first+n-1 of `mix` and score probes of them: s[i * n + j] = probe i vs
@@ -236,33 +213,11 @@ static enum bx_status measure_fnir(const struct bx_tplgen *gen, const struct bx_
     }
     if (st == BX_OK) {
         /* The (m + 1)-th highest non-mated top score: a partial sort by a small heap. */
-        size_t h = 0;
-        for (size_t i = 0; i < searches; ++i) {
-            double v = nonmated[i];
-            if (h < m + 1) {
-                size_t x = h++;
-                while (x > 0 && heap[(x - 1) / 2] > v) {
-                    heap[x] = heap[(x - 1) / 2];
-                    x = (x - 1) / 2;
-                }
-                heap[x] = v;
-            } else if (v > heap[0]) {
-                size_t x = 0;
-                for (;;) {
-                    size_t l = 2 * x + 1;
-                    if (l >= m + 1)
-                        break;
-                    if (l + 1 < m + 1 && heap[l + 1] < heap[l])
-                        ++l;
-                    if (heap[l] >= v)
-                        break;
-                    heap[x] = heap[l];
-                    x = l;
-                }
-                heap[x] = v;
-            }
-        }
-        double thr = heap[0];
+        struct bx_topk top;
+        bx_topk_init(&top, heap, m + 1);
+        for (size_t i = 0; i < searches; ++i)
+            bx_topk_push(&top, nonmated[i]);
+        double thr = bx_topk_min(&top);
         size_t miss = 0;
         for (size_t i = 0; i < searches; ++i)
             miss += !(mate[i] > thr);

@@ -163,3 +163,42 @@ double bx_wall_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+void bx_topk_init(struct bx_topk *t, double *storage, size_t k)
+{
+    t->v = storage;
+    t->k = k;
+    t->n = 0;
+}
+
+void bx_topk_push(struct bx_topk *t, double x)
+{
+    double *h = t->v;
+    if (t->n < t->k) { /* sift up */
+        size_t c = t->n++;
+        while (c > 0 && h[(c - 1) / 2] > x) {
+            h[c] = h[(c - 1) / 2];
+            c = (c - 1) / 2;
+        }
+        h[c] = x;
+    } else if (t->k > 0 && x > h[0]) { /* replace the smallest, sift down */
+        size_t c = 0;
+        for (;;) {
+            size_t l = 2 * c + 1;
+            if (l >= t->k)
+                break;
+            if (l + 1 < t->k && h[l + 1] < h[l])
+                ++l;
+            if (h[l] >= x)
+                break;
+            h[c] = h[l];
+            c = l;
+        }
+        h[c] = x;
+    }
+}
+
+double bx_topk_min(const struct bx_topk *t)
+{
+    return t->n == t->k && t->k > 0 ? t->v[0] : -BX_INF;
+}

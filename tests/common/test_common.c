@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <gsl/gsl_rng.h>
 
 #include "bx/common.h"
 
@@ -407,4 +408,32 @@ Test(common_outdir, the_signal_registry_holds_sixteen_paths)
     cr_assert_eq(bx_temp_register("/tmp/bx-none"), 3, "a freed slot is reused");
     for (int i = 0; i < 16; ++i)
         bx_temp_unregister(i);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+Test(common_topk, the_kth_largest_equals_a_full_sort)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 5);
+    double v[2000], heap[64], sorted[2000];
+    for (size_t k = 1; k <= 64; k += 7) {
+        for (size_t n = 0; n < 2000; ++n)
+            v[n] = n % 13 == 0 ? 0.5 : gsl_rng_uniform(r); /* ties too */
+        struct bx_topk t;
+        bx_topk_init(&t, heap, k);
+        for (size_t n = 0; n < 2000; ++n) {
+            if (n + 1 < k)
+                cr_assert(isinf(bx_topk_min(&t)), "fewer than k values: -inf");
+            bx_topk_push(&t, v[n]);
+        }
+        memcpy(sorted, v, sizeof v);
+        qsort(sorted, 2000, sizeof *sorted, cmp_desc);
+        cr_assert_eq(bx_topk_min(&t), sorted[k - 1], "k = %zu", k);
+    }
+    gsl_rng_free(r);
 }

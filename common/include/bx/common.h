@@ -170,6 +170,25 @@ char *bx_reader_str(struct bx_reader *r);
 /** @p n elements of @p size bytes newly allocated and read (NULL for n = 0 or on failure). */
 void *bx_reader_array(struct bx_reader *r, size_t n, size_t size);
 
+/* ---------------------------------------------------------------- the k largest values */
+
+/**
+ * The k largest of a stream of values, in a min-heap over caller storage of k doubles: after the
+ * pushes, bx_topk_min() is the k-th largest value seen (-inf while fewer than k were pushed). For
+ * thresholds at a target false-match rate: the (m + 1)-th highest impostor score.
+ *
+ *     double store[11]; struct bx_topk t; bx_topk_init(&t, store, 11);
+ *     for (...) bx_topk_push(&t, score);
+ *     double eleventh = bx_topk_min(&t);
+ */
+struct bx_topk {
+    double *v; /**< the heap (v[0] the smallest kept) */
+    size_t k, n;
+};
+void bx_topk_init(struct bx_topk *t, double *storage, size_t k);
+void bx_topk_push(struct bx_topk *t, double x);
+double bx_topk_min(const struct bx_topk *t);
+
 /* ---------------------------------------------------------------- files */
 
 /**

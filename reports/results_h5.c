@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,24 +172,103 @@ static herr_t write_port(hid_t ports, const struct bx_port_config *pc, size_t i,
     return rc;
 }
 
-/* One column of the concatenated samples, converted to `T`. */
-#define SAMPLE_COLUMN(T, expr)                                                                     \
-    do {                                                                                           \
-        T *col = malloc((total ? total : 1) * sizeof(T));                                          \
-        if (col == NULL) {                                                                         \
-            rc = -1;                                                                               \
-            break;                                                                                 \
-        }                                                                                          \
-        size_t k = 0;                                                                              \
-        for (size_t r = 0; r < n_reps; ++r)                                                        \
-            for (size_t j = 0; j < reps[r].n_samples; ++j) {                                       \
-                const struct bx_match_sample *s = &reps[r].samples[j];                             \
-                (void)s;                                                                           \
-                col[k++] = (T)(expr);                                                              \
-            }                                                                                      \
-        rc = dataset(m, name, ftype, mtype, 1, &total, col, units);                                \
-        free(col);                                                                                 \
-    } while (0)
+/* The /matching columns (docs/results.md): one dataset per field of struct bx_match_sample, the
+ * samples of every replication one after the other; `replication` is the sample's replication. */
+enum col_type { COL_F32, COL_I64, COL_I32, COL_I8 };
+struct sample_col {
+    const char *name, *units;
+    enum col_type type;
+    size_t offset, size; /* the field in struct bx_match_sample; size 0: the replication */
+};
+#define FIELD(f) offsetof(struct bx_match_sample, f), sizeof(((struct bx_match_sample *)0)->f)
+static const struct sample_col sample_cols[] = {
+    /* scores */
+    {"verify_score", "cosine", COL_F32, FIELD(verify_score)},
+    {"top_score", "cosine", COL_F32, FIELD(top_score)},
+    {"impostor_score", "cosine", COL_F32, FIELD(impostor_score)},
+    /* identities (for subject-level resampling in audits) */
+    {"subject", "id", COL_I64, FIELD(subject)},
+    {"impostor_subject", "id", COL_I64, FIELD(impostor_subject)},
+    /* small integers */
+    {"replication", "index", COL_I32, 0, 0},
+    {"port", "index", COL_I32, FIELD(port)},
+    {"mated", "flag", COL_I8, FIELD(mated)},
+    {"accepted", "flag", COL_I8, FIELD(accepted)},
+    {"watchlisted", "flag", COL_I8, FIELD(watchlisted)},
+    {"watchlist_hit", "flag", COL_I8, FIELD(watchlist_hit)},
+    {"citizenship", "code", COL_I8, FIELD(citizenship)},
+    {"sex", "code", COL_I8, FIELD(sex)},
+    {"region", "code", COL_I8, FIELD(region)},
+    {"age_band", "code", COL_I8, FIELD(age_band)},
+    {"device", "code", COL_I8, FIELD(device)},
+};
+#undef FIELD
+
+/* A field of a sample as a signed integer (unsigned fields are small: ports, flags, codes). */
+static long long field_int(const struct bx_match_sample *s, const struct sample_col *c)
+{
+    const unsigned char *p = (const unsigned char *)s + c->offset;
+    switch (c->size) {
+    case 8: {
+        int64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    default:
+        return *p;
+    }
+}
+
+/* Column @p c of the concatenated samples as a dataset of /matching. */
+static herr_t sample_column(hid_t m, const struct sample_col *c, const struct bx_ports_result *reps,
+                            size_t n_reps, hsize_t total)
+{
+    static const size_t elem[] = {sizeof(float), sizeof(long long), sizeof(int), 1};
+    unsigned char *col = malloc((total ? total : 1) * elem[c->type]);
+    if (col == NULL)
+        return -1;
+    size_t k = 0;
+    for (size_t r = 0; r < n_reps; ++r)
+        for (size_t j = 0; j < reps[r].n_samples; ++j, ++k) {
+            const struct bx_match_sample *s = &reps[r].samples[j];
+            long long v = c->size ? (c->type == COL_F32 ? 0 : field_int(s, c)) : (long long)r;
+            switch (c->type) {
+            case COL_F32: {
+                float f;
+                memcpy(&f, (const unsigned char *)s + c->offset, sizeof f);
+                memcpy(col + k * sizeof f, &f, sizeof f);
+                break;
+            }
+            case COL_I64:
+                memcpy(col + k * sizeof v, &v, sizeof v);
+                break;
+            case COL_I32: {
+                int i = (int)v;
+                memcpy(col + k * sizeof i, &i, sizeof i);
+                break;
+            }
+            case COL_I8:
+                col[k] = (unsigned char)(signed char)v;
+                break;
+            }
+        }
+    hid_t ftype = c->type == COL_F32   ? H5T_IEEE_F32LE
+                  : c->type == COL_I64 ? H5T_STD_I64LE
+                  : c->type == COL_I32 ? H5T_STD_I32LE
+                                       : H5T_STD_I8LE;
+    hid_t mtype = c->type == COL_F32   ? H5T_NATIVE_FLOAT
+                  : c->type == COL_I64 ? H5T_NATIVE_LLONG
+                  : c->type == COL_I32 ? H5T_NATIVE_INT
+                                       : H5T_NATIVE_SCHAR;
+    herr_t rc = dataset(m, c->name, ftype, mtype, 1, &total, col, c->units);
+    free(col);
+    return rc;
+}
 
 static const char *citizenship_name(int c)
 {
@@ -231,72 +311,8 @@ static herr_t write_matching(hid_t root, const struct bx_ports_result *reps, siz
         rc = attr_num(m, "thresholds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, reps[0].thresholds, 3);
     if (rc >= 0)
         rc = attr_str(m, "threshold_names", "one_to_n, verify, watchlist");
-    const char *name, *units;
-    hid_t ftype, mtype;
-    /* Floats. */
-    ftype = H5T_IEEE_F32LE;
-    mtype = H5T_NATIVE_FLOAT;
-    units = "cosine";
-    name = "verify_score";
-    if (rc >= 0)
-        SAMPLE_COLUMN(float, s->verify_score);
-    name = "top_score";
-    if (rc >= 0)
-        SAMPLE_COLUMN(float, s->top_score);
-    name = "impostor_score";
-    if (rc >= 0)
-        SAMPLE_COLUMN(float, s->impostor_score);
-    /* Identities (for subject-level resampling in audits). */
-    ftype = H5T_STD_I64LE;
-    mtype = H5T_NATIVE_LLONG;
-    units = "id";
-    name = "subject";
-    if (rc >= 0)
-        SAMPLE_COLUMN(long long, s->subject);
-    name = "impostor_subject";
-    if (rc >= 0)
-        SAMPLE_COLUMN(long long, s->impostor_subject);
-    /* Small integers. */
-    ftype = H5T_STD_I32LE;
-    mtype = H5T_NATIVE_INT;
-    units = "index";
-    name = "replication";
-    if (rc >= 0)
-        SAMPLE_COLUMN(int, r);
-    name = "port";
-    if (rc >= 0)
-        SAMPLE_COLUMN(int, s->port);
-    ftype = H5T_STD_I8LE;
-    mtype = H5T_NATIVE_SCHAR;
-    units = "flag";
-    name = "mated";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->mated);
-    name = "accepted";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->accepted);
-    name = "watchlisted";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->watchlisted);
-    name = "watchlist_hit";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->watchlist_hit);
-    units = "code";
-    name = "citizenship";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->citizenship);
-    name = "sex";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->sex);
-    name = "region";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->region);
-    name = "age_band";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->age_band);
-    name = "device";
-    if (rc >= 0)
-        SAMPLE_COLUMN(signed char, s->device);
+    for (size_t i = 0; rc >= 0 && i < sizeof sample_cols / sizeof *sample_cols; ++i)
+        rc = sample_column(m, &sample_cols[i], reps, n_reps, total);
     /* The code tables, so the file is self-describing. */
     if (rc >= 0)
         rc = codes_attr(m, "citizenship_codes", BX_N_CITIZENSHIPS, citizenship_name);

@@ -950,6 +950,17 @@ enum bx_status bx_rpt__write_audit_plots(json_t *au, const char *dir, struct rpt
         for (char *c = name; *c; ++c)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
                 *c = '_';
+        /* Two columns whose names differ only in punctuation ("a b", "a_b") would share a file
+         * name: the later one gets a number. */
+        size_t base = strlen(name);
+        for (unsigned dup = 2;; ++dup) {
+            bool taken = false;
+            for (size_t i = 0; i < out->n && !taken; ++i)
+                taken = strcmp(out->v[i].name, name) == 0;
+            if (!taken)
+                break;
+            snprintf(name + base, sizeof name - base, "_%u", dup);
+        }
         FILE *f = open_file(dir, name, "dat", err);
         if (f == NULL)
             return BX_EIO;

@@ -529,3 +529,25 @@ Test(apps_hostile, a_template_file_claiming_more_than_it_holds_is_refused_by_nam
     cr_assert(strstr(out, "huge.h5") != NULL && strstr(out, "more than a file of") != NULL, "%s",
               out);
 }
+
+Test(apps_hostile, group_columns_whose_names_differ_in_punctuation_keep_their_own_plots)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/g.csv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("probe_subject,reference_subject,score,a b,a_b\n", f);
+    for (int s = 0; s < 60; ++s) {
+        fprintf(f, "p%d,p%d,0.%d,x,y\n", s, s, 50 + s % 40);
+        for (int k = 1; k <= 3; ++k)
+            fprintf(f, "p%d,p%d,0.0%d,x,y\n", s, (s + k) % 60, k);
+    }
+    fclose(f);
+    cr_assert_eq(bxsim("audit --scores g.csv --bootstrap 0 --out au"), 0, "%s", out);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "test -s '%s/au/audit_plots/audit_groups_a_b.png' && "
+             "test -s '%s/au/audit_plots/audit_groups_a_b_2.png'",
+             dir, dir);
+    cr_assert_eq(system(cmd), 0, "one plot per column (the second was overwriting the first)");
+}

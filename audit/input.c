@@ -524,6 +524,24 @@ enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struc
     }
     json_t *sj = summary ? json_loads(summary, 0, NULL) : NULL;
     free(summary);
+    /* A summary.json beside results.h5 must be the same run (outputs are published together; a
+     * set mixed by an interrupted publish is refused, as by bxsim report). */
+    char sjson[4200];
+    snprintf(sjson, sizeof sjson, "%s/summary.json", dir);
+    if (access(sjson, F_OK) == 0) {
+        json_t *fj = json_load_file(sjson, 0, NULL);
+        bool same = fj && sj && json_equal(fj, sj);
+        json_decref(fj);
+        if (!same) {
+            json_decref(sj);
+            bx_audit_free(a);
+            st = BX_FAIL(err, BX_EPARSE,
+                         "%s and %s come from different runs (or summary.json is damaged): run "
+                         "the scenario again",
+                         sjson, path);
+            goto done;
+        }
+    }
     json_t *ports = json_object_get(sj, "ports");
     n_types = json_array_size(ports) < 256 ? json_array_size(ports) : 256;
     for (size_t i = 0; i < n_types; ++i) {

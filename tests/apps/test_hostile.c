@@ -506,6 +506,8 @@ Test(apps_hostile, damaged_hdf5_files_are_refused_before_libhdf5_reads_them, .ti
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(bxsim("report good"), 2, "%s", out);
     cr_assert(strstr(out, "come from different runs") != NULL, "%s", out);
+    cr_assert_eq(bxsim("audit --run good --bootstrap 0"), 2, "%s", out);
+    cr_assert(strstr(out, "come from different runs") != NULL, "%s", out);
 }
 
 Test(apps_hostile, a_template_file_claiming_more_than_it_holds_is_refused_by_name)

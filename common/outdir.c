@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,7 +262,14 @@ enum bx_status bx_outdir_commit(struct bx_outdir *o, struct bx_error *err)
     if (st == BX_OK && n > 1)
         qsort(v, n, sizeof *v, cmp_entry);
     /* Everything is on disk: move each entry into place (a folder is exchanged whole with the
-     * one it replaces, which then goes with the staging folder). */
+     * one it replaces, which then goes with the staging folder). An interrupt waits until the
+     * moves are done, so that it cannot leave half the new set beside half the old one. */
+    sigset_t block, saved;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &saved);
     for (size_t i = 0; st == BX_OK && i < n; ++i) {
         char src[8192], dst[8192];
         if (snprintf(src, sizeof src, "%s/%s", o->stage, v[i].name) >= (int)sizeof src ||
@@ -288,6 +296,7 @@ enum bx_status bx_outdir_commit(struct bx_outdir *o, struct bx_error *err)
         if (rename(src, dst) != 0)
             st = BX_FAIL(err, BX_EIO, "cannot move %s into place: %s", dst, strerror(errno));
     }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     free(v);
     if (st == BX_OK)
         o->created = false; /* published: the folder stays */

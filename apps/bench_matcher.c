@@ -55,8 +55,9 @@ static void *sum_worker(void *arg)
 static double read_bandwidth(const float *v, size_t n, unsigned threads)
 {
     double best = 0;
+    threads = threads < 1 ? 1 : threads > 8 ? 8 : threads;
     for (int rep = 0; rep < 5; ++rep) {
-        struct sum_job jobs[8];
+        struct sum_job jobs[8] = {{0}};
         pthread_t th[8];
         size_t per = n / threads;
         double t0 = bx_wall_s();

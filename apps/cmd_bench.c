@@ -71,7 +71,7 @@ static double bench_mm4(uint64_t n_customers, uint32_t rep, double *customers, d
     struct bx_net_config cfg = {.sources = &src, .n_sources = 1, .stations = &st, .n_stations = 1};
     cfg.horizon_s = (double)n_customers / 3.6;
     src.stop_s = cfg.horizon_s;
-    struct bx_net_station_result sr;
+    struct bx_net_station_result sr = {0};
     struct bx_net_rep_result res = {.stations = &sr};
     double t0 = bx_wall_s();
     enum bx_status st_run = bx_net_run(&cfg, 777, rep, &res, &err);

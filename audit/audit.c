@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* audit.c - rates, intervals, claims, thresholds and breakdowns (bx/audit.h). Formulas:
- * ../shared/reference/biometrics.md section 6 (exact binomial bounds, the rule of 3, Wilson,
+ * docs/sources.md section 6 (exact binomial bounds, the rule of 3, Wilson,
  * trials needed, subject-level bootstrap, demographic differentials at one global threshold,
  * FPIR ~ 1 - (1 - FMR)^N).
  *

@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* population.c - travellers, arrivals and capture: the stochastic inputs of the port models.
  *
- * Default figures and their sources (../shared/reference/):
+ * Default figures and their sources (docs/sources.md):
  * - Capture time: TVS matches "in less than two seconds" and a cruise camera confirms passengers
- *   "in fewer than two seconds" / "about two seconds" (operations.md 4.1, 4.2); boarding runs at
- *   about 2.5-3.4 s per passenger including walking (operations.md 4.1, derived). Per-device means
+ *   "in fewer than two seconds" / "about two seconds" (sources.md ops 4.1, 4.2); boarding runs at
+ *   about 2.5-3.4 s per passenger including walking (sources.md ops 4.1, derived). Per-device means
  *   below are assumptions inside that range, slower for mobile units, vehicles and kiosks.
  * - Failure to acquire: the 2018 DHS rally's best system acquired 99.44% within 5 s against a 65%
- *   average (biometrics.md 4b); CBP's 2019 capture rate was 80% against a 97% goal, mostly for
- *   operational reasons (biometrics.md section 5). The per-attempt FTA defaults (1% e-gate to 15%
+ *   average (sources.md 4b); CBP's 2019 capture rate was 80% against a 97% goal, mostly for
+ *   operational reasons (sources.md section 5). The per-attempt FTA defaults (1% e-gate to 15%
  *   through a windshield) are assumptions bracketed by those figures.
- * - Opt-out: Delta reported under 2% of customers opting out (operations.md 4.1): 2% of U.S.
+ * - Opt-out: Delta reported under 2% of customers opting out (sources.md ops 4.1): 2% of U.S.
  *   citizens.
  * - Ground truth: ~1,600 impostors in 223 M travellers (7e-6) and ~175,000 overstays in the same
- *   223 M (biometrics.md section 5, [FNN-SABATINO]) give the impostor and overstay rates;
+ *   223 M (sources.md section 5, [FNN-SABATINO]) give the impostor and overstay rates;
  * watch-list and prior-removal rates are assumptions (1e-5 each) a scenario should set.
- * - Ages: the exemptions for under-14s and over-79s are gone (biometrics.md 5a), so both ends are
+ * - Ages: the exemptions for under-14s and over-79s are gone (sources.md 5a), so both ends are
  *   in the mix; the shares are assumptions.
  */
 #include <math.h>

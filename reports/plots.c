@@ -7,7 +7,7 @@
  * port grouped by port type and lane kind, with min-max bands over replications. Matching plots
  * (from the per-traveller samples): DET curves on normal-deviate axes overall, per port type,
  * sex, age band and region of birth, with Clopper-Pearson 95% bands on FNMR; FNMR and FMR
- * versus threshold; FPIR versus gallery size (FPIR = 1 - (1 - FMR)^N, biometrics.md section 2).
+ * versus threshold; FPIR versus gallery size (FPIR = 1 - (1 - FMR)^N, sources.md section 6).
  * Genuine scores are the live capture against the traveller's own document photo; non-mated
  * scores are the zero-effort impostor comparison stored with every sample.
  */

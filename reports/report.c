@@ -967,7 +967,7 @@ static char *audit_page(const struct page_plots *pp, json_t *au, size_t *len)
                 jnum(ex, "gallery_size"), jnum(ex, "fpir"));
     }
     html_plots(h, pp);
-    fputs("<p class=\"note\">Method: ../shared/reference/biometrics.md section 6 (exact binomial "
+    fputs("<p class=\"note\">Method: docs/sources.md section 6 (exact binomial "
           "bounds, the rule of 3, Wilson, trials needed, subject-level bootstrap, demographic "
           "differentials at one global threshold); docs/audit.md.</p>\n</body>\n</html>\n",
           h);

@@ -10,7 +10,7 @@ if [ "${BX_DEPS_SKIP:-0}" = 1 ]; then
     exit 0
 fi
 
-# Build tools and libraries (see DESIGN.md), clang with its libFuzzer runtime for the fuzz test,
+# Build tools and libraries (see docs/architecture.md), clang with its libFuzzer runtime for the fuzz test,
 # then Debian's python3 modules used only by the validation tests (/usr/bin/python3, never the
 # python3 that happens to be first on PATH).
 pkgs=(

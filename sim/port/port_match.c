@@ -315,7 +315,7 @@ enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const stru
     }
     bx_scores_sort_desc(imp, k); /* one sort for every threshold below */
     for (size_t i = 0; i < cfg->n_ports; ++i) {
-        /* Per-comparison FMR for the target FPIR: FPIR ~ N FMR (biometrics.md section 2). A
+        /* Per-comparison FMR for the target FPIR: FPIR ~ N FMR (sources.md section 6). A
          * large expected gallery asks for an FMR below what the sample resolves; the threshold
          * is then just above the highest impostor score seen (a documented limit). */
         const struct bx_port_config *pc = &cfg->ports[i];

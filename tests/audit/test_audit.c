@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_audit.c - audit statistics against things nobody here wrote: scikit-learn's roc_curve
  * (EER, FNMR at FMR), scipy's beta quantiles (Clopper-Pearson), the figures of
- * ../shared/reference/biometrics.md section 6.4 (rule of 3, trials needed), interval coverage by
+ * docs/sources.md section 6.4 (rule of 3, trials needed), interval coverage by
  * simulation; and the score readers' errors, failed comparisons and bounded memory. */
 #define _POSIX_C_SOURCE 200809L
 #include <jansson.h>
@@ -185,7 +185,7 @@ Test(audit, clopper_pearson_bounds_equal_scipys_beta_quantiles)
 
 Test(audit, rule_of_3_and_trials_needed_reproduce_biometrics_md)
 {
-    /* biometrics.md 6.4: minimum independent trials to show p < 0.001 at 95% (one-sided,
+    /* sources.md 6.4: minimum independent trials to show p < 0.001 at 95% (one-sided,
      * exact): x = 0 -> 2,995 (90%: 2,302), 1 -> 4,742, 2 -> 6,294, 3 -> 7,752, 5 -> 10,511,
      * 10 -> 16,959, 30 -> 40,686. */
     static const unsigned long long want[][2] = {{0, 2995},  {1, 4742},   {2, 6294},  {3, 7752},

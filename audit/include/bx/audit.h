@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* audit.h - test a claimed error rate with honest statistics (../shared/reference/biometrics.md
+/* audit.h - test a claimed error rate with honest statistics (docs/sources.md
  * sections 6 and 8): rates with exact (Clopper-Pearson), Wilson, rule-of-3 and subject-level
  * bootstrap intervals, thresholds, EER, FNMR at fixed FMR, claim verdicts with the trials a
  * claim needs, and breakdowns by group at one global threshold.
@@ -75,7 +75,7 @@ double bx_audit_cp_upper(uint64_t x, uint64_t n, double confidence);
 /** One-sided exact lower bound: P(X >= x; n, p) = 1 - confidence (0 when x = 0). */
 double bx_audit_cp_lower(uint64_t x, uint64_t n, double confidence);
 /** The smallest number of independent trials with which @p x errors would support "rate <
- *  claim" at @p confidence (one-sided exact upper bound below the claim); biometrics.md 6.4:
+ *  claim" at @p confidence (one-sided exact upper bound below the claim); sources.md 6.4:
  *  0 errors -> 2,995 for 0.1% at 95%. */
 uint64_t bx_audit_trials_needed(uint64_t x, double claim, double confidence);
 

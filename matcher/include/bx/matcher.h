@@ -63,7 +63,8 @@ double bx_match_verify(const float *a, const float *b, size_t dim);
 
 /* ================================================================ galleries */
 
-/** Retention classes (DESIGN.md: U.S. citizens' photos are purged within 12 h). Append only. */
+/** Retention classes (docs/architecture.md: U.S. citizens' photos are purged within 12 h). Append
+ * only. */
 enum bx_retention { BX_RETAIN_NONCITIZEN = 0, BX_RETAIN_US_CITIZEN = 1 };
 
 /** Built-in metadata of a template. */

@@ -10,7 +10,7 @@
  *     bx_tplgen_capture(gen, &s, &cond, 0, out);            // its template under `cond`
  *     bx_tplgen_free(gen);
  *
- * The model (../shared/reference/biometrics.md section 7): subject i has an identity centre
+ * The model (docs/sources.md section 7): subject i has an identity centre
  * c_i = norm(sqrt(a_sex) g_sex + sqrt(a_region) g_region + sqrt(a_age) g_age + sqrt(1 - sum) u_i)
  * with shared group directions g, so impostors of the same sex, region and age band score higher
  * (NIST IR 8280); a fraction of subjects are look-alikes of another subject. A capture taken Y
@@ -65,7 +65,7 @@ enum bx_age_band {
     BX_N_AGE_BANDS
 };
 
-/** Capture devices (DESIGN.md world model). Append only. */
+/** Capture devices (the world model, docs/architecture.md). Append only. */
 enum bx_device {
     BX_DEVICE_DOCUMENT,    /**< passport/visa photo: the enrolment image */
     BX_DEVICE_EGATE,       /**< self-service e-gate */
@@ -163,7 +163,7 @@ bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subje
 
 /* ================================================================ travellers */
 
-/** Citizenship classes (DESIGN.md world model). Append only. */
+/** Citizenship classes (the world model, docs/architecture.md). Append only. */
 enum bx_citizenship {
     BX_CIT_US,          /**< U.S. citizen: may opt out; photo purged within 12 h */
     BX_CIT_LPR,         /**< lawful permanent resident */

@@ -17,12 +17,12 @@
  * Manifest ports: air departures (boarding window, gate cameras or
  * e-gates, the flight's manifest gallery), sea sailings (terminal waves against the sailing's
  * manifest) and private aircraft (eAPIS manifest of a few travellers, an officer with a handheld
- * unit). The flow of every traveller (DESIGN.md world model): capture with time, failure to
- * acquire and retries (U.S. citizens may opt out) -> 1:n search of the departure's manifest
- * gallery -> on no match 1:1 against the document photo -> manual inspection by an officer;
- * a watch-list 1:N search -> secondary inspection; the departure is recorded against the identity
- * that was confirmed, so overstays are detected or missed and impostors on another person's
- * document are caught or missed. U.S. citizens' photos are purged 12 simulated hours after
+ * unit). The flow of every traveller (the world model, docs/architecture.md): capture with time,
+ * failure to acquire and retries (U.S. citizens may opt out) -> 1:n search of the departure's
+ * manifest gallery -> on no match 1:1 against the document photo -> manual inspection by an
+ * officer; a watch-list 1:N search -> secondary inspection; the departure is recorded against the
+ * identity that was confirmed, so overstays are detected or missed and impostors on another
+ * person's document are caught or missed. U.S. citizens' photos are purged 12 simulated hours after
  * capture (purge events; the retention invariant is checked); non-citizens' records are kept.
  *
  * Thread safety: one bx_ports_run per replication; distinct runs may share a config.
@@ -45,7 +45,7 @@ extern "C" {
 enum bx_port_type { BX_PORT_AIR, BX_PORT_SEA, BX_PORT_PRIVATE, BX_PORT_LAND, BX_N_PORT_TYPES };
 const char *bx_port_type_name(enum bx_port_type t);
 
-/** Land lanes: what passes through them (DESIGN.md world model). */
+/** Land lanes: what passes through them (the world model, docs/architecture.md). */
 enum bx_lane_kind { BX_LANE_VEHICLE, BX_LANE_PEDESTRIAN };
 
 /** The land part of a port (type BX_PORT_LAND); manifest fields are then unused. */

@@ -447,8 +447,7 @@ enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struc
     /* bxsim's results.h5 carries a checksum: a damaged file never reaches libhdf5. */
     if (access(path, F_OK) == 0 && bx_file_verify(path, NULL, err) != BX_OK)
         return BX_EPARSE;
-    struct stat sb;
-    double max_bytes = stat(path, &sb) == 0 ? 1100.0 * (double)sb.st_size + 4096 : 0;
+    double max_bytes = bx_file_read_limit(path);
     if (H5Fis_hdf5(path) <= 0)
         return BX_FAIL(err, BX_EPARSE,
                        "%s: missing or not an HDF5 file (a ports run's output "

@@ -136,12 +136,10 @@ static bool hash_file(int fd, uint64_t size, uint64_t *out)
     return ok;
 }
 
-uint64_t bx_hash_bytes(const void *data, size_t n)
+double bx_file_read_limit(const char *path)
 {
-    struct hasher h;
-    hash_init(&h);
-    hash_update(&h, data, n);
-    return hash_final(&h);
+    struct stat sb;
+    return stat(path, &sb) == 0 ? 1100.0 * (double)sb.st_size + 4096 : 0;
 }
 
 /* ---------------------------------------------------------------- stamp and verify */

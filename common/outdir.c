@@ -298,9 +298,8 @@ enum bx_status bx_outdir_commit(struct bx_outdir *o, struct bx_error *err)
     }
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     free(v);
-    if (st == BX_OK)
-        o->created = false; /* published: the folder stays */
     if (st == BX_OK) {
+        o->created = false; /* published: the folder stays */
         int fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0) {
             fsync(fd);

@@ -214,7 +214,7 @@ struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n
     }
     /* A file bxsim wrote carries a checksum: a damaged one never reaches libhdf5. */
     struct stat sb;
-    if (bx_file_verify(path, NULL, err) != BX_OK || stat(path, &sb) != 0)
+    if (bx_file_verify(path, NULL, err) != BX_OK || stat(path, &sb) != 0) /* sb: for messages */
         return NULL;
     if (H5Fis_hdf5(path) <= 0) {
         BX_FAIL(err, BX_EFORMAT, "%s: not an HDF5 file (or truncated/corrupted)", path);
@@ -255,7 +255,7 @@ struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n
     hsize_t total = tdims[0], d = tdims[1];
     /* Sizes read from the file are checked against the file before anything is allocated:
      * deflate stores at most about 1032 values in a byte. */
-    if (d > BX_TPL_DIM_MAX || (d > 0 && total > (hsize_t)sb.st_size * 1100 / (4 * d + 8))) {
+    if (d > BX_TPL_DIM_MAX || (double)total * (4.0 * (double)d + 8) > bx_file_read_limit(path)) {
         BX_FAIL(err, BX_EFORMAT,
                 "%s: dataset /templates claims %llu x %llu values, more than a file of %lld "
                 "bytes can hold (damaged?)",

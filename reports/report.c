@@ -25,7 +25,7 @@
 struct reader {
     const char *file;
     struct bx_error *err;
-    double max_bytes; /* no dataset or string read from the file may be larger (see read_results) */
+    double max_bytes; /* no dataset or string read from the file may be larger */
 };
 
 static enum bx_status bad(struct reader *rd, const char *what)
@@ -34,19 +34,8 @@ static enum bx_status bad(struct reader *rd, const char *what)
                    "%s: %s missing or malformed (not a bxsim ports results file?)", rd->file, what);
 }
 
-/* The most bytes a value read from @p file can have: deflate stores at most about 1032 bytes in
- * one, and nothing bxsim reads is compressed further. Sizes read from a file are never trusted
- * beyond that. */
-static double max_bytes_of(const char *file)
-{
-    struct stat sb;
-    return stat(file, &sb) == 0 ? 1100.0 * (double)sb.st_size + 4096 : 0;
-}
-
-static double g_max_bytes; /* the file being read (one at a time: read_results) */
-
 /* A string attribute (variable or fixed length), or NULL. */
-static char *attr_string(hid_t loc, const char *name)
+static char *attr_string(const struct reader *rd, hid_t loc, const char *name)
 {
     if (H5Aexists(loc, name) <= 0)
         return NULL;
@@ -66,7 +55,7 @@ static char *attr_string(hid_t loc, const char *name)
             H5Tclose(mt);
         } else {
             size_t n = H5Tget_size(ft);
-            out = (double)n <= g_max_bytes ? calloc(n + 1, 1) : NULL;
+            out = (double)n <= rd->max_bytes ? calloc(n + 1, 1) : NULL;
             if (out && H5Aread(a, ft, out) < 0) {
                 free(out);
                 out = NULL;
@@ -96,7 +85,8 @@ static bool attr_doubles(hid_t loc, const char *name, double *out, size_t n)
 }
 
 /* A numeric dataset of rank <= 2 converted to @p mem_type; dims[] set (dims[1] = 1 for rank 1). */
-static void *read_dataset(hid_t loc, const char *path, hid_t mem_type, size_t elem, hsize_t dims[2])
+static void *read_dataset(const struct reader *rd, hid_t loc, const char *path, hid_t mem_type,
+                          size_t elem, hsize_t dims[2])
 {
     if (H5Lexists(loc, path, H5P_DEFAULT) <= 0)
         return NULL;
@@ -110,7 +100,7 @@ static void *read_dataset(hid_t loc, const char *path, hid_t mem_type, size_t el
         dims[0] = dd[0];
         dims[1] = rank == 2 ? dd[1] : 1;
         size_t n = (size_t)(dims[0] * dims[1]);
-        bool fits = (double)dims[0] * (double)dims[1] * (double)elem <= g_max_bytes;
+        bool fits = (double)dims[0] * (double)dims[1] * (double)elem <= rd->max_bytes;
         buf = fits ? malloc((n ? n : 1) * elem) : NULL;
         if (buf && n && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
             free(buf);
@@ -169,7 +159,7 @@ static enum bx_status read_port(struct reader *rd, hid_t f, const char *name, st
         return bad(rd, what);
     }
     hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
-    char *type = attr_string(g, "type"), *lane = attr_string(g, "lane_kind");
+    char *type = attr_string(rd, g, "type"), *lane = attr_string(rd, g, "lane_kind");
     snprintf(p->type, sizeof p->type, "%s", type ? type : "?");
     snprintf(p->lane_kind, sizeof p->lane_kind, "%s", lane ? lane : "camera");
     free(type);
@@ -182,7 +172,7 @@ static enum bx_status read_port(struct reader *rd, hid_t f, const char *name, st
     enum bx_status st = BX_OK;
     for (int k = 0; k < 5 && st == BX_OK; ++k) {
         hsize_t dims[2];
-        *dst[k] = read_dataset(g, sets[k], H5T_NATIVE_DOUBLE, sizeof(double), dims);
+        *dst[k] = read_dataset(rd, g, sets[k], H5T_NATIVE_DOUBLE, sizeof(double), dims);
         if (*dst[k] == NULL || (k > 0 && (dims[0] != p->R || dims[1] != p->H))) {
             snprintf(what, sizeof what, "dataset %s/%s", path, sets[k]);
             st = bad(rd, what);
@@ -192,7 +182,7 @@ static enum bx_status read_port(struct reader *rd, hid_t f, const char *name, st
     }
     if (st == BX_OK) {
         hsize_t dims[2];
-        p->cdf = read_dataset(g, "wait_cdf_s", H5T_NATIVE_DOUBLE, sizeof(double), dims);
+        p->cdf = read_dataset(rd, g, "wait_cdf_s", H5T_NATIVE_DOUBLE, sizeof(double), dims);
         p->K = p->cdf ? (size_t)dims[1] : 0;
         p->levels = malloc((p->K ? p->K : 1) * sizeof *p->levels);
         if (p->cdf == NULL || dims[0] != p->R || p->levels == NULL) {
@@ -213,8 +203,7 @@ static enum bx_status read_port(struct reader *rd, hid_t f, const char *name, st
 
 enum bx_status bx_rpt__read_results(const char *file, struct rpt_data *d, struct bx_error *err)
 {
-    struct reader rd = {file, err, max_bytes_of(file)};
-    g_max_bytes = rd.max_bytes;
+    struct reader rd = {file, err, bx_file_read_limit(file)};
     memset(d, 0, sizeof *d);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (access(file, R_OK) != 0)
@@ -228,8 +217,8 @@ enum bx_status bx_rpt__read_results(const char *file, struct rpt_data *d, struct
     if (f < 0)
         return BX_FAIL(err, BX_EIO, "%s: cannot open", file);
     enum bx_status st = BX_OK;
-    char *kind = attr_string(f, "kind"), *summary = attr_string(f, "summary_json"),
-         *resolved = attr_string(f, "scenario_resolved");
+    char *kind = attr_string(&rd, f, "kind"), *summary = attr_string(&rd, f, "summary_json"),
+         *resolved = attr_string(&rd, f, "scenario_resolved");
     json_error_t je;
     if (kind == NULL || strcmp(kind, "ports") != 0)
         st = bad(&rd, "root attribute kind = \"ports\"");
@@ -242,14 +231,14 @@ enum bx_status bx_rpt__read_results(const char *file, struct rpt_data *d, struct
     free(resolved);
     if (st != BX_OK)
         goto done;
-    d->scenario = attr_string(f, "scenario");
-    d->scenario_file = attr_string(f, "scenario_file");
-    d->scenario_yaml = attr_string(f, "scenario_yaml");
-    d->profile = attr_string(f, "profile");
-    d->profile_yaml = attr_string(f, "profile_yaml");
-    d->version = attr_string(f, "bxsim_version");
-    d->git = attr_string(f, "git_revision");
-    d->libraries = attr_string(f, "libraries");
+    d->scenario = attr_string(&rd, f, "scenario");
+    d->scenario_file = attr_string(&rd, f, "scenario_file");
+    d->scenario_yaml = attr_string(&rd, f, "scenario_yaml");
+    d->profile = attr_string(&rd, f, "profile");
+    d->profile_yaml = attr_string(&rd, f, "profile_yaml");
+    d->version = attr_string(&rd, f, "bxsim_version");
+    d->git = attr_string(&rd, f, "git_revision");
+    d->libraries = attr_string(&rd, f, "libraries");
     double v;
     d->seed = attr_doubles(f, "seed", &v, 1) ? (long long)v : 0;
     d->replications = attr_doubles(f, "replications", &v, 1) ? (long long)v : 0;
@@ -294,7 +283,7 @@ enum bx_status bx_rpt__read_results(const char *file, struct rpt_data *d, struct
         {"port", (void **)&d->port, H5T_NATIVE_INT, sizeof(int)},
     };
     for (size_t k = 0; k < sizeof cols / sizeof cols[0] && st == BX_OK; ++k) {
-        *cols[k].dst = read_dataset(m, cols[k].name, cols[k].type, cols[k].size, dims);
+        *cols[k].dst = read_dataset(&rd, m, cols[k].name, cols[k].type, cols[k].size, dims);
         if (k == 0)
             n = dims[0];
         if (*cols[k].dst == NULL || dims[0] != n || dims[1] != 1) {

@@ -105,7 +105,6 @@ Test(apps_hostile, audit_group_names_and_values_never_reach_gnuplot_as_code)
     cr_assert_eq(bxsim("audit --scores scores.csv --bootstrap 0 --out au"), 0, "%s", out);
     cr_assert(!pwned(), "gnuplot ran a command from the score file");
     /* The plots were drawn (not merely skipped). */
-    cr_assert_eq(system("true"), 0);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "ls '%s'/au/audit_plots/audit_groups_*.png | grep -q .", dir);
     cr_assert_eq(system(cmd), 0, "the group plot was drawn");

@@ -271,8 +271,10 @@ void bx_rm_tree(const char *path);
 #define BX_FILESUM_BLOCK 512
 enum bx_status bx_file_stamp(const char *path, struct bx_error *err);
 enum bx_status bx_file_verify(const char *path, bool *stamped, struct bx_error *err);
-/** The hash bx_file_stamp uses, of @p n bytes in memory (for tests). */
-uint64_t bx_hash_bytes(const void *data, size_t n);
+/** The most bytes one dataset or string read from @p path can decode to (1100 x its size: deflate
+ *  stores at most about 1032 bytes in one); 0 when @p path cannot be read. No size read from a
+ *  file is trusted beyond it. */
+double bx_file_read_limit(const char *path);
 
 /** Monotonic wall-clock seconds, for timing only (never inside a model). */
 double bx_wall_s(void);

@@ -1,16 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_bench.c - `bxsim bench`: speed of the kernel, as events/s and customers/s.
- *
- * kernel suite:
- *   hold-N   the classic hold model (Vaucher and Duval 1975): N events pending; each event
- *            schedules one successor at now + Exp(1), so the calendar size stays N. Reported as
- *            events/s over 2 max(N, 10^6) events after the N initial insertions.
- *   mm4      an M/M/4 station at utilisation 0.9 serving 10^6 customers through the real
- *            network model (sources, resource queue, tallies, quantile sketch), one core.
- *            Reference on this kind of machine (issue #2): cimba 3.0 about 1.1-1.3 M
- *            customers/s, SimPy 4 about 0.09 M; target >= 2 M.
- * Each figure is repeated (--repeat, default 5) and reported as median, min and max.
- */
+/* cmd_bench.c - `bxsim bench`: options, the machine's description, and the suites of bench/
+ * (kernel, matcher, models, e2e, accuracy) with the regression gate (docs/bench.md). */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,117 +13,7 @@
 #include "bx/sim.h"
 
 #include "app.h"
-
-struct hold {
-    gsl_rng *r;
-    uint64_t left;
-};
-
-static void hold_event(struct bx_sim *sim, void *obj, int64_t arg)
-{
-    struct hold *h = obj;
-    (void)arg;
-    if (h->left == 0) {
-        bx_sim_stop(sim);
-        return;
-    }
-    h->left--;
-    bx_sim_schedule(sim, bx_sim_now(sim) + gsl_rng_uniform_pos(h->r) * 2.0, 0, hold_event, h, 0);
-}
-
-/* Events per second of the hold model with n pending events. */
-static double bench_hold(size_t n, uint64_t n_events, uint32_t rep, double *items)
-{
-    struct bx_error err = {0};
-    struct bx_streams *rs = bx_streams_alloc(12345, rep, NULL, &err);
-    struct bx_sim *sim = bx_sim_alloc(n + 1, &err);
-    struct hold h = {bx_streams_get(rs, "hold", &err), n_events};
-    for (size_t i = 0; i < n; ++i)
-        bx_sim_schedule(sim, gsl_rng_uniform_pos(h.r) * 2.0, 0, hold_event, &h, 0);
-    double t0 = bx_wall_s();
-    bx_sim_run(sim, BX_INF, &err);
-    double dt = bx_wall_s() - t0;
-    *items = (double)(n_events - h.left);
-    bx_sim_free(sim);
-    bx_streams_free(rs);
-    return dt;
-}
-
-/* Seconds to serve n customers in M/M/4 at rho = 0.9; events reported through *events. */
-static double bench_mm4(uint64_t n_customers, uint32_t rep, double *customers, double *events)
-{
-    struct bx_error err = {0};
-    struct bx_net_station st = {
-        .name = "booth", .servers = 4, .next = -1, .balk_queue_len = SIZE_MAX, .balk_prob = 1};
-    struct bx_net_source src = {.name = "arrivals", .to = 0};
-    bx_dist_exponential(&st.service, 1.0, &err);
-    bx_dist_exponential(&src.interarrival, 1.0 / 3.6, &err);
-    struct bx_net_config cfg = {.sources = &src, .n_sources = 1, .stations = &st, .n_stations = 1};
-    cfg.horizon_s = (double)n_customers / 3.6;
-    src.stop_s = cfg.horizon_s;
-    struct bx_net_station_result sr = {0};
-    struct bx_net_rep_result res = {.stations = &sr};
-    double t0 = bx_wall_s();
-    enum bx_status st_run = bx_net_run(&cfg, 777, rep, &res, &err);
-    double dt = bx_wall_s() - t0;
-    if (st_run != BX_OK) {
-        fprintf(stderr, "bxsim bench: mm4: %s\n", err.msg);
-        return BX_NAN;
-    }
-    *customers = (double)sr.served;
-    *events = (double)res.events;
-    return dt;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-double bx_bench_figure(json_t *results, const char *name, const char *unit, double n,
-                       const double *values, size_t reps, json_t *extra)
-{
-    double *s = malloc(reps * sizeof *s), *v = malloc(reps * sizeof *v);
-    if (s == NULL || v == NULL) {
-        free(s);
-        free(v);
-        return BX_NAN;
-    }
-    /* Test-only knob (docs/bench.md): BX_BENCH_INJECT_SLOWDOWN=F makes every rate F times
-     * lower and every time F times longer, so that the regression gate can be tested. */
-    const char *knob = getenv("BX_BENCH_INJECT_SLOWDOWN");
-    double slow = knob ? atof(knob) : 1;
-    size_t ul = strlen(unit);
-    bool rate_unit = ul >= 2 && strcmp(unit + ul - 2, "/s") == 0;
-    for (size_t i = 0; i < reps; ++i)
-        v[i] = !(slow > 0) || slow == 1 ? values[i]
-               : rate_unit              ? values[i] / slow
-               : strcmp(unit, "s") == 0 ? values[i] * slow
-                                        : values[i];
-    values = v;
-    memcpy(s, values, reps * sizeof *s);
-    qsort(s, reps, sizeof *s, cmp_double);
-    double med = reps % 2 ? s[reps / 2] : (s[reps / 2 - 1] + s[reps / 2]) / 2;
-    json_t *arr = json_array();
-    for (size_t i = 0; i < reps; ++i)
-        json_array_append_new(arr, json_real(values[i]));
-    json_t *fig = json_pack("{sssssfsfsfsfso}", "name", name, "unit", unit, "n", n, "median", med,
-                            "min", s[0], "max", s[reps - 1], "repetitions", arr);
-    /* The spread: half the relative range of the repetitions (the gate's noise band). */
-    json_object_set_new(fig, "spread", json_real(med != 0 ? (s[reps - 1] - s[0]) / med / 2 : 0));
-    if (extra) {
-        json_object_update(fig, extra);
-        json_decref(extra);
-    }
-    json_array_append_new(results, fig);
-    printf("%-34s %14.4g %-14s (min %.4g, max %.4g, %zu runs)\n", name, med, unit, s[0],
-           s[reps - 1], reps);
-    fflush(stdout);
-    free(s);
-    free(v);
-    return med;
-}
+#include "bench.h"
 
 static json_t *environment(void)
 {
@@ -186,37 +66,6 @@ static json_t *environment(void)
                      u.machine, "compiler", "gcc " __VERSION__, "bxsim", bx_app_version(),
                      "git_revision", bx_app_git_revision(), "openblas_core", bx_app_blas_core(),
                      "cores", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN));
-}
-
-static void bench_kernel(json_t *results, uint64_t repeat, bool quick)
-{
-    double scale = quick ? 0.1 : 1.0;
-    double *rate = calloc(repeat, sizeof *rate), *ev_rate = calloc(repeat, sizeof *ev_rate);
-    if (rate == NULL || ev_rate == NULL)
-        goto done;
-    static const size_t holds[] = {1000, 100000, 1000000};
-    for (size_t k = 0; k < 3; ++k) {
-        size_t n = (size_t)((double)holds[k] * (k == 2 && quick ? 0.3 : 1.0));
-        uint64_t ev = (uint64_t)(2 * fmax((double)n, 1e6 * scale));
-        for (uint64_t r = 0; r < repeat; ++r) {
-            double items, dt = bench_hold(n, ev, (uint32_t)r, &items);
-            rate[r] = items / dt;
-        }
-        char name[32];
-        snprintf(name, sizeof name, "hold-%zu", n);
-        bx_bench_figure(results, name, "events/s", (double)n, rate, repeat, NULL);
-    }
-    uint64_t n_cust = (uint64_t)(1e6 * scale);
-    for (uint64_t r = 0; r < repeat; ++r) {
-        double c = 0, e = 0, dt = bench_mm4(n_cust, (uint32_t)r, &c, &e);
-        rate[r] = c / dt;
-        ev_rate[r] = e / dt;
-    }
-    bx_bench_figure(results, "mm4-customers", "customers/s", (double)n_cust, rate, repeat, NULL);
-    bx_bench_figure(results, "mm4-events", "events/s", (double)n_cust, ev_rate, repeat, NULL);
-done:
-    free(ev_rate);
-    free(rate);
 }
 
 int bx_cmd_bench(int argc, char **argv)
@@ -324,7 +173,7 @@ int bx_cmd_bench(int argc, char **argv)
     json_t *results = json_array(), *env = environment();
     int rc = BX_EXIT_OK;
     if (kernel)
-        bench_kernel(results, repeat ? repeat : 5, quick);
+        bx_bench_kernel(results, repeat ? repeat : 5, quick);
     if (matcher)
         rc = bx_bench_matcher(results, env, (unsigned)(repeat ? repeat : 3), quick);
     if (models && rc == BX_EXIT_OK)

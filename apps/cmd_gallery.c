@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_gallery.c - `bxsim gallery info` and `bxsim gallery search`. */
+/* cmd_gallery.c - `bxsim gallery info|search|gen|profiles`: template files, 1:N search (sharded
+ * over MPI ranks by par/), synthetic galleries (calib/) and the algorithm profiles. */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bx/calib.h"
 #include "bx/common.h"
 #include "bx/matcher.h"
 #include "bx/par.h"
+#include "bx/scn.h"
 
 #include "app.h"
 
@@ -83,69 +87,6 @@ static int gallery_info(int argc, char **argv)
     return BX_EXIT_OK;
 }
 
-/* Under mpirun: search this rank's shard, gather every shard's candidates on rank 0 and merge
- * them there into hits[n_q * k] and nh[n_q]; *total is the whole gallery's live rows. */
-static enum bx_status sharded_search(const struct bx_store *g, size_t row0, const float *probes,
-                                     size_t n_q, const struct bx_search_opts *o,
-                                     struct bx_hit *hits, size_t *nh, size_t *total,
-                                     struct bx_error *err)
-{
-    size_t cap = bx_match_shard_cap(o), ranks = (size_t)bx_par_size();
-    struct bx_shard_hit *cand = malloc((n_q ? n_q : 1) * cap * sizeof *cand);
-    size_t *nc = malloc((n_q ? n_q : 1) * sizeof *nc);
-    struct bx_buf mine = {0}, *all = bx_par_rank() == 0 ? calloc(ranks, sizeof *all) : NULL;
-    struct bx_shard_hit *merged = malloc(ranks * cap * sizeof *merged);
-    enum bx_status st = BX_OK;
-    if (!cand || !nc || !merged || (bx_par_rank() == 0 && !all))
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
-    else
-        st = bx_match_shard(g, row0, probes, n_q, o, cand, nc, err);
-    if (st == BX_OK) {
-        bx_buf_put_u64(&mine, bx_store_live(g));
-        for (size_t q = 0; q < n_q; ++q) {
-            bx_buf_put_u64(&mine, nc[q]);
-            bx_buf_put(&mine, cand + q * cap, nc[q] * sizeof *cand);
-        }
-    }
-    if ((st = bx_par_agree(st, err)) != BX_OK || (st = bx_par_gather(&mine, all, err)) != BX_OK)
-        goto done;
-    if (bx_par_rank() == 0) {
-        struct bx_reader *rd = calloc(ranks, sizeof *rd);
-        if (rd == NULL) {
-            st = BX_FAIL(err, BX_ENOMEM, "out of memory");
-            goto done;
-        }
-        *total = 0;
-        for (size_t r = 0; r < ranks; ++r) {
-            rd[r] = (struct bx_reader){.p = all[r].data, .len = all[r].len};
-            *total += (size_t)bx_reader_u64(&rd[r]);
-        }
-        for (size_t q = 0; q < n_q && st == BX_OK; ++q) {
-            size_t n = 0;
-            for (size_t r = 0; r < ranks; ++r) {
-                uint64_t c = bx_reader_u64(&rd[r]);
-                if (c > cap || rd[r].failed) {
-                    st = BX_FAIL(err, BX_EFORMAT, "malformed candidates from rank %zu", r);
-                    break;
-                }
-                bx_reader_get(&rd[r], merged + n, (size_t)c * sizeof *merged);
-                n += (size_t)c;
-            }
-            nh[q] = bx_match_merge(o, merged, n, hits + q * o->k);
-        }
-        free(rd);
-    }
-done:
-    for (size_t r = 0; all && r < ranks; ++r)
-        bx_buf_fini(&all[r]);
-    free(all);
-    bx_buf_fini(&mine);
-    free(merged);
-    free(nc);
-    free(cand);
-    return st;
-}
-
 static int gallery_search(int argc, char **argv)
 {
     const char *gpath = NULL, *ppath = NULL, *out = NULL;
@@ -211,11 +152,7 @@ static int gallery_search(int argc, char **argv)
     struct bx_error err = {0};
     /* Under mpirun each rank holds one shard of the gallery (and every probe). */
     size_t row0 = 0;
-    struct bx_store *g = bx_par_size() > 1
-                             ? bx_store_load_h5_shard(gpath, (size_t)bx_par_rank(),
-                                                      (size_t)bx_par_size(), &row0, &err)
-                             : bx_store_load_h5(gpath, &err),
-                    *p = NULL;
+    struct bx_store *g = bx_par_load_gallery(gpath, &row0, &err), *p = NULL;
     struct bx_hit *hits = NULL;
     size_t *nh = NULL;
     float *probes = NULL;
@@ -251,9 +188,8 @@ static int gallery_search(int argc, char **argv)
     o.fast = fast;
     o.threads = (unsigned)threads;
     double t0 = bx_wall_s();
-    size_t total = bx_store_live(g);
-    st = bx_par_size() > 1 ? sharded_search(g, row0, probes, n_q, &o, hits, nh, &total, &err)
-                           : bx_match_one_to_n(g, probes, n_q, &o, hits, nh, &err);
+    size_t total = 0;
+    st = bx_par_search(g, row0, probes, n_q, &o, hits, nh, &total, &err);
     if (st != BX_OK) {
         if (bx_par_rank() == 0)
             fprintf(stderr, "bxsim gallery search: %s\n", err.msg);
@@ -290,6 +226,192 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- gallery profiles */
+
+static int gallery_profiles(int argc, char **argv)
+{
+    bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+    if (argc > 2 || (argc == 2 && !json)) {
+        fputs("usage: bxsim gallery profiles [--json]\n", stderr);
+        return BX_EXIT_USAGE;
+    }
+    const char *dir = bx_scn_profile_dir();
+    size_t n_files = 0;
+    char **files = NULL;
+    struct bx_error lerr = {0};
+    if (bx_scn_profile_names(dir, &files, &n_files, &lerr) != BX_OK) {
+        fprintf(stderr, "BX_PROFILE_PATH=%s\n", lerr.msg);
+        return BX_EXIT_USAGE;
+    }
+    json_t *arr = json_array();
+    int rc = BX_EXIT_OK;
+    for (size_t fi = 0; fi < n_files; ++fi) {
+        const char *file = files[fi];
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path) {
+            fprintf(stderr, "BX_PROFILE_PATH=%s: path too long\n", dir);
+            rc = BX_EXIT_USAGE;
+            continue;
+        }
+        struct bx_profile p;
+        struct bx_error err = {0};
+        if (bx_scn_load_profile(path, &p, &err) != BX_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            rc = BX_EXIT_USAGE;
+            continue;
+        }
+        json_t *targets = json_array();
+        if (!json)
+            printf("%s (d = %zu): %s\n", p.name, p.params.dim, p.description ? p.description : "");
+        for (size_t k = 0; k < p.n_targets; ++k) {
+            const struct bx_profile_target *t = &p.targets[k];
+            const char *metric = t->metric == BX_TARGET_FNMR_AT_FMR ? "fnmr_at_fmr"
+                                 : t->metric == BX_TARGET_FMR_RATIO ? "fmr_ratio"
+                                                                    : "fnir_at_fpir";
+            json_t *o =
+                json_pack("{sssssfsfsfss}", "name", t->name, "metric", metric, "fmr", t->fmr,
+                          "target", t->value, "tolerance", t->tolerance, "source", t->source);
+            if (t->has_achieved) {
+                json_object_set_new(o, "achieved", json_real(t->achieved));
+                if (isfinite(t->achieved_lo))
+                    json_object_set_new(o, "ci95",
+                                        json_pack("[ff]", t->achieved_lo, t->achieved_hi));
+            }
+            json_array_append_new(targets, o);
+            if (!json) {
+                char ach[64] = "not recorded";
+                if (t->has_achieved)
+                    snprintf(ach, sizeof ach, "%.4g [%.3g, %.3g]", t->achieved, t->achieved_lo,
+                             t->achieved_hi);
+                printf("  %-16s %-12s at %s %-7g target %-8.4g achieved %s\n", t->name, metric,
+                       t->metric == BX_TARGET_FNIR_AT_FPIR ? "FPIR" : "FMR ", t->fmr, t->value,
+                       ach);
+            }
+        }
+        json_array_append_new(arr, json_pack("{sssssIso}", "name", p.name, "description",
+                                             p.description ? p.description : "", "dim",
+                                             (json_int_t)p.params.dim, "targets", targets));
+        bx_scn_profile_fini(&p);
+    }
+    bx_scn_profile_names_free(files, n_files);
+    if (json) {
+        char *text = json_dumps(arr, JSON_INDENT(2));
+        puts(text);
+        free(text);
+    }
+    json_decref(arr);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- gallery gen */
+
+static int gallery_gen(int argc, char **argv)
+{
+    const char *name = NULL, *out = NULL, *device_name = "gate_camera";
+    uint64_t subjects = 0, samples = 1, seed = 0, threads_opt = 0;
+    double quality = 1.0, gap = 0.0;
+    bool has_seed = false;
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        bool v = i + 1 < argc;
+        char *end;
+        if (strcmp(a, "--profile") == 0 && v) {
+            name = argv[++i];
+        } else if (strcmp(a, "--out") == 0 && v) {
+            out = argv[++i];
+        } else if (strcmp(a, "--device") == 0 && v) {
+            device_name = argv[++i];
+        } else if (strcmp(a, "--subjects") == 0 && v) {
+            if (!bx_app_parse_u64("gallery gen", "--subjects", argv[++i], 1, 100000000, &subjects))
+                return BX_EXIT_USAGE;
+        } else if (strcmp(a, "--samples") == 0 && v) {
+            if (!bx_app_parse_u64("gallery gen", "--samples", argv[++i], 1, 1000, &samples))
+                return BX_EXIT_USAGE;
+        } else if (strcmp(a, "--threads") == 0 && v) {
+            if (!bx_app_parse_u64("gallery gen", "--threads", argv[++i], 0, 64, &threads_opt))
+                return BX_EXIT_USAGE;
+        } else if (strcmp(a, "--seed") == 0 && v) {
+            if (!bx_app_parse_u64("gallery gen", "--seed", argv[++i], 0, INT64_MAX, &seed))
+                return BX_EXIT_USAGE;
+            has_seed = true;
+        } else if ((strcmp(a, "--quality") == 0 || strcmp(a, "--age-gap-years") == 0) && v) {
+            const char *s = argv[++i];
+            double x = strtod(s, &end);
+            bool q = a[2] == 'q';
+            if (end == s || *end || !(q ? x > 0 && x <= 1 : x >= 0 && x <= 80)) {
+                fprintf(stderr, "bxsim gallery gen: %s: expected a number in %s, got '%s'\n", a,
+                        q ? "(0, 1]" : "[0, 80]", s);
+                return BX_EXIT_USAGE;
+            }
+            *(q ? &quality : &gap) = x;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            puts("usage: bxsim gallery gen --profile NAME --subjects N --samples K --out FILE.h5\n"
+                 "                         [--device D] [--quality Q] [--age-gap-years Y]\n"
+                 "                         [--seed S] [--threads T]\n\n"
+                 "Sample 0 of each subject is its document (enrolment) photo; samples 1..K-1 are\n"
+                 "captures by device D (default gate_camera) at quality Q, Y years later.\n"
+                 "Metadata under /meta/: sex, age_years, age_band, region, device, quality,\n"
+                 "years_since_enrolment, sample, lookalike_of, hard.");
+            return BX_EXIT_OK;
+        } else {
+            fprintf(stderr, "bxsim gallery gen: unknown or incomplete option '%s'\n", a);
+            return BX_EXIT_USAGE;
+        }
+    }
+    if (!name || !out || !subjects) {
+        fprintf(stderr, "bxsim gallery gen: %s is required\n",
+                !name       ? "--profile"
+                : !subjects ? "--subjects"
+                            : "--out");
+        return BX_EXIT_USAGE;
+    }
+    struct bx_error oerr = {0};
+    if (bx_out_file_check(out, "--out", &oerr) != BX_OK) {
+        fprintf(stderr, "bxsim gallery gen: %s\n", oerr.msg);
+        return BX_EXIT_USAGE;
+    }
+    enum bx_device device;
+    if (!bx_device_parse(device_name, &device)) {
+        fprintf(stderr,
+                "bxsim gallery gen: --device: unknown device '%s' (document, egate, "
+                "gate_camera, mobile, vehicle, kiosk)\n",
+                device_name);
+        return BX_EXIT_USAGE;
+    }
+    char path[1024];
+    bx_scn_profile_path(name, path, sizeof path);
+    struct bx_profile p;
+    struct bx_error err = {0};
+    if (bx_scn_load_profile(path, &p, &err) != BX_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return BX_EXIT_USAGE;
+    }
+    if (has_seed)
+        p.params.seed = seed;
+    int rc = BX_EXIT_OK;
+    struct bx_calib_gallery_opts o = {subjects, samples, device,
+                                      quality,  gap,     (unsigned)threads_opt};
+    double t0 = bx_wall_s();
+    struct bx_store *g = bx_calib_gallery(&p, &o, &err);
+    double dt = bx_wall_s() - t0;
+    if (g == NULL) {
+        fprintf(stderr, "bxsim gallery gen: %s\n", err.msg);
+        rc = err.code == BX_EINVAL ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;
+    } else if (bx_store_save_h5(g, out, &err) != BX_OK) {
+        fprintf(stderr, "bxsim gallery gen: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+    } else {
+        fprintf(stderr,
+                "bxsim gallery gen: %zu templates (%llu subjects x %llu) from %s in "
+                "%.2f s (%.0f templates/s); wrote %s\n",
+                bx_store_rows(g), (unsigned long long)subjects, (unsigned long long)samples, p.name,
+                dt, (double)bx_store_rows(g) / dt, out);
+    }
+    bx_store_free(g);
+    bx_scn_profile_fini(&p);
+    return rc;
+}
+
 int bx_cmd_gallery(int argc, char **argv)
 {
     if (argc < 2) {
@@ -305,9 +427,9 @@ int bx_cmd_gallery(int argc, char **argv)
     if (strcmp(argv[1], "search") == 0)
         return gallery_search(argc - 1, argv + 1);
     if (strcmp(argv[1], "gen") == 0)
-        return bx_gallery_gen(argc - 1, argv + 1);
+        return gallery_gen(argc - 1, argv + 1);
     if (strcmp(argv[1], "profiles") == 0)
-        return bx_gallery_profiles(argc - 1, argv + 1);
+        return gallery_profiles(argc - 1, argv + 1);
     fprintf(stderr, "bxsim gallery: unknown subcommand '%s'\n%s", argv[1], gallery_usage);
     return BX_EXIT_USAGE;
 }

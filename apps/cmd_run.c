@@ -31,45 +31,6 @@ static const char run_usage[] =
     "  --quiet              no progress bar or table (warnings and errors still go to stderr)\n"
     "  -h, --help           this text\n";
 
-char *bx_app_read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1)
-            break;
-        char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
-        if (nb == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    if (buf != NULL && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf != NULL)
-        buf[n] = '\0';
-    return buf;
-}
-
-int bx_app_load_scenario(const char *file, struct bx_scn *scn)
-{
-    struct bx_error err = {0};
-    if (bx_scn_load_file(file, scn, &err) == BX_OK)
-        return BX_EXIT_OK;
-    fprintf(stderr, "%s\n", err.msg);
-    return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
-}
-
 /* Options shared by the option loop: "--name value" or "--name=value". */
 static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *bad)
 {

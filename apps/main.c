@@ -1,34 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* main.c - the bxsim command: dispatch to subcommands, --help and --version. */
-#include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 
 #include <cblas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_version.h>
 #include <hdf5.h>
-#include <yaml.h>
 
 #include "bx/common.h"
 #include "bx/par.h"
 
 #include "app.h"
-
-#ifndef BX_VERSION
-#define BX_VERSION "0.0.0"
-#endif
-#ifndef BX_GIT_REVISION
-#define BX_GIT_REVISION "unknown"
-#endif
-
-const char *bx_app_version(void)
-{
-    return BX_VERSION " (git " BX_GIT_REVISION ")";
-}
 
 static const char usage[] =
     "usage: bxsim <command> [options]\n"
@@ -54,32 +37,6 @@ static const char usage[] =
     "\n"
     "exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 3 benchmark regression\n";
 
-bool bx_app_explain_write_failure(const char *cmd, const char *dir)
-{
-    struct statvfs fs;
-    if (statvfs(dir, &fs) != 0 || (double)fs.f_bavail * (double)fs.f_frsize >= 4.0 * 1024 * 1024)
-        return false;
-    fprintf(stderr,
-            "bxsim %s: no space left on the device that holds %s (%.0f KB free); nothing was "
-            "changed in %s: its previous outputs are intact\n",
-            cmd, dir, (double)fs.f_bavail * (double)fs.f_frsize / 1024, dir);
-    return true;
-}
-
-const char *bx_app_git_revision(void)
-{
-    return BX_GIT_REVISION;
-}
-
-void bx_app_libraries(char *buf, size_t len)
-{
-    unsigned maj = 0, min = 0, rel = 0;
-    H5get_libversion(&maj, &min, &rel);
-    snprintf(buf, len, "GSL %s; HDF5 %u.%u.%u; libyaml %s; jansson %s; OpenBLAS %s (core %s)",
-             GSL_VERSION, maj, min, rel, yaml_get_version_string(), JANSSON_VERSION,
-             openblas_get_config(), bx_app_blas_core());
-}
-
 static int print_version(void)
 {
     char blas[512];
@@ -90,22 +47,6 @@ static int print_version(void)
                                          "mpirun's ranks)"
                                        : "not built in (one process)");
     return BX_EXIT_OK;
-}
-
-bool bx_app_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi,
-                      uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = s && *s && *s != '-' ? strtoull(s, &end, 10) : 0;
-    if (s == NULL || *s == '\0' || *s == '-' || *end != '\0' || errno == ERANGE || v < lo ||
-        v > hi) {
-        fprintf(stderr, "bxsim %s: %s: expected a whole number in [%llu, %llu], got '%s'\n", cmd,
-                opt, (unsigned long long)lo, (unsigned long long)hi, s ? s : "");
-        return false;
-    }
-    *out = v;
-    return true;
 }
 
 /* Commands that spread their work over mpirun's ranks; under mpirun the others run on rank 0

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* test_loader.c - scenario YAML: what loads, and where each mistake is reported. */
+#define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -312,6 +314,75 @@ Test(scenarios_profile, parameters_are_addressable_by_name)
     cr_assert_eq(bx_scn_profile_param(&p, "hard.fraction"), &p.hard_fraction);
     cr_assert_null(bx_scn_profile_param(&p, "noise.drone"));
     cr_assert_null(bx_scn_profile_param(&p, "nonsense"));
+}
+
+Test(scenarios_profile, names_resolve_to_files_in_the_profile_folder)
+{
+    char out[512];
+    setenv("BX_PROFILE_PATH", "/opt/p", 1);
+    bx_scn_profile_path("visa-best", out, sizeof out);
+    cr_assert_str_eq(out, "/opt/p/visa-best.yaml");
+    bx_scn_profile_path("mine.yaml", out, sizeof out); /* a file, as given */
+    cr_assert_str_eq(out, "mine.yaml");
+    bx_scn_profile_path("dir/x", out, sizeof out);
+    cr_assert_str_eq(out, "dir/x");
+    cr_assert_str_eq(bx_scn_profile_dir(), "/opt/p");
+    unsetenv("BX_PROFILE_PATH");
+    cr_assert(strstr(bx_scn_profile_dir(), "models/profiles") != NULL);
+}
+
+Test(scenarios_profile, the_folder_lists_its_yaml_files_sorted)
+{
+    char dir[] = "/tmp/bx-profiles-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    const char *files[] = {"b.yaml", "a.yaml", ".hidden.yaml", "notes.txt", "c.yml", "$(x).yaml"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fclose(f);
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_scn_profile_names(dir, &names, &n, &err), BX_OK, "%s", err.msg);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(names[0], "$(x).yaml");
+    cr_assert_str_eq(names[1], "a.yaml");
+    cr_assert_str_eq(names[2], "b.yaml");
+    bx_scn_profile_names_free(names, n);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        remove(path);
+    }
+    cr_assert_eq(bx_scn_profile_names(dir, &names, &n, &err), BX_OK);
+    cr_assert_eq(n, 0);
+    rmdir(dir);
+    cr_assert_eq(bx_scn_profile_names(dir, &names, &n, &err), BX_EIO);
+    cr_assert(strstr(err.msg, dir) != NULL, "%s", err.msg);
+}
+
+Test(scenarios_profile, a_ports_scenario_gets_its_profile_or_a_located_error)
+{
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/scenarios/default.yaml", BX_SOURCE_DIR);
+    cr_assert_eq(bx_scn_load_file(path, &scn, &err), BX_OK, "%s", err.msg);
+    setenv("BX_PROFILE_PATH", BX_SOURCE_DIR "/models/profiles", 1);
+    char ppath[512];
+    cr_assert_eq(bx_scn_ports_profile(&scn, ppath, sizeof ppath, &err), BX_OK, "%s", err.msg);
+    cr_assert_str_eq(scn.ports.profile_name, scn.profile_name);
+    cr_assert(strstr(ppath, scn.profile_name) != NULL);
+    cr_assert_eq(scn.ports.profile.dim, 512);
+    snprintf(scn.profile_name, sizeof scn.profile_name, "no-such-profile");
+    cr_assert_neq(bx_scn_ports_profile(&scn, NULL, 0, &err), BX_OK);
+    cr_assert(strstr(err.msg, "profile 'no-such-profile': ") != NULL, "%s", err.msg);
+    cr_assert(strstr(err.msg, "no-such-profile.yaml") != NULL, "%s", err.msg);
+    unsetenv("BX_PROFILE_PATH");
+    bx_scn_fini(&scn);
 }
 
 static struct bad_case bad_profiles[] = {

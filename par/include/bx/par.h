@@ -78,6 +78,26 @@ enum bx_status bx_par_replicate(uint32_t n, unsigned n_threads, bx_rep_fn *fn, v
  */
 enum bx_status bx_par_gather(const struct bx_buf *mine, struct bx_buf *all, struct bx_error *err);
 
+/* ================================================================ sharded 1:N search */
+
+struct bx_store;
+struct bx_search_opts;
+struct bx_hit;
+
+/** This rank's shard of the gallery file @p path (the whole gallery with one rank); *row0
+ *  receives the shard's first row in the whole gallery. */
+struct bx_store *bx_par_load_gallery(const char *path, size_t *row0, struct bx_error *err);
+
+/**
+ * Collective: 1:N search of @p n_q probes (every rank holds all of them) against the gallery
+ * whose shard @p g (first row @p row0) this rank holds. Rank 0 receives the hits one process
+ * searching the whole gallery returns: hits[n_q * o->k], nh[n_q], and *total = the gallery's live
+ * rows over all shards. With one rank this is bx_match_one_to_n.
+ */
+enum bx_status bx_par_search(const struct bx_store *g, size_t row0, const float *probes, size_t n_q,
+                             const struct bx_search_opts *o, struct bx_hit *hits, size_t *nh,
+                             size_t *total, struct bx_error *err);
+
 /** Collective: rank 0's @p b replaces @p b on every other rank. */
 enum bx_status bx_par_bcast(struct bx_buf *b, struct bx_error *err);
 

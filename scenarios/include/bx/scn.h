@@ -111,6 +111,22 @@ void bx_scn_profile_fini(struct bx_profile *p);
  *  "ageing.drift_per_decade", "shared.region.e_asia", ...), or NULL if there is none. */
 double *bx_scn_profile_param(struct bx_tplgen_params *p, const char *name);
 
+/** The profile folder: $BX_PROFILE_PATH, else the folder built in (models/profiles). */
+const char *bx_scn_profile_dir(void);
+/** Resolve a profile NAME to its file: a path if it contains '/' or ends in .yaml, else
+ *  PROFILE_DIR/NAME.yaml (bx_scn_profile_dir). */
+void bx_scn_profile_path(const char *name, char *out, size_t len);
+/** The names of @p dir's *.yaml entries (not hidden ones), sorted, listed with readdir. Free with
+ *  bx_scn_profile_names_free. BX_EIO ("DIR: reason") when the folder cannot be read. */
+enum bx_status bx_scn_profile_names(const char *dir, char ***names, size_t *n,
+                                    struct bx_error *err);
+void bx_scn_profile_names_free(char **names, size_t n);
+/** Load a ports scenario's algorithm profile (scn->profile_name, resolved by
+ *  bx_scn_profile_path) into scn->ports: generator parameters and name. @p ppath (may be NULL)
+ *  receives the profile file's path. Errors read "profile 'NAME': FILE:LINE:COL: message". */
+enum bx_status bx_scn_ports_profile(struct bx_scn *scn, char *ppath, size_t len,
+                                    struct bx_error *err);
+
 #ifdef __cplusplus
 }
 #endif

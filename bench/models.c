@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_models.c - `bxsim bench --suite models`: templates generated per second, and the memory a
+/* models.c - `bxsim bench --suite models`: templates generated per second, and the memory a
  * gallery of generated templates needs beyond the templates themselves. */
+#include "bx/models.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +11,9 @@
 #include <unistd.h>
 
 #include "bx/matcher.h"
-#include "bx/models.h"
 
 #include "app.h"
+#include "bench.h"
 
 /* The process's peak resident size (VmHWM), which reset_peak_rss() sets back to the current
  * size, so that a suite run after others (`--suite all`) measures its own growth. */
@@ -192,6 +194,7 @@ int bx_bench_e2e(json_t *results, unsigned repeat, bool quick)
 
 #include <gsl/gsl_math.h>
 
+#include "bx/calib.h"
 #include "bx/matcher.h"
 
 /* FNMR and FMR of the visa-best profile at its 1:1 operating point, counted (errors/trials) so
@@ -202,7 +205,7 @@ int bx_bench_e2e(json_t *results, unsigned repeat, bool quick)
 int bx_bench_accuracy(json_t *results, bool quick, uint64_t seed)
 {
     char ppath[1024];
-    bx_app_profile_path("visa-best", ppath, sizeof ppath);
+    bx_scn_profile_path("visa-best", ppath, sizeof ppath);
     struct bx_profile prof;
     struct bx_error err = {0};
     if (bx_scn_load_profile(ppath, &prof, &err) != BX_OK) {
@@ -230,7 +233,7 @@ int bx_bench_accuracy(json_t *results, bool quick, uint64_t seed)
         rc = BX_EXIT_RUNTIME;
         goto done;
     }
-    if (bx_app_score_matrix(gen, &mix, &t5, 1, n, s, &err) != BX_OK) {
+    if (bx_calib_score_matrix(gen, &mix, &t5, 1, n, s, &err) != BX_OK) {
         fprintf(stderr, "bxsim bench: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
         goto done;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_gate.c - `bxsim bench --baseline FILE`: compare this run's figures with a stored run and
+/* gate.c - `bxsim bench --baseline FILE`: compare this run's figures with a stored run and
  * call a regression only when a figure moved against us by more than the tolerance beyond the
  * measured noise (docs/bench.md). */
 #include <math.h>
@@ -11,6 +11,7 @@
 #include "bx/common.h"
 
 #include "app.h"
+#include "bench.h"
 
 /* +1: higher is better (rates), -1: lower is better (times, sizes), 0: not gated. */
 static int direction(const char *unit)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_matcher.c - `bxsim bench --suite matcher`: 1:N comparisons per second against this
+/* matcher.c - `bxsim bench --suite matcher`: 1:N comparisons per second against this
  * machine's own limits.
  *
  * Limits are measured here, in the same run: memory read bandwidth (a threaded sum over 1 GiB)
@@ -9,6 +9,8 @@
  * with its fraction of the relevant limit.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "bx/matcher.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -22,9 +24,9 @@
 #include <cblas.h>
 
 #include "bx/common.h"
-#include "bx/matcher.h"
 
 #include "app.h"
+#include "bench.h"
 
 #define DIM 512
 

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* app.c - what the bxsim command's files share (app.h): version strings, option parsing,
+ * loading a scenario and its profile with the error printed, explaining a failed write. */
+#define _POSIX_C_SOURCE 200809L
+#include "app.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include <cblas.h>
+#include <gsl/gsl_version.h>
+#include <hdf5.h>
+#include <yaml.h>
+
+#include "bx/common.h"
+#include "bx/scn.h"
+
+#ifndef BX_VERSION
+#define BX_VERSION "0.0.0"
+#endif
+#ifndef BX_GIT_REVISION
+#define BX_GIT_REVISION "unknown"
+#endif
+
+const char *bx_app_version(void)
+{
+    return BX_VERSION " (git " BX_GIT_REVISION ")";
+}
+
+bool bx_app_explain_write_failure(const char *cmd, const char *dir)
+{
+    struct statvfs fs;
+    if (statvfs(dir, &fs) != 0 || (double)fs.f_bavail * (double)fs.f_frsize >= 4.0 * 1024 * 1024)
+        return false;
+    fprintf(stderr,
+            "bxsim %s: no space left on the device that holds %s (%.0f KB free); nothing was "
+            "changed in %s: its previous outputs are intact\n",
+            cmd, dir, (double)fs.f_bavail * (double)fs.f_frsize / 1024, dir);
+    return true;
+}
+
+const char *bx_app_git_revision(void)
+{
+    return BX_GIT_REVISION;
+}
+
+void bx_app_libraries(char *buf, size_t len)
+{
+    unsigned maj = 0, min = 0, rel = 0;
+    H5get_libversion(&maj, &min, &rel);
+    snprintf(buf, len, "GSL %s; HDF5 %u.%u.%u; libyaml %s; jansson %s; OpenBLAS %s (core %s)",
+             GSL_VERSION, maj, min, rel, yaml_get_version_string(), JANSSON_VERSION,
+             openblas_get_config(), bx_app_blas_core());
+}
+
+bool bx_app_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi,
+                      uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = s && *s && *s != '-' ? strtoull(s, &end, 10) : 0;
+    if (s == NULL || *s == '\0' || *s == '-' || *end != '\0' || errno == ERANGE || v < lo ||
+        v > hi) {
+        fprintf(stderr, "bxsim %s: %s: expected a whole number in [%llu, %llu], got '%s'\n", cmd,
+                opt, (unsigned long long)lo, (unsigned long long)hi, s ? s : "");
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+char *bx_app_read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n < cap - 1)
+            break;
+        char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+        if (nb == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    if (buf != NULL && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf != NULL)
+        buf[n] = '\0';
+    return buf;
+}
+
+int bx_app_load_scenario(const char *file, struct bx_scn *scn)
+{
+    struct bx_error err = {0};
+    if (bx_scn_load_file(file, scn, &err) == BX_OK)
+        return BX_EXIT_OK;
+    fprintf(stderr, "%s\n", err.msg);
+    return err.code == BX_ENOMEM ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+}
+
+bool bx_app_ports_profile(struct bx_scn *scn, const char *file, char *ppath, size_t len)
+{
+    struct bx_error err = {0};
+    if (bx_scn_ports_profile(scn, ppath, len, &err) == BX_OK)
+        return true;
+    fprintf(stderr, "%s: %s\n", file, err.msg);
+    return false;
+}

@@ -41,193 +41,37 @@ static const char usage[] =
     "  --out DIR            write DIR/size.json and DIR/size.html (atomically)\n"
     "  --json               print size.json to stdout instead of the table\n";
 
-static json_t *ci_json(double v, double lo, double hi)
+/* The rollout plan of the selected land ports, printed: units needed (sized) against the
+ * rollout's phases, and the weekly waits as units arrive. */
+static void print_rollout(const struct bx_rpt_size *sz)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "value", isfinite(v) ? json_real(v) : json_null());
-    json_object_set_new(o, "ci95",
-                        isfinite(lo) && isfinite(hi) ? json_pack("[ff]", lo, hi) : json_null());
-    return o;
-}
-
-static json_t *point_json(const struct bx_size_point *p)
-{
-    return json_pack("{sIsososb}", "level", (json_int_t)p->level, "p95_wait_s",
-                     ci_json(p->value, p->lo, p->hi), "utilization",
-                     isfinite(p->utilization) ? json_real(p->utilization) : json_null(),
-                     "overloaded", p->failed);
-}
-
-/* The rollout plan of the selected land ports: needed units (sized) against the rollout's
- * phases, total units by phase, and the weekly waits as units arrive. */
-static int rollout_plan(const struct bx_scn *scn, const char *port, const long *needed,
-                        struct bx_size_week *const *weekly, unsigned weeks, bool json, json_t *root)
-{
-    json_t *ro = json_object(), *rports = json_array(), *phases = json_array();
-    json_object_set_new(root, "rollout", ro);
-    json_object_set_new(ro, "weeks", json_integer((json_int_t)weeks));
-    json_object_set_new(ro, "ports", rports);
+    printf("\nrollout: weekly waits of a representative day as units arrive (%u weeks)\n",
+           sz->weeks);
     long total_needed = 0;
-    /* Phase times: every distinct rollout step time of the selected land ports. */
-    double times[256];
-    size_t n_times = 0;
-    times[n_times++] = 0;
-    for (size_t i = 0; i < scn->ports.n_ports; ++i) {
-        const struct bx_port_config *pc = &scn->ports.ports[i];
-        if (pc->type != BX_PORT_LAND || (port && strcmp(pc->name, port) != 0))
-            continue;
-        for (size_t k = 0; k < pc->land.n_schedule && n_times < 256; ++k) {
-            bool seen = false;
-            for (size_t j = 0; j < n_times; ++j)
-                seen |= times[j] == pc->land.schedule[k].t_s;
-            if (!seen)
-                times[n_times++] = pc->land.schedule[k].t_s;
+    for (size_t i = 0; i < sz->n_rollout; ++i) {
+        const struct bx_rpt_size_rollout *rp = &sz->rollout[i];
+        if (rp->needed > 0) {
+            total_needed += rp->needed;
+            printf("%-24s needs %ld units; week: units, p95 queue wait s [95%% CI]\n",
+                   rp->port->name, rp->needed);
+        } else {
+            printf("%-24s (lanes not sized); week: units, p95 queue wait s [95%% CI]\n",
+                   rp->port->name);
         }
-    }
-    for (size_t a = 1; a < n_times; ++a) /* insertion sort: a handful of phases */
-        for (size_t b = a; b > 0 && times[b - 1] > times[b]; --b) {
-            double t = times[b];
-            times[b] = times[b - 1];
-            times[b - 1] = t;
-        }
-    long *by_phase = calloc(n_times, sizeof *by_phase);
-    if (by_phase == NULL)
-        return BX_EXIT_RUNTIME;
-    if (!json)
-        printf("\nrollout: weekly waits of a representative day as units arrive (%u weeks)\n",
-               weeks);
-    for (size_t i = 0; i < scn->ports.n_ports; ++i) {
-        const struct bx_port_config *pc = &scn->ports.ports[i];
-        if (pc->type != BX_PORT_LAND || (port && strcmp(pc->name, port) != 0))
-            continue;
-        const struct bx_size_week *w = weekly[i];
-        json_t *sch = json_array(), *wk = json_array();
-        for (size_t k = 0; k < n_times; ++k) {
-            unsigned u = bx_size_units_at(pc, times[k]);
-            by_phase[k] += u;
-            json_array_append_new(
-                sch, json_pack("{sfsI}", "at_hours", times[k] / 3600, "units", (json_int_t)u));
-        }
-        if (needed[i] > 0)
-            total_needed += needed[i];
-        if (!json) {
-            if (needed[i] > 0)
-                printf("%-24s needs %ld units; week: units, p95 queue wait s [95%% CI]\n", pc->name,
-                       needed[i]);
+        for (unsigned k = 0; k < sz->weeks; ++k) {
+            const struct bx_size_week *w = &rp->weeks[k];
+            const struct bx_size_point *p = &w->p95;
+            if (p->failed)
+                printf("  week %2u: %3u units  overloaded\n", w->week, w->units);
             else
-                printf("%-24s (lanes not sized); week: units, p95 queue wait s [95%% CI]\n",
-                       pc->name);
+                printf("  week %2u: %3u units  %8.1f [%.1f, %.1f]\n", w->week, w->units, p->value,
+                       p->lo, p->hi);
         }
-        for (unsigned k = 0; k < weeks; ++k) {
-            const struct bx_size_point *p = &w[k].p95;
-            json_array_append_new(
-                wk,
-                json_pack("{sIsfsIsososb}", "week", (json_int_t)w[k].week, "at_hours",
-                          w[k].t_s / 3600, "units", (json_int_t)w[k].units, "p95_wait_s",
-                          ci_json(p->value, p->lo, p->hi), "mean_wait_s",
-                          isfinite(w[k].mean_wait_s) ? json_real(w[k].mean_wait_s) : json_null(),
-                          "overloaded", p->failed));
-            if (!json) {
-                if (p->failed)
-                    printf("  week %2u: %3u units  overloaded\n", w[k].week, w[k].units);
-                else
-                    printf("  week %2u: %3u units  %8.1f [%.1f, %.1f]\n", w[k].week, w[k].units,
-                           p->value, p->lo, p->hi);
-            }
-        }
-        json_array_append_new(rports,
-                              json_pack("{sssososo}", "name", pc->name, "needed",
-                                        needed[i] > 0 ? json_integer(needed[i]) : json_null(),
-                                        "schedule", sch, "weeks", wk));
     }
-    for (size_t k = 0; k < n_times; ++k)
-        json_array_append_new(phases, json_pack("{sfsI}", "at_hours", times[k] / 3600, "units",
-                                                (json_int_t)by_phase[k]));
-    json_object_set_new(ro, "phases", phases);
-    json_object_set_new(ro, "total_needed", json_integer(total_needed));
-    if (!json) {
-        printf("total units needed %ld; scheduled by phase:", total_needed);
-        for (size_t k = 0; k < n_times; ++k)
-            printf(" %g h: %ld%s", times[k] / 3600, by_phase[k], k + 1 < n_times ? "," : "\n");
-    }
-    free(by_phase);
-    return BX_EXIT_OK;
-}
-
-/* One unit of work: one port, its sized resources and (land, with --rollout-weeks) its weekly
- * rollout waits, sharing one matching cache per replication so that each traveller is matched
- * once. Under mpirun the ports are spread over the ranks (or, with fewer ports than ranks,
- * each level's replications are) and their results gathered on rank 0. */
-struct task {
-    size_t port;
-    int n_kinds;
-    enum bx_size_resource kinds[2];
-    struct bx_size_port_result r[2];
-    bool weekly;
-    struct bx_size_week *w;
-};
-
-struct tasks {
-    const struct bx_scn *scn;
-    const struct bx_size_opts *o;
-    unsigned weeks;
-    struct task *t;
-    size_t n;
-};
-
-static enum bx_status run_task(void *vctx, uint32_t i, struct bx_error *err)
-{
-    struct tasks *ts = vctx;
-    struct task *t = &ts->t[i];
-    struct bx_size_opts o = *ts->o;
-    enum bx_status st = BX_OK;
-    o.caches = calloc(o.replications, sizeof *o.caches);
-    for (uint32_t r = 0; o.caches && r < o.replications && st == BX_OK; ++r)
-        if ((o.caches[r] = bx_ports_cache_alloc()) == NULL)
-            st = BX_FAIL(err, BX_ENOMEM, "out of memory");
-    if (o.caches == NULL)
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
-    for (int k = 0; k < t->n_kinds && st == BX_OK; ++k)
-        st = bx_size_port(&ts->scn->ports, t->port, t->kinds[k], &o, &t->r[k], err);
-    if (st == BX_OK && t->weekly)
-        st = bx_size_weekly(&ts->scn->ports, t->port, &o, ts->weeks, &t->w, err);
-    for (uint32_t r = 0; o.caches && r < o.replications; ++r)
-        bx_ports_cache_free(o.caches[r]);
-    free(o.caches);
-    if (st != BX_OK) { /* name the port in the error */
-        char msg[sizeof err->msg];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        snprintf(err->msg, sizeof err->msg, "%s: %.400s", ts->scn->ports.ports[t->port].name, msg);
-    }
-    return st;
-}
-
-static void pack_task(void *vctx, uint32_t i, struct bx_buf *b)
-{
-    struct tasks *ts = vctx;
-    const struct task *t = &ts->t[i];
-    for (int k = 0; k < t->n_kinds; ++k) {
-        bx_buf_put(b, &t->r[k], sizeof t->r[k]);
-        bx_buf_put(b, t->r[k].search.curve, t->r[k].search.n_curve * sizeof *t->r[k].search.curve);
-    }
-    if (t->weekly)
-        bx_buf_put(b, t->w, ts->weeks * sizeof *t->w);
-}
-
-static enum bx_status unpack_task(void *vctx, uint32_t i, struct bx_reader *r, struct bx_error *err)
-{
-    struct tasks *ts = vctx;
-    struct task *t = &ts->t[i];
-    for (int k = 0; k < t->n_kinds; ++k) {
-        struct bx_size_port_result *p = &t->r[k];
-        bx_reader_get(r, p, sizeof *p);
-        p->search.curve = bx_reader_array(r, p->search.n_curve, sizeof *p->search.curve);
-        if (p->search.curve == NULL)
-            p->search.n_curve = 0;
-    }
-    if (t->weekly)
-        t->w = bx_reader_array(r, ts->weeks, sizeof *t->w);
-    return r->failed ? BX_FAIL(err, BX_EFORMAT, "truncated sizing results") : BX_OK;
+    printf("total units needed %ld; scheduled by phase:", total_needed);
+    for (size_t k = 0; k < sz->n_phases; ++k)
+        printf(" %g h: %ld%s", sz->phases[k].t_s / 3600, sz->phases[k].units,
+               k + 1 < sz->n_phases ? "," : "\n");
 }
 
 int bx_cmd_size(int argc, char **argv)
@@ -278,7 +122,8 @@ int bx_cmd_size(int argc, char **argv)
             port = v;
         } else if (strcmp(a, "--resource") == 0) {
             resource = v;
-            if (strcmp(v, "lanes") && strcmp(v, "cameras") && strcmp(v, "officers")) {
+            if (strcmp(v, "lanes") != 0 && strcmp(v, "cameras") != 0 &&
+                strcmp(v, "officers") != 0) {
                 fprintf(stderr,
                         "bxsim size: --resource: expected lanes, cameras or officers, got '%s'\n",
                         v);
@@ -350,12 +195,6 @@ int bx_cmd_size(int argc, char **argv)
         rc = BX_EXIT_USAGE;
         goto done;
     }
-    root = json_pack("{sssssfsfsIsIsI}", "scenario", scn.name, "scenario_file", file,
-                     "target_p95_wait_s", o.target_p95_s, "confidence", o.confidence,
-                     "replications", (json_int_t)o.replications, "window_hours",
-                     (json_int_t)o.window_hours, "seed", (json_int_t)o.seed);
-    json_t *ports = json_array();
-    json_object_set_new(root, "ports", ports);
     size_t sized = 0;
     long *needed = calloc(scn.ports.n_ports, sizeof *needed); /* lanes sized; -1: not met */
     if (needed == NULL) {
@@ -364,8 +203,10 @@ int bx_cmd_size(int argc, char **argv)
         goto done;
     }
     /* The tasks: each selected port with its resources and weekly waits. */
-    struct tasks ts = {.scn = &scn, .o = &o, .weeks = (unsigned)weeks};
-    ts.t = calloc(scn.ports.n_ports, sizeof *ts.t);
+    struct {
+        struct bx_size_task *t;
+        size_t n;
+    } ts = {calloc(scn.ports.n_ports, sizeof *ts.t), 0};
     if (ts.t == NULL) {
         free(needed);
         fprintf(stderr, "bxsim size: out of memory\n");
@@ -376,7 +217,7 @@ int bx_cmd_size(int argc, char **argv)
         const struct bx_port_config *pc = &scn.ports.ports[i];
         if (port && strcmp(pc->name, port) != 0)
             continue;
-        struct task t = {.port = i, .weekly = weeks > 0 && pc->type == BX_PORT_LAND};
+        struct bx_size_task t = {.port = i, .weekly = weeks > 0 && pc->type == BX_PORT_LAND};
         enum bx_size_resource kinds[2] = {
             pc->type == BX_PORT_LAND ? BX_SIZE_LANES : BX_SIZE_CAMERAS, BX_SIZE_OFFICERS};
         for (int k = 0; k < 2; ++k)
@@ -394,17 +235,7 @@ int bx_cmd_size(int argc, char **argv)
         rc = BX_EXIT_USAGE;
         goto done_tasks;
     }
-    /* Fewer tasks than ranks: every rank runs every task, each level's replications spread. */
-    o.spread = bx_par_size() > 1 && ts.n < (size_t)bx_par_size();
-    enum bx_status st = BX_OK;
-    if (o.spread) {
-        for (uint32_t i = 0; i < ts.n && st == BX_OK; ++i)
-            st = run_task(&ts, i, &err);
-    } else {
-        st = bx_par_replicate((uint32_t)ts.n, 1, run_task, &ts, pack_task, unpack_task, false, NULL,
-                              &err);
-    }
-    if (st != BX_OK) {
+    if (bx_size_tasks(&scn.ports, &o, (unsigned)weeks, ts.t, ts.n, &err) != BX_OK) {
         if (bx_par_rank() == 0)
             fprintf(stderr, "bxsim size: %s\n", err.msg);
         rc = err.code == BX_EINVAL ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;
@@ -415,34 +246,32 @@ int bx_cmd_size(int argc, char **argv)
     if (!json)
         printf("%-24s %-9s %6s %8s %22s %8s %12s\n", "port", "resource", "level", "approx",
                "p95 wait s (95% CI)", "util", "busiest h");
+    /* What was found, as size.json (reports/) and as the terminal's table. */
+    struct bx_rpt_size_row *rows = calloc(2 * ts.n + 1, sizeof *rows);
+    struct bx_rpt_size_rollout *ro = calloc(ts.n + 1, sizeof *ro);
+    struct bx_size_phase phases[256];
+    if (rows == NULL || ro == NULL) {
+        free(rows);
+        free(ro);
+        fprintf(stderr, "bxsim size: out of memory\n");
+        rc = BX_EXIT_RUNTIME;
+        goto done_tasks;
+    }
+    struct bx_rpt_size sz = {.scenario = scn.name,
+                             .scenario_file = file,
+                             .opts = &o,
+                             .rows = rows,
+                             .weeks = (unsigned)weeks,
+                             .rollout = ro,
+                             .phases = phases};
     for (size_t ti = 0; ti < ts.n; ++ti)
         for (int k = 0; k < ts.t[ti].n_kinds; ++k) {
             size_t i = ts.t[ti].port;
             const struct bx_port_config *pc = &scn.ports.ports[i];
             enum bx_size_resource sres = ts.t[ti].kinds[k];
-            const struct bx_size_port_result r = ts.t[ti].r[k];
-            const struct bx_size_point *best = NULL;
-            json_t *curve = json_array();
-            for (size_t j = 0; j < r.search.n_curve; ++j) {
-                json_array_append_new(curve, point_json(&r.search.curve[j]));
-                if (r.search.found && r.search.curve[j].level == r.search.level)
-                    best = &r.search.curve[j];
-            }
-            json_t *po = json_pack("{sssssssbsos[ff]s{sfsfsf}so}", "name", pc->name, "type",
-                                   bx_port_type_name(pc->type), "resource",
-                                   bx_size_resource_name(sres), "found", r.search.found,
-                                   "approx_level", json_integer((json_int_t)r.search.approx),
-                                   "window_hours", r.window_from_h, r.window_to_h, "approximation",
-                                   "lambda_per_s", r.lambda_per_s, "service_mean_s",
-                                   r.service_mean_s, "service_scv", r.service_scv, "curve", curve);
-            json_object_set_new(po, "level",
-                                best ? json_integer((json_int_t)best->level) : json_null());
-            json_object_set_new(po, "p95_wait_s",
-                                best ? ci_json(best->value, best->lo, best->hi) : json_null());
-            json_object_set_new(po, "utilization",
-                                best && isfinite(best->utilization) ? json_real(best->utilization)
-                                                                    : json_null());
-            json_array_append_new(ports, po);
+            const struct bx_size_port_result *r = &ts.t[ti].r[k];
+            const struct bx_size_point *best = bx_size_best(&r->search);
+            rows[sz.n_rows++] = (struct bx_rpt_size_row){pc, sres, r};
             if (sres == BX_SIZE_LANES)
                 needed[i] = best ? (long)best->level : -1;
             if (!json) {
@@ -452,17 +281,27 @@ int bx_cmd_size(int argc, char **argv)
                 char lvl[16];
                 snprintf(lvl, sizeof lvl, best ? "%u" : ">%u", best ? best->level : o.max_level);
                 printf("%-24s %-9s %6s %8u %22s %8.3f %5.0f-%-5.0f\n", pc->name,
-                       bx_size_resource_name(sres), lvl, r.search.approx, ci,
-                       best ? best->utilization : BX_NAN, r.window_from_h, r.window_to_h);
+                       bx_size_resource_name(sres), lvl, r->search.approx, ci,
+                       best ? best->utilization : BX_NAN, r->window_from_h, r->window_to_h);
             }
         }
-    if (rc == BX_EXIT_OK && weeks > 0) {
-        struct bx_size_week **weekly = calloc(scn.ports.n_ports, sizeof *weekly);
-        for (size_t ti = 0; weekly && ti < ts.n; ++ti)
-            weekly[ts.t[ti].port] = ts.t[ti].w;
-        rc = weekly ? rollout_plan(&scn, port, needed, weekly, (unsigned)weeks, json, root)
-                    : BX_EXIT_RUNTIME;
-        free(weekly);
+    if (weeks > 0) {
+        /* The selected land ports in the scenario's order, each with its weekly waits. */
+        for (size_t i = 0; i < scn.ports.n_ports; ++i)
+            for (size_t ti = 0; ti < ts.n; ++ti)
+                if (ts.t[ti].port == i && ts.t[ti].weekly)
+                    ro[sz.n_rollout++] =
+                        (struct bx_rpt_size_rollout){&scn.ports.ports[i], needed[i], ts.t[ti].w};
+        sz.n_phases = bx_size_rollout_phases(&scn.ports, port, phases, 256);
+        if (!json)
+            print_rollout(&sz);
+    }
+    root = bx_rpt_size_json(&sz);
+    free(rows);
+    free(ro);
+    if (root == NULL) {
+        fprintf(stderr, "bxsim size: out of memory\n");
+        rc = BX_EXIT_RUNTIME;
     }
     if (rc == BX_EXIT_OK) {
         char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
@@ -495,11 +334,7 @@ int bx_cmd_size(int argc, char **argv)
         free(text);
     }
 done_tasks:
-    for (size_t ti = 0; ti < ts.n; ++ti) {
-        for (int k = 0; k < ts.t[ti].n_kinds; ++k)
-            bx_size_result_fini(&ts.t[ti].r[k].search);
-        free(ts.t[ti].w);
-    }
+    bx_size_tasks_fini(ts.t, ts.n);
     free(ts.t);
     free(needed);
 done:

@@ -18,10 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <hdf5.h>
-
 #include "bx/matcher.h"
 #include "bx/models.h"
+#include "bx/report.h"
 
 #define MAX_FIELDS 64
 
@@ -415,86 +414,16 @@ enum bx_status bx_audit_read_scores(const char *path, struct bx_audit_opts *o,
 
 /* ---------------------------------------------------------------- results.h5 */
 
-static void *column(hid_t m, const char *name, hid_t type, size_t size, hsize_t *n,
-                    double max_bytes)
-{
-    if (H5Lexists(m, name, H5P_DEFAULT) <= 0)
-        return NULL;
-    hid_t d = H5Dopen2(m, name, H5P_DEFAULT), s = H5Dget_space(d);
-    void *buf = NULL;
-    if (H5Sget_simple_extent_ndims(s) == 1) {
-        H5Sget_simple_extent_dims(s, n, NULL);
-        /* a size read from the file is trusted only as far as the file could hold it */
-        buf = (double)*n * (double)size <= max_bytes ? malloc((*n ? *n : 1) * size) : NULL;
-        if (buf && *n && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    H5Sclose(s);
-    H5Dclose(d);
-    return buf;
-}
-
 enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struct bx_audit **out,
                                  struct bx_error *err)
 {
     *out = NULL;
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/results.h5", dir) >= (int)sizeof path)
-        return BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    /* bxsim's results.h5 carries a checksum: a damaged file never reaches libhdf5. */
-    if (access(path, F_OK) == 0 && bx_file_verify(path, NULL, err) != BX_OK)
-        return BX_EPARSE;
-    double max_bytes = bx_file_read_limit(path);
-    if (H5Fis_hdf5(path) <= 0)
-        return BX_FAIL(err, BX_EPARSE,
-                       "%s: missing or not an HDF5 file (a ports run's output "
-                       "directory expected)",
-                       path);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0)
-        return BX_FAIL(err, BX_EIO, "%s: cannot open", path);
-    enum bx_status st = BX_OK;
-    hsize_t n = 0, k;
-    hid_t m =
-        H5Lexists(f, "/matching", H5P_DEFAULT) > 0 ? H5Gopen2(f, "/matching", H5P_DEFAULT) : -1;
-    float *ver = NULL, *imp = NULL;
-    signed char *mated = NULL, *sex = NULL, *age = NULL, *reg = NULL;
-    long long *subj = NULL, *isubj = NULL;
-    int *port = NULL;
-    if (m < 0) {
-        st = BX_FAIL(err, BX_EPARSE, "%s: no /matching group", path);
-        goto done;
-    }
-    struct {
-        const char *name;
-        void **dst;
-        hid_t type;
-        size_t size;
-    } cols[] = {
-        {"verify_score", (void **)&ver, H5T_NATIVE_FLOAT, sizeof(float)},
-        {"impostor_score", (void **)&imp, H5T_NATIVE_FLOAT, sizeof(float)},
-        {"mated", (void **)&mated, H5T_NATIVE_SCHAR, 1},
-        {"sex", (void **)&sex, H5T_NATIVE_SCHAR, 1},
-        {"age_band", (void **)&age, H5T_NATIVE_SCHAR, 1},
-        {"region", (void **)&reg, H5T_NATIVE_SCHAR, 1},
-        {"port", (void **)&port, H5T_NATIVE_INT, sizeof(int)},
-        {"subject", (void **)&subj, H5T_NATIVE_LLONG, sizeof(long long)},
-        {"impostor_subject", (void **)&isubj, H5T_NATIVE_LLONG, sizeof(long long)},
-    };
-    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; ++i) {
-        *cols[i].dst = column(m, cols[i].name, cols[i].type, cols[i].size, &k, max_bytes);
-        if (i == 0)
-            n = k;
-        if (*cols[i].dst == NULL || k != n) {
-            st = BX_FAIL(err, BX_EPARSE, "%s: dataset /matching/%s missing or malformed", path,
-                         cols[i].name);
-            goto done;
-        }
-    }
-    /* Port types: from the /ports groups' attributes, in the scenario's order. */
+    /* The run's results.h5 through the one reader of the file (reports/), which also refuses a
+     * summary.json from another run beside it. */
+    struct bx_rpt_results d;
+    enum bx_status st = bx_rpt_results_read_dir(dir, &d, err);
+    if (st != BX_OK)
+        return st;
     o->n_groups = 4;
     strcpy(o->group_names[0], "port_type");
     strcpy(o->group_names[1], "sex");
@@ -505,93 +434,48 @@ enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struc
         st = err->code;
         goto done;
     }
+    /* The port column indexes the scenario's list of ports; each one's type is in the summary. */
     char types[256][16];
-    size_t n_types = 0;
-    /* The port column indexes the scenario's list; its type is in the summary. */
-    char *summary = NULL;
-    if (H5Aexists(f, "summary_json") > 0) {
-        hid_t at = H5Aopen(f, "summary_json", H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
-        H5Tset_size(t, H5T_VARIABLE);
-        H5Tset_cset(t, H5T_CSET_UTF8);
-        char *v = NULL;
-        if (H5Aread(at, t, &v) >= 0 && v) {
-            summary = strdup(v);
-            H5free_memory(v);
-        }
-        H5Tclose(t);
-        H5Aclose(at);
-    }
-    json_t *sj = summary ? json_loads(summary, 0, NULL) : NULL;
-    free(summary);
-    /* A summary.json beside results.h5 must be the same run (outputs are published together; a
-     * set mixed by an interrupted publish is refused, as by bxsim report). */
-    char sjson[4200];
-    snprintf(sjson, sizeof sjson, "%s/summary.json", dir);
-    if (access(sjson, F_OK) == 0) {
-        json_t *fj = json_load_file(sjson, 0, NULL);
-        bool same = fj && sj && json_equal(fj, sj);
-        json_decref(fj);
-        if (!same) {
-            json_decref(sj);
-            bx_audit_free(a);
-            st = BX_FAIL(err, BX_EPARSE,
-                         "%s and %s come from different runs (or summary.json is damaged): run "
-                         "the scenario again",
-                         sjson, path);
-            goto done;
-        }
-    }
-    json_t *ports = json_object_get(sj, "ports");
-    n_types = json_array_size(ports) < 256 ? json_array_size(ports) : 256;
+    json_t *ports = json_object_get(d.summary, "ports");
+    size_t n_types = json_array_size(ports) < 256 ? json_array_size(ports) : 256;
     for (size_t i = 0; i < n_types; ++i) {
         const char *t = json_string_value(json_object_get(json_array_get(ports, i), "type"));
         snprintf(types[i], sizeof types[i], "%s", t ? t : "?");
     }
-    json_t *fta = json_object_get(json_object_get(sj, "matching"), "fta");
     for (int pass = 0; pass < 2 && st == BX_OK; ++pass) {
         if (pass == 1)
             bx_audit_second_pass(a);
-        for (hsize_t i = 0; i < n && st == BX_OK; ++i) {
+        for (size_t i = 0; i < d.n && st == BX_OK; ++i) {
             char ps[32], rs[32];
             const char *groups[4] = {
-                port[i] >= 0 && (size_t)port[i] < n_types ? types[port[i]] : "?",
-                bx_sex_name((enum bx_sex)sex[i]), bx_age_band_name((enum bx_age_band)age[i]),
-                bx_region_name((enum bx_region)reg[i])};
-            snprintf(ps, sizeof ps, "%lld", subj[i]);
+                d.port[i] >= 0 && (size_t)d.port[i] < n_types ? types[d.port[i]] : "?",
+                bx_sex_name((enum bx_sex)d.sex[i]),
+                bx_age_band_name((enum bx_age_band)d.age_band[i]),
+                bx_region_name((enum bx_region)d.region[i])};
+            snprintf(ps, sizeof ps, "%lld", d.subject[i]);
             /* Genuine: the live capture against the traveller's own document (travellers on a
              * look-alike's document are attacks, not zero-effort impostors: left out). */
-            if (mated[i])
-                st = bx_audit_add(a, ps, ps, ver[i], groups, err);
-            if (st == BX_OK && isfinite(imp[i]) && isubj[i] >= 0) {
-                snprintf(rs, sizeof rs, "%lld", isubj[i]);
-                st = bx_audit_add(a, ps, rs, imp[i], groups, err);
+            if (d.mated[i])
+                st = bx_audit_add(a, ps, ps, d.verify[i], groups, err);
+            if (st == BX_OK && isfinite(d.impostor[i]) && d.impostor_subject[i] >= 0) {
+                snprintf(rs, sizeof rs, "%lld", d.impostor_subject[i]);
+                st = bx_audit_add(a, ps, rs, d.impostor[i], groups, err);
             }
         }
     }
     /* FTA from the run's summary (captures that failed are not in the samples). */
+    json_t *fta = json_object_get(json_object_get(d.summary, "matching"), "fta");
     if (st == BX_OK && json_is_object(fta)) {
         json_int_t e = json_integer_value(json_object_get(fta, "errors")),
                    t = json_integer_value(json_object_get(fta, "trials"));
         bx_audit__set_fta(a, (uint64_t)e, (uint64_t)t);
     }
-    json_decref(sj);
     if (st != BX_OK)
         bx_audit_free(a);
     else
         *out = a;
 done:
-    if (m >= 0)
-        H5Gclose(m);
-    H5Fclose(f);
-    free(ver);
-    free(imp);
-    free(mated);
-    free(sex);
-    free(age);
-    free(reg);
-    free(port);
-    free(subj);
-    free(isubj);
+    bx_rpt_results_fini(&d);
     return st;
 }
 

@@ -31,8 +31,8 @@ struct bx_audit_scores {
     bool hist;
     uint64_t *leaf[N_LEAVES];
     uint64_t leaf_total[N_LEAVES];
-    float *hi, *lo; /* min-heap of the highest, max-heap of the lowest BX_AUDIT_TAIL values */
-    size_t n_hi, n_lo;
+    /* the highest BX_AUDIT_TAIL values, and the lowest (negated: the highest of -x) */
+    struct bx_topk hi, lo;
     float *hs, *ls; /* sorted copies of the tails (ascending), made when queried */
     bool tails_sorted;
 };
@@ -67,8 +67,8 @@ void bx_audit_scores_free(struct bx_audit_scores *s)
     for (size_t i = 0; i < N_LEAVES; ++i)
         free(s->leaf[i]);
     free(s->v);
-    free(s->hi);
-    free(s->lo);
+    free(s->hi.v);
+    free(s->lo.v);
     free(s->hs);
     free(s->ls);
     free(s);
@@ -84,45 +84,10 @@ bool bx_audit_scores_exact(const struct bx_audit_scores *s)
     return !s->hist;
 }
 
-/* Heaps: `hi` keeps the largest values with its minimum on top; `lo` the smallest with its
- * maximum on top (stored negated, so both are min-heaps). */
-static void heap_push(float *h, size_t *n, float x)
-{
-    size_t i = (*n)++;
-    while (i > 0 && h[(i - 1) / 2] > x) {
-        h[i] = h[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h[i] = x;
-}
-
-static void heap_replace_top(float *h, size_t n, float x)
-{
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && h[c + 1] < h[c])
-            ++c;
-        if (h[c] >= x)
-            break;
-        h[i] = h[c];
-        i = c;
-    }
-    h[i] = x;
-}
-
 static void tails_offer(struct bx_audit_scores *s, float x)
 {
-    if (s->n_hi < BX_AUDIT_TAIL)
-        heap_push(s->hi, &s->n_hi, x);
-    else if (x > s->hi[0])
-        heap_replace_top(s->hi, s->n_hi, x);
-    if (s->n_lo < BX_AUDIT_TAIL)
-        heap_push(s->lo, &s->n_lo, -x);
-    else if (-x > s->lo[0])
-        heap_replace_top(s->lo, s->n_lo, -x);
+    bx_topk_push(&s->hi, x);
+    bx_topk_push(&s->lo, -(double)x);
     s->tails_sorted = false;
 }
 
@@ -139,11 +104,12 @@ static enum bx_status hist_add(struct bx_audit_scores *s, float x, struct bx_err
 
 static enum bx_status to_histogram(struct bx_audit_scores *s, struct bx_error *err)
 {
-    s->hi = malloc(BX_AUDIT_TAIL * sizeof *s->hi);
-    s->lo = malloc(BX_AUDIT_TAIL * sizeof *s->lo);
+    double *hi = malloc(BX_AUDIT_TAIL * sizeof *hi), *lo = malloc(BX_AUDIT_TAIL * sizeof *lo);
+    bx_topk_init(&s->hi, hi, BX_AUDIT_TAIL);
+    bx_topk_init(&s->lo, lo, BX_AUDIT_TAIL);
     s->hs = malloc(BX_AUDIT_TAIL * sizeof *s->hs);
     s->ls = malloc(BX_AUDIT_TAIL * sizeof *s->ls);
-    if (s->hi == NULL || s->lo == NULL || s->hs == NULL || s->ls == NULL)
+    if (hi == NULL || lo == NULL || s->hs == NULL || s->ls == NULL)
         return BX_FAIL(err, BX_ENOMEM, "out of memory for score tails");
     s->hist = true;
     for (size_t i = 0; i < s->nv; ++i)
@@ -194,14 +160,14 @@ static void prepare(struct bx_audit_scores *s)
         s->sorted = true;
     }
     if (s->hist && !s->tails_sorted) {
-        if (s->n_hi > 0)
-            memcpy(s->hs, s->hi, s->n_hi * sizeof *s->hs);
-        if (s->n_hi > 1)
-            qsort(s->hs, s->n_hi, sizeof *s->hs, cmp_float); /* ascending: hs[n_hi - 1] = max */
-        for (size_t i = 0; i < s->n_lo; ++i)
-            s->ls[i] = -s->lo[i];
-        if (s->n_lo > 1)
-            qsort(s->ls, s->n_lo, sizeof *s->ls, cmp_float); /* ascending: ls[0] = min */
+        for (size_t i = 0; i < s->hi.n; ++i) /* floats kept as doubles: exact */
+            s->hs[i] = (float)s->hi.v[i];
+        if (s->hi.n > 1)
+            qsort(s->hs, s->hi.n, sizeof *s->hs, cmp_float); /* ascending: hs[n - 1] = max */
+        for (size_t i = 0; i < s->lo.n; ++i)
+            s->ls[i] = (float)-s->lo.v[i];
+        if (s->lo.n > 1)
+            qsort(s->ls, s->lo.n, sizeof *s->ls, cmp_float); /* ascending: ls[0] = min */
         s->tails_sorted = true;
     }
 }
@@ -250,10 +216,10 @@ uint64_t bx_audit_scores_ge(struct bx_audit_scores *s, double t)
     if (!s->hist)
         return s->nv - lower_bound(s->v, s->nv, f);
     /* In a kept tail: exact. */
-    if (s->n_hi && f >= s->hs[0])
-        return s->n_hi - lower_bound(s->hs, s->n_hi, f);
-    if (s->n_lo && f <= s->ls[s->n_lo - 1])
-        return s->n - lower_bound(s->ls, s->n_lo, f);
+    if (s->hi.n && f >= s->hs[0])
+        return s->hi.n - lower_bound(s->hs, s->hi.n, f);
+    if (s->lo.n && f <= s->ls[s->lo.n - 1])
+        return s->n - lower_bound(s->ls, s->lo.n, f);
     return (uint64_t)llround(hist_ge_key(s, key_of(f)));
 }
 
@@ -263,9 +229,9 @@ double bx_audit_scores_kth_highest(struct bx_audit_scores *s, uint64_t k)
     prepare(s);
     if (!s->hist)
         return s->v[s->nv - k];
-    if (k <= s->n_hi)
-        return s->hs[s->n_hi - k];
-    if (s->n - k < s->n_lo)
+    if (k <= s->hi.n)
+        return s->hs[s->hi.n - k];
+    if (s->n - k < s->lo.n)
         return s->ls[s->n - k];
     /* The bulk: the lower edge of the bin holding the k-th highest. */
     double c = 0;
@@ -293,12 +259,12 @@ double bx_audit_scores_above(struct bx_audit_scores *s, double x)
         size_t i = lower_bound(s->v, s->nv, nextafterf(f, INFINITY));
         return i < s->nv ? (double)s->v[i] : BX_INF;
     }
-    if (s->n_hi && f >= s->hs[0]) {
-        size_t i = lower_bound(s->hs, s->n_hi, nextafterf(f, INFINITY));
-        return i < s->n_hi ? (double)s->hs[i] : BX_INF;
+    if (s->hi.n && f >= s->hs[0]) {
+        size_t i = lower_bound(s->hs, s->hi.n, nextafterf(f, INFINITY));
+        return i < s->hi.n ? (double)s->hs[i] : BX_INF;
     }
-    if (s->n_lo && f < s->ls[s->n_lo - 1]) {
-        size_t i = lower_bound(s->ls, s->n_lo, nextafterf(f, INFINITY));
+    if (s->lo.n && f < s->ls[s->lo.n - 1]) {
+        size_t i = lower_bound(s->ls, s->lo.n, nextafterf(f, INFINITY));
         return s->ls[i];
     }
     /* The bulk: the next bin edge above x. */
@@ -318,8 +284,8 @@ void bx_audit_scores_sweep(struct bx_audit_scores *s, bool (*fn)(void *ctx, doub
         }
         return;
     }
-    for (size_t i = s->n_hi; i-- > 0;)
-        if ((i + 1 == s->n_hi || s->hs[i] != s->hs[i + 1]) && !fn(ctx, s->hs[i]))
+    for (size_t i = s->hi.n; i-- > 0;)
+        if ((i + 1 == s->hi.n || s->hs[i] != s->hs[i + 1]) && !fn(ctx, s->hs[i]))
             return;
     for (uint32_t l = N_LEAVES; l-- > 0;) {
         if (s->leaf_total[l] == 0)
@@ -327,7 +293,7 @@ void bx_audit_scores_sweep(struct bx_audit_scores *s, bool (*fn)(void *ctx, doub
         for (uint32_t j = LEAF_SIZE; j-- > 0;)
             if (s->leaf[l][j]) {
                 double t = value_of(((l << LEAF_BITS) | j) << 8);
-                if (s->n_hi && t >= (double)s->hs[0])
+                if (s->hi.n && t >= (double)s->hs[0])
                     continue;
                 if (!fn(ctx, t))
                     return;

@@ -10,7 +10,8 @@ if [ "${BX_DEPS_SKIP:-0}" = 1 ]; then
     exit 0
 fi
 
-# Build tools and libraries (see docs/architecture.md), clang with its libFuzzer runtime for the fuzz test,
+# Build tools and libraries (see docs/architecture.md), clang with its libFuzzer runtime for the fuzz test
+# and the lint tools (clang-format, clang-tidy, cppcheck: ctest label lint),
 # then Debian's python3 modules used only by the validation tests (/usr/bin/python3, never the
 # python3 that happens to be first on PATH).
 pkgs=(
@@ -18,7 +19,7 @@ pkgs=(
     libgsl-dev libopenblas-dev libyaml-dev libhdf5-dev hdf5-tools
     gnuplot-nox libcriterion-dev libjansson-dev libcsv-dev
     openmpi-bin libopenmpi-dev
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev clang-format clang-tidy cppcheck
     python3 python3-numpy python3-scipy python3-sklearn python3-h5py
 )
 

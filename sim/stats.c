@@ -99,7 +99,7 @@ struct bx_quantiles *bx_quantiles_alloc(bool exact, double rel_err, struct bx_er
         q->log_gamma = log(q->gamma);
         q->i_min = (int)ceil(log(Q_ZERO) / q->log_gamma);
         int i_max = (int)ceil(log(Q_MAX) / q->log_gamma);
-        q->n_buckets = (size_t)(i_max - q->i_min + 1);
+        q->n_buckets = (size_t)(i_max - q->i_min) + 1;
         q->counts = calloc(q->n_buckets, sizeof *q->counts);
         if (q->counts == NULL)
             goto fail_free_q;
@@ -350,7 +350,7 @@ double bx_beta_quantile(double p, double a, double b)
 {
     /* Bracket by decades down from 1 (CDF increasing): lo has CDF < p <= CDF(hi). */
     double lo = 0, hi = 1;
-    for (double x = 0.1; x > 1e-300; x *= 0.1) {
+    for (double x = 0.1; x > 1e-300; x *= 0.1) { /* NOLINT(cert-flp30-c): decades, bounded */
         if (gsl_cdf_beta_P(x, a, b) < p) {
             lo = x;
             break;

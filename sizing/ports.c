@@ -281,6 +281,42 @@ unsigned bx_size_units_at(const struct bx_port_config *p, double t_s)
     return u;
 }
 
+size_t bx_size_rollout_phases(const struct bx_ports_config *cfg, const char *port,
+                              struct bx_size_phase *out, size_t max)
+{
+    if (max == 0)
+        return 0;
+    /* Phase times: 0 and every distinct rollout step time of the selected land ports. */
+    size_t n = 0;
+    out[n++] = (struct bx_size_phase){0, 0};
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        const struct bx_port_config *pc = &cfg->ports[i];
+        if (pc->type != BX_PORT_LAND || (port && strcmp(pc->name, port) != 0))
+            continue;
+        for (size_t k = 0; k < pc->land.n_schedule && n < max; ++k) {
+            bool seen = false;
+            for (size_t j = 0; j < n; ++j)
+                seen |= out[j].t_s == pc->land.schedule[k].t_s;
+            if (!seen)
+                out[n++] = (struct bx_size_phase){pc->land.schedule[k].t_s, 0};
+        }
+    }
+    for (size_t a = 1; a < n; ++a) /* insertion sort: a handful of phases */
+        for (size_t b = a; b > 0 && out[b - 1].t_s > out[b].t_s; --b) {
+            struct bx_size_phase t = out[b];
+            out[b] = out[b - 1];
+            out[b - 1] = t;
+        }
+    for (size_t i = 0; i < cfg->n_ports; ++i) {
+        const struct bx_port_config *pc = &cfg->ports[i];
+        if (pc->type != BX_PORT_LAND || (port && strcmp(pc->name, port) != 0))
+            continue;
+        for (size_t k = 0; k < n; ++k)
+            out[k].units += bx_size_units_at(pc, out[k].t_s);
+    }
+    return n;
+}
+
 enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
                               const struct bx_size_opts *o, unsigned weeks,
                               struct bx_size_week **out, struct bx_error *err)

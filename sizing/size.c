@@ -54,6 +54,14 @@ bool bx_size_meets(const struct bx_size_point *p, double target_s)
     return !p->failed && isfinite(up) && up <= target_s;
 }
 
+const struct bx_size_point *bx_size_best(const struct bx_size_result *r)
+{
+    for (size_t j = 0; r->found && j < r->n_curve; ++j)
+        if (r->curve[j].level == r->level)
+            return &r->curve[j];
+    return NULL;
+}
+
 /* The simulated point of @p level, simulating it first if needed. */
 static enum bx_status point(struct bx_size_result *r, unsigned level, bx_size_sim_fn *fn, void *ctx,
                             const struct bx_size_point **out, struct bx_error *err)

@@ -114,4 +114,28 @@ void bx_port__cache_begin(struct run *r, uint64_t seed, uint32_t rep);
 enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
                                    double thr[3], double *thr_port, struct bx_error *err);
 
+/* ---------------------------------------------------------------- port_flow.c */
+
+/* An event cannot go on (out of memory, a search that failed): keep the reason (NULL: out of
+ * memory) and stop the run. */
+void bx_port__fail(struct run *r, const struct bx_error *e);
+/* Whether a traveller who arrived at @p t_s counts in the sizing window. */
+bool bx_port__in_window(const struct run *r, double t_s);
+/* Set up traveller @p idx of port @p pi (land: a crossing, else a passenger of a departure). */
+void bx_port__new_traveller(struct run *r, uint32_t pi, uint32_t idx, bool land);
+/* Seconds the capture of traveller @p t at port @p p takes (its attempts drawn). */
+double bx_port__capture(struct run *r, struct port_rt *p, struct trav *t);
+/* A gate camera, e-gate or mobile unit became free for the traveller @p arg (resource grant). */
+void bx_port__camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s);
+/* The decision on traveller @p i after capture, and where the traveller goes next. */
+void bx_port__judge(struct run *r, uint32_t i);
+void bx_port__route(struct run *r, uint32_t i);
+
+/* ---------------------------------------------------------------- port_arrive.c */
+
+/* Events: open departure @p arg (port in the high 32 bits) and draw land port @p arg's next
+ * block of arrivals. */
+void bx_port__open_departure(struct bx_sim *sim, void *obj, int64_t arg);
+void bx_port__land_block(struct bx_sim *sim, void *obj, int64_t arg);
+
 #endif /* BX_PORT_INTERNAL_H */

@@ -133,7 +133,8 @@ void bx_port__cache_begin(struct run *r, uint64_t seed, uint32_t rep)
         return;
     size_t np = r->cfg->n_ports;
     bool same = c->n_ports == np && c->seed == seed && c->rep == rep &&
-                memcmp(c->thr, r->thr, sizeof c->thr) == 0 &&
+                /* the very same thresholds, bit for bit */
+                memcmp(c->thr, r->thr, sizeof c->thr) == 0 && /* NOLINT */
                 memcmp(c->thr_port, r->thr_port, np * sizeof *c->thr_port) == 0;
     if (same)
         return;

@@ -19,7 +19,6 @@
 #include "bx/scn.h"
 
 #include "../support/port_fixture.h"
-#include "report_data.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
@@ -254,10 +253,10 @@ Test(alloc, a_ports_run_survives_failed_allocations)
 
 static enum bx_status read_results(void *ctx, struct bx_error *err)
 {
-    struct rpt_data d;
-    enum bx_status st = bx_rpt__read_results(ctx, &d, err);
+    struct bx_rpt_results d;
+    enum bx_status st = bx_rpt_results_read(ctx, &d, err);
     if (st == BX_OK)
-        bx_rpt__data_free(&d);
+        bx_rpt_results_fini(&d);
     return st;
 }
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_results.c - the results.h5 readers (the report's and the audit's) on arbitrary bytes
+/* fuzz_results.c - the results.h5 reader and the audit of a run on arbitrary bytes
  * (mutations of files bxsim wrote): a damaged file is refused, never a crash or a leak. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bx/audit.h"
+#include "bx/report.h"
 
 #include "fuzz.h"
-#include "report_data.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (path == NULL)
         return 0;
     struct bx_error err = {0};
-    struct rpt_data d;
-    if (bx_rpt__read_results(path, &d, &err) == BX_OK)
-        bx_rpt__data_free(&d);
+    struct bx_rpt_results d;
+    if (bx_rpt_results_read(path, &d, &err) == BX_OK)
+        bx_rpt_results_fini(&d);
     else if (err.msg[0] == '\0')
         abort();
     struct bx_audit_opts o = bx_audit_opts_default();

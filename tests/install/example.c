@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* example.c - a C program of someone else's that uses the installed matcher and kernel, built
  * with `pkg-config --static --cflags --libs bxsim` (tests/install/check.sh). Prints "ok" when a
- * 1:N search finds each probe's own row and the kernel ran its events in time order. */
+ * 1:N search finds each probe's own row and the kernel ran its events in time order; it also
+ * links the libraries highest up (size.json from reports/, which needs sizing and par/, and a
+ * calibration check from calib/), so that the .pc file's list is shown complete. */
+#include <bx/calib.h>
 #include <bx/matcher.h>
+#include <bx/report.h>
 #include <bx/sim.h>
+#include <bx/size.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static double last = -1;
 static int order_ok = 1, events = 0;
@@ -55,6 +62,19 @@ int main(void)
         return 1;
     }
     bx_sim_free(sim);
+    struct bx_size_opts so = {.target_p95_s = 300, .confidence = 0.95, .replications = 2};
+    struct bx_rpt_size sz = {.scenario = "example", .scenario_file = "example.yaml", .opts = &so};
+    json_t *sj = bx_rpt_size_json(&sz);
+    char *text = sj ? json_dumps(sj, 0) : NULL;
+    int size_ok = text != NULL && strstr(text, "\"target_p95_wait_s\": 300") != NULL;
+    free(text);
+    json_decref(sj);
+    struct bx_profile_target tg = {.value = 0.01, .tolerance = 0.1};
+    struct bx_calib_figure fig = {.value = 0.0101, .lo = 0.009, .hi = 0.011};
+    if (!size_ok || !bx_calib_within(&tg, &fig)) {
+        fprintf(stderr, "size.json or calibration check failed\n");
+        return 1;
+    }
     if (found != N || events != 10 || !order_ok) {
         fprintf(stderr, "found %d of %d, %d events, order %d\n", found, N, events, order_ok);
         return 1;

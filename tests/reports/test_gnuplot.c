@@ -17,7 +17,7 @@
 #include "bx/report.h"
 
 #include "../support/port_fixture.h"
-#include "report_data.h"
+#include "report_page.h"
 
 static char dir[64];
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* report.h - machine-readable results of a run: summary.json (written atomically).
+/* report.h - what a run leaves behind: summary.json and results.h5 (written atomically), read
+ * back by one reader (bx_rpt_results_read) for the report page and the audit, and the HTML
+ * pages with their plots: run, network, audit and sizing.
  *
  * Usage:
  *     struct bx_rpt_run_info info = {.scenario = "mmc-example", .seed = 11, ...};
@@ -25,6 +27,7 @@
 #include "bx/common.h"
 #include "bx/port.h"
 #include "bx/sim.h"
+#include "bx/size.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +69,52 @@ enum bx_status bx_rpt_write_results_h5(const char *path, const struct bx_rpt_run
                                        const struct bx_ports_result *reps, size_t n_reps,
                                        struct bx_error *err);
 
+/* ================================================================ reading results.h5 back */
+
+/** One port's series in results.h5 (/ports/NAME). */
+struct bx_rpt_port {
+    char name[BX_NAME_MAX];
+    char type[16];      /**< air, sea, private, land */
+    char lane_kind[16]; /**< camera, vehicle, pedestrian */
+    double gallery_size;
+    size_t R, H, K;                                         /**< replications, hours, CDF levels */
+    double *arrivals, *mean_wait, *queue, *busy, *capacity; /**< R x H */
+    double *cdf, *levels;                                   /**< R x K, K */
+};
+
+/** A ports run read back from its results.h5: what `bxsim report` and `bxsim audit --run` use. */
+struct bx_rpt_results {
+    json_t *summary, *resolved; /**< summary.json and the resolved scenario */
+    char *scenario, *scenario_file, *scenario_yaml, *profile, *profile_yaml;
+    char *version, *git, *libraries;
+    long long seed, replications;
+    double horizon_s;
+    double thresholds[3]; /**< 1:n, verify, watch list */
+    struct bx_rpt_port *ports;
+    size_t n_ports;
+    /* /matching: one row per captured traveller (docs/results.md) */
+    size_t n;
+    float *verify, *impostor;
+    signed char *mated, *sex, *age_band, *region, *device;
+    int *port;
+    long long *subject, *impostor_subject;
+};
+
+/**
+ * Read and check results.h5 @p file (its checksum first, then every dataset and attribute; no
+ * size read from the file is trusted beyond the file's own size). BX_EIO when it cannot be read,
+ * BX_EPARSE naming the dataset or attribute that is missing or malformed.
+ */
+enum bx_status bx_rpt_results_read(const char *file, struct bx_rpt_results *r,
+                                   struct bx_error *err);
+/**
+ * DIR/results.h5 of a run folder (bx_rpt_results_read), and, when DIR/summary.json is there, a
+ * check that it is the same run (a set mixed by an interrupted publish is refused: BX_EPARSE).
+ */
+enum bx_status bx_rpt_results_read_dir(const char *dir, struct bx_rpt_results *r,
+                                       struct bx_error *err);
+void bx_rpt_results_fini(struct bx_rpt_results *r);
+
 /** Options of bx_rpt_write_report(). */
 struct bx_rpt_report_opts {
     const char *gnuplot; /**< the program that draws the plots; NULL = "gnuplot" from PATH */
@@ -96,6 +145,40 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
 enum bx_status bx_rpt_write_audit_report(const char *dir, json_t *audit,
                                          const struct bx_rpt_report_opts *o,
                                          struct bx_rpt_report_result *res, struct bx_error *err);
+
+/* ================================================================ size.json */
+
+/** One sized port and resource of `bxsim size`. */
+struct bx_rpt_size_row {
+    const struct bx_port_config *port;
+    enum bx_size_resource resource;
+    const struct bx_size_port_result *r;
+};
+
+/** One land port's rollout: the units it needs (sized lanes; -1 not met, 0 not sized) and the
+ *  waits of its first weeks as units arrive. */
+struct bx_rpt_size_rollout {
+    const struct bx_port_config *port;
+    long needed;
+    const struct bx_size_week *weeks;
+};
+
+/** What a sizing found, for size.json (docs/sizing.md). */
+struct bx_rpt_size {
+    const char *scenario, *scenario_file;
+    const struct bx_size_opts *opts;
+    const struct bx_rpt_size_row *rows;
+    size_t n_rows;
+    unsigned weeks; /**< 0: no rollout plan */
+    const struct bx_rpt_size_rollout *rollout;
+    size_t n_rollout;
+    const struct bx_size_phase *phases; /**< bx_size_rollout_phases */
+    size_t n_phases;
+};
+
+/** size.json's object (new reference, or NULL when out of memory): the one schema `bxsim size`
+ *  writes and size.html reads (reports/page_size.c holds both). */
+json_t *bx_rpt_size_json(const struct bx_rpt_size *s);
 
 /** DIR/size.html and DIR/size_plots/ (a capacity curve per port and resource) from the object
  *  of size.json (docs/sizing.md). */

@@ -65,6 +65,8 @@ struct bx_size_result {
     size_t n_curve;
 };
 void bx_size_result_fini(struct bx_size_result *r);
+/** The curve's point at the confirmed level, or NULL when none was found. */
+const struct bx_size_point *bx_size_best(const struct bx_size_result *r);
 
 /** Whether a point meets the target: simulated, not overloaded, upper bound <= target. */
 bool bx_size_meets(const struct bx_size_point *p, double target_s);
@@ -147,6 +149,40 @@ struct bx_size_week {
 enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
                               const struct bx_size_opts *o, unsigned weeks,
                               struct bx_size_week **out, struct bx_error *err);
+
+/** One port's sizing job (bx_size_tasks): the resources to size and, for a land port, whether
+ *  its weekly rollout waits are wanted; the results land in r[] and w. */
+struct bx_size_task {
+    size_t port;
+    int n_kinds;
+    enum bx_size_resource kinds[2];
+    struct bx_size_port_result r[2];
+    bool weekly;
+    struct bx_size_week *w; /**< the weeks' waits (bx_size_weekly) */
+};
+
+/**
+ * Collective under mpirun (bx/par.h): run the @p n tasks, each port's calls sharing one
+ * matching cache per replication. Ports are spread over the ranks, or, with fewer tasks than
+ * ranks, each level's replications are; rank 0 ends with every result (packed field by field).
+ * Results do not depend on the rank or thread count. Errors name the port. Release the results
+ * with bx_size_tasks_fini.
+ */
+enum bx_status bx_size_tasks(const struct bx_ports_config *cfg, const struct bx_size_opts *o,
+                             unsigned weeks, struct bx_size_task *t, size_t n,
+                             struct bx_error *err);
+void bx_size_tasks_fini(struct bx_size_task *t, size_t n);
+
+/** One phase of a rollout: from @p t_s (from the scenario's start) on, @p units lanes or mobile
+ *  units in all the selected land ports together. */
+struct bx_size_phase {
+    double t_s;
+    long units;
+};
+/** The phases of the land ports' rollouts (all land ports, or only @p port when not NULL): time
+ *  0 and every distinct rollout step, ascending, at most @p max. @return how many. */
+size_t bx_size_rollout_phases(const struct bx_ports_config *cfg, const char *port,
+                              struct bx_size_phase *out, size_t max);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/* page_audit.c - audit.html from audit.json's object (docs/audit.md): claims and verdicts, rates
+ * with exact and bootstrap intervals, breakdowns by group, DET and ROC curves. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_page.h"
+
+static void rate_row(FILE *h, const char *name, json_t *r)
+{
+    if (!json_is_object(r))
+        return;
+    fputs("<tr><td>", h);
+    bx_rpt__esc(h, name);
+    fputs("</td>", h);
+    double v = bx_rpt__jnum(r, "value");
+    if (isfinite(v))
+        fprintf(h, "<td>%.4g</td>", v);
+    else
+        fputs("<td>&#8212;</td>", h);
+    bx_rpt__int_cell(h, json_object_get(r, "errors"));
+    bx_rpt__int_cell(h, json_object_get(r, "trials"));
+    static const char *const keys[] = {"ci95", "ci", "wilson", "bootstrap"};
+    for (int k = 0; k < 4; ++k) {
+        json_t *c = json_object_get(r, keys[k]);
+        if (json_is_array(c))
+            fprintf(h, "<td>[%.4g, %.4g]</td>", json_number_value(json_array_get(c, 0)),
+                    json_number_value(json_array_get(c, 1)));
+        else
+            fputs("<td>&#8212;</td>", h);
+    }
+    double up = bx_rpt__jnum(r, "upper_one_sided"), r3 = bx_rpt__jnum(r, "rule_of_3");
+    fprintf(h, "<td>%.4g</td><td>", up);
+    if (isfinite(r3))
+        fprintf(h, "%.4g", r3);
+    else
+        fputs("&#8212;", h);
+    fputs("</td></tr>\n", h);
+}
+
+static const char rate_head[] =
+    "<table>\n<thead><tr><th>rate</th><th>value</th><th>errors</th><th>trials</th>"
+    "<th>exact 95%</th><th>exact at the confidence</th><th>Wilson</th><th>subject "
+    "bootstrap</th><th>one-sided upper bound</th><th>rule of 3</th></tr></thead>\n<tbody>\n";
+
+static char *audit_page(const struct page_plots *pp, json_t *au, size_t *len)
+{
+    char *buf = NULL;
+    FILE *h = open_memstream(&buf, len);
+    if (h == NULL)
+        return NULL;
+    bx_rpt__html_head(h, json_string_value(json_object_get(au, "input")));
+    json_t *c = json_object_get(au, "comparisons");
+    fputs("<dl>\n<dt>input</dt><dd>", h);
+    bx_rpt__esc(h, json_string_value(json_object_get(au, "input")));
+    fprintf(h, "</dd>\n<dt>threshold</dt><dd>%.6g (", bx_rpt__jnum(au, "threshold"));
+    bx_rpt__esc(h, json_string_value(json_object_get(au, "threshold_rule")));
+    fprintf(h,
+            ")</dd>\n<dt>confidence</dt><dd>%.3g</dd>\n<dt>comparisons</dt><dd>%lld genuine, "
+            "%lld impostor (%lld and %lld failed), %s</dd>\n<dt>subjects</dt><dd>%lld</dd>\n"
+            "<dt>bxsim</dt><dd>",
+            bx_rpt__jnum(au, "confidence"),
+            (long long)json_integer_value(json_object_get(c, "genuine")),
+            (long long)json_integer_value(json_object_get(c, "impostor")),
+            (long long)json_integer_value(json_object_get(c, "failed_genuine")),
+            (long long)json_integer_value(json_object_get(c, "failed_impostor")),
+            json_is_true(json_object_get(c, "exact")) ? "every score kept (exact)"
+                                                      : "bounded histograms with exact tails",
+            (long long)json_integer_value(json_object_get(au, "subjects")));
+    bx_rpt__esc(h, json_string_value(json_object_get(au, "bxsim_version")));
+    fputs("</dd>\n</dl>\n<p>data: <a href=\"audit.json\">audit.json</a></p>\n", h);
+    fputs("<h2 id=\"rates\">Rates at the threshold</h2>\n", h);
+    fputs(rate_head, h);
+    rate_row(h, "FMR", json_object_get(au, "fmr"));
+    rate_row(h, "FNMR", json_object_get(au, "fnmr"));
+    rate_row(h, "FTA", json_object_get(au, "fta"));
+    fputs("</tbody>\n</table>\n", h);
+    json_t *eer = json_object_get(au, "eer");
+    fprintf(h, "<p>EER %.4g at threshold %.6g.</p>\n", bx_rpt__jnum(eer, "value"),
+            bx_rpt__jnum(eer, "threshold"));
+    fputs("<h2 id=\"claims\">Claims</h2>\n<table>\n<thead><tr><th>claim</th><th>verdict</th>"
+          "<th>errors / trials</th><th>one-sided bounds</th><th>independent trials needed at "
+          "this error count</th></tr></thead>\n<tbody>\n",
+          h);
+    json_t *cl = json_object_get(au, "claims");
+    for (size_t i = 0; i < json_array_size(cl); ++i) {
+        json_t *x = json_array_get(cl, i);
+        fputs("<tr><td>", h);
+        bx_rpt__esc(h, json_string_value(json_object_get(x, "metric")));
+        fprintf(h, " &lt; %g at %.3g</td><td>", bx_rpt__jnum(x, "claim"),
+                bx_rpt__jnum(x, "confidence"));
+        bx_rpt__esc(h, json_string_value(json_object_get(x, "verdict")));
+        fprintf(h, "</td><td>%lld / %lld</td><td>[%.4g, %.4g]</td>",
+                (long long)json_integer_value(json_object_get(x, "errors")),
+                (long long)json_integer_value(json_object_get(x, "trials")),
+                bx_rpt__jnum(x, "lower_one_sided"), bx_rpt__jnum(x, "upper_one_sided"));
+        bx_rpt__int_cell(h, json_object_get(x, "trials_needed"));
+        fputs("</tr>\n", h);
+    }
+    if (json_array_size(cl) == 0)
+        fputs("<tr><td colspan=\"5\">no claim given (--claim-fmr, --claim-fnmr)</td></tr>\n", h);
+    fputs("</tbody>\n</table>\n<h2 id=\"fnmr_at_fmr\">FNMR at fixed FMR</h2>\n<table>\n<thead>"
+          "<tr><th>FMR</th><th>FNMR</th><th>exact 95%</th><th>threshold</th></tr></thead>\n"
+          "<tbody>\n",
+          h);
+    json_t *ff = json_object_get(au, "fnmr_at_fmr");
+    const char *key;
+    json_t *v;
+    json_object_foreach(ff, key, v)
+    {
+        fputs("<tr><td>", h);
+        bx_rpt__esc(h, key);
+        fputs("</td>", h);
+        if (json_is_number(json_object_get(v, "value"))) {
+            json_t *ci = json_object_get(v, "ci95");
+            fprintf(h, "<td>%.4g</td><td>[%.4g, %.4g]</td><td>%.6g</td>", bx_rpt__jnum(v, "value"),
+                    json_number_value(json_array_get(ci, 0)),
+                    json_number_value(json_array_get(ci, 1)), bx_rpt__jnum(v, "threshold"));
+        } else {
+            fputs("<td colspan=\"3\">", h);
+            bx_rpt__esc(h, json_string_value(json_object_get(v, "reason")));
+            fputs("</td>", h);
+        }
+        fputs("</tr>\n", h);
+    }
+    fputs("</tbody>\n</table>\n", h);
+    json_t *one = json_object_get(au, "one_to_n");
+    if (json_is_object(one)) {
+        fprintf(h,
+                "<h2 id=\"one_to_n\">1:N identification</h2>\n<p>%lld mated and %lld "
+                "non-mated searches of a gallery of %lld.</p>\n",
+                (long long)json_integer_value(json_object_get(one, "mated_searches")),
+                (long long)json_integer_value(json_object_get(one, "non_mated_searches")),
+                (long long)json_integer_value(json_object_get(one, "gallery_size")));
+        fputs(rate_head, h);
+        json_object_foreach(one, key, v)
+        {
+            if (json_is_object(v))
+                rate_row(h, key, v);
+        }
+        fputs("</tbody>\n</table>\n", h);
+    }
+    json_t *groups = json_object_get(au, "groups");
+    if (json_object_size(groups)) {
+        fputs("<h2 id=\"groups\">Groups at one global threshold</h2>\n", h);
+        json_object_foreach(groups, key, v)
+        {
+            fputs("<h3>", h);
+            bx_rpt__esc(h, key);
+            fputs("</h3>\n<table>\n<thead><tr><th>value</th><th>FMR</th><th>exact 95%</th>"
+                  "<th>ratio to the best</th><th>FNMR</th><th>exact 95%</th><th>ratio to the "
+                  "best</th></tr></thead>\n<tbody>\n",
+                  h);
+            for (size_t i = 0; i < json_array_size(v); ++i) {
+                json_t *g = json_array_get(v, i);
+                fputs("<tr><td>", h);
+                bx_rpt__esc(h, json_string_value(json_object_get(g, "value")));
+                fputs("</td>", h);
+                static const char *const rk[] = {"fmr", "fnmr"};
+                static const char *const ratio[] = {"fmr_ratio_to_best", "fnmr_ratio_to_best"};
+                for (int k = 0; k < 2; ++k) {
+                    json_t *r = json_object_get(g, rk[k]), *ci = json_object_get(r, "ci95");
+                    fprintf(h, "<td>%.4g</td>", bx_rpt__jnum(r, "value"));
+                    if (json_is_array(ci))
+                        fprintf(h, "<td>[%.4g, %.4g]</td>",
+                                json_number_value(json_array_get(ci, 0)),
+                                json_number_value(json_array_get(ci, 1)));
+                    else
+                        fputs("<td>&#8212;</td>", h);
+                    double q = bx_rpt__jnum(g, ratio[k]);
+                    if (isfinite(q))
+                        fprintf(h, "<td>%.3g</td>", q);
+                    else
+                        fputs("<td>&#8212;</td>", h);
+                }
+                fputs("</tr>\n", h);
+            }
+            fputs("</tbody>\n</table>\n", h);
+        }
+    }
+    json_t *ex = json_object_get(au, "expected_false_matches_per_year");
+    if (json_is_object(ex)) {
+        json_t *ci = json_object_get(ex, "ci");
+        fprintf(h,
+                "<h2 id=\"volume\">Expected false matches a year</h2>\n<p>%.4g (%.4g to %.4g) "
+                "for %.4g searches a year against galleries of %.4g (FPIR %.4g).</p>\n",
+                bx_rpt__jnum(ex, "value"), json_number_value(json_array_get(ci, 0)),
+                json_number_value(json_array_get(ci, 1)), bx_rpt__jnum(ex, "volume_per_year"),
+                bx_rpt__jnum(ex, "gallery_size"), bx_rpt__jnum(ex, "fpir"));
+    }
+    bx_rpt__html_plots(h, pp);
+    fputs("<p class=\"note\">Method: docs/sources.md section 6 (exact binomial "
+          "bounds, the rule of 3, Wilson, trials needed, subject-level bootstrap, demographic "
+          "differentials at one global threshold); docs/audit.md.</p>\n</body>\n</html>\n",
+          h);
+    if (fclose(h) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static enum bx_status audit_plots(json_t *au, const char *dir, struct rpt_plots *out,
+                                  struct bx_error *err)
+{
+    json_t *det = json_object_get(au, "det");
+    enum bx_status st = BX_OK;
+    size_t pts = 0;
+    if (json_array_size(det) >= 2) {
+        FILE *f = bx_rpt__gp_open(dir, "audit_det", "dat", err);
+        if (f == NULL)
+            return BX_EIO;
+        fputs("# threshold FMR FNMR probit(FMR) probit(FNMR) TPR (points with FNMR "
+              "= 0 or FMR = "
+              "0 are left out)\n",
+              f);
+        for (size_t i = 0; i < json_array_size(det); ++i) {
+            json_t *p = json_array_get(det, i);
+            double t = json_number_value(json_object_get(p, "threshold")),
+                   fm = json_number_value(json_object_get(p, "fmr")),
+                   fn = json_number_value(json_object_get(p, "fnmr"));
+            if (!(fm > 0 && fm < 1 && fn > 0 && fn < 1))
+                continue;
+            fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g\n", t, fm, fn, bx_rpt__probit(fm),
+                    bx_rpt__probit(fn), 1 - fn);
+            ++pts;
+        }
+        if ((st = bx_rpt__gp_close(f, "audit_det", err)) != BX_OK)
+            return st;
+    }
+    if (pts >= 2) {
+        char body[8192];
+        FILE *b = fmemopen(body, sizeof body, "w");
+        bx_rpt__det_axes(b, "DET of the audited comparisons");
+        fputs("'audit_det.dat' using 4:5 with linespoints lw 2 pt 7 ps 0.5 lc 1 title 'DET'\n", b);
+        fclose(b);
+        if ((st = bx_rpt__gp_script(dir, "audit_det", body, false, err)) != BX_OK ||
+            (st = bx_rpt__add_plot(
+                 out, "audit_det", "DET curve",
+                 "FNMR versus FMR on normal-deviate axes, one point per threshold "
+                 "(thresholds at FMR targets log-spaced from 1/#impostors to 0.5).",
+                 err)) != BX_OK)
+            return st;
+        snprintf(body, sizeof body,
+                 "set title 'ROC of the audited comparisons'\nset grid\nset logscale x\n"
+                 "set format x '10^{%%L}'\nset xlabel 'FMR (false match rate)'\n"
+                 "set ylabel 'TPR = 1 - FNMR'\nset key bottom right\n"
+                 "plot 'audit_det.dat' using 2:6 with linespoints lw 2 pt 7 ps 0.5 lc 2 "
+                 "title 'ROC'\n");
+        if ((st = bx_rpt__gp_script(dir, "audit_roc", body, false, err)) != BX_OK ||
+            (st = bx_rpt__add_plot(
+                 out, "audit_roc", "ROC curve",
+                 "True accept rate (1 - FNMR) versus FMR on a log axis; its data are "
+                 "those of the DET curve (audit_det.dat).",
+                 err)) != BX_OK)
+            return st;
+    }
+    /* Rates by group, with their exact 95% intervals. */
+    json_t *groups = json_object_get(au, "groups");
+    const char *key;
+    json_t *v;
+    json_object_foreach(groups, key, v)
+    {
+        char name[64];
+        snprintf(name, sizeof name, "audit_groups_%.40s", key);
+        for (char *c = name; *c; ++c)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+                *c = '_';
+        /* Two columns whose names differ only in punctuation ("a b", "a_b") would share a file
+         * name: the later one gets a number. */
+        size_t base = strlen(name);
+        for (unsigned dup = 2;; ++dup) {
+            bool taken = false;
+            for (size_t i = 0; i < out->n && !taken; ++i)
+                taken = strcmp(out->v[i].name, name) == 0;
+            if (!taken)
+                break;
+            snprintf(name + base, sizeof name - base, "_%u", dup);
+        }
+        FILE *f = bx_rpt__gp_open(dir, name, "dat", err);
+        if (f == NULL)
+            return BX_EIO;
+        fputs("# group FMR lo hi FNMR lo hi (exact 95%; 1e-7 stands for 0 on the log axis)\n", f);
+        for (size_t i = 0; i < json_array_size(v); ++i) {
+            json_t *g = json_array_get(v, i);
+            bx_rpt__gp_datum(f, json_string_value(json_object_get(g, "value")));
+            static const char *const rk[] = {"fmr", "fnmr"};
+            for (int k = 0; k < 2; ++k) {
+                json_t *r = json_object_get(g, rk[k]), *ci = json_object_get(r, "ci95");
+                double x = json_number_value(json_object_get(r, "value"));
+                double lo = json_number_value(json_array_get(ci, 0)),
+                       hi = json_number_value(json_array_get(ci, 1));
+                fprintf(f, " %.6g %.6g %.6g", fmax(x, 1e-7), fmax(lo, 1e-7), fmax(hi, 1e-7));
+            }
+            fputc('\n', f);
+        }
+        if ((st = bx_rpt__gp_close(f, name, err)) != BX_OK)
+            return st;
+        char body[4096], title[160];
+        snprintf(title, sizeof title, "FMR and FNMR by %s", key);
+        FILE *b = fmemopen(body, sizeof body, "w");
+        if (b == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory");
+        bx_rpt__gp_setf(b, "set title", "%s (one global threshold)", title);
+        fprintf(b,
+                "set grid y\nset logscale y\n"
+                "set format y '10^{%%L}'\nset style data histograms\n"
+                "set style histogram errorbars gap 2 lw 1\nset style fill solid 0.6 border -1\n"
+                "set ylabel 'error rate'\nset xtics rotate by -30\nset key outside right top\n"
+                "plot '%s.dat' using 2:3:4:xtic(1) title 'FMR', '' using 5:6:7 title 'FNMR'\n",
+                name);
+        fclose(b);
+        if ((st = bx_rpt__gp_script(dir, name, body, false, err)) != BX_OK ||
+            (st = bx_rpt__add_plot(
+                 out, name, title,
+                 "Each group's FMR and FNMR at the audit's global threshold with exact "
+                 "95% intervals (log axis; zero is drawn at 1e-7).",
+                 err)) != BX_OK)
+            return st;
+    }
+    return BX_OK;
+}
+
+static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, struct bx_error *err)
+{
+    return audit_plots(src, dir, out, err);
+}
+
+static char *html(const struct page_plots *pp, void *src, size_t *len)
+{
+    return audit_page(pp, src, len);
+}
+
+const struct rpt_page bx_rpt__page_audit = {"audit_plots", "audit.html", plots, html};

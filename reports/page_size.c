@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/* page_size.c - size.json, written from what a sizing found (bx_rpt_size_json), and size.html
+ * read back from it (docs/sizing.md): the level each port and resource needs, and a capacity
+ * curve per port and resource. The schema's keys are written and read here only. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_page.h"
+
+static json_t *ci_json(double v, double lo, double hi)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "value", isfinite(v) ? json_real(v) : json_null());
+    json_object_set_new(o, "ci95",
+                        isfinite(lo) && isfinite(hi) ? json_pack("[ff]", lo, hi) : json_null());
+    return o;
+}
+
+static json_t *point_json(const struct bx_size_point *p)
+{
+    return json_pack("{sIsososb}", "level", (json_int_t)p->level, "p95_wait_s",
+                     ci_json(p->value, p->lo, p->hi), "utilization",
+                     isfinite(p->utilization) ? json_real(p->utilization) : json_null(),
+                     "overloaded", p->failed);
+}
+
+static json_t *row_json(const struct bx_rpt_size_row *row)
+{
+    const struct bx_size_port_result *r = row->r;
+    const struct bx_size_point *best = bx_size_best(&r->search);
+    json_t *curve = json_array();
+    for (size_t j = 0; j < r->search.n_curve; ++j)
+        json_array_append_new(curve, point_json(&r->search.curve[j]));
+    json_t *po = json_pack("{sssssssbsos[ff]s{sfsfsf}so}", "name", row->port->name, "type",
+                           bx_port_type_name(row->port->type), "resource",
+                           bx_size_resource_name(row->resource), "found", r->search.found,
+                           "approx_level", json_integer((json_int_t)r->search.approx),
+                           "window_hours", r->window_from_h, r->window_to_h, "approximation",
+                           "lambda_per_s", r->lambda_per_s, "service_mean_s", r->service_mean_s,
+                           "service_scv", r->service_scv, "curve", curve);
+    json_object_set_new(po, "level", best ? json_integer((json_int_t)best->level) : json_null());
+    json_object_set_new(po, "p95_wait_s",
+                        best ? ci_json(best->value, best->lo, best->hi) : json_null());
+    json_object_set_new(po, "utilization",
+                        best && isfinite(best->utilization) ? json_real(best->utilization)
+                                                            : json_null());
+    return po;
+}
+
+static json_t *rollout_json(const struct bx_rpt_size *s)
+{
+    json_t *ro = json_object(), *rports = json_array(), *phases = json_array();
+    json_object_set_new(ro, "weeks", json_integer((json_int_t)s->weeks));
+    json_object_set_new(ro, "ports", rports);
+    long total_needed = 0;
+    for (size_t i = 0; i < s->n_rollout; ++i) {
+        const struct bx_rpt_size_rollout *rp = &s->rollout[i];
+        json_t *sch = json_array(), *wk = json_array();
+        for (size_t k = 0; k < s->n_phases; ++k)
+            json_array_append_new(
+                sch, json_pack("{sfsI}", "at_hours", s->phases[k].t_s / 3600, "units",
+                               (json_int_t)bx_size_units_at(rp->port, s->phases[k].t_s)));
+        if (rp->needed > 0)
+            total_needed += rp->needed;
+        for (unsigned k = 0; k < s->weeks; ++k) {
+            const struct bx_size_week *w = &rp->weeks[k];
+            const struct bx_size_point *p = &w->p95;
+            json_array_append_new(
+                wk, json_pack("{sIsfsIsososb}", "week", (json_int_t)w->week, "at_hours",
+                              w->t_s / 3600, "units", (json_int_t)w->units, "p95_wait_s",
+                              ci_json(p->value, p->lo, p->hi), "mean_wait_s",
+                              isfinite(w->mean_wait_s) ? json_real(w->mean_wait_s) : json_null(),
+                              "overloaded", p->failed));
+        }
+        json_array_append_new(rports,
+                              json_pack("{sssososo}", "name", rp->port->name, "needed",
+                                        rp->needed > 0 ? json_integer(rp->needed) : json_null(),
+                                        "schedule", sch, "weeks", wk));
+    }
+    for (size_t k = 0; k < s->n_phases; ++k)
+        json_array_append_new(phases, json_pack("{sfsI}", "at_hours", s->phases[k].t_s / 3600,
+                                                "units", (json_int_t)s->phases[k].units));
+    json_object_set_new(ro, "phases", phases);
+    json_object_set_new(ro, "total_needed", json_integer(total_needed));
+    return ro;
+}
+
+json_t *bx_rpt_size_json(const struct bx_rpt_size *s)
+{
+    const struct bx_size_opts *o = s->opts;
+    json_t *root =
+        json_pack("{sssssfsfsIsIsI}", "scenario", s->scenario, "scenario_file", s->scenario_file,
+                  "target_p95_wait_s", o->target_p95_s, "confidence", o->confidence, "replications",
+                  (json_int_t)o->replications, "window_hours", (json_int_t)o->window_hours, "seed",
+                  (json_int_t)o->seed);
+    if (root == NULL)
+        return NULL;
+    json_t *ports = json_array();
+    json_object_set_new(root, "ports", ports);
+    for (size_t i = 0; i < s->n_rows; ++i)
+        json_array_append_new(ports, row_json(&s->rows[i]));
+    if (s->weeks > 0)
+        json_object_set_new(root, "rollout", rollout_json(s));
+    return root;
+}
+
+static char *size_page(const struct page_plots *pp, json_t *sz, size_t *len)
+{
+    char *buf = NULL;
+    FILE *h = open_memstream(&buf, len);
+    if (h == NULL)
+        return NULL;
+    bx_rpt__html_head(h, json_string_value(json_object_get(sz, "scenario")));
+    fprintf(h,
+            "<p>Sizing to a p95 queue wait of <strong>%g s</strong> over the busiest %lld "
+            "hours (upper bound of the %.3g Student-t interval across %lld replications per "
+            "level, seed %lld). Levels are confirmed by simulation: the one below was "
+            "simulated and does not meet the target (docs/sizing.md). Data: "
+            "<a href=\"size.json\">size.json</a>.</p>\n",
+            bx_rpt__jnum(sz, "target_p95_wait_s"),
+            (long long)json_integer_value(json_object_get(sz, "window_hours")),
+            bx_rpt__jnum(sz, "confidence"),
+            (long long)json_integer_value(json_object_get(sz, "replications")),
+            (long long)json_integer_value(json_object_get(sz, "seed")));
+    fputs("<h2 id=\"levels\">Levels</h2>\n<table>\n<thead><tr><th>port</th><th>type</th>"
+          "<th>resource</th><th>level</th><th>Erlang C / Allen-Cunneen</th><th>p95 queue wait "
+          "(s)</th><th>utilisation</th><th>busiest hours</th></tr></thead>\n<tbody>\n",
+          h);
+    json_t *ports = json_object_get(sz, "ports");
+    for (size_t i = 0; i < json_array_size(ports); ++i) {
+        json_t *p = json_array_get(ports, i), *w = json_object_get(p, "window_hours");
+        fputs("<tr><td>", h);
+        bx_rpt__esc(h, json_string_value(json_object_get(p, "name")));
+        fputs("</td><td>", h);
+        bx_rpt__esc(h, json_string_value(json_object_get(p, "type")));
+        fputs("</td><td>", h);
+        bx_rpt__esc(h, json_string_value(json_object_get(p, "resource")));
+        fputs("</td>", h);
+        if (json_is_integer(json_object_get(p, "level")))
+            bx_rpt__int_cell(h, json_object_get(p, "level"));
+        else
+            fputs("<td>not met</td>", h);
+        bx_rpt__int_cell(h, json_object_get(p, "approx_level"));
+        if (json_is_object(json_object_get(p, "p95_wait_s")))
+            bx_rpt__ci_cell(h, json_object_get(p, "p95_wait_s"), false, 1);
+        else
+            fputs("<td>&#8212;</td>", h);
+        double u = bx_rpt__jnum(p, "utilization");
+        if (isfinite(u))
+            fprintf(h, "<td>%.3f</td>", u);
+        else
+            fputs("<td>&#8212;</td>", h);
+        fprintf(h, "<td>%g-%g</td></tr>\n", json_number_value(json_array_get(w, 0)),
+                json_number_value(json_array_get(w, 1)));
+    }
+    fputs("</tbody>\n</table>\n", h);
+    bx_rpt__html_plots(h, pp);
+    fputs("</body>\n</html>\n", h);
+    if (fclose(h) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static enum bx_status size_plots(json_t *sz, const char *dir, struct rpt_plots *out,
+                                 struct bx_error *err)
+{
+    json_t *ports = json_object_get(sz, "ports");
+    double target = json_number_value(json_object_get(sz, "target_p95_wait_s"));
+    for (size_t i = 0; i < json_array_size(ports); ++i) {
+        json_t *p = json_array_get(ports, i), *curve = json_object_get(p, "curve");
+        const char *pn = json_string_value(json_object_get(p, "name")),
+                   *rn = json_string_value(json_object_get(p, "resource"));
+        char name[64];
+        snprintf(name, sizeof name, "size_%zu_%.20s_%.12s", i, pn ? pn : "?", rn ? rn : "?");
+        for (char *c = name; *c; ++c)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+                *c = '_';
+        FILE *f = bx_rpt__gp_open(dir, name, "dat", err);
+        if (f == NULL)
+            return BX_EIO;
+        fputs("# level p95_wait_s lo hi utilization (overloaded levels are left out)\n", f);
+        size_t n = 0;
+        for (size_t k = 0; k < json_array_size(curve); ++k) {
+            json_t *c = json_array_get(curve, k), *w = json_object_get(c, "p95_wait_s"),
+                   *ci = json_object_get(w, "ci95");
+            if (json_is_true(json_object_get(c, "overloaded")) ||
+                !json_is_number(json_object_get(w, "value")))
+                continue;
+            double v = json_number_value(json_object_get(w, "value"));
+            double lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : v,
+                   hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : v;
+            fprintf(f, "%lld %.6g %.6g %.6g %.6g\n",
+                    (long long)json_integer_value(json_object_get(c, "level")), v, lo, hi,
+                    json_number_value(json_object_get(c, "utilization")));
+            ++n;
+        }
+        enum bx_status st = bx_rpt__gp_close(f, name, err);
+        if (st != BX_OK)
+            return st;
+        if (n == 0)
+            continue;
+        char body[4096], title[200];
+        snprintf(title, sizeof title, "Capacity curve: %s, %s", pn ? pn : "?", rn ? rn : "?");
+        FILE *b = fmemopen(body, sizeof body, "w");
+        if (b == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory");
+        bx_rpt__gp_setf(b, "set title", "%s", title);
+        bx_rpt__gp_setf(b, "set xlabel", "%s (level)", rn ? rn : "servers");
+        fprintf(b,
+                "set grid\nset ylabel 'p95 queue wait in the busiest "
+                "hours (s)'\nset key top right\nset xtics 1\nset offsets 0.5, 0.5, 0, 0\n"
+                "set yrange [0:*]\n"
+                "plot '%s.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 lc 1 title 'simulated "
+                "p95 (95%% interval)', %g with lines dt 2 lc 'gray30' title 'target %g s'\n",
+                name, target, target);
+        fclose(b);
+        if ((st = bx_rpt__gp_script(dir, name, body, false, err)) != BX_OK ||
+            (st = bx_rpt__add_plot(
+                 out, name, title,
+                 "Every level the search simulated, with the Student-t interval of the "
+                 "p95 queue wait across replications; dashed: the target.",
+                 err)) != BX_OK)
+            return st;
+    }
+    return BX_OK;
+}
+
+static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, struct bx_error *err)
+{
+    return size_plots(src, dir, out, err);
+}
+
+static char *html(const struct page_plots *pp, void *src, size_t *len)
+{
+    return size_page(pp, src, len);
+}
+
+const struct rpt_page bx_rpt__page_size = {"size_plots", "size.html", plots, html};

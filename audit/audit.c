@@ -234,7 +234,11 @@ static double threshold_at_fmr(struct bx_audit *a, double f)
 double bx_audit_threshold(struct bx_audit *a)
 {
     if (!a->thr_done) {
-        a->thr = isnan(a->o.threshold) ? threshold_at_fmr(a, a->o.at_fmr) : a->o.threshold;
+        /* A given threshold is compared at the precision scores are kept in (float32, both
+         * rounded to nearest): a score written as the threshold passes. A threshold at a target
+         * FMR is found among the kept scores already. */
+        a->thr = isnan(a->o.threshold) ? threshold_at_fmr(a, a->o.at_fmr)
+                                       : (double)(float)a->o.threshold;
         a->thr_done = true;
     }
     return a->thr;
@@ -675,7 +679,7 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
     double boot[4];
     bootstrap(a, boot);
     json_t *o = json_object();
-    json_object_set_new(o, "threshold", num(t));
+    json_object_set_new(o, "threshold", num(isnan(a->o.threshold) ? t : a->o.threshold));
     char rule[64];
     if (isnan(a->o.threshold))
         snprintf(rule, sizeof rule, "smallest score with FMR <= %g", a->o.at_fmr);

@@ -31,7 +31,7 @@ enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports, s
 
 size_t bx_ports_hours(const struct bx_ports_config *cfg)
 {
-    return (size_t)ceil(cfg->horizon_s / 3600) + 24;
+    return (size_t)ceil(cfg->horizon_s / 3600);
 }
 
 void bx_ports_result_fini(struct bx_ports_result *r)

@@ -319,6 +319,33 @@ Test(audit, bob_four_and_five_column_files_read_like_the_csv)
     }
 }
 
+/* Issue 16 item 5: a score equal to the threshold as written passes, whatever float32 does to
+ * both (0.7, 0.35 and 0.45 are not representable; 0.7f < 0.7). */
+Test(audit, a_score_equal_to_the_given_threshold_passes)
+{
+    const char *values[] = {"0.7", "0.35", "0.45", "0.1", "0.3"};
+    for (size_t k = 0; k < sizeof values / sizeof values[0]; ++k) {
+        char path[128], text[256];
+        snprintf(path, sizeof path, "%s/eq.csv", dir);
+        snprintf(text, sizeof text,
+                 "probe_subject,reference_subject,score\na,a,%s\nb,b,0.9\na,b,%s\nb,a,0.05\n",
+                 values[k], values[k]);
+        write_file(path, text);
+        struct bx_audit_opts o = bx_audit_opts_default();
+        o.threshold = atof(values[k]);
+        o.bootstrap = 0;
+        json_t *res = audit_file(path, &o);
+        cr_assert_eq(jget(res, "fnmr", "errors"), 0,
+                     "threshold %s: a genuine score equal to it failed", values[k]);
+        cr_assert_eq(jget(res, "fmr", "errors"), 1,
+                     "threshold %s: an impostor score equal to it "
+                     "must count as a match",
+                     values[k]);
+        cr_assert_eq(jget(res, "threshold", NULL), atof(values[k]), "reported as given");
+        json_decref(res);
+    }
+}
+
 Test(audit, groups_are_compared_at_one_global_threshold)
 {
     char path[128];

@@ -202,7 +202,9 @@ Test(sim_port, hourly_series_and_match_samples_are_recorded, .timeout = 60)
     struct bx_ports_result r;
     run(&cfg, 5, &r);
     const struct bx_port_result *p = &r.ports[0];
+    /* One column per simulated hour (issue 16 item 8: there were 24 more, empty). */
     cr_assert_eq(p->n_hours, bx_ports_hours(&cfg));
+    cr_assert_eq(p->n_hours, (size_t)ceil(cfg.horizon_s / 3600));
     double arrivals = 0, waits = 0;
     for (size_t h = 0; h < p->n_hours; ++h) {
         arrivals += p->hourly[h].arrivals;

@@ -199,7 +199,8 @@ struct bx_ports_result {
 };
 enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports,
                                     struct bx_error *err);
-/** Hours of series a run of @p cfg records (the horizon plus a day for stragglers). */
+/** Hours of series a run of @p cfg records: one per simulated hour (every traveller arrives
+ *  within the horizon). */
 size_t bx_ports_hours(const struct bx_ports_config *cfg);
 void bx_ports_result_fini(struct bx_ports_result *r);
 

@@ -27,8 +27,13 @@ static const char usage[] =
     "                       and 1:N identification with ground truth from subject ids\n"
     "  --rank K             rank-K miss rate of the 1:N searches (default 5)\n"
     "operating point:\n"
-    "  --threshold T        decision threshold (score >= T accepts)\n"
-    "  --at-fmr F           threshold = the smallest score with FMR <= F (default 1e-3)\n"
+    "  --threshold T        decision threshold (score >= T accepts; compared at float32\n"
+    "                       precision, like the scores)\n"
+    "  --at-fmr F           threshold = the smallest score with FMR <= F (default 1e-3; with\n"
+    "                       --run the default is the run's own 1:1 threshold)\n"
+    "  --holdout F          choose the --at-fmr threshold on a seeded fraction F of the\n"
+    "                       subjects and count errors on the others (subject-disjoint), so\n"
+    "                       that claims are not tested on the scores the threshold was tuned on\n"
     "claims:\n"
     "  --claim-fmr R        test \"FMR < R\"\n"
     "  --claim-fnmr R       test \"FNMR < R\"\n"
@@ -109,8 +114,11 @@ int bx_cmd_audit(int argc, char **argv)
             bad = !bx_app_parse_u64("audit", a, v, 1, 1000, &rank);
         else if (strcmp(a, "--threshold") == 0)
             bad = !parse_double(a, v, -1e300, 1e300, false, &o.threshold);
-        else if (strcmp(a, "--at-fmr") == 0)
+        else if (strcmp(a, "--at-fmr") == 0) {
             bad = !parse_double(a, v, 0, 1, true, &o.at_fmr);
+            o.run_threshold = false;
+        } else if (strcmp(a, "--holdout") == 0)
+            bad = !parse_double(a, v, 0, 1, true, &o.holdout);
         else if (strcmp(a, "--claim-fmr") == 0)
             bad = !parse_double(a, v, 0, 1, true, &o.claim_fmr);
         else if (strcmp(a, "--claim-fnmr") == 0)
@@ -136,6 +144,12 @@ int bx_cmd_audit(int argc, char **argv)
         return BX_EXIT_USAGE;
     if (!gallery != !probes) {
         fprintf(stderr, "bxsim audit: --gallery and --probes go together\n");
+        return BX_EXIT_USAGE;
+    }
+    if (o.holdout > 0 && (gallery || !isnan(o.threshold))) {
+        fprintf(stderr, "bxsim audit: --holdout: %s\n",
+                gallery ? "works with --scores and --run (template files are compared whole)"
+                        : "needs a threshold chosen from the scores (--at-fmr), not --threshold");
         return BX_EXIT_USAGE;
     }
     if ((scores != NULL) + (run != NULL) + (gallery != NULL) != 1) {
@@ -198,6 +212,10 @@ int bx_cmd_audit(int argc, char **argv)
     } else if (rc == BX_EXIT_OK) {
         printf("threshold %.6g (%s)\n", json_number_value(json_object_get(res, "threshold")),
                json_string_value(json_object_get(res, "threshold_rule")));
+        if (json_is_true(json_object_get(res, "threshold_from_same_scores")) &&
+            json_array_size(json_object_get(res, "claims")) > 0)
+            puts("note: the threshold was chosen on the same scores the claims are tested on, so "
+                 "the verdicts are optimistic; --holdout F chooses it on other subjects");
         print_rate("FMR", json_object_get(res, "fmr"));
         print_rate("FNMR", json_object_get(res, "fnmr"));
         json_t *eer = json_object_get(res, "eer");
@@ -206,13 +224,14 @@ int bx_cmd_audit(int argc, char **argv)
         json_t *cl = json_object_get(res, "claims");
         for (size_t i = 0; i < json_array_size(cl); ++i) {
             json_t *c = json_array_get(cl, i);
-            printf("claim  %s < %g at %.0f%%: %s (upper bound %.4g; %lld independent trials "
-                   "needed at %lld errors)\n",
+            printf("claim  %s < %g at %.0f%%: %s (upper bound %.4g, %s; %lld independent "
+                   "trials needed at %lld errors)\n",
                    json_string_value(json_object_get(c, "metric")),
                    json_number_value(json_object_get(c, "claim")),
                    100 * json_number_value(json_object_get(c, "confidence")),
                    json_string_value(json_object_get(c, "verdict")),
                    json_number_value(json_object_get(c, "upper_one_sided")),
+                   json_string_value(json_object_get(c, "decided_by")),
                    (long long)json_integer_value(json_object_get(c, "trials_needed")),
                    (long long)json_integer_value(json_object_get(c, "errors")));
         }

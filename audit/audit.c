@@ -127,6 +127,7 @@ struct bx_audit {
     uint64_t gen_failed, imp_failed; /* NaN scores */
     uint64_t fta_n, fta_err;
     int pass;
+    uint64_t holdout_dropped; /* comparisons across the two parts of a holdout split */
     double thr;
     bool thr_done;
     /* pass 2 */
@@ -146,13 +147,20 @@ struct bx_audit_opts bx_audit_opts_default(void)
                                   .bootstrap = 1000,
                                   .seed = 1,
                                   .volume_per_year = BX_NAN,
-                                  .gallery_size = 1};
+                                  .gallery_size = 1,
+                                  .run_threshold = true};
 }
 
 struct bx_audit *bx_audit_alloc(const struct bx_audit_opts *o, struct bx_error *err)
 {
     if (!(o->confidence > 0 && o->confidence < 1)) {
         BX_FAIL(err, BX_EINVAL, "confidence must lie in (0, 1)");
+        return NULL;
+    }
+    if (!(o->holdout >= 0 && o->holdout < 1) || (o->holdout > 0 && !isnan(o->threshold))) {
+        BX_FAIL(err, BX_EINVAL,
+                "holdout must lie in [0, 1) and needs a threshold chosen from the scores "
+                "(--at-fmr), not a given one");
         return NULL;
     }
     if (isnan(o->threshold) && !(o->at_fmr > 0 && o->at_fmr < 1)) {
@@ -237,11 +245,26 @@ double bx_audit_threshold(struct bx_audit *a)
         /* A given threshold is compared at the precision scores are kept in (float32, both
          * rounded to nearest): a score written as the threshold passes. A threshold at a target
          * FMR is found among the kept scores already. */
-        a->thr = isnan(a->o.threshold) ? threshold_at_fmr(a, a->o.at_fmr)
-                                       : (double)(float)a->o.threshold;
+        a->thr = isnan(a->o.threshold)      ? threshold_at_fmr(a, a->o.at_fmr)
+                 : a->o.threshold_source[0] ? a->o.threshold
+                                            : (double)(float)a->o.threshold;
         a->thr_done = true;
     }
     return a->thr;
+}
+
+static uint64_t hash_str(const char *s);
+
+/* Whether @p subject is in the part of a holdout split that chooses the threshold. */
+static bool in_selection(const struct bx_audit *a, const char *subject)
+{
+    uint64_t h = hash_str(subject) ^ bx_rng_seed(a->o.seed, 0, "audit/holdout");
+    h ^= h >> 33; /* a finaliser (MurmurHash3's fmix64): every bit of the name moves the draw */
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return (double)(h >> 11) * 0x1.0p-53 < a->o.holdout;
 }
 
 static uint64_t hash_str(const char *s)
@@ -330,6 +353,16 @@ enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
     bool genuine = strcmp(probe_subject, reference_subject) == 0;
     if (!isnan(score) && !isfinite(score))
         return BX_FAIL(err, BX_EINVAL, "score must be finite or NaN (a failed comparison)");
+    if (a->o.holdout > 0) {
+        /* The selection part feeds the threshold (pass 1), the test part is counted (pass 2). */
+        bool sel = in_selection(a, probe_subject);
+        if (!genuine && sel != in_selection(a, reference_subject)) {
+            a->holdout_dropped += a->pass == 1;
+            return BX_OK;
+        }
+        if (sel != (a->pass == 1))
+            return BX_OK;
+    }
     if (a->pass == 1) {
         if (isnan(score)) {
             if (genuine)
@@ -462,10 +495,11 @@ static int cmp_double(const void *p, const void *q)
 }
 
 /* Subject-level bootstrap: resample subjects with replacement, pool their errors and trials,
- * take the percentile interval. out[0..1] FNMR, out[2..3] FMR. */
-static void bootstrap(const struct bx_audit *a, double out[4])
+ * take the percentile interval. out[0..1] FNMR, out[2..3] FMR (two-sided at the confidence);
+ * out[4..5] FNMR, out[6..7] FMR one-sided bounds (lower, upper) at the confidence, for claims. */
+static void bootstrap(const struct bx_audit *a, double out[8])
 {
-    for (int k = 0; k < 4; ++k)
+    for (int k = 0; k < 8; ++k)
         out[k] = BX_NAN;
     unsigned B = a->o.bootstrap;
     if (B < 2 || a->n_subj == 0)
@@ -499,13 +533,18 @@ static void bootstrap(const struct bx_audit *a, double out[4])
             qsort(fn, nb_fn, sizeof *fn, cmp_double);
         if (nb_fm > 1)
             qsort(fm, nb_fm, sizeof *fm, cmp_double);
+        double one = 1 - a->o.confidence;
         if (nb_fn) {
             out[0] = fn[(size_t)floor(al * (double)(nb_fn - 1))];
             out[1] = fn[(size_t)ceil((1 - al) * (double)(nb_fn - 1))];
+            out[4] = fn[(size_t)floor(one * (double)(nb_fn - 1))];
+            out[5] = fn[(size_t)ceil((1 - one) * (double)(nb_fn - 1))];
         }
         if (nb_fm) {
             out[2] = fm[(size_t)floor(al * (double)(nb_fm - 1))];
             out[3] = fm[(size_t)ceil((1 - al) * (double)(nb_fm - 1))];
+            out[6] = fm[(size_t)floor(one * (double)(nb_fm - 1))];
+            out[7] = fm[(size_t)ceil((1 - one) * (double)(nb_fm - 1))];
         }
     }
     gsl_rng_free(r);
@@ -627,18 +666,44 @@ static json_t *fnmr_at_fmr_json(struct bx_audit *a)
     return o;
 }
 
+/* A claim "rate < claim": the exact binomial bounds treat every comparison as independent; the
+ * subject bootstrap's one-sided bounds (@p sub, lower and upper; NaN without a bootstrap) carry
+ * the clustering of errors by subject. The verdict takes the more conservative of the two on
+ * each side: supported only when both upper bounds are below the claim, refuted only when both
+ * lower bounds are above it; `decided_by` names the bound that decided. */
 static json_t *claim_json(const struct bx_audit *a, const char *metric, double claim, uint64_t x,
-                          uint64_t n)
+                          uint64_t n, const double sub[2])
 {
     double c = a->o.confidence;
-    enum bx_audit_verdict v = bx_audit_claim(x, n, claim, c);
+    double cp_lo = bx_audit_cp_lower(x, n, c), cp_hi = bx_audit_cp_upper(x, n, c);
+    bool have_sub = isfinite(sub[0]) && isfinite(sub[1]);
+    double lo = have_sub ? fmin(cp_lo, sub[0]) : cp_lo, hi = have_sub ? fmax(cp_hi, sub[1]) : cp_hi;
+    enum bx_audit_verdict v = n == 0       ? BX_AUDIT_NOT_ENOUGH_DATA
+                              : hi < claim ? BX_AUDIT_SUPPORTED
+                              : lo > claim ? BX_AUDIT_REFUTED
+                                           : BX_AUDIT_NOT_ENOUGH_DATA;
+    /* The side that decided: the upper bounds unless the claim was refuted. */
+    bool by_sub = have_sub && (v == BX_AUDIT_REFUTED ? sub[0] < cp_lo : sub[1] > cp_hi);
+    const char *decided = by_sub     ? "subject bootstrap"
+                          : have_sub ? "binomial"
+                                     : "binomial (no subject bootstrap)";
     uint64_t need = bx_audit_trials_needed(x, claim, c);
-    return json_pack("{sssfsfsssososIsIso}", "metric", metric, "claim", claim, "confidence", c,
-                     "verdict", bx_audit_verdict_name(v), "upper_one_sided",
-                     num(bx_audit_cp_upper(x, n, c)), "lower_one_sided",
-                     num(bx_audit_cp_lower(x, n, c)), "errors", (json_int_t)x, "trials",
-                     (json_int_t)n, "trials_needed",
-                     need == UINT64_MAX ? json_null() : json_integer((json_int_t)need));
+    json_t *o = json_pack("{sssfsfsssososIsIso}", "metric", metric, "claim", claim, "confidence", c,
+                          "verdict", bx_audit_verdict_name(v), "upper_one_sided", num(hi),
+                          "lower_one_sided", num(lo), "errors", (json_int_t)x, "trials",
+                          (json_int_t)n, "trials_needed",
+                          need == UINT64_MAX ? json_null() : json_integer((json_int_t)need));
+    json_object_set_new(o, "decided_by", json_string(decided));
+    json_object_set_new(o, "optimistic",
+                        json_boolean(isnan(a->o.threshold) && !(a->o.holdout > 0)));
+    json_object_set_new(
+        o, "binomial",
+        json_pack("{soso}", "lower_one_sided", num(cp_lo), "upper_one_sided", num(cp_hi)));
+    json_object_set_new(o, "subject_bootstrap",
+                        have_sub ? json_pack("{soso}", "lower_one_sided", num(sub[0]),
+                                             "upper_one_sided", num(sub[1]))
+                                 : json_null());
+    return o;
 }
 
 static json_t *groups_json(const struct bx_audit *a)
@@ -676,16 +741,28 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
     uint64_t ng, ni;
     bx_audit_counts(a, &ng, &ni);
     uint64_t fnm = fnm_at(a, t), fm = fm_at(a, t);
-    double boot[4];
+    double boot[8];
     bootstrap(a, boot);
     json_t *o = json_object();
     json_object_set_new(o, "threshold", num(isnan(a->o.threshold) ? t : a->o.threshold));
-    char rule[64];
+    char rule[160];
     if (isnan(a->o.threshold))
-        snprintf(rule, sizeof rule, "smallest score with FMR <= %g", a->o.at_fmr);
+        snprintf(rule, sizeof rule, "smallest score with FMR <= %g%s", a->o.at_fmr,
+                 a->o.holdout > 0 ? " on the holdout's selection subjects" : "");
+    else if (a->o.threshold_source[0])
+        snprintf(rule, sizeof rule, "%s", a->o.threshold_source);
     else
         snprintf(rule, sizeof rule, "given");
     json_object_set_new(o, "threshold_rule", json_string(rule));
+    /* A threshold chosen on the very scores it is then judged on flatters them: say so. */
+    bool same = isnan(a->o.threshold) && !(a->o.holdout > 0);
+    json_object_set_new(o, "threshold_from_same_scores", json_boolean(same));
+    if (a->o.holdout > 0)
+        json_object_set_new(o, "holdout",
+                            json_pack("{sfsIsI}", "selection_fraction", a->o.holdout,
+                                      "test_subjects", (json_int_t)a->n_subj,
+                                      "cross_part_comparisons_left_out",
+                                      (json_int_t)a->holdout_dropped));
     json_object_set_new(o, "confidence", json_real(a->o.confidence));
     json_object_set_new(o, "comparisons",
                         json_pack("{sIsIsIsIsb}", "genuine", (json_int_t)ng, "impostor",
@@ -708,9 +785,9 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
     json_object_set_new(o, "det", det_json(a));
     json_t *claims = json_array();
     if (!isnan(a->o.claim_fmr))
-        json_array_append_new(claims, claim_json(a, "fmr", a->o.claim_fmr, fm, ni));
+        json_array_append_new(claims, claim_json(a, "fmr", a->o.claim_fmr, fm, ni, boot + 6));
     if (!isnan(a->o.claim_fnmr))
-        json_array_append_new(claims, claim_json(a, "fnmr", a->o.claim_fnmr, fnm, ng));
+        json_array_append_new(claims, claim_json(a, "fnmr", a->o.claim_fnmr, fnm, ng, boot + 4));
     json_object_set(o, "claim", json_array_size(claims) ? json_array_get(claims, 0) : json_null());
     json_object_set_new(o, "claims", claims);
     json_object_set_new(o, "groups", groups_json(a));

@@ -424,6 +424,13 @@ enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struc
     enum bx_status st = bx_rpt_results_read_dir(dir, &d, err);
     if (st != BX_OK)
         return st;
+    /* The run decided at its own 1:1 threshold: judge it there unless told otherwise (a
+     * threshold picked from these very scores would test a claim on the data it was tuned on). */
+    if (o->run_threshold && isnan(o->threshold) && !(o->holdout > 0) && isfinite(d.thresholds[1])) {
+        o->threshold = d.thresholds[1];
+        snprintf(o->threshold_source, sizeof o->threshold_source,
+                 "the run's own 1:1 operating threshold (results.h5)");
+    }
     o->n_groups = 4;
     strcpy(o->group_names[0], "port_type");
     strcpy(o->group_names[1], "sex");

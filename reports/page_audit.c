@@ -93,6 +93,11 @@ static char *audit_page(const struct page_plots *pp, json_t *au, size_t *len)
         fprintf(h, " &lt; %g at %.3g</td><td>", bx_rpt__jnum(x, "claim"),
                 bx_rpt__jnum(x, "confidence"));
         bx_rpt__esc(h, json_string_value(json_object_get(x, "verdict")));
+        if (json_is_string(json_object_get(x, "decided_by"))) {
+            fputs(" <span class=\"note\">(", h);
+            bx_rpt__esc(h, json_string_value(json_object_get(x, "decided_by")));
+            fputs(")</span>", h);
+        }
         fprintf(h, "</td><td>%lld / %lld</td><td>[%.4g, %.4g]</td>",
                 (long long)json_integer_value(json_object_get(x, "errors")),
                 (long long)json_integer_value(json_object_get(x, "trials")),

@@ -852,7 +852,49 @@ Test(apps_ports, audit_of_a_run_and_of_template_files)
     cr_assert_geq(json_array_size(json_object_get(g, "port_type")), 3, "air, sea, private");
     cr_assert_eq(json_array_size(json_object_get(g, "sex")), 2);
     cr_assert(json_is_object(json_object_get(root, "fta")), "FTA from the run's summary");
+    /* Issue 16 item 3: the run is judged at its own 1:1 threshold, not at one picked from the
+     * same scores; --at-fmr picks one and says that verdicts on it are optimistic; --holdout
+     * picks it on other subjects. */
+    char sj[160];
+    snprintf(sj, sizeof sj, "%s/r/summary.json", dir);
+    json_t *summary = json_load_file(sj, 0, &jerr);
+    cr_assert_not_null(summary, "%s", jerr.text);
+    double run_thr =
+        json_number_value(json_object_get(json_object_get(summary, "thresholds"), "verify"));
+    cr_assert_eq(json_number_value(json_object_get(root, "threshold")), run_thr);
+    cr_assert(strstr(json_string_value(json_object_get(root, "threshold_rule")), "run's own") !=
+              NULL);
+    cr_assert(json_is_false(json_object_get(root, "threshold_from_same_scores")));
+    json_decref(summary);
     json_decref(root);
+    snprintf(args, sizeof args,
+             "audit --run %s/r --at-fmr 0.01 --claim-fmr 0.02 --bootstrap 0 --json", dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    cr_assert_neq(json_number_value(json_object_get(root, "threshold")), run_thr);
+    cr_assert(json_is_true(json_object_get(root, "threshold_from_same_scores")));
+    cr_assert(json_is_true(
+        json_object_get(json_array_get(json_object_get(root, "claims"), 0), "optimistic")));
+    json_decref(root);
+    snprintf(args, sizeof args, "audit --run %s/r --at-fmr 0.01 --claim-fmr 0.02 --bootstrap 0",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "optimistic") != NULL, "%s", out);
+    snprintf(args, sizeof args,
+             "audit --run %s/r --at-fmr 0.01 --holdout 0.5 --claim-fmr 0.02 --bootstrap 0 --json",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    root = json_loads(out, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    cr_assert(json_is_false(json_object_get(root, "threshold_from_same_scores")));
+    json_t *ho = json_object_get(root, "holdout");
+    cr_assert(json_is_object(ho));
+    cr_assert_gt(json_integer_value(json_object_get(ho, "test_subjects")), 0);
+    json_decref(root);
+    snprintf(args, sizeof args, "audit --run %s/r --threshold 0.3 --holdout 0.5", dir);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    cr_assert(strstr(out, "--holdout") != NULL, "%s", out);
     /* Template files: a gallery of sample 0 of 400 subjects, probes of sample 1 of 500 (100
      * of them not enrolled). */
     snprintf(args, sizeof args,

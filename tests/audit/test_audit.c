@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,81 @@ Test(audit, a_score_equal_to_the_given_threshold_passes)
         cr_assert_eq(jget(res, "threshold", NULL), atof(values[k]), "reported as given");
         json_decref(res);
     }
+}
+
+/* Issue 16 item 4: 300 subjects with 10 genuine comparisons each, 30 errors. Concentrated in 3
+ * subjects, the errors are not 3,000 independent trials: the claim FNMR < 2% must not be
+ * supported (binomial upper bound 1.35%, subject bootstrap 2% or more); spread one per subject
+ * over 30 subjects, it is. */
+static json_t *clustered(const char *path, int clusters)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("probe_subject,reference_subject,score\n", f);
+    for (int s = 0; s < 300; ++s)
+        for (int k = 0; k < 10; ++k) {
+            bool err = clusters == 3 ? s < 3 : (s < 30 && k == 0);
+            fprintf(f, "s%d,s%d,%s\n", s, s, err ? "0.1" : "0.9");
+            fprintf(f, "s%d,s%d,0.05\n", s, (s + 1 + k) % 300);
+        }
+    fclose(f);
+    struct bx_audit_opts o = bx_audit_opts_default();
+    o.threshold = 0.5;
+    o.claim_fnmr = 0.02;
+    o.bootstrap = 2000;
+    return audit_file(path, &o);
+}
+
+Test(audit, claim_verdicts_account_for_errors_clustered_by_subject)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/cluster.csv", dir);
+    json_t *res = clustered(path, 3);
+    json_t *c = json_array_get(json_object_get(res, "claims"), 0);
+    cr_assert_eq(json_integer_value(json_object_get(c, "errors")), 30);
+    double binom = jget(c, "binomial", "upper_one_sided");
+    double boot = jget(c, "subject_bootstrap", "upper_one_sided");
+    cr_assert(binom > 0.012 && binom < 0.015, "binomial upper %g", binom);
+    cr_assert_geq(boot, 0.02, "subject bootstrap upper %g", boot);
+    cr_assert_str_neq(json_string_value(json_object_get(c, "verdict")), "supported");
+    cr_assert_str_eq(json_string_value(json_object_get(c, "decided_by")), "subject bootstrap");
+    cr_assert_float_eq(jget(c, "upper_one_sided", NULL), boot, 1e-12);
+    json_decref(res);
+    res = clustered(path, 30);
+    c = json_array_get(json_object_get(res, "claims"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(c, "verdict")), "supported", "%s",
+                     json_string_value(json_object_get(c, "decided_by")));
+    json_decref(res);
+}
+
+/* Issue 16 item 3: --holdout chooses the threshold on one part of the subjects and counts on
+ * the other; the parts are disjoint, seeded and about the requested sizes. */
+Test(audit, holdout_splits_subjects_disjointly)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/s.csv", dir);
+    score_file(path, 3);
+    struct bx_audit_opts o = bx_audit_opts_default();
+    o.bootstrap = 0;
+    json_t *whole = audit_file(path, &o);
+    cr_assert(json_is_true(json_object_get(whole, "threshold_from_same_scores")));
+    o.holdout = 0.5;
+    json_t *a = audit_file(path, &o), *b = audit_file(path, &o);
+    cr_assert(json_is_false(json_object_get(a, "threshold_from_same_scores")));
+    double n_test =
+        json_number_value(json_object_get(json_object_get(a, "holdout"), "test_subjects"));
+    cr_assert(n_test > 150 && n_test < 250, "%g test subjects of 400", n_test);
+    cr_assert(json_equal(a, b), "the same seed gives the same split");
+    /* Counted comparisons are the test part's only: fewer than the whole. */
+    cr_assert_lt(jget(a, "fnmr", "trials"), 0.7 * jget(whole, "fnmr", "trials"));
+    o.seed = 2;
+    json_t *c = audit_file(path, &o);
+    cr_assert_neq(jget(a, "fnmr", "trials"), jget(c, "fnmr", "trials"),
+                  "another seed, another split");
+    json_decref(c);
+    json_decref(b);
+    json_decref(a);
+    json_decref(whole);
 }
 
 Test(audit, groups_are_compared_at_one_global_threshold)

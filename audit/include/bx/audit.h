@@ -99,6 +99,16 @@ struct bx_audit_opts {
     double gallery_size;    /**< ... against galleries of this size (FPIR ~ 1 - (1 - FMR)^N) */
     size_t n_groups;        /**< group columns */
     char group_names[BX_AUDIT_MAX_GROUPS][64];
+    /** A subject-disjoint split (0: none): this fraction of subjects, drawn by a seeded hash of
+     *  their names, chooses the threshold at `at_fmr`; the others are counted at it (rates,
+     *  claims, groups). Comparisons across the two parts are left out. */
+    double holdout;
+    /** Reading a run (bx_audit_read_run): use the run's own 1:1 operating threshold when no
+     *  threshold is given (default true; false: the threshold at `at_fmr`). */
+    bool run_threshold;
+    /** Set by a reader that supplies `threshold` (e.g. "the run's 1:1 operating threshold"):
+     *  reported as the rule, and the threshold is compared as it is, not rounded to float32. */
+    char threshold_source[96];
 };
 struct bx_audit_opts bx_audit_opts_default(void);
 

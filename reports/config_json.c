@@ -143,6 +143,11 @@ json_t *bx_rpt__ports_config(const struct bx_ports_config *cfg)
                                   cfg->verify_fmr, "watchlist_fpir", cfg->watchlist_fpir));
     json_object_set_new(o, "watchlist_size", json_integer((json_int_t)cfg->watchlist_size));
     json_object_set_new(
+        o, "retention",
+        json_pack("{sfsf}", "purge_after_hours",
+                  (cfg->purge_after_s > 0 ? cfg->purge_after_s : 12 * 3600.0) / 3600,
+                  "purge_every_minutes", cfg->purge_every_s / 60));
+    json_object_set_new(
         o, "calibration_subjects",
         json_integer((json_int_t)(cfg->calibration_subjects ? cfg->calibration_subjects : 1500)));
     json_object_set_new(o, "template_dim", json_integer((json_int_t)cfg->profile.dim));

@@ -134,6 +134,9 @@ static void html_outcomes(FILE *h, const struct bx_rpt_results *d)
             "<tr><td>longest a U.S. citizen photo was held (must be at most 12 h)</td><td>%.2f h"
             "</td></tr>\n",
             bx_rpt__jnum(r, "citizen_max_retained_h"));
+    fputs("<tr><td>U.S. citizen photos held longer than 12 h (must be 0)</td>", h);
+    bx_rpt__int_cell(h, json_object_get(r, "citizen_held_over_12h"));
+    fputs("</tr>\n", h);
     fputs("<tr><td>U.S. citizen photos (all purged)</td>", h);
     bx_rpt__int_cell(h, json_object_get(r, "citizen_photos"));
     fputs("</tr>\n<tr><td>non-citizen records kept</td>", h);

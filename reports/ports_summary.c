@@ -134,7 +134,7 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
     json_object_set_new(root, "matching", m);
 
     uint64_t ov = 0, ovd = 0, im = 0, imc = 0, wt = 0, wf = 0, wm = 0, man = 0, opt = 0, cp = 0,
-             rec = 0, bytes = 0, viol = 0;
+             rec = 0, bytes = 0, viol = 0, late = 0;
     double held = 0;
     for (size_t r = 0; r < n_reps; ++r) {
         const struct bx_ports_result *x = &reps[r];
@@ -152,6 +152,7 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
         bytes += x->noncitizen_bytes;
         viol += x->conservation_violations;
         held = fmax(held, x->citizen_max_retained_h);
+        late += x->citizen_held_over_12h;
     }
     json_object_set_new(
         root, "outcomes",
@@ -163,7 +164,8 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
     /* Non-citizen records are kept 75 years: the stock after 75 years of this daily flow. */
     double days = cfg->horizon_s / 86400 * (double)(n_reps ? n_reps : 1);
     json_object_set_new(root, "retention",
-                        json_pack("{sfsIsIsIsf}", "citizen_max_retained_h", held, "citizen_photos",
+                        json_pack("{sfsIsIsIsIsf}", "citizen_max_retained_h", held,
+                                  "citizen_held_over_12h", (json_int_t)late, "citizen_photos",
                                   (json_int_t)cp, "noncitizen_records", (json_int_t)rec, "bytes",
                                   (json_int_t)bytes, "projected_75y_bytes",
                                   (double)bytes / days * 365.25 * 75));

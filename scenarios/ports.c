@@ -460,6 +460,20 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
             opt_range(cx, n, "watchlist_fpir", 0, 0.5, true, &c->watchlist_fpir))
             return BX_ESCHEMA;
     }
+    /* How citizens' photos are deleted: each one at capture + purge_after_hours (every 0), or by
+     * a job every purge_every_minutes deleting those due. The 12-hour rule is checked against
+     * what happens, whatever is set here. */
+    static const char *const ret_fields[] = {"purge_after_hours", "purge_every_minutes", NULL};
+    c->purge_after_s = 12 * 3600.0;
+    if ((n = bx_scn__get(cx, root, "retention"))) {
+        double after_h = 12, every_min = 0;
+        if (bx_scn__check_keys(cx, n, "retention", ret_fields) != BX_OK ||
+            opt_range(cx, n, "purge_after_hours", 0, 24 * 366, false, &after_h) ||
+            opt_range(cx, n, "purge_every_minutes", 0, 60 * 24 * 31, false, &every_min))
+            return BX_ESCHEMA;
+        c->purge_after_s = after_h * 3600;
+        c->purge_every_s = every_min * 60;
+    }
     unsigned w = (unsigned)c->watchlist_size, cal = (unsigned)c->calibration_subjects;
     if (opt_uint(cx, root, "watchlist_size", 1, 10000000, &w) ||
         opt_uint(cx, root, "calibration_subjects", 200, 20000, &cal))

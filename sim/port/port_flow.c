@@ -32,8 +32,8 @@
 
 #include "bx/matcher.h"
 
-#define TEMPLATE_RECORD_BYTES 128 /* metadata kept with a non-citizen's template (assumption) */
-#define CITIZEN_RETENTION_S (12 * 3600.0)
+#define TEMPLATE_RECORD_BYTES 128    /* metadata kept with a non-citizen's template (assumption) */
+#define CITIZEN_RULE_S (12 * 3600.0) /* the rule: U.S. citizens' photos are kept at most 12 h */
 
 static void finish(struct run *r, uint32_t i, enum outcome how);
 static void after_camera(struct bx_sim *sim, void *obj, int64_t arg);
@@ -194,7 +194,13 @@ void bx_port__judge(struct run *r, uint32_t i)
     t->t_capture = bx_sim_now(r->sim);
     if (t->t.citizenship == BX_CIT_US) {
         o->citizen_photos++;
-        bx_sim_schedule(r->sim, t->t_capture + CITIZEN_RETENTION_S, 0, purge, r, i);
+        /* Deleted when the purge deletes it, not when the rule says: a job every N minutes
+         * deletes what is due at its next run. */
+        const struct bx_ports_config *c = r->cfg;
+        double due = t->t_capture + (c->purge_after_s > 0 ? c->purge_after_s : CITIZEN_RULE_S);
+        if (c->purge_every_s > 0)
+            due = ceil(due / c->purge_every_s) * c->purge_every_s;
+        bx_sim_schedule(r->sim, due, 0, purge, r, i);
     } else {
         o->noncitizen_records++;
         o->noncitizen_bytes += dim * sizeof(float) + TEMPLATE_RECORD_BYTES;
@@ -306,5 +312,6 @@ static void purge(struct bx_sim *sim, void *obj, int64_t arg)
     struct trav *t = &r->tr[arg];
     double held = bx_sim_now(sim) - t->t_capture;
     r->out->citizen_purged++;
+    r->out->citizen_held_over_12h += held > CITIZEN_RULE_S + 1e-6; /* a microsecond: rounding */
     r->out->citizen_max_retained_h = fmax(r->out->citizen_max_retained_h, held / 3600);
 }

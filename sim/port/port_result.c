@@ -53,71 +53,182 @@ void bx_ports_result_fini(struct bx_ports_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Field by field: no struct is sent whole, so no pointer crosses a process and a field added
+ * to a struct without being added here shows up as a difference in the mpirun tests. */
+static void put_count(struct bx_buf *b, struct bx_count c)
+{
+    bx_buf_put_u64(b, c.errors);
+    bx_buf_put_u64(b, c.trials);
+}
+
+static struct bx_count get_count(struct bx_reader *rd)
+{
+    struct bx_count c;
+    c.errors = bx_reader_u64(rd);
+    c.trials = bx_reader_u64(rd);
+    return c;
+}
+
+static void put_port(struct bx_buf *b, const struct bx_port_result *p)
+{
+    bx_buf_put_u64(b, p->travellers);
+    bx_buf_put_u64(b, p->departures);
+    bx_buf_put_u64(b, p->wait.n);
+    const double tally[5] = {p->wait.shift, p->wait.s1, p->wait.s2, p->wait.min, p->wait.max};
+    for (int k = 0; k < 5; ++k)
+        bx_buf_put_f64(b, tally[k]);
+    bx_buf_put_f64(b, p->camera_utilization);
+    bx_buf_put_f64(b, p->officer_utilization);
+    bx_buf_put_f64(b, p->camera_queue_mean);
+    bx_buf_put_u64(b, p->manual);
+    bx_buf_put_u64(b, p->secondary);
+    bx_buf_put_u64(b, p->opt_outs);
+    bx_quantiles_pack(p->wait_q, b);
+    bx_quantiles_pack(p->lane_wait_q, b);
+    bx_quantiles_pack(p->officer_wait_q, b);
+    size_t H = p->hourly ? p->n_hours : 0;
+    bx_buf_put_u64(b, H);
+    for (size_t h = 0; h < H; ++h) {
+        const struct bx_port_hourly *x = &p->hourly[h];
+        bx_buf_put_f64(b, x->arrivals);
+        bx_buf_put_f64(b, x->wait_sum_s);
+        bx_buf_put_f64(b, x->queue);
+        bx_buf_put_f64(b, x->busy);
+        bx_buf_put_f64(b, x->capacity);
+    }
+}
+
+static void get_port(struct bx_reader *rd, struct bx_port_result *p, struct bx_error *err)
+{
+    p->travellers = bx_reader_u64(rd);
+    p->departures = bx_reader_u64(rd);
+    p->wait.n = bx_reader_u64(rd);
+    p->wait.shift = bx_reader_f64(rd);
+    p->wait.s1 = bx_reader_f64(rd);
+    p->wait.s2 = bx_reader_f64(rd);
+    p->wait.min = bx_reader_f64(rd);
+    p->wait.max = bx_reader_f64(rd);
+    p->camera_utilization = bx_reader_f64(rd);
+    p->officer_utilization = bx_reader_f64(rd);
+    p->camera_queue_mean = bx_reader_f64(rd);
+    p->manual = bx_reader_u64(rd);
+    p->secondary = bx_reader_u64(rd);
+    p->opt_outs = bx_reader_u64(rd);
+    if (rd->failed)
+        return;
+    p->wait_q = bx_quantiles_unpack(rd, err);
+    p->lane_wait_q = p->wait_q ? bx_quantiles_unpack(rd, err) : NULL;
+    p->officer_wait_q = p->lane_wait_q ? bx_quantiles_unpack(rd, err) : NULL;
+    uint64_t H = p->officer_wait_q ? bx_reader_u64(rd) : 0;
+    if (p->officer_wait_q == NULL || rd->failed || H > (rd->len - rd->pos) / (5 * 8)) {
+        rd->failed = true;
+        return;
+    }
+    p->hourly = calloc(H ? H : 1, sizeof *p->hourly);
+    if (p->hourly == NULL) {
+        rd->failed = true;
+        return;
+    }
+    p->n_hours = (size_t)H;
+    for (size_t h = 0; h < p->n_hours; ++h) {
+        struct bx_port_hourly *x = &p->hourly[h];
+        x->arrivals = bx_reader_f64(rd);
+        x->wait_sum_s = bx_reader_f64(rd);
+        x->queue = bx_reader_f64(rd);
+        x->busy = bx_reader_f64(rd);
+        x->capacity = bx_reader_f64(rd);
+    }
+}
+
 void bx_ports_result_pack(const struct bx_ports_result *r, struct bx_buf *b)
 {
-    /* The structs as they are (pointers included: they are replaced when unpacked), then what
-     * the pointers hold. */
-    struct bx_ports_result h = *r;
-    h.n_samples = r->samples ? r->n_samples : 0;
-    h.n_streams = r->stream_names && r->stream_seeds ? r->n_streams : 0;
-    bx_buf_put(b, &h, sizeof h);
-    for (size_t i = 0; i < r->n_ports; ++i) {
-        struct bx_port_result p0 = r->ports[i], *p = &p0;
-        p0.n_hours = p0.hourly ? p0.n_hours : 0;
-        bx_buf_put(b, p, sizeof *p);
-        bx_quantiles_pack(p->wait_q, b);
-        bx_quantiles_pack(p->lane_wait_q, b);
-        bx_quantiles_pack(p->officer_wait_q, b);
-        bx_buf_put(b, p->hourly, p->n_hours * sizeof *p->hourly);
-    }
-    bx_buf_put(b, r->samples, h.n_samples * sizeof *r->samples);
-    for (size_t i = 0; i < h.n_streams; ++i)
+    bx_buf_put_u64(b, r->n_ports);
+    const struct bx_count counts[5] = {r->fnmr, r->fmr, r->fpir, r->fnir, r->fta};
+    for (int k = 0; k < 5; ++k)
+        put_count(b, counts[k]);
+    const uint64_t u[] = {r->overstays,
+                          r->overstays_detected,
+                          r->impostors,
+                          r->impostors_caught,
+                          r->wl_true,
+                          r->wl_false,
+                          r->wl_missed,
+                          r->manual,
+                          r->opt_outs,
+                          r->citizen_held_over_12h,
+                          r->citizen_photos,
+                          r->citizen_purged,
+                          r->noncitizen_records,
+                          r->noncitizen_bytes,
+                          r->events,
+                          r->conservation_violations,
+                          r->overloaded};
+    for (size_t k = 0; k < sizeof u / sizeof u[0]; ++k)
+        bx_buf_put_u64(b, u[k]);
+    bx_buf_put_f64(b, r->citizen_max_retained_h);
+    for (int k = 0; k < 3; ++k)
+        bx_buf_put_f64(b, r->thresholds[k]);
+    bx_buf_put_f64(b, r->match_wall_s);
+    for (size_t i = 0; i < r->n_ports; ++i)
+        put_port(b, &r->ports[i]);
+    /* Samples and stream seeds are plain values (no pointers): sent as arrays. */
+    size_t n_samples = r->samples ? r->n_samples : 0;
+    bx_buf_put_u64(b, n_samples);
+    bx_buf_put(b, r->samples, n_samples * sizeof *r->samples);
+    size_t n_streams = r->stream_names && r->stream_seeds ? r->n_streams : 0;
+    bx_buf_put_u64(b, n_streams);
+    for (size_t i = 0; i < n_streams; ++i)
         bx_buf_put_str(b, r->stream_names[i]);
-    bx_buf_put(b, r->stream_seeds, h.n_streams * sizeof *r->stream_seeds);
+    bx_buf_put(b, r->stream_seeds, n_streams * sizeof *r->stream_seeds);
 }
 
 enum bx_status bx_ports_result_unpack(struct bx_reader *rd, struct bx_ports_result *out,
                                       struct bx_error *err)
 {
     bx_ports_result_fini(out);
-    struct bx_ports_result h;
-    bx_reader_get(rd, &h, sizeof h);
-    if (rd->failed || h.n_ports == 0 || h.n_ports > 65536)
+    uint64_t n_ports = bx_reader_u64(rd);
+    if (rd->failed || n_ports == 0 || n_ports > 65536)
         return BX_FAIL(err, BX_EFORMAT, "truncated or malformed port results");
-    /* The ports are read whole below (no sketches allocated only to be replaced). */
-    struct bx_port_result *ports = calloc(h.n_ports, sizeof *ports);
-    if (ports == NULL)
+    out->ports = calloc(n_ports, sizeof *out->ports);
+    if (out->ports == NULL)
         return BX_FAIL(err, BX_ENOMEM, "out of memory");
-    *out = h;
-    out->ports = ports;
-    out->samples = NULL;
-    out->stream_names = NULL;
-    out->stream_seeds = NULL;
-    size_t n_streams = out->n_streams;
-    out->n_streams = 0;
-    for (size_t i = 0; i < h.n_ports && !rd->failed; ++i) {
-        struct bx_port_result *p = &ports[i];
-        bx_reader_get(rd, p, sizeof *p);
-        p->wait_q = p->lane_wait_q = p->officer_wait_q = NULL;
-        p->hourly = NULL;
-        if (rd->failed)
-            break;
-        p->wait_q = bx_quantiles_unpack(rd, err);
-        p->lane_wait_q = p->wait_q ? bx_quantiles_unpack(rd, err) : NULL;
-        p->officer_wait_q = p->lane_wait_q ? bx_quantiles_unpack(rd, err) : NULL;
-        if (p->officer_wait_q == NULL)
-            rd->failed = true;
-        else
-            p->hourly = bx_reader_array(rd, p->n_hours, sizeof *p->hourly);
-        if (p->hourly == NULL)
-            p->n_hours = 0;
-    }
+    out->n_ports = (size_t)n_ports;
+    struct bx_count *counts[5] = {&out->fnmr, &out->fmr, &out->fpir, &out->fnir, &out->fta};
+    for (int k = 0; k < 5; ++k)
+        *counts[k] = get_count(rd);
+    uint64_t *u[] = {&out->overstays,
+                     &out->overstays_detected,
+                     &out->impostors,
+                     &out->impostors_caught,
+                     &out->wl_true,
+                     &out->wl_false,
+                     &out->wl_missed,
+                     &out->manual,
+                     &out->opt_outs,
+                     &out->citizen_held_over_12h,
+                     &out->citizen_photos,
+                     &out->citizen_purged,
+                     &out->noncitizen_records,
+                     &out->noncitizen_bytes,
+                     &out->events,
+                     &out->conservation_violations};
+    for (size_t k = 0; k < sizeof u / sizeof u[0]; ++k)
+        *u[k] = bx_reader_u64(rd);
+    out->overloaded = bx_reader_u64(rd) != 0;
+    out->citizen_max_retained_h = bx_reader_f64(rd);
+    for (int k = 0; k < 3; ++k)
+        out->thresholds[k] = bx_reader_f64(rd);
+    out->match_wall_s = bx_reader_f64(rd);
+    for (size_t i = 0; i < out->n_ports && !rd->failed; ++i)
+        get_port(rd, &out->ports[i], err);
+    out->n_samples = rd->failed ? 0 : (size_t)bx_reader_u64(rd);
     if (!rd->failed) {
         out->samples = bx_reader_array(rd, out->n_samples, sizeof *out->samples);
         out->cap_samples = out->samples ? out->n_samples : 0;
         if (out->samples == NULL)
             out->n_samples = 0;
     }
+    size_t n_streams = rd->failed ? 0 : (size_t)bx_reader_u64(rd);
     if (!rd->failed && n_streams > (rd->len - rd->pos) / sizeof(uint64_t))
         rd->failed = true; /* each stream takes at least its name's length word */
     if (!rd->failed && n_streams > 0) {

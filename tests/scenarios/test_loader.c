@@ -452,7 +452,30 @@ Test(scenarios_ports, the_airport_day_loads_with_its_values)
 
 #define PORTS_HEAD "name: t\nkind: ports\nhorizon: {hours: 24}\n"
 
+Test(scenarios_ports, retention_sets_when_citizen_photos_are_deleted)
+{
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    const char *y = PORTS_HEAD "retention: {purge_after_hours: 11, purge_every_minutes: 15}\n"
+                               "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n";
+    cr_assert_eq(load(y, &scn, &err), BX_OK, "%s", err.msg);
+    cr_assert_eq(scn.ports.purge_after_s, 11 * 3600.0);
+    cr_assert_eq(scn.ports.purge_every_s, 15 * 60.0);
+    bx_scn_fini(&scn);
+    y = PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n";
+    cr_assert_eq(load(y, &scn, &err), BX_OK, "%s", err.msg);
+    cr_assert_eq(scn.ports.purge_after_s, 12 * 3600.0, "the rule's 12 h by default");
+    cr_assert_eq(scn.ports.purge_every_s, 0);
+    bx_scn_fini(&scn);
+}
+
 static struct bad_case bad_ports[] = {
+    {PORTS_HEAD "retention: {purge_every_minutes: -5}\nports:\n  - {name: a, type: air, "
+                "departures: {per_day: 4}}\n",
+     4, 34, "purge_every_minutes must lie in"},
+    {PORTS_HEAD "retention: {purge_after: 12}\nports:\n  - {name: a, type: air, "
+                "departures: {per_day: 4}}\n",
+     4, 13, "unknown field 'purge_after'"},
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
                 "     population: {citizenship: {visa: 0.5, lpr: 0.2, visa: 0.3}}}\n",
      6, 54, "'visa' appears twice"},

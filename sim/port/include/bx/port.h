@@ -112,6 +112,10 @@ struct bx_ports_config {
     double watchlist_fpir; /**< watch-list 1:N threshold */
     size_t watchlist_size;
     size_t calibration_subjects; /**< impostor sample for thresholds (n^2 comparisons) */
+    /** U.S. citizens' photos: deleted purge_after_s after capture (0 in a zeroed config: 12 h),
+     *  each at its own time (purge_every_s 0) or by a job running every purge_every_s seconds
+     *  from t = 0 that deletes the photos then due. */
+    double purge_after_s, purge_every_s;
     /** Threads for one search of a large gallery (land expected travellers, the watch list;
      *  0 or 1 = the calling thread only). Not part of the scenario: `bxsim run` sets it from
      *  --threads when there are fewer replications than threads. Results do not depend on it. */
@@ -181,7 +185,8 @@ struct bx_ports_result {
     uint64_t overstays, overstays_detected, impostors, impostors_caught;
     uint64_t wl_true, wl_false, wl_missed;
     uint64_t manual, opt_outs;
-    double citizen_max_retained_h; /**< the longest any U.S. citizen photo was held */
+    double citizen_max_retained_h;  /**< the longest any U.S. citizen photo was held */
+    uint64_t citizen_held_over_12h; /**< photos deleted more than 12 h after capture (the rule) */
     uint64_t citizen_photos, citizen_purged, noncitizen_records, noncitizen_bytes;
     double thresholds[3]; /**< 1:n, 1:1, watch-list */
     uint64_t events;

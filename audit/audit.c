@@ -741,6 +741,18 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
     uint64_t ng, ni;
     bx_audit_counts(a, &ng, &ni);
     uint64_t fnm = fnm_at(a, t), fm = fm_at(a, t);
+    if (a->o.holdout > 0) {
+        /* The score distributions hold the selection part; the rates are the test part's, as
+         * counted subject by subject in the second pass. */
+        ng = ni = fnm = fm = 0;
+        for (size_t i = 0; i < a->cap_subj; ++i)
+            if (a->subj[i].name) {
+                ng += a->subj[i].c.gen_n;
+                ni += a->subj[i].c.imp_n;
+                fnm += a->subj[i].c.gen_err;
+                fm += a->subj[i].c.imp_err;
+            }
+    }
     double boot[8];
     bootstrap(a, boot);
     json_t *o = json_object();

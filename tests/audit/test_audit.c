@@ -412,6 +412,17 @@ Test(audit, holdout_splits_subjects_disjointly)
     cr_assert(json_equal(a, b), "the same seed gives the same split");
     /* Counted comparisons are the test part's only: fewer than the whole. */
     cr_assert_lt(jget(a, "fnmr", "trials"), 0.7 * jget(whole, "fnmr", "trials"));
+    /* The rates are the test part's: the same as the per-subject counts summed (the groups
+     * split the same comparisons by sex). */
+    json_t *sex = json_object_get(json_object_get(a, "groups"), "sex");
+    double fn_trials = 0, fn_errors = 0;
+    for (size_t i = 0; i < json_array_size(sex); ++i) {
+        json_t *g = json_object_get(json_array_get(sex, i), "fnmr");
+        fn_trials += json_number_value(json_object_get(g, "trials"));
+        fn_errors += json_number_value(json_object_get(g, "errors"));
+    }
+    cr_assert_eq(jget(a, "fnmr", "trials"), fn_trials);
+    cr_assert_eq(jget(a, "fnmr", "errors"), fn_errors);
     o.seed = 2;
     json_t *c = audit_file(path, &o);
     cr_assert_neq(jget(a, "fnmr", "trials"), jget(c, "fnmr", "trials"),

@@ -210,8 +210,11 @@ int bx_cmd_audit(int argc, char **argv)
         fputs(text, stdout);
         fputc('\n', stdout);
     } else if (rc == BX_EXIT_OK) {
-        printf("threshold %.6g (%s)\n", json_number_value(json_object_get(res, "threshold")),
-               json_string_value(json_object_get(res, "threshold_rule")));
+        if (json_is_number(json_object_get(res, "threshold")))
+            printf("threshold %.6g (%s)\n", json_number_value(json_object_get(res, "threshold")),
+                   json_string_value(json_object_get(res, "threshold_rule")));
+        else
+            printf("threshold: %s\n", json_string_value(json_object_get(res, "threshold_rule")));
         if (json_is_true(json_object_get(res, "threshold_from_same_scores")) &&
             json_array_size(json_object_get(res, "claims")) > 0)
             puts("note: the threshold was chosen on the same scores the claims are tested on, so "

@@ -127,6 +127,7 @@ struct bx_audit {
     uint64_t gen_failed, imp_failed; /* NaN scores */
     uint64_t fta_n, fta_err;
     int pass;
+    bool per_row;             /* each comparison judged at its own threshold (bx_audit__add_at) */
     uint64_t holdout_dropped; /* comparisons across the two parts of a holdout split */
     double thr;
     bool thr_done;
@@ -389,6 +390,19 @@ enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
         count(c, genuine, error);
     }
     return BX_OK;
+}
+
+enum bx_status bx_audit__add_at(struct bx_audit *a, const char *probe_subject,
+                                const char *reference_subject, double score,
+                                const char *const *groups, double threshold, struct bx_error *err)
+{
+    a->per_row = true;
+    double keep = a->thr;
+    if (a->pass == 2)
+        a->thr = threshold;
+    enum bx_status st = bx_audit_add(a, probe_subject, reference_subject, score, groups, err);
+    a->thr = keep;
+    return st;
 }
 
 void bx_audit__set_extra(struct bx_audit *a, const char *key, json_t *value)
@@ -695,7 +709,7 @@ static json_t *claim_json(const struct bx_audit *a, const char *metric, double c
                           need == UINT64_MAX ? json_null() : json_integer((json_int_t)need));
     json_object_set_new(o, "decided_by", json_string(decided));
     json_object_set_new(o, "optimistic",
-                        json_boolean(isnan(a->o.threshold) && !(a->o.holdout > 0)));
+                        json_boolean(isnan(a->o.threshold) && !(a->o.holdout > 0) && !a->per_row));
     json_object_set_new(
         o, "binomial",
         json_pack("{soso}", "lower_one_sided", num(cp_lo), "upper_one_sided", num(cp_hi)));
@@ -741,9 +755,9 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
     uint64_t ng, ni;
     bx_audit_counts(a, &ng, &ni);
     uint64_t fnm = fnm_at(a, t), fm = fm_at(a, t);
-    if (a->o.holdout > 0) {
-        /* The score distributions hold the selection part; the rates are the test part's, as
-         * counted subject by subject in the second pass. */
+    if (a->o.holdout > 0 || a->per_row) {
+        /* The score distributions hold the selection part (or every comparison, whatever its
+         * threshold); the rates are those counted subject by subject in the second pass. */
         ng = ni = fnm = fm = 0;
         for (size_t i = 0; i < a->cap_subj; ++i)
             if (a->subj[i].name) {
@@ -756,18 +770,19 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
     double boot[8];
     bootstrap(a, boot);
     json_t *o = json_object();
-    json_object_set_new(o, "threshold", num(isnan(a->o.threshold) ? t : a->o.threshold));
+    json_object_set_new(o, "threshold",
+                        a->per_row ? json_null() : num(isnan(a->o.threshold) ? t : a->o.threshold));
     char rule[160];
-    if (isnan(a->o.threshold))
+    if (a->per_row || (!isnan(a->o.threshold) && a->o.threshold_source[0]))
+        snprintf(rule, sizeof rule, "%s", a->o.threshold_source);
+    else if (isnan(a->o.threshold))
         snprintf(rule, sizeof rule, "smallest score with FMR <= %g%s", a->o.at_fmr,
                  a->o.holdout > 0 ? " on the holdout's selection subjects" : "");
-    else if (a->o.threshold_source[0])
-        snprintf(rule, sizeof rule, "%s", a->o.threshold_source);
     else
         snprintf(rule, sizeof rule, "given");
     json_object_set_new(o, "threshold_rule", json_string(rule));
     /* A threshold chosen on the very scores it is then judged on flatters them: say so. */
-    bool same = isnan(a->o.threshold) && !(a->o.holdout > 0);
+    bool same = isnan(a->o.threshold) && !(a->o.holdout > 0) && !a->per_row;
     json_object_set_new(o, "threshold_from_same_scores", json_boolean(same));
     if (a->o.holdout > 0)
         json_object_set_new(o, "holdout",

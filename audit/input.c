@@ -426,10 +426,18 @@ enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struc
         return st;
     /* The run decided at its own 1:1 threshold: judge it there unless told otherwise (a
      * threshold picked from these very scores would test a claim on the data it was tuned on). */
+    bool per_port = false;
     if (o->run_threshold && isnan(o->threshold) && !(o->holdout > 0) && isfinite(d.thresholds[1])) {
-        o->threshold = d.thresholds[1];
-        snprintf(o->threshold_source, sizeof o->threshold_source,
-                 "the run's own 1:1 operating threshold (results.h5)");
+        /* Each port decided at its own 1:1 threshold (older files: one for the run). */
+        double first = d.n_ports && isfinite(d.ports[0].thresholds[1]) ? d.ports[0].thresholds[1]
+                                                                       : d.thresholds[1];
+        for (size_t i = 1; i < d.n_ports; ++i)
+            per_port |= isfinite(d.ports[i].thresholds[1]) && d.ports[i].thresholds[1] != first;
+        if (!per_port)
+            o->threshold = first;
+        snprintf(o->threshold_source, sizeof o->threshold_source, "%s",
+                 per_port ? "each port's own 1:1 operating threshold (results.h5)"
+                          : "the run's own 1:1 operating threshold (results.h5)");
     }
     o->n_groups = 4;
     strcpy(o->group_names[0], "port_type");
@@ -462,11 +470,16 @@ enum bx_status bx_audit_read_run(const char *dir, struct bx_audit_opts *o, struc
             snprintf(ps, sizeof ps, "%lld", d.subject[i]);
             /* Genuine: the live capture against the traveller's own document (travellers on a
              * look-alike's document are attacks, not zero-effort impostors: left out). */
+            double thr = per_port && d.port[i] >= 0 && (size_t)d.port[i] < d.n_ports
+                             ? d.ports[d.port[i]].thresholds[1]
+                             : BX_NAN;
             if (d.mated[i])
-                st = bx_audit_add(a, ps, ps, d.verify[i], groups, err);
+                st = per_port ? bx_audit__add_at(a, ps, ps, d.verify[i], groups, thr, err)
+                              : bx_audit_add(a, ps, ps, d.verify[i], groups, err);
             if (st == BX_OK && isfinite(d.impostor[i]) && d.impostor_subject[i] >= 0) {
                 snprintf(rs, sizeof rs, "%lld", d.impostor_subject[i]);
-                st = bx_audit_add(a, ps, rs, d.impostor[i], groups, err);
+                st = per_port ? bx_audit__add_at(a, ps, rs, d.impostor[i], groups, thr, err)
+                              : bx_audit_add(a, ps, rs, d.impostor[i], groups, err);
             }
         }
     }

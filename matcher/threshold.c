@@ -56,6 +56,12 @@ double bx_threshold_at_fmr_sorted(const double *desc, size_t n, double target_fm
     return threshold_sorted(desc, n, n, target_fmr);
 }
 
+double bx_threshold_at_fmr_top(const double *desc, size_t m, size_t n, double target_fmr)
+{
+    BX_REQUIRE(m <= n && n >= 1 && target_fmr >= 0 && target_fmr < 1);
+    return threshold_sorted(desc, m, n, target_fmr);
+}
+
 double bx_threshold_at_fmr(const double *impostor, size_t n, double target_fmr)
 {
     BX_REQUIRE(n >= 1 && target_fmr >= 0 && target_fmr < 1);

@@ -56,7 +56,10 @@ static char *audit_page(const struct page_plots *pp, json_t *au, size_t *len)
     json_t *c = json_object_get(au, "comparisons");
     fputs("<dl>\n<dt>input</dt><dd>", h);
     bx_rpt__esc(h, json_string_value(json_object_get(au, "input")));
-    fprintf(h, "</dd>\n<dt>threshold</dt><dd>%.6g (", bx_rpt__jnum(au, "threshold"));
+    if (json_is_number(json_object_get(au, "threshold")))
+        fprintf(h, "</dd>\n<dt>threshold</dt><dd>%.6g (", bx_rpt__jnum(au, "threshold"));
+    else
+        fputs("</dd>\n<dt>threshold</dt><dd>per port (", h);
     bx_rpt__esc(h, json_string_value(json_object_get(au, "threshold_rule")));
     fprintf(h,
             ")</dd>\n<dt>confidence</dt><dd>%.3g</dd>\n<dt>comparisons</dt><dd>%lld genuine, "

@@ -120,6 +120,19 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
         json_object_set_new(po, "manual_inspections", json_integer((json_int_t)manual));
         json_object_set_new(po, "secondary_inspections", json_integer((json_int_t)secondary));
         json_object_set_new(po, "opt_outs", json_integer((json_int_t)opt));
+        /* This port's operating thresholds (the same in every replication) and how each was
+         * obtained. */
+        json_t *th = json_object();
+        static const char *const tn[3] = {"one_to_n", "verify", "watchlist"};
+        for (int k = 0; k < 3 && n_reps > 0; ++k) {
+            const struct bx_port_threshold *t = &reps[0].ports[i].thr[k];
+            json_object_set_new(th, tn[k],
+                                json_pack("{sfsfsfsIsb}", "value", t->value, "target_fmr",
+                                          t->target_fmr, "expected_impostors_above",
+                                          t->expected_above, "calibration_subjects",
+                                          (json_int_t)t->subjects, "resolved", t->resolved));
+        }
+        json_object_set_new(po, "thresholds", th);
         json_array_append_new(ports, po);
     }
     json_object_set_new(root, "ports", ports);

@@ -165,6 +165,12 @@ static herr_t write_port(hid_t ports, const struct bx_port_config *pc, size_t i,
             pc->type == BX_PORT_LAND ? (double)pc->land.expected_gallery : pc->passengers_mean;
         rc = attr_num(g, "gallery_size", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &size, 1);
     }
+    if (rc >= 0 && n_reps > 0) { /* this port's 1:n, 1:1 and watch-list thresholds */
+        double th[3];
+        for (int k = 0; k < 3; ++k)
+            th[k] = reps[0].ports[i].thr[k].value;
+        rc = attr_num(g, "thresholds", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, th, 3);
+    }
     if (hg >= 0)
         H5Gclose(hg);
     free(buf);

@@ -159,6 +159,8 @@ static enum bx_status read_port(struct reader *rd, hid_t f, const char *name, st
     free(lane);
     if (!attr_doubles(g, "gallery_size", &p->gallery_size, 1))
         p->gallery_size = BX_NAN;
+    if (!attr_doubles(g, "thresholds", p->thresholds, 3))
+        p->thresholds[0] = p->thresholds[1] = p->thresholds[2] = BX_NAN;
     static const char *const sets[] = {"hourly/arrivals", "hourly/mean_wait_s", "hourly/queue",
                                        "hourly/busy", "hourly/capacity"};
     double **dst[] = {&p->arrivals, &p->mean_wait, &p->queue, &p->busy, &p->capacity};

@@ -79,7 +79,7 @@ static void run_fini(struct run *r)
     bx_tplgen_free(r->gen);
     bx_streams_free(r->streams);
     bx_sim_free(r->sim);
-    free(r->thr_port);
+    free(r->thr);
     bx_free_aligned(r->doc);
     bx_free_aligned(r->live);
 }
@@ -158,9 +158,9 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     r->live = bx_alloc_aligned(MATCH_BATCH * tp.dim * sizeof(float));
     r->doc = bx_alloc_aligned(MATCH_BATCH * tp.dim * sizeof(float));
     r->gen_doc = calloc(cfg->n_ports, sizeof *r->gen_doc);
-    r->thr_port = calloc(cfg->n_ports, sizeof *r->thr_port);
+    r->thr = calloc(3 * cfg->n_ports, sizeof *r->thr);
     if (!r->sim || !r->streams || !r->gen || !r->ports || !r->live || !r->gen_doc || !r->doc ||
-        !r->thr_port)
+        !r->thr)
         return err && err->code ? err->code : BX_FAIL(err, BX_ENOMEM, "out of memory");
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         /* Same world (seed, axes, centres); only the look-alike cosine differs. */
@@ -171,11 +171,16 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
     }
     /* Thresholds from the profile's own world (not re-keyed), identical in every replication. */
     struct bx_tplgen *cal = bx_tplgen_alloc(&cfg->profile, err);
-    enum bx_status st = cal ? bx_port__thresholds(cfg, cal, r->thr, r->thr_port, err) : BX_ENOMEM;
+    enum bx_status st = cal ? bx_port__thresholds(cfg, cal, r->thr, err) : BX_ENOMEM;
     bx_tplgen_free(cal);
     if (st != BX_OK)
         return st;
-    memcpy(out->thresholds, r->thr, sizeof r->thr);
+    /* Each port's own; the run-level triple is the first port's (results.h5 /matching, kept for
+     * older readers). */
+    for (size_t i = 0; i < cfg->n_ports; ++i)
+        memcpy(out->ports[i].thr, &r->thr[3 * i], sizeof out->ports[i].thr);
+    for (int k = 0; k < 3; ++k)
+        out->thresholds[k] = r->thr[k].value;
     size_t hours = bx_ports_hours(cfg);
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         out->ports[i].hourly = calloc(hours, sizeof *out->ports[i].hourly);

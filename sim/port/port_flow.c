@@ -145,7 +145,7 @@ void bx_port__judge(struct run *r, uint32_t i)
     struct port_rt *p = &r->ports[t->port];
     struct bx_ports_result *o = r->out;
     size_t dim = bx_tplgen_dim(r->gen);
-    bool accepted = t->id_ok || t->verify >= r->thr[1];
+    bool accepted = t->id_ok || t->verify >= r->thr[3 * t->port + BX_THR_VERIFY].value;
     double verify = t->verify, top = t->top;
     bool impostor = t->doc.id != t->face.id;
     if (impostor) {

@@ -68,8 +68,7 @@ struct run {
     struct bx_store *watchlist;
     struct bx_subject *wl_subjects;
     gsl_rng *wl_rng;
-    double thr[3];
-    double *thr_port; /* 1:n threshold per port (gallery sizes differ) */
+    struct bx_port_threshold *thr; /* per port: 1:n, 1:1, watch list (3 per port) */
     struct bx_ports_result *out;
     uint32_t rep;
     float *live, *doc;            /* MATCH_BATCH templates each: the probes of one batch */
@@ -110,9 +109,11 @@ enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *galler
                                     size_t i1, struct bx_error *err);
 /* At a run's start: keep the cache's entries only for the same replication and thresholds. */
 void bx_port__cache_begin(struct run *r, uint64_t seed, uint32_t rep);
-/* The operating thresholds (1:n per port, 1:1, watch list) from the profile's impostor scores. */
+/* ---------------------------------------------------------------- port_thresholds.c */
+
+/* Every port's operating thresholds: thr[3 i + BX_THR_ONE_TO_N / VERIFY / WATCHLIST]. */
 enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
-                                   double thr[3], double *thr_port, struct bx_error *err);
+                                   struct bx_port_threshold *thr, struct bx_error *err);
 
 /* ---------------------------------------------------------------- port_flow.c */
 

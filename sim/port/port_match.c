@@ -97,8 +97,7 @@ struct cached {
 struct bx_ports_cache {
     uint64_t seed;
     uint32_t rep;
-    double thr[3];
-    double *thr_port;
+    double *thr; /* the thresholds' values, 3 per port */
     size_t n_ports;
     struct cached *e;
     size_t n, cap;
@@ -115,7 +114,7 @@ void bx_ports_cache_free(struct bx_ports_cache *c)
     if (c == NULL)
         return;
     free(c->e);
-    free(c->thr_port);
+    free(c->thr);
     free(c);
 }
 
@@ -132,20 +131,20 @@ void bx_port__cache_begin(struct run *r, uint64_t seed, uint32_t rep)
     if (c == NULL)
         return;
     size_t np = r->cfg->n_ports;
-    bool same = c->n_ports == np && c->seed == seed && c->rep == rep &&
-                /* the very same thresholds, bit for bit */
-                memcmp(c->thr, r->thr, sizeof c->thr) == 0 && /* NOLINT */
-                memcmp(c->thr_port, r->thr_port, np * sizeof *c->thr_port) == 0;
+    /* the very same thresholds, value for value (bit for bit: == on finite values) */
+    bool same = c->n_ports == np && c->seed == seed && c->rep == rep;
+    for (size_t i = 0; same && i < 3 * np; ++i)
+        same = c->thr[i] == r->thr[i].value;
     if (same)
         return;
-    double *tp = realloc(c->thr_port, (np ? np : 1) * sizeof *tp);
+    double *tp = realloc(c->thr, (np ? 3 * np : 1) * sizeof *tp);
     if (tp == NULL) {
         r->cache = NULL; /* run without it */
         return;
     }
-    c->thr_port = tp;
-    memcpy(tp, r->thr_port, np * sizeof *tp);
-    memcpy(c->thr, r->thr, sizeof c->thr);
+    c->thr = tp;
+    for (size_t i = 0; i < 3 * np; ++i)
+        tp[i] = r->thr[i].value;
     c->n_ports = np;
     c->seed = seed;
     c->rep = rep;
@@ -249,12 +248,13 @@ enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *galler
         bx_port__generate(jobs, nj, bx_port__gen_threads(r));
         struct bx_search_opts so = bx_search_opts_default();
         so.k = 1;
-        so.threshold = r->thr_port[r->tr[b0].port];
+        size_t pi = r->tr[b0].port; /* a batch is one departure's or land block's: one port */
+        so.threshold = r->thr[3 * pi + BX_THR_ONE_TO_N].value;
         so.threads = search_threads(r, gallery, m);
         so.fast = bx_store_rows(gallery) > 1024; /* int8 short list, exact re-scoring */
         if ((st = bx_match_one_to_n(gallery, r->live, m, &so, hit, nh, err)) != BX_OK)
             break;
-        so.threshold = r->thr[2];
+        so.threshold = r->thr[3 * pi + BX_THR_WATCHLIST].value;
         so.threads = search_threads(r, r->watchlist, m);
         so.fast = bx_store_rows(r->watchlist) > 1024;
         if ((st = bx_match_one_to_n(r->watchlist, r->live, m, &so, wl, nw, err)) != BX_OK)
@@ -270,71 +270,5 @@ enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *galler
         cache_put(r, b0, b0 + m);
     }
     r->out->match_wall_s += bx_wall_s() - t0;
-    return st;
-}
-
-/* ---------------------------------------------------------------- thresholds */
-
-/* Thresholds from the profile's own impostor distribution (document photo vs capture), so that
- * the 1:n search of a mean-sized manifest has the target FPIR, the 1:1 check the target FMR and
- * the watch-list search the target FPIR. Deterministic: the same for every replication. */
-enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
-                                   double thr[3], double *thr_port, struct bx_error *err)
-{
-    size_t n = cfg->calibration_subjects ? cfg->calibration_subjects : 1500, d = bx_tplgen_dim(gen);
-    struct bx_demog_mix mix = bx_demog_mix_default();
-    float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q),
-          *s = malloc(n * n * sizeof *s);
-    double *imp = malloc(n * (n - 1) * sizeof *imp);
-    int64_t *ids = malloc(n * sizeof *ids);
-    struct bx_store *g = bx_store_alloc(d, n, err);
-    enum bx_status st = BX_OK;
-    if (!e || !q || !s || !imp || !ids || !g) {
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
-        goto done;
-    }
-    enum bx_device dev = cfg->ports[0].device;
-    for (size_t i = 0; i < n; ++i) {
-        struct bx_subject sub;
-        bx_tplgen_subject(gen, (int64_t)(1000000000 + i), &mix, &sub);
-        struct bx_capture ce = {BX_DEVICE_DOCUMENT, 1, 0}, cp = {dev, 1, 0};
-        bx_tplgen_capture(gen, &sub, &ce, 0, e + i * d);
-        bx_tplgen_capture(gen, &sub, &cp, 1, q + i * d);
-        ids[i] = sub.id;
-    }
-    if ((st = bx_store_add(g, e, n, ids, NULL, err)) != BX_OK ||
-        (st = bx_match_scores(g, q, n, s, err)) != BX_OK)
-        goto done;
-    size_t k = 0;
-    for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < n; ++j)
-            if (i != j && !isnan(s[i * n + j]))
-                imp[k++] = s[i * n + j];
-    if (k == 0) {
-        st = BX_FAIL(err, BX_EINVAL, "threshold calibration: no impostor scores");
-        goto done;
-    }
-    bx_scores_sort_desc(imp, k); /* one sort for every threshold below */
-    for (size_t i = 0; i < cfg->n_ports; ++i) {
-        /* Per-comparison FMR for the target FPIR: FPIR ~ N FMR (sources.md section 6). A
-         * large expected gallery asks for an FMR below what the sample resolves; the threshold
-         * is then just above the highest impostor score seen (a documented limit). */
-        const struct bx_port_config *pc = &cfg->ports[i];
-        double size =
-            pc->type == BX_PORT_LAND ? (double)pc->land.expected_gallery : pc->passengers_mean;
-        thr_port[i] =
-            bx_threshold_at_fmr_sorted(imp, k, fmin(0.5, cfg->one_to_n_fpir / fmax(1, size)));
-    }
-    thr[0] = thr_port[0];
-    thr[1] = bx_threshold_at_fmr_sorted(imp, k, cfg->verify_fmr);
-    thr[2] = bx_threshold_at_fmr_sorted(
-        imp, k, cfg->watchlist_fpir / (double)(cfg->watchlist_size ? cfg->watchlist_size : 1));
-done:
-    bx_store_free(g);
-    free(ids);
-    free(imp);
-    free(s);
-    free(q);
-    free(e);
     return st;
 }

@@ -71,6 +71,13 @@ static struct bx_count get_count(struct bx_reader *rd)
 
 static void put_port(struct bx_buf *b, const struct bx_port_result *p)
 {
+    for (int k = 0; k < 3; ++k) {
+        bx_buf_put_f64(b, p->thr[k].value);
+        bx_buf_put_f64(b, p->thr[k].target_fmr);
+        bx_buf_put_f64(b, p->thr[k].expected_above);
+        bx_buf_put_u64(b, p->thr[k].subjects);
+        bx_buf_put_u64(b, p->thr[k].resolved);
+    }
     bx_buf_put_u64(b, p->travellers);
     bx_buf_put_u64(b, p->departures);
     bx_buf_put_u64(b, p->wait.n);
@@ -100,6 +107,13 @@ static void put_port(struct bx_buf *b, const struct bx_port_result *p)
 
 static void get_port(struct bx_reader *rd, struct bx_port_result *p, struct bx_error *err)
 {
+    for (int k = 0; k < 3; ++k) {
+        p->thr[k].value = bx_reader_f64(rd);
+        p->thr[k].target_fmr = bx_reader_f64(rd);
+        p->thr[k].expected_above = bx_reader_f64(rd);
+        p->thr[k].subjects = bx_reader_u64(rd);
+        p->thr[k].resolved = bx_reader_u64(rd) != 0;
+    }
     p->travellers = bx_reader_u64(rd);
     p->departures = bx_reader_u64(rd);
     p->wait.n = bx_reader_u64(rd);

@@ -89,6 +89,58 @@ Test(sim_port, late_purges_break_the_retention_rule_and_are_counted, .timeout = 
     bx_ports_config_fini(&cfg);
 }
 
+/* Issue 16 items 1 and 2: every port has its own thresholds from its own device; they do not
+ * depend on the order of the ports; a target the configured sample cannot resolve grows the
+ * sample, and one beyond the limit is reported unresolved. */
+static struct bx_ports_config two_ports(bool swapped)
+{
+    struct bx_ports_config one = air(0.01, 0.01), cfg = bx_test_ports(2, 256, 500, 800);
+    for (int k = 0; k < 2; ++k) {
+        struct bx_port_config *p = &cfg.ports[swapped ? 1 - k : k];
+        *p = one.ports[0];
+        if (k == 1) {
+            strcpy(p->name, "PVT");
+            p->device = BX_DEVICE_MOBILE;
+            p->passengers_mean = 8;
+        }
+    }
+    free(one.ports);
+    return cfg;
+}
+
+Test(sim_port, thresholds_are_per_port_and_independent_of_port_order, .timeout = 120)
+{
+    struct bx_ports_config a = two_ports(false), b = two_ports(true);
+    struct bx_ports_result ra, rb;
+    run(&a, 0, &ra);
+    run(&b, 0, &rb);
+    for (int k = 0; k < 3; ++k) {
+        cr_assert_eq(ra.ports[0].thr[k].value, rb.ports[1].thr[k].value, "IAD, threshold %d", k);
+        cr_assert_eq(ra.ports[1].thr[k].value, rb.ports[0].thr[k].value, "PVT, threshold %d", k);
+    }
+    /* Different devices, different impostor distributions: different 1:1 thresholds. */
+    cr_assert_neq(ra.ports[0].thr[BX_THR_VERIFY].value, ra.ports[1].thr[BX_THR_VERIFY].value);
+    /* The watch-list target (FPIR 0.001 over 500 people: FMR 2e-6) is beyond 800 subjects'
+     * 639,200 impostor scores (1.3 expected above): the sample was grown to resolve it. */
+    const struct bx_port_threshold *wl = &ra.ports[0].thr[BX_THR_WATCHLIST];
+    cr_assert_float_eq(wl->target_fmr, 2e-6, 1e-18);
+    cr_assert_gt(wl->subjects, 800);
+    cr_assert(wl->resolved && wl->expected_above >= 30, "%g expected above", wl->expected_above);
+    bx_ports_result_fini(&ra);
+    bx_ports_result_fini(&rb);
+    bx_ports_config_fini(&b);
+    /* A watch-list FPIR of 10^-7 over 500 people (FMR 2 10^-10) is beyond the largest sample;
+     * said, not hidden. */
+    a.watchlist_fpir = 1e-7;
+    run(&a, 0, &ra);
+    wl = &ra.ports[0].thr[BX_THR_WATCHLIST];
+    cr_assert_eq(wl->subjects, BX_PORT_CAL_MAX);
+    cr_assert_not(wl->resolved);
+    cr_assert_lt(wl->expected_above, 1);
+    bx_ports_result_fini(&ra);
+    bx_ports_config_fini(&a);
+}
+
 Test(sim_port, matching_outcomes_follow_the_thresholds, .timeout = 60)
 {
     struct bx_ports_config cfg = air(0.02, 0.02);
@@ -449,6 +501,14 @@ static bool same_float(float x, float y)
 static void assert_same_result(struct bx_ports_result *a, struct bx_ports_result *b)
 {
     cr_assert_eq(a->n_ports, b->n_ports);
+    for (size_t i = 0; i < a->n_ports; ++i)
+        for (int k = 0; k < 3; ++k) {
+            const struct bx_port_threshold *x = &a->ports[i].thr[k], *y = &b->ports[i].thr[k];
+            cr_assert(x->value == y->value && x->target_fmr == y->target_fmr &&
+                          x->expected_above == y->expected_above && x->subjects == y->subjects &&
+                          x->resolved == y->resolved,
+                      "port %zu threshold %d", i, k);
+        }
     cr_assert_eq(memcmp(&a->fnmr, &b->fnmr, 5 * sizeof a->fnmr), 0, "fnmr..fta counts");
     cr_assert(a->overstays == b->overstays && a->impostors_caught == b->impostors_caught &&
               a->wl_true == b->wl_true && a->manual == b->manual && a->events == b->events &&

@@ -225,6 +225,9 @@ void bx_scores_sort_desc(double *scores, size_t n);
 /** bx_threshold_at_fmr on scores already sorted by bx_scores_sort_desc, without NaN: many
  *  thresholds from one sample cost one sort. */
 double bx_threshold_at_fmr_sorted(const double *desc, size_t n, double target_fmr);
+/** The same from only the @p m highest of @p n scores (descending, no NaN), e.g. kept by a
+ *  bx_topk heap: exact when m exceeds floor(target_fmr n) plus the ties at the threshold. */
+double bx_threshold_at_fmr_top(const double *desc, size_t m, size_t n, double target_fmr);
 
 /** Empirical FMR at threshold @p t: #(impostor >= t) / n. */
 double bx_fmr_at(const double *impostor, size_t n, double t);

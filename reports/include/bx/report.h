@@ -77,7 +77,8 @@ struct bx_rpt_port {
     char type[16];      /**< air, sea, private, land */
     char lane_kind[16]; /**< camera, vehicle, pedestrian */
     double gallery_size;
-    size_t R, H, K;                                         /**< replications, hours, CDF levels */
+    double thresholds[3]; /**< this port's 1:n, 1:1, watch-list thresholds (NaN: not recorded) */
+    size_t R, H, K;       /**< replications, hours, CDF levels */
     double *arrivals, *mean_wait, *queue, *busy, *capacity; /**< R x H */
     double *cdf, *levels;                                   /**< R x K, K */
 };

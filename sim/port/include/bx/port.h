@@ -147,7 +147,24 @@ struct bx_port_hourly {
     double capacity;   /**< cameras or lanes open at the hour's start */
 };
 
+/** An operating threshold and how it was obtained: from the impostor scores of the port's own
+ *  device against document photos (n subjects: n(n-1) scores), at the per-comparison FMR its
+ *  target asks (1:n: FPIR / gallery size; 1:1: verify_fmr; watch list: FPIR / watch-list
+ *  size). A target is resolved when at least 30 impostor scores of the sample are expected
+ *  above it; when the configured sample cannot resolve it, the sample is grown (up to
+ *  BX_PORT_CAL_MAX subjects); beyond that it is marked unresolved, never silent. */
+struct bx_port_threshold {
+    double value;          /**< a score >= value accepts */
+    double target_fmr;     /**< the per-comparison FMR it is set for */
+    double expected_above; /**< target_fmr x impostor scores of the sample */
+    uint64_t subjects;     /**< calibration subjects used */
+    bool resolved;         /**< expected_above >= 30 */
+};
+enum { BX_THR_ONE_TO_N, BX_THR_VERIFY, BX_THR_WATCHLIST };
+#define BX_PORT_CAL_MAX 8000
+
 struct bx_port_result {
+    struct bx_port_threshold thr[3]; /**< this port's 1:n, 1:1 and watch-list thresholds */
     uint64_t travellers, departures;
     struct bx_tally wait; /**< arrival at the camera queue to leaving processing (s) */
     struct bx_quantiles *wait_q;

@@ -23,9 +23,14 @@
  * officer; a watch-list 1:N search -> secondary inspection; the departure is recorded against the
  * identity that was confirmed, so overstays are detected or missed and impostors on another
  * person's document are caught or missed. U.S. citizens' photos are purged 12 simulated hours after
- * capture (purge events; the retention invariant is checked); non-citizens' records are kept.
+ * capture (or as the scenario's purge schedule says; photos held past 12 h are counted);
+ * non-citizens' records are kept. Every port has its own operating thresholds, set on its own
+ * device's impostor scores (struct bx_port_threshold).
  *
  * Thread safety: one bx_ports_run per replication; distinct runs may share a config.
+ * Process-wide effects: operating thresholds are remembered for the life of the process (a small
+ * table behind a mutex, keyed by profile, device, sample and target), so that replications and
+ * sizing levels compute them once.
  */
 #ifndef BX_PORT_H
 #define BX_PORT_H

@@ -120,3 +120,14 @@ bool bx_app_ports_profile(struct bx_scn *scn, const char *file, char *ppath, siz
     fprintf(stderr, "%s: %s\n", file, err.msg);
     return false;
 }
+
+bool bx_app_load_profile(const char *name, struct bx_profile *p)
+{
+    char path[1024];
+    bx_scn_profile_path(name, path, sizeof path);
+    struct bx_error err = {0};
+    if (bx_scn_load_profile(path, p, &err) == BX_OK)
+        return true;
+    fprintf(stderr, "%s\n", err.msg);
+    return false;
+}

@@ -52,6 +52,9 @@ int bx_app_load_scenario(const char *file, struct bx_scn *scn);
  * (may be NULL) receives the profile file's path. On failure prints
  * "FILE: profile 'NAME': message" and returns false. */
 bool bx_app_ports_profile(struct bx_scn *scn, const char *file, char *ppath, size_t len);
+/* Load the algorithm profile NAME (or a path; bx_scn_profile_path): false, the error printed,
+ * when it cannot be loaded. */
+bool bx_app_load_profile(const char *name, struct bx_profile *p);
 
 /* After a failed write into @p dir: when its file system is (nearly) full, say so on stderr and
  * that the folder keeps its previous outputs (true then). */

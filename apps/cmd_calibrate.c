@@ -72,14 +72,10 @@ int bx_cmd_calibrate(int argc, char **argv)
         fputs("bxsim calibrate: --profile NAME is required\n", stderr);
         return BX_EXIT_USAGE;
     }
-    char path[1024];
-    bx_scn_profile_path(name, path, sizeof path);
     struct bx_profile p;
-    struct bx_error err = {0};
-    if (bx_scn_load_profile(path, &p, &err) != BX_OK) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (!bx_app_load_profile(name, &p))
         return BX_EXIT_USAGE;
-    }
+    struct bx_error err = {0};
     int rc = BX_EXIT_OK;
     if (fit && (rc = fit_profile(&p, (size_t)n, (unsigned)iterations)) != BX_EXIT_OK)
         goto done;

@@ -378,14 +378,10 @@ static int gallery_gen(int argc, char **argv)
                 device_name);
         return BX_EXIT_USAGE;
     }
-    char path[1024];
-    bx_scn_profile_path(name, path, sizeof path);
     struct bx_profile p;
-    struct bx_error err = {0};
-    if (bx_scn_load_profile(path, &p, &err) != BX_OK) {
-        fprintf(stderr, "%s\n", err.msg);
+    if (!bx_app_load_profile(name, &p))
         return BX_EXIT_USAGE;
-    }
+    struct bx_error err = {0};
     if (has_seed)
         p.params.seed = seed;
     int rc = BX_EXIT_OK;

@@ -347,9 +347,10 @@ static void count(struct counts *c, bool genuine, bool error)
     }
 }
 
-enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
-                            const char *reference_subject, double score, const char *const *groups,
-                            struct bx_error *err)
+/* One comparison, judged (second pass) at threshold @p t. */
+static enum bx_status add(struct bx_audit *a, const char *probe_subject,
+                          const char *reference_subject, double score, const char *const *groups,
+                          double t, struct bx_error *err)
 {
     bool genuine = strcmp(probe_subject, reference_subject) == 0;
     if (!isnan(score) && !isfinite(score))
@@ -374,7 +375,6 @@ enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
         }
         return bx_audit_scores_add(genuine ? a->gen : a->imp, score, err);
     }
-    double t = a->thr;
     /* Genuine: a failed or below-threshold comparison is a false non-match. Impostor: a score
      * at or above the threshold is a false match (a failed comparison is not). */
     bool error = genuine ? (isnan(score) || (double)(float)score < t)
@@ -392,17 +392,19 @@ enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
     return BX_OK;
 }
 
+enum bx_status bx_audit_add(struct bx_audit *a, const char *probe_subject,
+                            const char *reference_subject, double score, const char *const *groups,
+                            struct bx_error *err)
+{
+    return add(a, probe_subject, reference_subject, score, groups, a->thr, err);
+}
+
 enum bx_status bx_audit__add_at(struct bx_audit *a, const char *probe_subject,
                                 const char *reference_subject, double score,
                                 const char *const *groups, double threshold, struct bx_error *err)
 {
     a->per_row = true;
-    double keep = a->thr;
-    if (a->pass == 2)
-        a->thr = threshold;
-    enum bx_status st = bx_audit_add(a, probe_subject, reference_subject, score, groups, err);
-    a->thr = keep;
-    return st;
+    return add(a, probe_subject, reference_subject, score, groups, threshold, err);
 }
 
 void bx_audit__set_extra(struct bx_audit *a, const char *key, json_t *value)

@@ -46,12 +46,8 @@ static const char rate_head[] =
     "<th>exact 95%</th><th>exact at the confidence</th><th>Wilson</th><th>subject "
     "bootstrap</th><th>one-sided upper bound</th><th>rule of 3</th></tr></thead>\n<tbody>\n";
 
-static char *audit_page(const struct page_plots *pp, json_t *au, size_t *len)
+static void audit_page(FILE *h, const struct page_plots *pp, json_t *au)
 {
-    char *buf = NULL;
-    FILE *h = open_memstream(&buf, len);
-    if (h == NULL)
-        return NULL;
     bx_rpt__html_head(h, json_string_value(json_object_get(au, "input")));
     json_t *c = json_object_get(au, "comparisons");
     fputs("<dl>\n<dt>input</dt><dd>", h);
@@ -202,13 +198,8 @@ static char *audit_page(const struct page_plots *pp, json_t *au, size_t *len)
     bx_rpt__html_plots(h, pp);
     fputs("<p class=\"note\">Method: docs/sources.md section 6 (exact binomial "
           "bounds, the rule of 3, Wilson, trials needed, subject-level bootstrap, demographic "
-          "differentials at one global threshold); docs/audit.md.</p>\n</body>\n</html>\n",
+          "differentials at one global threshold); docs/audit.md.</p>\n",
           h);
-    if (fclose(h) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
 }
 
 static enum bx_status audit_plots(json_t *au, const char *dir, struct rpt_plots *out,
@@ -337,9 +328,9 @@ static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, s
     return audit_plots(src, dir, out, err);
 }
 
-static char *html(const struct page_plots *pp, void *src, size_t *len)
+static void html(FILE *h, const struct page_plots *pp, void *src)
 {
-    return audit_page(pp, src, len);
+    audit_page(h, pp, src);
 }
 
 const struct rpt_page bx_rpt__page_audit = {"audit_plots", "audit.html", plots, html};

@@ -10,12 +10,8 @@
 #include "report_page.h"
 
 /* The page of a station-network run, from its summary.json (such runs write no results.h5). */
-static char *network_page(const struct page_plots *pp, json_t *sm, size_t *len)
+static void network_page(FILE *h, const struct page_plots *pp, json_t *sm)
 {
-    char *buf = NULL;
-    FILE *h = open_memstream(&buf, len);
-    if (h == NULL)
-        return NULL;
     bx_rpt__html_head(h, json_string_value(json_object_get(sm, "scenario")));
     fputs("<dl>\n<dt>scenario file</dt><dd>", h);
     bx_rpt__esc(h, json_string_value(json_object_get(sm, "scenario_file")));
@@ -69,12 +65,6 @@ static char *network_page(const struct page_plots *pp, json_t *sm, size_t *len)
             "</tbody>\n</table>\n",
             (long long)json_integer_value(json_object_get(sys, "departed")), lam, W, L, lam * W);
     bx_rpt__html_plots(h, pp);
-    fputs("</body>\n</html>\n", h);
-    if (fclose(h) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
 }
 
 static enum bx_status network_plots(json_t *summary, const char *dir, struct rpt_plots *out,
@@ -132,9 +122,9 @@ static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, s
     return network_plots(src, dir, out, err);
 }
 
-static char *html(const struct page_plots *pp, void *src, size_t *len)
+static void html(FILE *h, const struct page_plots *pp, void *src)
 {
-    return network_page(pp, src, len);
+    network_page(h, pp, src);
 }
 
 const struct rpt_page bx_rpt__page_network = {"plots", "report.html", plots, html};

@@ -216,12 +216,8 @@ static void html_assumptions(FILE *h, const struct bx_rpt_results *d)
     fputs("</pre></details>\n", h);
 }
 
-static char *run_page(const struct page_plots *pp, const struct bx_rpt_results *d, size_t *len)
+static void run_page(FILE *h, const struct page_plots *pp, const struct bx_rpt_results *d)
 {
-    char *buf = NULL;
-    FILE *h = open_memstream(&buf, len);
-    if (h == NULL)
-        return NULL;
     bx_rpt__html_head(h, d->scenario);
     fputs("<dl>\n<dt>scenario file</dt><dd>", h);
     bx_rpt__esc(h, d->scenario_file);
@@ -253,12 +249,6 @@ static char *run_page(const struct page_plots *pp, const struct bx_rpt_results *
     html_outcomes(h, d);
     bx_rpt__html_plots(h, pp);
     html_assumptions(h, d);
-    fputs("</body>\n</html>\n", h);
-    if (fclose(h) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
 }
 
 static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, struct bx_error *err)
@@ -266,9 +256,9 @@ static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, s
     return bx_rpt__run_plots(src, dir, out, err);
 }
 
-static char *html(const struct page_plots *pp, void *src, size_t *len)
+static void html(FILE *h, const struct page_plots *pp, void *src)
 {
-    return run_page(pp, src, len);
+    run_page(h, pp, src);
 }
 
 const struct rpt_page bx_rpt__page_run = {"plots", "report.html", plots, html};

@@ -107,12 +107,8 @@ json_t *bx_rpt_size_json(const struct bx_rpt_size *s)
     return root;
 }
 
-static char *size_page(const struct page_plots *pp, json_t *sz, size_t *len)
+static void size_page(FILE *h, const struct page_plots *pp, json_t *sz)
 {
-    char *buf = NULL;
-    FILE *h = open_memstream(&buf, len);
-    if (h == NULL)
-        return NULL;
     bx_rpt__html_head(h, json_string_value(json_object_get(sz, "scenario")));
     fprintf(h,
             "<p>Sizing to a p95 queue wait of <strong>%g s</strong> over the busiest %lld "
@@ -158,12 +154,6 @@ static char *size_page(const struct page_plots *pp, json_t *sz, size_t *len)
     }
     fputs("</tbody>\n</table>\n", h);
     bx_rpt__html_plots(h, pp);
-    fputs("</body>\n</html>\n", h);
-    if (fclose(h) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
 }
 
 static enum bx_status size_plots(json_t *sz, const char *dir, struct rpt_plots *out,
@@ -235,9 +225,9 @@ static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, s
     return size_plots(src, dir, out, err);
 }
 
-static char *html(const struct page_plots *pp, void *src, size_t *len)
+static void html(FILE *h, const struct page_plots *pp, void *src)
 {
-    return size_page(pp, src, len);
+    size_page(h, pp, src);
 }
 
 const struct rpt_page bx_rpt__page_size = {"size_plots", "size.html", plots, html};

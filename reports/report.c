@@ -78,9 +78,19 @@ static enum bx_status publish(const char *dir, const char *src, const struct rpt
         goto done;
     }
     rm_tree(old);
+    /* The page is built in memory (written atomically below); every page ends the same way. */
     size_t len = 0;
-    struct page_plots pp = {dir, sub, src, &pl, res->images, res->note};
-    char *page = pg->html(&pp, data, &len);
+    char *page = NULL;
+    FILE *h = open_memstream(&page, &len);
+    if (h != NULL) {
+        struct page_plots pp = {dir, sub, src, &pl, res->images, res->note};
+        pg->html(h, &pp, data);
+        fputs("</body>\n</html>\n", h);
+        if (fclose(h) != 0) {
+            free(page);
+            page = NULL;
+        }
+    }
     if (page == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for the report page");
         goto done;

@@ -46,7 +46,7 @@ struct rpt_page {
     const char *sub, *file;
     enum bx_status (*plots)(void *src, const char *dir, struct rpt_plots *out,
                             struct bx_error *err);
-    char *(*html)(const struct page_plots *pp, void *src, size_t *len);
+    void (*html)(FILE *h, const struct page_plots *pp, void *src); /* up to </body> */
 };
 
 extern const struct rpt_page bx_rpt__page_run, bx_rpt__page_network, bx_rpt__page_audit,

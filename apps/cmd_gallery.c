@@ -276,13 +276,20 @@ static int gallery_profiles(int argc, char **argv)
                 if (isfinite(t->achieved_lo))
                     json_object_set_new(o, "ci95",
                                         json_pack("[ff]", t->achieved_lo, t->achieved_hi));
+                if (isfinite(t->achieved_seed_lo))
+                    json_object_set_new(
+                        o, "seed_range",
+                        json_pack("[ff]", t->achieved_seed_lo, t->achieved_seed_hi));
             }
             json_array_append_new(targets, o);
             if (!json) {
-                char ach[64] = "not recorded";
+                char ach[128] = "not recorded";
                 if (t->has_achieved)
                     snprintf(ach, sizeof ach, "%.4g [%.3g, %.3g]", t->achieved, t->achieved_lo,
                              t->achieved_hi);
+                if (t->has_achieved && isfinite(t->achieved_seed_lo))
+                    snprintf(ach + strlen(ach), sizeof ach - strlen(ach), ", seeds %.4g..%.4g",
+                             t->achieved_seed_lo, t->achieved_seed_hi);
                 printf("  %-16s %-12s at %s %-7g target %-8.4g achieved %s\n", t->name, metric,
                        t->metric == BX_TARGET_FNIR_AT_FPIR ? "FPIR" : "FMR ", t->fmr, t->value,
                        ach);

@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_multimin.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_statistics_double.h>
 
 static void clopper_pearson(size_t x, size_t n, double *lo, double *hi)
 {
@@ -114,7 +117,7 @@ static enum bx_status measure_fnir(const struct bx_tplgen *gen, const struct bx_
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
         goto done;
     }
-    if (m + 1 >= searches) {
+    if (m == 0 || m + 1 >= searches) {
         st = BX_FAIL(err, BX_EINVAL, "target %s: %zu searches cannot resolve FPIR %g", t->name,
                      searches, t->fmr);
         goto done;
@@ -187,60 +190,251 @@ done:
     return st;
 }
 
+/* Per-subject counts of impostor scores above thr: c[i] = #{j != i: s[i][j] > thr} +
+ * #{j != i: s[j][i] > thr} (subject i as the probe and as the enrolled face), so that the counts
+ * sum to twice the pairs above thr. Returns the pairs above thr. */
+static size_t subject_counts(const float *s, size_t n, double thr, size_t *c)
+{
+    memset(c, 0, n * sizeof *c);
+    size_t total = 0;
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < n; ++j)
+            if (i != j && (double)s[i * n + j] > thr) {
+                ++c[i];
+                ++c[j];
+                ++total;
+            }
+    return total;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The 2.5% and 97.5% points of reps[0..b) (sorted in place), by GSL's interpolation rule. */
+static void percentile_95(double *reps, size_t b, double *lo, double *hi)
+{
+    qsort(reps, b, sizeof *reps, cmp_double);
+    *lo = gsl_stats_quantile_from_sorted_data(reps, 1, b, 0.025);
+    *hi = gsl_stats_quantile_from_sorted_data(reps, 1, b, 0.975);
+}
+
+/* FMR ratio with @p boot subject-bootstrap replicates in reps (unused when boot is 0): each
+ * replicate draws n reference and n group subjects with replacement and takes the ratio of the
+ * group's impostor pairs above the threshold to the reference's, counted per subject (both
+ * roles), so that a subject whose face is close to many others moves the ratio as a whole. The
+ * threshold stays the one set on the full reference sample (m = f n (n - 1) >= 1 pairs above it,
+ * so tr > 0). */
+static enum bx_status measure_ratio(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
+                                    const struct bx_profile_target *t, size_t n, size_t m, float *s,
+                                    double *heap, unsigned boot, uint64_t key, double *reps,
+                                    struct bx_calib_figure *out, struct bx_error *err)
+{
+    struct bx_demog_mix rm = group_mix(mix, t->reference), gm = group_mix(mix, t->group);
+    size_t *cr = malloc(n * sizeof *cr), *cg = malloc(n * sizeof *cg);
+    double *sorted = boot ? malloc(boot * sizeof *sorted) : NULL;
+    gsl_rng *r = boot ? gsl_rng_alloc(bx_rng_xoshiro256pp) : NULL;
+    enum bx_status st = BX_OK;
+    if (cr == NULL || cg == NULL || (boot && (r == NULL || sorted == NULL))) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory for %zu subjects", n);
+        goto done;
+    }
+    if ((st = bx_calib_score_matrix(gen, &rm, t, 0, n, s, err)) != BX_OK)
+        goto done;
+    double thr = kth_impostor(s, n, m, heap);
+    subject_counts(s, n, thr, cr);
+    /* Different subject ids for the second group: independent draws. */
+    if ((st = bx_calib_score_matrix(gen, &gm, t, (int64_t)n, n, s, err)) != BX_OK)
+        goto done;
+    size_t fm = subject_counts(s, n, thr, cg);
+    out->errors = fm;
+    out->trials = n * (n - 1);
+    out->value = (double)fm / (double)m;
+    out->interval = BX_CALIB_SUBJECT_BOOTSTRAP;
+    out->lo = out->hi = out->value;
+    if (boot == 0)
+        goto done;
+    /* The count of pairs above the threshold is a U-statistic over subjects: to first order
+     * (Hajek) its relative change when subjects are redrawn is twice the relative change of the
+     * drawn subjects' mean count, because every pair has two subjects. Each replicate applies that
+     * to both groups; resampling the counts alone would understate the spread by half. */
+    double tr = 0, tg = 0;
+    for (size_t i = 0; i < n; ++i) {
+        tr += (double)cr[i];
+        tg += (double)cg[i];
+    }
+    gsl_rng_set(r, (unsigned long)bx_rng_seed(key, 0, "calib/bootstrap"));
+    for (unsigned b = 0; b < boot; ++b) {
+        double sr = 0, sg = 0;
+        for (size_t i = 0; i < n; ++i)
+            sr += (double)cr[gsl_rng_uniform_int(r, n)];
+        for (size_t i = 0; i < n; ++i)
+            sg += (double)cg[gsl_rng_uniform_int(r, n)];
+        double ref = 2 * sr / tr - 1, grp = tg > 0 ? 2 * sg / tg - 1 : 0;
+        reps[b] = ref > 0 ? out->value * fmax(grp, 0.0) / ref : (double)INFINITY;
+    }
+    memcpy(sorted, reps, boot * sizeof *sorted);
+    percentile_95(sorted, boot, &out->lo, &out->hi);
+done:
+    gsl_rng_free(r);
+    free(sorted);
+    free(cg);
+    free(cr);
+    return st;
+}
+
+/* One target on one generator; reps (boot doubles) receives the bootstrap replicates of an FMR
+ * ratio target. */
+static enum bx_status measure(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
+                              const struct bx_profile_target *t, size_t n, unsigned boot,
+                              uint64_t key, double *reps, struct bx_calib_figure *out,
+                              struct bx_error *err)
+{
+    *out = (struct bx_calib_figure){.interval = BX_CALIB_CLOPPER_PEARSON, .seeds = 1};
+    enum bx_status st = BX_OK;
+    if (t->metric == BX_TARGET_FNIR_AT_FPIR) {
+        st = measure_fnir(gen, mix, t, n, out, err);
+    } else {
+        float *s = malloc(n * n * sizeof *s);
+        size_t n_imp = n * (n - 1);
+        size_t m = (size_t)floor(t->fmr * (double)n_imp);
+        double *heap = malloc((m + 1) * sizeof *heap);
+        if (s == NULL || heap == NULL) {
+            st = BX_FAIL(err, BX_ENOMEM, "out of memory for %zu subjects", n);
+        } else if (m == 0 || m + 1 >= n_imp) {
+            /* m = 0 would put the threshold on the single highest impostor score. */
+            st = BX_FAIL(err, BX_EINVAL,
+                         "target %s: %zu subjects (%zu impostor comparisons) cannot resolve FMR "
+                         "%g: it needs at least 1/FMR comparisons and one below the threshold",
+                         t->name, n, n_imp, t->fmr);
+        } else if (t->metric == BX_TARGET_FMR_RATIO) {
+            st = measure_ratio(gen, mix, t, n, m, s, heap, boot, key, reps, out, err);
+        } else if ((st = bx_calib_score_matrix(gen, mix, t, 0, n, s, err)) == BX_OK) {
+            double thr = kth_impostor(s, n, m, heap);
+            size_t miss = 0;
+            for (size_t i = 0; i < n; ++i)
+                miss += !((double)s[i * n + i] > thr);
+            out->errors = miss;
+            out->trials = n;
+            out->value = (double)miss / (double)n;
+            clopper_pearson(miss, n, &out->lo, &out->hi);
+        }
+        free(heap);
+        free(s);
+    }
+    out->seed_lo = out->seed_hi = out->value;
+    return st;
+}
+
 enum bx_status bx_calib_measure(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
                                 const struct bx_profile_target *t, size_t n,
                                 struct bx_calib_figure *out, struct bx_error *err)
 {
-    if (t->metric == BX_TARGET_FNIR_AT_FPIR)
-        return measure_fnir(gen, mix, t, n, out, err);
-    float *s = malloc(n * n * sizeof *s);
-    size_t n_imp = n * (n - 1);
-    size_t m = (size_t)floor(t->fmr * (double)n_imp);
-    double *heap = malloc((m + 1) * sizeof *heap);
-    enum bx_status st = BX_OK;
-    if (s == NULL || heap == NULL) {
-        st = BX_FAIL(err, BX_ENOMEM, "out of memory for %zu subjects", n);
-        goto done;
+    unsigned boot = t->metric == BX_TARGET_FMR_RATIO ? BX_CALIB_BOOTSTRAP : 0;
+    double *reps = boot ? malloc(boot * sizeof *reps) : NULL;
+    if (boot && reps == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory for %u bootstrap replicates", boot);
+    enum bx_status st = measure(gen, mix, t, n, boot, n, reps, out, err);
+    free(reps);
+    return st;
+}
+
+struct bx_calib_opts bx_calib_opts_default(const struct bx_profile *p)
+{
+    return (struct bx_calib_opts){.subjects = 3000,
+                                  .seeds = BX_CALIB_SEEDS,
+                                  .first_seed = p->params.seed,
+                                  .bootstrap = BX_CALIB_BOOTSTRAP};
+}
+
+/* Combine one target's per-seed figures f[0..k): counts pooled (FNMR, FNIR: one binomial over
+ * every seed's trials, Clopper-Pearson); an FMR ratio is the mean of the seeds' ratios and its
+ * interval the percentiles of the mean of the seeds' bootstrap replicates (reps: k rows of boot,
+ * work: boot doubles). With three seeds or more, the seeds' own t-interval replaces that interval
+ * where it is wider. */
+static void combine(const struct bx_calib_figure *f, size_t k, const double *reps, unsigned boot,
+                    double *work, struct bx_calib_figure *out)
+{
+    *out = (struct bx_calib_figure){.interval = f[0].interval,
+                                    .seeds = (unsigned)k,
+                                    .seed_lo = f[0].value,
+                                    .seed_hi = f[0].value};
+    double sum = 0;
+    for (size_t i = 0; i < k; ++i) {
+        out->errors += f[i].errors;
+        out->trials += f[i].trials;
+        out->seed_lo = fmin(out->seed_lo, f[i].value);
+        out->seed_hi = fmax(out->seed_hi, f[i].value);
+        sum += f[i].value;
     }
-    if (m + 1 >= n_imp) {
-        st = BX_FAIL(err, BX_EINVAL, "target %s: %zu subjects cannot resolve FMR %g", t->name, n,
-                     t->fmr);
-        goto done;
-    }
-    if (t->metric == BX_TARGET_FNMR_AT_FMR) {
-        if ((st = bx_calib_score_matrix(gen, mix, t, 0, n, s, err)) != BX_OK)
-            goto done;
-        double thr = kth_impostor(s, n, m, heap);
-        size_t miss = 0;
-        for (size_t i = 0; i < n; ++i)
-            miss += !((double)s[i * n + i] > thr);
-        out->errors = miss;
-        out->trials = n;
-        out->value = (double)miss / (double)n;
-        clopper_pearson(miss, n, &out->lo, &out->hi);
+    if (out->interval == BX_CALIB_CLOPPER_PEARSON) {
+        out->value = (double)out->errors / (double)out->trials;
+        clopper_pearson(out->errors, out->trials, &out->lo, &out->hi);
     } else {
-        struct bx_demog_mix rm = group_mix(mix, t->reference), gm = group_mix(mix, t->group);
-        if ((st = bx_calib_score_matrix(gen, &rm, t, 0, n, s, err)) != BX_OK)
-            goto done;
-        double thr = kth_impostor(s, n, m, heap);
-        /* Different subject ids for the second group: independent draws. */
-        if ((st = bx_calib_score_matrix(gen, &gm, t, (int64_t)n, n, s, err)) != BX_OK)
-            goto done;
-        size_t fm = 0;
-        for (size_t i = 0; i < n; ++i)
-            for (size_t j = 0; j < n; ++j)
-                fm += i != j && (double)s[i * n + j] > thr;
-        out->errors = fm;
-        out->trials = n_imp;
-        double fmr_ref = (double)m / (double)n_imp;
-        out->value = (double)fm / (double)n_imp / fmr_ref;
-        clopper_pearson(fm, n_imp, &out->lo, &out->hi);
-        out->lo /= fmr_ref;
-        out->hi /= fmr_ref;
+        out->value = sum / (double)k;
+        out->lo = out->hi = out->value;
+        if (boot > 0) {
+            for (unsigned b = 0; b < boot; ++b) {
+                double m = 0;
+                for (size_t i = 0; i < k; ++i)
+                    m += reps[i * boot + b];
+                work[b] = m / (double)k;
+            }
+            percentile_95(work, boot, &out->lo, &out->hi);
+        }
     }
+    if (k < 3)
+        return;
+    /* What the seeds themselves say: a Student-t interval for the mean of their k values. It
+     * carries what the interval above leaves out (the threshold's own sampling error, the
+     * bootstrap's first-order approximation); the wider of the two is reported. */
+    double mean = sum / (double)k, ss = 0;
+    for (size_t i = 0; i < k; ++i)
+        ss += (f[i].value - mean) * (f[i].value - mean);
+    double half =
+        gsl_cdf_tdist_Pinv(0.975, (double)(k - 1)) * sqrt(ss / (double)(k - 1) / (double)k);
+    if (2 * half > out->hi - out->lo) {
+        out->lo = fmax(0.0, out->value - half);
+        out->hi = out->value + half;
+        out->interval = BX_CALIB_SEED_SPREAD;
+    }
+}
+
+enum bx_status bx_calib_measure_profile(const struct bx_profile *p, const struct bx_calib_opts *o,
+                                        struct bx_calib_figure *out, struct bx_error *err)
+{
+    size_t k = o->seeds, nt = p->n_targets, boot = o->bootstrap;
+    if (k == 0 || o->subjects < 2)
+        return BX_FAIL(err, BX_EINVAL, "calibration needs at least one seed and two subjects");
+    struct bx_calib_figure *f = malloc(nt * k * sizeof *f);
+    /* nt * k rows of replicates, then one row of work space for combine(). */
+    double *reps = malloc(((nt * k + 1) * boot + 1) * sizeof *reps);
+    enum bx_status st = BX_OK;
+    if (f == NULL || reps == NULL) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory for %zu seeds", k);
+        goto done;
+    }
+    for (size_t i = 0; i < k && st == BX_OK; ++i) {
+        struct bx_tplgen_params params = p->params;
+        params.seed = o->first_seed + i;
+        struct bx_tplgen *gen = bx_tplgen_alloc(&params, err);
+        if (gen == NULL) {
+            st = err->code;
+            break;
+        }
+        /* Per target, the seeds' figures and replicates are consecutive rows t * k + i. */
+        for (size_t t = 0; t < nt && st == BX_OK; ++t)
+            st = measure(gen, &p->mix, &p->targets[t], o->subjects, (unsigned)boot, params.seed,
+                         reps + (t * k + i) * boot, &f[t * k + i], err);
+        bx_tplgen_free(gen);
+    }
+    for (size_t t = 0; t < nt && st == BX_OK; ++t)
+        combine(f + t * k, k, reps + t * k * boot, (unsigned)boot, reps + nt * k * boot, &out[t]);
 done:
-    free(heap);
-    free(s);
+    free(reps);
+    free(f);
     return st;
 }
 
@@ -248,7 +442,8 @@ done:
 
 struct fit_ctx {
     struct bx_profile *p;
-    size_t n;
+    struct bx_calib_opts o;
+    struct bx_calib_figure *fig;
     bool failed;
     struct bx_error err;
 };
@@ -256,45 +451,48 @@ struct fit_ctx {
 static double objective(const gsl_vector *x, void *vctx)
 {
     struct fit_ctx *c = vctx;
-    struct bx_tplgen_params params = c->p->params;
-    for (size_t i = 0; i < c->p->n_fit; ++i)
-        *bx_scn_profile_param(&params, c->p->fit[i]) = exp(gsl_vector_get(x, i));
+    struct bx_profile q = *c->p;
+    for (size_t i = 0; i < q.n_fit; ++i)
+        *bx_scn_profile_param(&q.params, q.fit[i]) = exp(gsl_vector_get(x, i));
     struct bx_error err = {0};
-    struct bx_tplgen *gen = bx_tplgen_alloc(&params, &err);
-    if (gen == NULL)
+    if (bx_tplgen_params_check(&q.params, &err) != BX_OK)
         return 1e6; /* outside the valid range */
+    if (bx_calib_measure_profile(&q, &c->o, c->fig, &err) != BX_OK) {
+        c->failed = true;
+        c->err = err;
+        return 1e6;
+    }
     double sum = 0;
-    for (size_t k = 0; k < c->p->n_targets; ++k) {
-        struct bx_calib_figure m;
-        if (bx_calib_measure(gen, &c->p->mix, &c->p->targets[k], c->n, &m, &err) != BX_OK) {
-            c->failed = true;
-            c->err = err;
-            break;
-        }
-        /* Log error, with half an error's worth of floor so that 0 observed is finite. */
-        double floor_v = 0.5 / (double)m.trials;
-        if (c->p->targets[k].metric == BX_TARGET_FMR_RATIO)
+    for (size_t k = 0; k < q.n_targets; ++k) {
+        const struct bx_calib_figure *m = &c->fig[k];
+        /* Log error of the seeds' mean, with half an error's worth of floor so that 0 observed
+         * is finite. */
+        double floor_v = 0.5 / (double)m->trials;
+        if (q.targets[k].metric == BX_TARGET_FMR_RATIO)
             floor_v = 0.01;
-        double r = log(fmax(m.value, floor_v) / c->p->targets[k].value);
+        double r = log(fmax(m->value, floor_v) / q.targets[k].value);
         sum += r * r;
     }
-    bx_tplgen_free(gen);
     return sum;
 }
 
-enum bx_status bx_calib_fit(struct bx_profile *p, size_t n, unsigned iterations,
-                            bx_calib_progress_fn progress, void *ctx, struct bx_error *err)
+enum bx_status bx_calib_fit(struct bx_profile *p, const struct bx_calib_opts *o,
+                            unsigned iterations, bx_calib_progress_fn progress, void *ctx,
+                            struct bx_error *err)
 {
     if (p->n_fit == 0)
         return BX_FAIL(err, BX_EINVAL, "profile %s lists no `fit` parameters", p->name);
-    struct fit_ctx c = {p, n, false, {0}};
+    struct fit_ctx c = {p, *o, NULL, false, {0}};
+    c.o.bootstrap = 0; /* the objective needs the values, not their intervals */
+    c.fig = malloc(p->n_targets * sizeof *c.fig);
     gsl_vector *x = gsl_vector_alloc(p->n_fit), *step = gsl_vector_alloc(p->n_fit);
     gsl_multimin_fminimizer *s =
         gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, p->n_fit);
-    if (x == NULL || step == NULL || s == NULL) {
+    if (c.fig == NULL || x == NULL || step == NULL || s == NULL) {
         gsl_multimin_fminimizer_free(s);
         gsl_vector_free(step);
         gsl_vector_free(x);
+        free(c.fig);
         return BX_FAIL(err, BX_ENOMEM, "out of memory for the fit");
     }
     for (size_t i = 0; i < p->n_fit; ++i) {
@@ -317,6 +515,7 @@ enum bx_status bx_calib_fit(struct bx_profile *p, size_t n, unsigned iterations,
     gsl_multimin_fminimizer_free(s);
     gsl_vector_free(step);
     gsl_vector_free(x);
+    free(c.fig);
     if (c.failed)
         return BX_FAIL(err, c.err.code, "%s", c.err.msg);
     return BX_OK;

@@ -84,3 +84,79 @@ double bx_fpir_expected(double fmr, size_t n_gallery)
         return n_gallery ? 1 : 0;
     return -expm1((double)n_gallery * log1p(-fmr));
 }
+
+/* ---------------------------------------------------------------- the upper tail */
+
+static int cmp_asc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Probability-weighted-moment estimates of a generalised Pareto distribution from exceedances
+ * y[0..k) sorted ascending (Hosking and Wallis 1987): with a0 = mean(y) and
+ * a1 = mean((1 - p_j) y_(j)), p_j = (j - 0.35) / k, the scale is 2 a0 a1 / (a0 - 2 a1) and the
+ * shape xi = 2 - a0 / (a0 - 2 a1) (xi < 0: a bounded tail, 0: exponential, > 0: heavy). */
+static bool gpd_pwm(const double *y, size_t k, double *xi, double *sigma)
+{
+    double a0 = 0, a1 = 0;
+    for (size_t j = 0; j < k; ++j) {
+        double p = ((double)j + 1 - 0.35) / (double)k;
+        a0 += y[j];
+        a1 += (1 - p) * y[j];
+    }
+    a0 /= (double)k;
+    a1 /= (double)k;
+    double den = a0 - 2 * a1;
+    if (!(a0 > 0) || !(den > 0))
+        return false;
+    *sigma = 2 * a0 * a1 / den;
+    *xi = 2 - a0 / den;
+    return *sigma > 0;
+}
+
+/* The score whose exceedance probability is f under the tail P(X > t) = zeta (1 + xi (t - u) /
+ * sigma)^(-1 / xi), t >= u. */
+static double gpd_quantile(double u, double xi, double sigma, double zeta, double f)
+{
+    double r = f / zeta;
+    if (fabs(xi) < 1e-9)
+        return u - sigma * log(r);
+    return u + sigma / xi * (pow(r, -xi) - 1);
+}
+
+bool bx_threshold_tail(const double *desc, size_t k, size_t n, double target_fmr, unsigned boot,
+                       uint64_t seed, struct bx_tail_threshold *out)
+{
+    BX_REQUIRE(k >= 2 && k < n && target_fmr > 0 && target_fmr < 1);
+    *out = (struct bx_tail_threshold){BX_NAN, BX_NAN, BX_NAN, BX_NAN, BX_NAN, desc[k], k};
+    double *y = malloc(k * sizeof *y), *yb = malloc(k * sizeof *yb);
+    double *t = malloc((boot ? boot : 1) * sizeof *t);
+    bool ok = y && yb && t;
+    for (size_t j = 0; ok && j < k; ++j)
+        y[j] = desc[k - 1 - j] - desc[k]; /* ascending */
+    double zeta = (double)k / (double)n;
+    ok = ok && gpd_pwm(y, k, &out->xi, &out->sigma);
+    if (ok) {
+        out->value = gpd_quantile(out->u, out->xi, out->sigma, zeta, target_fmr);
+        /* Resampling the exceedances: the spread of the fitted tail, at the same level u. */
+        size_t nb = 0;
+        for (unsigned b = 0; b < boot; ++b) {
+            for (size_t j = 0; j < k; ++j)
+                yb[j] = y[bx_hash64(seed ^ bx_hash64(((uint64_t)b << 32) + j)) % k];
+            qsort(yb, k, sizeof *yb, cmp_asc);
+            double xi, sigma;
+            if (gpd_pwm(yb, k, &xi, &sigma))
+                t[nb++] = gpd_quantile(out->u, xi, sigma, zeta, target_fmr);
+        }
+        if (nb >= 20) {
+            qsort(t, nb, sizeof *t, cmp_asc);
+            out->lo = t[(size_t)floor(0.025 * (double)(nb - 1))];
+            out->hi = t[(size_t)ceil(0.975 * (double)(nb - 1))];
+        }
+    }
+    free(t);
+    free(yb);
+    free(y);
+    return ok;
+}

@@ -113,7 +113,8 @@ struct bx_tplgen_params bx_tplgen_params_default(size_t dim)
 
 enum bx_status bx_tplgen_params_check(const struct bx_tplgen_params *p, struct bx_error *err)
 {
-    CHECK(p->dim >= 8 && p->dim <= 4096, "dim %zu outside [8, 4096]", p->dim);
+    CHECK(p->dim >= BX_MODELS_DIM_MIN && p->dim <= BX_MODELS_DIM_MAX, "dim %zu outside [%d, %d]",
+          p->dim, BX_MODELS_DIM_MIN, BX_MODELS_DIM_MAX);
     double max_sex = 0, max_reg = 0, max_age = 0;
     for (int i = 0; i < BX_N_SEXES; ++i) {
         CHECK(p->shared_sex[i] >= 0 && p->shared_sex[i] < 1, "shared.sex.%s must lie in [0, 1)",
@@ -228,6 +229,40 @@ static void normalize(float *v, size_t dim)
         v[i] = (float)((double)v[i] * inv);
 }
 
+/* Modified Gram-Schmidt in double precision over the k rows of a (k x dim, k <= dim): the group
+ * directions become exactly orthogonal, so that two groups' shared components do not overlap by
+ * the chance cosine of two random vectors (about 1/sqrt(dim), a different overlap for every
+ * seed) and every seed gives the same geometry up to a rotation. */
+static bool orthonormalise(float *a, size_t k, size_t dim)
+{
+    double *q = malloc(k * dim * sizeof *q);
+    if (q == NULL)
+        return false;
+    for (size_t i = 0; i < k * dim; ++i)
+        q[i] = a[i];
+    for (size_t r = 0; r < k; ++r) {
+        double *v = q + r * dim;
+        for (size_t p = 0; p < r; ++p) {
+            const double *u = q + p * dim;
+            double dot = 0;
+            for (size_t i = 0; i < dim; ++i)
+                dot += v[i] * u[i];
+            for (size_t i = 0; i < dim; ++i)
+                v[i] -= dot * u[i];
+        }
+        double ss = 0;
+        for (size_t i = 0; i < dim; ++i)
+            ss += v[i] * v[i];
+        double inv = 1 / sqrt(ss);
+        for (size_t i = 0; i < dim; ++i) {
+            v[i] *= inv;
+            a[r * dim + i] = (float)v[i];
+        }
+    }
+    free(q);
+    return true;
+}
+
 struct bx_tplgen *bx_tplgen_alloc(const struct bx_tplgen_params *p, struct bx_error *err)
 {
     if (bx_tplgen_params_check(p, err) != BX_OK)
@@ -251,6 +286,11 @@ struct bx_tplgen *bx_tplgen_alloc(const struct bx_tplgen_params *p, struct bx_er
         struct local_rng l;
         rng_init(&l, key_axes, a, 0);
         random_unit(&l.r, g->axes + a * p->dim, p->dim);
+    }
+    if (!orthonormalise(g->axes, n_axes, p->dim)) {
+        bx_tplgen_free(g);
+        BX_FAIL(err, BX_ENOMEM, "cannot allocate the template generator");
+        return NULL;
     }
     return g;
 }

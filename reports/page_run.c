@@ -94,6 +94,48 @@ static void html_matching(FILE *h, const struct bx_rpt_results *d)
             d->thresholds[0], d->thresholds[1], d->thresholds[2]);
 }
 
+/* Each port's operating thresholds from summary.json ports[].thresholds: value, interval,
+ * the FMR it targets and how it was obtained. */
+static void html_thresholds(FILE *h, const struct bx_rpt_results *d)
+{
+    json_t *ports = json_object_get(d->summary, "ports");
+    if (json_array_size(ports) == 0)
+        return;
+    fputs("<h2 id=\"thresholds\">Operating thresholds by port</h2>\n<table>\n<thead><tr>"
+          "<th>port</th><th>search</th><th>threshold [95% interval]</th><th>FMR per "
+          "comparison</th><th>impostor scores expected above</th><th>calibration "
+          "subjects</th><th>obtained by</th></tr></thead>\n<tbody>\n",
+          h);
+    static const char *const tn[3] = {"one_to_n", "verify", "watchlist"};
+    static const char *const label[3] = {"1:n", "1:1 verify", "watch list"};
+    for (size_t i = 0; i < json_array_size(ports); ++i) {
+        json_t *po = json_array_get(ports, i), *th = json_object_get(po, "thresholds");
+        for (int k = 0; k < 3; ++k) {
+            json_t *t = json_object_get(th, tn[k]), *ci = json_object_get(t, "ci95");
+            if (t == NULL)
+                continue;
+            fputs("<tr><td>", h);
+            bx_rpt__esc(h, json_string_value(json_object_get(po, "name")));
+            fprintf(h, "</td><td>%s</td><td>%.4f [%.4f, %.4f]</td><td>%.3g</td><td>%.3g</td>",
+                    label[k], bx_rpt__jnum(t, "value"), json_real_value(json_array_get(ci, 0)),
+                    json_real_value(json_array_get(ci, 1)), bx_rpt__jnum(t, "target_fmr"),
+                    bx_rpt__jnum(t, "expected_impostors_above"));
+            bx_rpt__int_cell(h, json_object_get(t, "calibration_subjects"));
+            const char *how = json_string_value(json_object_get(t, "method"));
+            fprintf(h, "<td>%s</td></tr>\n",
+                    json_is_true(json_object_get(t, "resolved")) ? "sample (resolved)"
+                    : how && strcmp(how, "tail_model") == 0      ? "tail model (beyond the sample)"
+                                                                 : "sample (NOT resolved)");
+        }
+    }
+    fputs("</tbody>\n</table>\n<p class=\"note\">Each port's thresholds are set on the impostor "
+          "scores of its own device against document photos. A target is resolved when at least "
+          "30 impostor scores are expected above it; a target the largest calibration sample "
+          "cannot resolve is set by a generalised Pareto model of that sample's 1,000 highest "
+          "scores, with a bootstrap interval (docs/summary.md).</p>\n",
+          h);
+}
+
 static void html_outcomes(FILE *h, const struct bx_rpt_results *d)
 {
     json_t *o = json_object_get(d->summary, "outcomes"),
@@ -235,7 +277,8 @@ static void run_page(FILE *h, const struct page_plots *pp, const struct bx_rpt_r
     fprintf(h, "</dd>\n<dt>events</dt><dd>%lld</dd>\n", (long long)json_integer_value(ev));
     if (isfinite(wall))
         fprintf(h, "<dt>run time</dt><dd>%.1f s</dd>\n", wall);
-    fputs("</dl>\n<p><a href=\"#ports\">Ports</a> &#183; <a href=\"#matching\">Matching</a> "
+    fputs("</dl>\n<p><a href=\"#ports\">Ports</a> &#183; <a href=\"#matching\">Matching</a> &#183; "
+          "<a href=\"#thresholds\">Thresholds</a> "
           "&#183; <a href=\"#outcomes\">Outcomes</a> &#183; <a href=\"#retention\">Retention</a> "
           "&#183; <a href=\"#plots\">Plots</a> &#183; <a href=\"#assumptions\">Assumptions and "
           "calibration</a> &#183; data: ",
@@ -246,6 +289,7 @@ static void run_page(FILE *h, const struct page_plots *pp, const struct bx_rpt_r
     fputs("<a href=\"results.h5\">results.h5</a></p>\n", h);
     html_ports(h, d);
     html_matching(h, d);
+    html_thresholds(h, d);
     html_outcomes(h, d);
     bx_rpt__html_plots(h, pp);
     html_assumptions(h, d);

@@ -126,11 +126,16 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
         static const char *const tn[3] = {"one_to_n", "verify", "watchlist"};
         for (int k = 0; k < 3 && n_reps > 0; ++k) {
             const struct bx_port_threshold *t = &reps[0].ports[i].thr[k];
-            json_object_set_new(th, tn[k],
-                                json_pack("{sfsfsfsIsb}", "value", t->value, "target_fmr",
-                                          t->target_fmr, "expected_impostors_above",
-                                          t->expected_above, "calibration_subjects",
-                                          (json_int_t)t->subjects, "resolved", t->resolved));
+            json_t *o = json_pack(
+                "{sfsfsfsIsbsss[ff]}", "value", t->value, "target_fmr", t->target_fmr,
+                "expected_impostors_above", t->expected_above, "calibration_subjects",
+                (json_int_t)t->subjects, "resolved", t->resolved, "method",
+                t->method == BX_THR_TAIL_MODEL ? "tail_model" : "empirical", "ci95", t->lo, t->hi);
+            if (t->method == BX_THR_TAIL_MODEL)
+                json_object_set_new(o, "tail",
+                                    json_pack("{sfsfsI}", "xi", t->tail_xi, "sigma", t->tail_sigma,
+                                              "exceedances", (json_int_t)BX_PORT_TAIL_K));
+            json_object_set_new(th, tn[k], o);
         }
         json_object_set_new(po, "thresholds", th);
         json_array_append_new(ports, po);

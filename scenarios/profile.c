@@ -202,6 +202,27 @@ static enum bx_status load_device(struct ctx *cx, yaml_node_t *n, enum bx_device
     return BX_OK;
 }
 
+/* An optional `[lo, hi]` under @p key of @p map; both NaN when absent. */
+static enum bx_status pair(struct ctx *cx, yaml_node_t *map, const char *key, double *lo,
+                           double *hi)
+{
+    *lo = *hi = BX_NAN;
+    yaml_node_t *n = bx_scn__get(cx, map, key);
+    if (n == NULL)
+        return BX_OK;
+    if (bx_scn__expect(cx, n, YAML_SEQUENCE_NODE, key) != BX_OK)
+        return BX_ESCHEMA;
+    if (n->data.sequence.items.top - n->data.sequence.items.start != 2)
+        return FAIL_AT(cx, n, "%s must be [lo, hi]", key);
+    char what[64];
+    snprintf(what, sizeof what, "%s lo", key);
+    if (bx_scn__as_double(cx, bx_scn__node_at(cx, n->data.sequence.items.start[0]), what, lo) !=
+        BX_OK)
+        return BX_ESCHEMA;
+    snprintf(what, sizeof what, "%s hi", key);
+    return bx_scn__as_double(cx, bx_scn__node_at(cx, n->data.sequence.items.start[1]), what, hi);
+}
+
 static enum bx_status load_target(struct ctx *cx, yaml_node_t *map, struct bx_profile_target *t)
 {
     static const char *const fields[] = {
@@ -270,24 +291,14 @@ static enum bx_status load_target(struct ctx *cx, yaml_node_t *map, struct bx_pr
         snprintf(t->source, sizeof t->source, "%s", bx_scn__scalar(n));
     }
     if ((n = bx_scn__get(cx, map, "achieved"))) {
-        static const char *const af[] = {"value", "ci95", NULL};
-        yaml_node_t *v, *ci;
+        static const char *const af[] = {"value", "ci95", "seed_range", NULL};
+        yaml_node_t *v;
         if (bx_scn__check_keys(cx, n, "achieved", af) != BX_OK ||
             bx_scn__require(cx, n, "value", "achieved", &v) != BX_OK ||
-            bx_scn__as_double(cx, v, "achieved value", &t->achieved) != BX_OK)
+            bx_scn__as_double(cx, v, "achieved value", &t->achieved) != BX_OK ||
+            pair(cx, n, "ci95", &t->achieved_lo, &t->achieved_hi) != BX_OK ||
+            pair(cx, n, "seed_range", &t->achieved_seed_lo, &t->achieved_seed_hi) != BX_OK)
             return BX_ESCHEMA;
-        t->achieved_lo = t->achieved_hi = BX_NAN;
-        if ((ci = bx_scn__get(cx, n, "ci95"))) {
-            if (bx_scn__expect(cx, ci, YAML_SEQUENCE_NODE, "ci95") != BX_OK)
-                return BX_ESCHEMA;
-            if (ci->data.sequence.items.top - ci->data.sequence.items.start != 2)
-                return FAIL_AT(cx, ci, "ci95 must be [lo, hi]");
-            if (bx_scn__as_double(cx, bx_scn__node_at(cx, ci->data.sequence.items.start[0]),
-                                  "ci95 lo", &t->achieved_lo) != BX_OK ||
-                bx_scn__as_double(cx, bx_scn__node_at(cx, ci->data.sequence.items.start[1]),
-                                  "ci95 hi", &t->achieved_hi) != BX_OK)
-                return BX_ESCHEMA;
-        }
         t->has_achieved = true;
     }
     return BX_OK;
@@ -305,7 +316,7 @@ static enum bx_status load_profile_root(struct ctx *cx, yaml_node_t *root, struc
         return BX_ESCHEMA;
     long long v = 512;
     if ((n = bx_scn__get(cx, root, "dim")) &&
-        bx_scn__as_int(cx, n, "dim", 8, BX_MODELS_DIM_MAX, &v) != BX_OK)
+        bx_scn__as_int(cx, n, "dim", BX_MODELS_DIM_MIN, BX_MODELS_DIM_MAX, &v) != BX_OK)
         return BX_ESCHEMA;
     p->params = bx_tplgen_params_default((size_t)v);
     p->mix = bx_demog_mix_default();

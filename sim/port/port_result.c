@@ -77,6 +77,11 @@ static void put_port(struct bx_buf *b, const struct bx_port_result *p)
         bx_buf_put_f64(b, p->thr[k].expected_above);
         bx_buf_put_u64(b, p->thr[k].subjects);
         bx_buf_put_u64(b, p->thr[k].resolved);
+        bx_buf_put_u64(b, (uint64_t)p->thr[k].method);
+        bx_buf_put_f64(b, p->thr[k].lo);
+        bx_buf_put_f64(b, p->thr[k].hi);
+        bx_buf_put_f64(b, p->thr[k].tail_xi);
+        bx_buf_put_f64(b, p->thr[k].tail_sigma);
     }
     bx_buf_put_u64(b, p->travellers);
     bx_buf_put_u64(b, p->departures);
@@ -113,6 +118,12 @@ static void get_port(struct bx_reader *rd, struct bx_port_result *p, struct bx_e
         p->thr[k].expected_above = bx_reader_f64(rd);
         p->thr[k].subjects = bx_reader_u64(rd);
         p->thr[k].resolved = bx_reader_u64(rd) != 0;
+        p->thr[k].method =
+            bx_reader_u64(rd) == BX_THR_TAIL_MODEL ? BX_THR_TAIL_MODEL : BX_THR_EMPIRICAL;
+        p->thr[k].lo = bx_reader_f64(rd);
+        p->thr[k].hi = bx_reader_f64(rd);
+        p->thr[k].tail_xi = bx_reader_f64(rd);
+        p->thr[k].tail_sigma = bx_reader_f64(rd);
     }
     p->travellers = bx_reader_u64(rd);
     p->departures = bx_reader_u64(rd);

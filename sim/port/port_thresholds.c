@@ -8,8 +8,10 @@
  * above it. The configured sample (calibration_subjects, n: n(n-1) scores) is grown for a
  * target it cannot resolve, to the n that resolves it, at most BX_PORT_CAL_MAX subjects; the
  * scores are streamed block by block through a top-k heap, so the memory is that of the
- * templates and one block, not of n^2 scores. A target still unresolved at the limit keeps the
- * threshold the sample gives and is reported as unresolved with its expected count.
+ * templates and one block, not of n^2 scores. A target still unresolved at the limit takes its
+ * threshold from a generalised Pareto model of that sample's BX_PORT_TAIL_K highest scores
+ * (bx_threshold_tail: probability-weighted moments, bootstrap interval) and is reported as
+ * unresolved, with the model, its interval and the expected count.
  *
  * Thresholds are the same in every replication and depend only on the profile, the device, the
  * sample and the target: they are computed once per process and remembered (a small table
@@ -137,17 +139,32 @@ static size_t subjects_for(double f)
     return n > 1e9 ? (size_t)1e9 : (size_t)n;
 }
 
+/* The 95% interval of an empirical threshold: the scores with about m -+ 1.96 sqrt(m) above
+ * them (m = f k expected; the count above a fixed score is binomial, nearly Poisson), clamped to
+ * the kept scores. */
+static void order_interval(const double *top, size_t m_kept, double m, double *lo, double *hi)
+{
+    double h = 1.96 * sqrt(fmax(m, 1.0));
+    size_t r_hi = m > h ? (size_t)floor(m - h) : 0, r_lo = (size_t)ceil(m + h);
+    *hi = top[r_hi < m_kept ? r_hi : m_kept - 1];
+    *lo = top[r_lo < m_kept ? r_lo : m_kept - 1];
+}
+
 /* The threshold at FMR @p f for device @p dev: from the configured sample of @p n0 subjects
  * when it resolves f, else from a sample grown for f alone (so that a threshold depends on its
- * own target only, never on which other ports or targets came first). */
+ * own target only, never on which other ports or targets came first); at the limit, from the
+ * tail model of that sample. */
 static enum bx_status one_threshold(const struct bx_tplgen *gen, enum bx_device dev, size_t n0,
                                     double f, struct bx_port_threshold *out, struct bx_error *err)
 {
     size_t want = subjects_for(f), n = n0;
     if (want > n)
         n = want < BX_PORT_CAL_MAX ? want : BX_PORT_CAL_MAX;
-    double k_est = (double)n * (double)(n - 1);
-    double keep_d = fmin(k_est, floor(f * k_est) + 1 + TIE_MARGIN);
+    double k_est = (double)n * (double)(n - 1), m_est = f * k_est;
+    double keep_d = floor(m_est) + 1 + fmax(TIE_MARGIN, 2 * sqrt(m_est) + 2);
+    if (m_est < RESOLVE_MIN) /* the tail model's exceedances and level */
+        keep_d = fmax(keep_d, BX_PORT_TAIL_K + 1);
+    keep_d = fmin(k_est, keep_d);
     size_t keep = (size_t)keep_d;
     double *top = malloc((keep ? keep : 1) * sizeof *top);
     if (top == NULL)
@@ -158,8 +175,26 @@ static enum bx_status one_threshold(const struct bx_tplgen *gen, enum bx_device 
         st = BX_FAIL(err, BX_EINVAL, "threshold calibration: no impostor scores");
     if (st == BX_OK) {
         double expect = f * (double)k;
-        *out = (struct bx_port_threshold){bx_threshold_at_fmr_top(top, m, k, f), f, expect, n,
-                                          expect >= RESOLVE_MIN};
+        *out = (struct bx_port_threshold){.value = bx_threshold_at_fmr_top(top, m, k, f),
+                                          .target_fmr = f,
+                                          .expected_above = expect,
+                                          .subjects = n,
+                                          .resolved = expect >= RESOLVE_MIN,
+                                          .method = BX_THR_EMPIRICAL,
+                                          .tail_xi = BX_NAN,
+                                          .tail_sigma = BX_NAN};
+        order_interval(top, m, expect, &out->lo, &out->hi);
+        struct bx_tail_threshold t;
+        if (!out->resolved && m > BX_PORT_TAIL_K &&
+            bx_threshold_tail(top, BX_PORT_TAIL_K, k, f, 400, bx_hash64(n + (uint64_t)dev), &t) &&
+            isfinite(t.lo)) {
+            out->value = t.value;
+            out->lo = t.lo;
+            out->hi = t.hi;
+            out->tail_xi = t.xi;
+            out->tail_sigma = t.sigma;
+            out->method = BX_THR_TAIL_MODEL;
+        }
     }
     free(top);
     return st;

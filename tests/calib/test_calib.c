@@ -39,8 +39,8 @@ static int cmp_desc(const void *a, const void *b)
 Test(calib, fnmr_equals_a_brute_force_count_over_the_same_scores)
 {
     struct bx_profile p = load_visa_best();
-    const struct bx_profile_target *t = target_of(&p, BX_TARGET_FNMR_AT_FMR);
-    cr_assert_not_null(t);
+    struct bx_profile_target tt = *target_of(&p, BX_TARGET_FNMR_AT_FMR), *t = &tt;
+    tt.fmr = 1e-4; /* 16 of the 159,600 impostor scores above the threshold */
     struct bx_error err = {0};
     struct bx_tplgen *gen = bx_tplgen_alloc(&p.params, &err);
     cr_assert_not_null(gen, "%s", err.msg);
@@ -90,6 +90,11 @@ Test(calib, a_target_too_fine_for_the_sample_is_refused)
     struct bx_calib_figure m;
     cr_assert_eq(bx_calib_measure(gen, &p.mix, &t, 50, &m, &err), BX_EINVAL);
     cr_assert(strstr(err.msg, "cannot resolve") != NULL, "%s", err.msg);
+    /* ... and one so fine that no impostor score of the sample is expected above it: the
+     * threshold would be the single highest score. */
+    t.fmr = 1e-6;
+    cr_assert_eq(bx_calib_measure(gen, &p.mix, &t, 400, &m, &err), BX_EINVAL);
+    cr_assert(strstr(err.msg, "cannot resolve") != NULL, "%s", err.msg);
     bx_tplgen_free(gen);
     bx_scn_profile_fini(&p);
 }
@@ -128,7 +133,10 @@ Test(calib, fitting_moves_the_parameter_towards_the_target)
     struct bx_calib_figure m0, m1;
     cr_assert_eq(bx_calib_measure(gen, &p.mix, &t, 300, &m0, &err), BX_OK, "%s", err.msg);
     bx_tplgen_free(gen);
-    cr_assert_eq(bx_calib_fit(&p, 300, 25, NULL, NULL, &err), BX_OK, "%s", err.msg);
+    struct bx_calib_opts o = bx_calib_opts_default(&p);
+    o.subjects = 300;
+    o.seeds = 1;
+    cr_assert_eq(bx_calib_fit(&p, &o, 25, NULL, NULL, &err), BX_OK, "%s", err.msg);
     /* Noise raises FNMR: the parameter must move the way the error asks. */
     cr_assert_eq(*noise > before, m0.value < t.value, "noise %g -> %g, FNMR %g, target %g", before,
                  *noise, m0.value, t.value);
@@ -139,7 +147,7 @@ Test(calib, fitting_moves_the_parameter_towards_the_target)
                  m1.value, t.value);
     bx_tplgen_free(gen);
     p.n_fit = 0;
-    cr_assert_eq(bx_calib_fit(&p, 300, 5, NULL, NULL, &err), BX_EINVAL);
+    cr_assert_eq(bx_calib_fit(&p, &o, 5, NULL, NULL, &err), BX_EINVAL);
     bx_scn_profile_fini(&p);
 }
 
@@ -181,5 +189,96 @@ Test(calib, galleries_do_not_depend_on_the_thread_count)
     bx_store_free(a);
     o.subjects = 0;
     cr_assert_null(bx_calib_gallery(&p, &o, &err));
+    bx_scn_profile_fini(&p);
+}
+
+/* An FMR ratio's interval must be as wide as its value really varies. The n(n-1) impostor pairs
+ * share subjects, so a binomial interval over pairs is far too narrow; the subject bootstrap's
+ * must hold the mean of many independent seeds about 95% of the time. 40 seeds of 400 subjects
+ * (ratio at FMR 1e-2, 1596 reference pairs above the threshold): at least 36 intervals must hold
+ * the 40 seeds' mean (a true 95% interval misses more than 4 of 40 once in 20; these seeds give
+ * 40 of 40; an interval half as wide, as resampling the subjects' counts without the
+ * U-statistic's factor of two gives, holds it in 34 of 40, and a binomial interval over pairs
+ * in about a third). */
+Test(calib, ratio_intervals_hold_the_seed_to_seed_spread, .timeout = 120)
+{
+    struct bx_profile p = load_visa_best();
+    struct bx_profile_target t = *target_of(&p, BX_TARGET_FMR_RATIO);
+    t.fmr = 1e-2;
+    const unsigned seeds = 40;
+    struct bx_calib_figure f[40];
+    double mean = 0;
+    struct bx_error err = {0};
+    for (unsigned i = 0; i < seeds; ++i) {
+        struct bx_tplgen_params params = p.params;
+        params.seed = 500 + i;
+        struct bx_tplgen *gen = bx_tplgen_alloc(&params, &err);
+        cr_assert_not_null(gen, "%s", err.msg);
+        cr_assert_eq(bx_calib_measure(gen, &p.mix, &t, 400, &f[i], &err), BX_OK, "%s", err.msg);
+        cr_assert_eq(f[i].interval, BX_CALIB_SUBJECT_BOOTSTRAP);
+        cr_assert(f[i].lo < f[i].value && f[i].value < f[i].hi, "%g [%g, %g]", f[i].value, f[i].lo,
+                  f[i].hi);
+        mean += f[i].value / seeds;
+        bx_tplgen_free(gen);
+    }
+    unsigned held = 0;
+    for (unsigned i = 0; i < seeds; ++i)
+        held += f[i].lo <= mean && mean <= f[i].hi;
+    cr_assert_geq(held, 36, "%u of %u intervals hold the seeds' mean %g", held, seeds, mean);
+    bx_scn_profile_fini(&p);
+}
+
+/* Several seeds combine as documented: FNMR pools the seeds' errors and trials, an FMR ratio is
+ * the mean of the seeds' ratios, the range is the seeds' smallest and largest values, and the
+ * interval is at least as wide as the seeds' own Student-t interval. */
+Test(calib, several_seeds_pool_counts_and_average_ratios, .timeout = 120)
+{
+    struct bx_profile p = load_visa_best();
+    struct bx_profile_target t[2] = {*target_of(&p, BX_TARGET_FNMR_AT_FMR),
+                                     *target_of(&p, BX_TARGET_FMR_RATIO)};
+    t[0].fmr = 1e-3;
+    t[1].fmr = 1e-2;
+    p.targets[0] = t[0];
+    p.targets[1] = t[1];
+    p.n_targets = 2;
+    struct bx_calib_opts o = bx_calib_opts_default(&p);
+    o.subjects = 300;
+    o.seeds = 4;
+    o.first_seed = 40;
+    struct bx_calib_figure all[2], one[2][4];
+    struct bx_error err = {0};
+    cr_assert_eq(bx_calib_measure_profile(&p, &o, all, &err), BX_OK, "%s", err.msg);
+    for (unsigned i = 0; i < 4; ++i) {
+        struct bx_tplgen_params params = p.params;
+        params.seed = 40 + i;
+        struct bx_tplgen *gen = bx_tplgen_alloc(&params, &err);
+        for (int k = 0; k < 2; ++k)
+            cr_assert_eq(bx_calib_measure(gen, &p.mix, &t[k], 300, &one[k][i], &err), BX_OK);
+        bx_tplgen_free(gen);
+    }
+    for (int k = 0; k < 2; ++k) {
+        size_t errors = 0, trials = 0;
+        double sum = 0, lo = INFINITY, hi = -INFINITY;
+        for (unsigned i = 0; i < 4; ++i) {
+            errors += one[k][i].errors;
+            trials += one[k][i].trials;
+            sum += one[k][i].value;
+            lo = fmin(lo, one[k][i].value);
+            hi = fmax(hi, one[k][i].value);
+        }
+        cr_assert_eq(all[k].errors, errors);
+        cr_assert_eq(all[k].trials, trials);
+        cr_assert_eq(all[k].seeds, 4);
+        cr_assert_eq(all[k].seed_lo, lo);
+        cr_assert_eq(all[k].seed_hi, hi);
+        double value = k == 0 ? (double)errors / (double)trials : sum / 4;
+        cr_assert_float_eq(all[k].value, value, 1e-12, "%g, want %g", all[k].value, value);
+        double ss = 0;
+        for (unsigned i = 0; i < 4; ++i)
+            ss += (one[k][i].value - sum / 4) * (one[k][i].value - sum / 4);
+        double half = 3.182446 * sqrt(ss / 3 / 4); /* t(0.975, 3) */
+        cr_assert(all[k].lo <= fmax(0, value - half) + 1e-12 && all[k].hi >= value + half - 1e-12,
+                  "[%g, %g], seeds' half-width %g", all[k].lo, all[k].hi, half);
+    }
     bx_scn_profile_fini(&p);
 }

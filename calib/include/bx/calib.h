@@ -25,11 +25,41 @@
 extern "C" {
 #endif
 
-/** One measured target: the value, its 95% interval, and the counts it rests on. */
+/** Generator seeds a calibration averages over by default (`bxsim calibrate --seeds`). */
+#define BX_CALIB_SEEDS 4
+/** Subject-bootstrap replicates behind an FMR-ratio interval. */
+#define BX_CALIB_BOOTSTRAP 1000
+
+/** How a figure's 95% interval was obtained. */
+enum bx_calib_interval {
+    BX_CALIB_CLOPPER_PEARSON,   /**< exact binomial over independent trials (FNMR, FNIR) */
+    BX_CALIB_SUBJECT_BOOTSTRAP, /**< percentiles of a subject-level bootstrap (FMR ratios) */
+    BX_CALIB_SEED_SPREAD        /**< Student-t over the seeds' values, where that is wider */
+};
+
+/** One measured target: the value, its 95% interval, and the counts it rests on. Over several
+ *  seeds: FNMR and FNIR pool every seed's errors and trials; an FMR ratio is the mean of the
+ *  seeds' ratios; seed_lo and seed_hi are the smallest and largest single-seed values. */
 struct bx_calib_figure {
     double value, lo, hi;
     size_t errors, trials;
+    enum bx_calib_interval interval;
+    unsigned seeds;
+    double seed_lo, seed_hi;
 };
+
+/** What one calibration measures: @p subjects per target and seed, generator seeds first_seed ..
+ *  first_seed + seeds - 1 (each its own group directions, subjects and noise), @p bootstrap
+ *  replicates for the FMR-ratio intervals (0: no interval, lo = hi = value). */
+struct bx_calib_opts {
+    size_t subjects;
+    unsigned seeds;
+    uint64_t first_seed;
+    unsigned bootstrap;
+};
+
+/** 3000 subjects, BX_CALIB_SEEDS seeds from the profile's own, BX_CALIB_BOOTSTRAP replicates. */
+struct bx_calib_opts bx_calib_opts_default(const struct bx_profile *p);
 
 /** Enrol subjects first..first+n-1 of @p mix with target @p t's enrolment device and score
  *  probes of them taken with its probe device, quality and years: s[i * n + j] = probe i vs
@@ -38,18 +68,31 @@ enum bx_status bx_calib_score_matrix(const struct bx_tplgen *gen, const struct b
                                      const struct bx_profile_target *t, int64_t first, size_t n,
                                      float *s, struct bx_error *err);
 
-/** Measure target @p t with @p n subjects.
+/** Measure target @p t with @p n subjects on one generator.
  *  - FNMR at FMR f: the threshold is the (m + 1)-th highest of the n (n - 1) impostor scores,
  *    m = floor(f n (n - 1)), so that the empirical FMR is at most f; FNMR is the share of the n
- *    genuine scores not above it, with a Clopper-Pearson 95% interval.
+ *    genuine scores not above it, with a Clopper-Pearson 95% interval (one genuine comparison
+ *    per subject: the trials are independent).
  *  - FMR ratio: the threshold is set on same-group impostors of the reference group; the ratio is
- *    the other group's same-group impostor FMR at that threshold over the reference's.
+ *    the other group's same-group impostor FMR at that threshold over the reference's. The
+ *    n (n - 1) pairs share subjects, so the interval is a subject bootstrap (BX_CALIB_BOOTSTRAP
+ *    replicates; each draws n subjects of each group with replacement and counts each drawn
+ *    subject's impostor pairs above the threshold, as probe and as enrolled face).
  *  - FNIR at FPIR: flights of gallery_size enrolled subjects, mated and non-mated 1:N searches
  *    through bx_match_one_to_n; the threshold is the (m + 1)-th highest non-mated top score.
  *  BX_EINVAL when @p n cannot resolve the target's FMR/FPIR. */
 enum bx_status bx_calib_measure(const struct bx_tplgen *gen, const struct bx_demog_mix *mix,
                                 const struct bx_profile_target *t, size_t n,
                                 struct bx_calib_figure *out, struct bx_error *err);
+
+/** Measure every target of @p p over @p o's seeds into out[0 .. p->n_targets), combined as
+ *  struct bx_calib_figure says: an FMR ratio's interval is the percentiles of the mean of the
+ *  seeds' bootstrap replicates; FNMR and FNIR intervals are Clopper-Pearson over the pooled
+ *  trials. With three seeds or more, a Student-t interval over the seeds' values replaces either
+ *  where it is wider (BX_CALIB_SEED_SPREAD): the seeds also see the threshold's own sampling
+ *  error, which the per-seed intervals leave out. */
+enum bx_status bx_calib_measure_profile(const struct bx_profile *p, const struct bx_calib_opts *o,
+                                        struct bx_calib_figure *out, struct bx_error *err);
 
 /** True when @p m meets @p t: within its relative tolerance, or its interval holds the target. */
 bool bx_calib_within(const struct bx_profile_target *t, const struct bx_calib_figure *m);
@@ -58,13 +101,16 @@ bool bx_calib_within(const struct bx_profile_target *t, const struct bx_calib_fi
 typedef void (*bx_calib_progress_fn)(unsigned iteration, double objective, double simplex_size,
                                      void *ctx);
 
-/** Move the profile's `fit` parameters (GSL Nelder-Mead on log parameters, common random
- *  numbers: the same subjects at every step) to minimise the sum of squared log errors of all
- *  targets measured with @p n subjects; at most @p iterations steps, stopping when the simplex is
- *  smaller than 0.02. @p p's parameters receive the result. BX_EINVAL when the profile lists no
- *  `fit` parameters. */
-enum bx_status bx_calib_fit(struct bx_profile *p, size_t n, unsigned iterations,
-                            bx_calib_progress_fn progress, void *ctx, struct bx_error *err);
+/** Move the profile's `fit` parameters (GSL Nelder-Mead on log parameters) to minimise the sum
+ *  over targets of the squared log error of the figure measured as bx_calib_measure_profile()
+ *  does over @p o's seeds: common random numbers, the same seeds and subjects at every step, so
+ *  that the fit follows the parameters and not the draws, and the result holds on average over
+ *  seeds rather than for one. At most @p iterations steps, stopping when the simplex is smaller
+ *  than 0.02. @p p's parameters receive the result. BX_EINVAL when the profile lists no `fit`
+ *  parameters. */
+enum bx_status bx_calib_fit(struct bx_profile *p, const struct bx_calib_opts *o,
+                            unsigned iterations, bx_calib_progress_fn progress, void *ctx,
+                            struct bx_error *err);
 
 /** A synthetic gallery: sample 0 of each subject is its document (enrolment) photo, samples
  *  1..samples-1 are captures by @p device at @p quality, @p years_gap later. */

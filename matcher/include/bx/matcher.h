@@ -229,6 +229,27 @@ double bx_threshold_at_fmr_sorted(const double *desc, size_t n, double target_fm
  *  bx_topk heap: exact when m exceeds floor(target_fmr n) plus the ties at the threshold. */
 double bx_threshold_at_fmr_top(const double *desc, size_t m, size_t n, double target_fmr);
 
+/** A threshold beyond what a sample resolves, from a model of its upper tail. */
+struct bx_tail_threshold {
+    double value;       /**< the score with exceedance probability target_fmr under the model */
+    double lo, hi;      /**< 95% bootstrap interval of value (NaN when it could not be formed) */
+    double xi, sigma;   /**< generalised Pareto shape and scale of the exceedances over u */
+    double u;           /**< the tail's level: the (k + 1)-th highest score */
+    size_t exceedances; /**< k */
+};
+
+/**
+ * The threshold at @p target_fmr from the @p k + 1 highest of @p n scores (descending, no NaN):
+ * a generalised Pareto distribution fitted by probability-weighted moments (Hosking and Wallis
+ * 1987) to the k exceedances over u = desc[k] models P(score > t) = (k / n) (1 + xi (t - u) /
+ * sigma)^(-1 / xi) for t >= u, and value solves P = target_fmr. The interval is the 2.5 and
+ * 97.5 percentiles over @p boot resamplings of the exceedances (deterministic in @p seed).
+ * Meant for targets below what the sample resolves (target_fmr n well under 30) with k of a few
+ * hundred to a few thousand. False when the moments admit no fit (e.g. all exceedances 0).
+ */
+bool bx_threshold_tail(const double *desc, size_t k, size_t n, double target_fmr, unsigned boot,
+                       uint64_t seed, struct bx_tail_threshold *out);
+
 /** Empirical FMR at threshold @p t: #(impostor >= t) / n. */
 double bx_fmr_at(const double *impostor, size_t n, double t);
 

@@ -40,6 +40,8 @@ extern "C" {
 
 /** Largest template dimension the generator supports (it keeps two vectors on the stack). */
 #define BX_MODELS_DIM_MAX 4096
+/** Smallest template dimension: room for the 14 orthogonal group directions and more. */
+#define BX_MODELS_DIM_MIN 16
 
 enum bx_sex { BX_SEX_FEMALE, BX_SEX_MALE, BX_N_SEXES };
 

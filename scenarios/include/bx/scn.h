@@ -87,6 +87,7 @@ struct bx_profile_target {
     char source[256];
     bool has_achieved; /**< last recorded calibration result */
     double achieved, achieved_lo, achieved_hi;
+    double achieved_seed_lo, achieved_seed_hi; /**< range over the seeds (NaN: not recorded) */
 };
 
 /** An algorithm profile: generator parameters fitted to published figures (models/profiles/). */

@@ -152,21 +152,35 @@ struct bx_port_hourly {
     double capacity;   /**< cameras or lanes open at the hour's start */
 };
 
+/** How an operating threshold was obtained. */
+enum bx_thr_method {
+    BX_THR_EMPIRICAL, /**< the smallest sample score with at most target_fmr of them at or above */
+    BX_THR_TAIL_MODEL /**< a generalised Pareto model of the sample's upper tail (bx_threshold_tail)
+                       */
+};
+
 /** An operating threshold and how it was obtained: from the impostor scores of the port's own
  *  device against document photos (n subjects: n(n-1) scores), at the per-comparison FMR its
  *  target asks (1:n: FPIR / gallery size; 1:1: verify_fmr; watch list: FPIR / watch-list
  *  size). A target is resolved when at least 30 impostor scores of the sample are expected
  *  above it; when the configured sample cannot resolve it, the sample is grown (up to
- *  BX_PORT_CAL_MAX subjects); beyond that it is marked unresolved, never silent. */
+ *  BX_PORT_CAL_MAX subjects); beyond that the threshold comes from a generalised Pareto model of
+ *  the largest sample's BX_PORT_TAIL_K highest scores, with a bootstrap interval, and is marked
+ *  unresolved: never silently the highest score. */
 struct bx_port_threshold {
     double value;          /**< a score >= value accepts */
     double target_fmr;     /**< the per-comparison FMR it is set for */
     double expected_above; /**< target_fmr x impostor scores of the sample */
     uint64_t subjects;     /**< calibration subjects used */
     bool resolved;         /**< expected_above >= 30 */
+    enum bx_thr_method method;
+    double lo, hi; /**< 95% interval: order statistics (empirical) or bootstrap (tail) */
+    double tail_xi, tail_sigma; /**< the tail model's shape and scale (NaN for empirical) */
 };
 enum { BX_THR_ONE_TO_N, BX_THR_VERIFY, BX_THR_WATCHLIST };
 #define BX_PORT_CAL_MAX 8000
+/** Highest scores of the largest sample that the tail model is fitted to. */
+#define BX_PORT_TAIL_K 1000
 
 struct bx_port_result {
     struct bx_port_threshold thr[3]; /**< this port's 1:n, 1:1 and watch-list thresholds */

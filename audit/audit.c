@@ -569,6 +569,55 @@ static void bootstrap(const struct bx_audit *a, double out[8])
     free(v);
 }
 
+/* One-sided bounds of x / n at confidence c with the design effect of errors clustered by
+ * subject (@p e[i], @p m[i]: subject i's errors and trials, k subjects): the cluster-robust
+ * variance of the ratio estimator, k / (k - 1) sum (e_i - p m_i)^2 / n^2, over the binomial
+ * variance p (1 - p) / n is the design effect d (at least 1); the exact binomial bounds are then
+ * taken for x / d errors in n / d trials (Clopper-Pearson's beta quantiles, which admit
+ * non-integer counts). */
+static void design_effect_bounds(const uint64_t *e, const uint64_t *m, size_t k, double c,
+                                 double *lo, double *hi)
+{
+    double x = 0, n = 0;
+    for (size_t i = 0; i < k; ++i) {
+        x += (double)e[i];
+        n += (double)m[i];
+    }
+    *lo = *hi = BX_NAN;
+    if (n == 0 || k < 2)
+        return;
+    double p = x / n, ss = 0;
+    for (size_t i = 0; i < k; ++i)
+        ss += ((double)e[i] - p * (double)m[i]) * ((double)e[i] - p * (double)m[i]);
+    double v_cl = (double)k / (double)(k - 1) * ss / (n * n), v_bin = p * (1 - p) / n;
+    double d = v_bin > 0 ? fmax(1.0, v_cl / v_bin) : 1.0;
+    double xe = x / d, ne = n / d;
+    *lo = xe > 0 ? bx_beta_quantile(1 - c, xe, ne - xe + 1) : 0.0;
+    *hi = xe < ne ? bx_beta_quantile(c, xe + 1, ne - xe) : 1.0;
+}
+
+/* Without a bootstrap (--bootstrap 0): the design-effect-adjusted one-sided bounds in out[4..7]
+ * (FNMR lower, upper, FMR lower, upper), as bootstrap() would give them. */
+static void design_effect(const struct bx_audit *a, double out[8])
+{
+    uint64_t *e = malloc((a->n_subj ? a->n_subj : 1) * 4 * sizeof *e);
+    if (e == NULL)
+        return;
+    uint64_t *m = e + a->n_subj, *fe = m + a->n_subj, *fm = fe + a->n_subj;
+    size_t k = 0;
+    for (size_t i = 0; i < a->cap_subj; ++i)
+        if (a->subj[i].name) {
+            e[k] = a->subj[i].c.gen_err;
+            m[k] = a->subj[i].c.gen_n;
+            fe[k] = a->subj[i].c.imp_err;
+            fm[k] = a->subj[i].c.imp_n;
+            ++k;
+        }
+    design_effect_bounds(e, m, k, a->o.confidence, &out[4], &out[5]);
+    design_effect_bounds(fe, fm, k, a->o.confidence, &out[6], &out[7]);
+    free(e);
+}
+
 struct cands {
     double *v;
     size_t n, cap;
@@ -683,8 +732,9 @@ static json_t *fnmr_at_fmr_json(struct bx_audit *a)
 }
 
 /* A claim "rate < claim": the exact binomial bounds treat every comparison as independent; the
- * subject bootstrap's one-sided bounds (@p sub, lower and upper; NaN without a bootstrap) carry
- * the clustering of errors by subject. The verdict takes the more conservative of the two on
+ * subject bootstrap's one-sided bounds (@p sub, lower and upper; with --bootstrap 0 the
+ * design-effect-adjusted bounds; NaN without subjects) carry the clustering of errors by
+ * subject. The verdict takes the more conservative of the two on
  * each side: supported only when both upper bounds are below the claim, refuted only when both
  * lower bounds are above it; `decided_by` names the bound that decided. */
 static json_t *claim_json(const struct bx_audit *a, const char *metric, double claim, uint64_t x,
@@ -700,9 +750,11 @@ static json_t *claim_json(const struct bx_audit *a, const char *metric, double c
                                            : BX_AUDIT_NOT_ENOUGH_DATA;
     /* The side that decided: the upper bounds unless the claim was refuted. */
     bool by_sub = have_sub && (v == BX_AUDIT_REFUTED ? sub[0] < cp_lo : sub[1] > cp_hi);
-    const char *decided = by_sub     ? "subject bootstrap"
-                          : have_sub ? "binomial"
-                                     : "binomial (no subject bootstrap)";
+    bool boot = a->o.bootstrap >= 2;
+    const char *decided = by_sub && boot ? "subject bootstrap"
+                          : by_sub       ? "design effect"
+                          : have_sub     ? "binomial"
+                                         : "binomial (no subject-level bound)";
     uint64_t need = bx_audit_trials_needed(x, claim, c);
     json_t *o = json_pack("{sssfsfsssososIsIso}", "metric", metric, "claim", claim, "confidence", c,
                           "verdict", bx_audit_verdict_name(v), "upper_one_sided", num(hi),
@@ -715,7 +767,7 @@ static json_t *claim_json(const struct bx_audit *a, const char *metric, double c
     json_object_set_new(
         o, "binomial",
         json_pack("{soso}", "lower_one_sided", num(cp_lo), "upper_one_sided", num(cp_hi)));
-    json_object_set_new(o, "subject_bootstrap",
+    json_object_set_new(o, boot ? "subject_bootstrap" : "design_effect",
                         have_sub ? json_pack("{soso}", "lower_one_sided", num(sub[0]),
                                              "upper_one_sided", num(sub[1]))
                                  : json_null());
@@ -771,6 +823,8 @@ json_t *bx_audit_finish(struct bx_audit *a, struct bx_error *err)
     }
     double boot[8];
     bootstrap(a, boot);
+    if (a->o.bootstrap < 2)
+        design_effect(a, boot);
     json_t *o = json_object();
     json_object_set_new(o, "threshold",
                         a->per_row ? json_null() : num(isnan(a->o.threshold) ? t : a->o.threshold));

@@ -351,7 +351,7 @@ Test(audit, a_score_equal_to_the_given_threshold_passes)
  * subjects, the errors are not 3,000 independent trials: the claim FNMR < 2% must not be
  * supported (binomial upper bound 1.35%, subject bootstrap 2% or more); spread one per subject
  * over 30 subjects, it is. */
-static json_t *clustered(const char *path, int clusters)
+static json_t *clustered(const char *path, int clusters, unsigned bootstrap)
 {
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
@@ -366,7 +366,7 @@ static json_t *clustered(const char *path, int clusters)
     struct bx_audit_opts o = bx_audit_opts_default();
     o.threshold = 0.5;
     o.claim_fnmr = 0.02;
-    o.bootstrap = 2000;
+    o.bootstrap = bootstrap;
     return audit_file(path, &o);
 }
 
@@ -374,7 +374,7 @@ Test(audit, claim_verdicts_account_for_errors_clustered_by_subject)
 {
     char path[128];
     snprintf(path, sizeof path, "%s/cluster.csv", dir);
-    json_t *res = clustered(path, 3);
+    json_t *res = clustered(path, 3, 2000);
     json_t *c = json_array_get(json_object_get(res, "claims"), 0);
     cr_assert_eq(json_integer_value(json_object_get(c, "errors")), 30);
     double binom = jget(c, "binomial", "upper_one_sided");
@@ -385,10 +385,35 @@ Test(audit, claim_verdicts_account_for_errors_clustered_by_subject)
     cr_assert_str_eq(json_string_value(json_object_get(c, "decided_by")), "subject bootstrap");
     cr_assert_float_eq(jget(c, "upper_one_sided", NULL), boot, 1e-12);
     json_decref(res);
-    res = clustered(path, 30);
+    res = clustered(path, 30, 2000);
     c = json_array_get(json_object_get(res, "claims"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(c, "verdict")), "supported", "%s",
                      json_string_value(json_object_get(c, "decided_by")));
+    json_decref(res);
+}
+
+/* Without a bootstrap the subject-level bound is the design-effect-adjusted one: 3 subjects with
+ * 10 errors each make the design effect 10 (3 effective errors in 300 effective trials, upper
+ * bound about 2.6%), so FNMR < 2% is not supported; one error in each of 30 subjects leaves the
+ * design effect at 1 and the claim supported. */
+Test(audit, without_a_bootstrap_the_design_effect_carries_the_clustering)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/cluster0.csv", dir);
+    json_t *res = clustered(path, 3, 0);
+    json_t *c = json_array_get(json_object_get(res, "claims"), 0);
+    double de = jget(c, "design_effect", "upper_one_sided");
+    cr_assert(de > 0.022 && de < 0.03, "design-effect upper %g", de);
+    cr_assert_str_neq(json_string_value(json_object_get(c, "verdict")), "supported");
+    cr_assert_str_eq(json_string_value(json_object_get(c, "decided_by")), "design effect");
+    cr_assert_null(json_object_get(c, "subject_bootstrap"));
+    json_decref(res);
+    res = clustered(path, 30, 0);
+    c = json_array_get(json_object_get(res, "claims"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(c, "verdict")), "supported", "%s",
+                     json_string_value(json_object_get(c, "decided_by")));
+    cr_assert_float_eq(jget(c, "design_effect", "upper_one_sided"),
+                       jget(c, "binomial", "upper_one_sided"), 1e-9);
     json_decref(res);
 }
 

@@ -155,8 +155,7 @@ struct bx_port_hourly {
 /** How an operating threshold was obtained. */
 enum bx_thr_method {
     BX_THR_EMPIRICAL, /**< the smallest sample score with at most target_fmr of them at or above */
-    BX_THR_TAIL_MODEL /**< a generalised Pareto model of the sample's upper tail (bx_threshold_tail)
-                       */
+    BX_THR_TAIL_MODEL /**< a generalised Pareto model of the upper tail (bx_threshold_tail) */
 };
 
 /** An operating threshold and how it was obtained: from the impostor scores of the port's own

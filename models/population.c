@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
 #include "bx/models.h"
@@ -68,6 +69,11 @@ struct bx_pop_config bx_pop_config_default(void)
     c.impostor_rate = 1600.0 / 223e6;
     c.watchlist_rate = 1e-5;
     c.removal_rate = 1e-5;
+    /* Assumptions, no published share: about 1 traveller in 100 uses a wheelchair, about 1 adult
+     * in 20 travels with a child under 14 (docs/scenarios.md). They matter only where staff
+     * exclusions are set (capture.exclusions). */
+    c.wheelchair_rate = 0.01;
+    c.with_children_rate = 0.05;
     return c;
 }
 
@@ -100,8 +106,9 @@ enum bx_status bx_pop_config_check(const struct bx_pop_config *c, struct bx_erro
     CHECK(c->photo_age_max_years >= 0 && c->photo_age_max_years <= 20,
           "photo_age_max_years must lie in [0, 20]");
     CHECK(c->stay_mean_days > 0, "stay_mean_days must be > 0");
-    const double rates[] = {c->overstay_rate, c->impostor_rate, c->watchlist_rate, c->removal_rate};
-    for (size_t i = 0; i < 4; ++i)
+    const double rates[] = {c->overstay_rate, c->impostor_rate,   c->watchlist_rate,
+                            c->removal_rate,  c->wheelchair_rate, c->with_children_rate};
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; ++i)
         CHECK(rates[i] >= 0 && rates[i] <= 1, "ground-truth rates must lie in [0, 1]");
     return BX_OK;
 }
@@ -112,8 +119,8 @@ void bx_pop_draw(const struct bx_pop_config *c, gsl_rng *r, int64_t id, struct b
 {
     /* A fixed number of draws per traveller, in a fixed order, so that changing one rate does
      * not shift the stream for everyone after (common random numbers across variants). */
-    double u[11];
-    for (int i = 0; i < 11; ++i)
+    double u[14];
+    for (int i = 0; i < 14; ++i)
         u[i] = gsl_rng_uniform(r);
     memset(out, 0, sizeof *out);
     out->id = id;
@@ -138,6 +145,10 @@ void bx_pop_draw(const struct bx_pop_config *c, gsl_rng *r, int64_t id, struct b
     } else {
         out->stay_end_days = BX_INF;
     }
+    out->wheelchair = u[11] < c->wheelchair_rate;
+    out->with_children = out->band == BX_AGE_0_13 || u[12] < c->with_children_rate;
+    /* A standard normal from the last uniform (clamped away from 0 and 1: |z| <= 5.3). */
+    out->difficulty = gsl_cdf_ugaussian_Pinv(fmin(fmax(u[13], 1e-7), 1 - 1e-7));
 }
 
 unsigned bx_pop_party_size(const struct bx_pop_config *c, gsl_rng *r)
@@ -207,6 +218,10 @@ enum bx_status bx_capture_config_check(const struct bx_capture_config *c, struct
     }
     CHECK(c->max_attempts >= 1 && c->max_attempts <= 20, "max_attempts must lie in [1, 20]");
     CHECK(c->us_optout >= 0 && c->us_optout <= 1, "us_optout must lie in [0, 1]");
+    CHECK(c->difficulty_sd >= 0 && c->difficulty_sd <= 5, "difficulty_sd must lie in [0, 5]");
+    CHECK(c->exclude_wheelchair >= 0 && c->exclude_wheelchair <= 1 && c->exclude_family >= 0 &&
+              c->exclude_family <= 1,
+          "exclusion probabilities must lie in [0, 1]");
     return BX_OK;
 }
 
@@ -216,14 +231,22 @@ void bx_capture_run(const struct bx_capture_config *c, enum bx_device device,
 {
     BX_REQUIRE((unsigned)device < BX_N_DEVICES && quality_penalty >= 1);
     *out = (struct bx_capture_outcome){0};
-    /* Draws in a fixed pattern: one for opt-out, then per attempt one time and one outcome. */
-    double u_opt = gsl_rng_uniform(r);
+    /* Draws in a fixed pattern: one for opt-out, one for a staff exclusion, then per attempt
+     * one time and one outcome. */
+    double u_opt = gsl_rng_uniform(r), u_ex = gsl_rng_uniform(r);
     if (t->citizenship == BX_CIT_US && u_opt < c->us_optout) {
         out->opted_out = true;
         return;
     }
-    /* Harder conditions multiply the odds of failure. */
-    double p = c->fta[device], odds = p / (1 - p) * quality_penalty, fta = odds / (1 + odds);
+    if ((t->wheelchair && u_ex < c->exclude_wheelchair) ||
+        (t->with_children && u_ex < c->exclude_family)) {
+        out->excluded = true;
+        return;
+    }
+    /* Harder conditions, and a harder traveller, multiply the odds of failure. */
+    double p = c->fta[device],
+           odds = p / (1 - p) * quality_penalty * exp(c->difficulty_sd * t->difficulty),
+           fta = odds / (1 + odds);
     double m = c->time_mean_s[device], sd = c->time_sd_s[device];
     double s2 = m > 0 ? log1p(sd * sd / (m * m)) : 0, mu = m > 0 ? log(m) - s2 / 2 : 0;
     for (unsigned a = 0; a < c->max_attempts && !out->acquired; ++a) {

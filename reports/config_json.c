@@ -68,6 +68,8 @@ static json_t *pop_json(const struct bx_pop_config *p)
     json_object_set_new(o, "impostor_rate", json_real(p->impostor_rate));
     json_object_set_new(o, "watchlist_rate", json_real(p->watchlist_rate));
     json_object_set_new(o, "removal_rate", json_real(p->removal_rate));
+    json_object_set_new(o, "wheelchair_rate", json_real(p->wheelchair_rate));
+    json_object_set_new(o, "with_children_rate", json_real(p->with_children_rate));
     return o;
 }
 
@@ -81,6 +83,10 @@ static json_t *capture_json(const struct bx_capture_config *c)
     json_object_set_new(o, "max_attempts", json_integer((json_int_t)c->max_attempts));
     json_object_set_new(o, "exponential_time", json_boolean(c->exponential_time));
     json_object_set_new(o, "us_optout", json_real(c->us_optout));
+    json_object_set_new(o, "difficulty_sd", json_real(c->difficulty_sd));
+    json_object_set_new(
+        o, "exclusions",
+        json_pack("{sfsf}", "wheelchair", c->exclude_wheelchair, "families", c->exclude_family));
     return o;
 }
 
@@ -130,6 +136,8 @@ static json_t *port_json(const struct bx_port_config *p)
     json_object_set_new(o, "impostor_similarity", json_real(p->impostor_similarity));
     json_object_set_new(o, "population", pop_json(&p->pop));
     json_object_set_new(o, "capture", capture_json(&p->capture));
+    json_object_set_new(o, "unphotographed",
+                        json_string(p->unphotographed_board ? "board" : "manual"));
     return o;
 }
 

@@ -63,6 +63,70 @@ static void html_ports(FILE *h, const struct bx_rpt_results *d)
           h);
 }
 
+/* One row of the operations table: a name and its share with interval and counts. */
+static void ops_row(FILE *h, const char *name, json_t *rate, const char *what)
+{
+    fputs("<tr><td>", h);
+    bx_rpt__esc(h, name);
+    fputs("</td>", h);
+    bx_rpt__ci_cell(h, rate, false, 4);
+    bx_rpt__int_cell(h, json_object_get(rate, "count"));
+    bx_rpt__int_cell(h, json_object_get(rate, "of"));
+    fputs("<td>", h);
+    bx_rpt__esc(h, what);
+    fputs("</td></tr>\n", h);
+}
+
+/* CBP's and GAO's operational figures (summary.json `operations`), for the whole run and by
+ * port. */
+static void html_operations(FILE *h, const struct bx_rpt_results *d)
+{
+    json_t *o = json_object_get(d->summary, "operations");
+    if (o == NULL)
+        return;
+    fputs("<h2 id=\"operations\">Operations: the figures CBP and GAO report</h2>\n<table>\n"
+          "<thead><tr><th>figure</th><th>value [95% interval]</th><th>count</th><th>of</th>"
+          "<th>meaning</th></tr></thead>\n<tbody>\n",
+          h);
+    ops_row(h, "capture rate", json_object_get(o, "capture_rate"),
+            "in-scope (non-U.S.) travellers photographed (GAO-20-568: 80% in 2019, goal 97%)");
+    ops_row(h, "match rate", json_object_get(o, "match_rate"),
+            "photographed travellers confirmed by 1:n or 1:1 (CBP: 97-98%)");
+    ops_row(h, "no-match rate", json_object_get(o, "no_match_rate"),
+            "photographed travellers not confirmed (CBP: 2-3%)");
+    ops_row(h, "biometric confirmation rate", json_object_get(o, "biometric_confirmation_rate"),
+            "in-scope travellers confirmed: capture rate x match rate");
+    ops_row(h, "technical match rate", json_object_get(o, "technical_match_rate"),
+            "photographed travellers with a gallery record found by the 1:n search");
+    json_t *np = json_object_get(o, "not_photographed"),
+           *ans = json_object_get(o, "camera_to_answer_s");
+    fprintf(h,
+            "</tbody>\n</table>\n<p class=\"note\">Not photographed: %lld waved past by staff, "
+            "%lld failed every attempt; %lld travellers left without a photo and without an "
+            "officer. Camera to answer: mean %.3g s. Definitions: docs/summary.md "
+            "(<code>operations</code>).</p>\n",
+            (long long)json_integer_value(json_object_get(np, "excluded_by_staff")),
+            (long long)json_integer_value(json_object_get(np, "failed_to_acquire")),
+            (long long)json_integer_value(json_object_get(o, "left_unphotographed")),
+            bx_rpt__jnum(ans, "mean"));
+    json_t *ports = json_object_get(d->summary, "ports");
+    fputs("<table>\n<thead><tr><th>port</th><th>in scope</th><th>capture rate</th><th>match "
+          "rate</th><th>technical match rate</th></tr></thead>\n<tbody>\n",
+          h);
+    for (size_t i = 0; i < json_array_size(ports); ++i) {
+        json_t *p = json_array_get(ports, i), *po = json_object_get(p, "operations");
+        fputs("<tr><td>", h);
+        bx_rpt__esc(h, json_string_value(json_object_get(p, "name")));
+        fputs("</td>", h);
+        bx_rpt__int_cell(h, json_object_get(po, "in_scope"));
+        bx_rpt__ci_cell(h, json_object_get(po, "capture_rate"), false, 4);
+        bx_rpt__ci_cell(h, json_object_get(po, "match_rate"), false, 4);
+        bx_rpt__ci_cell(h, json_object_get(po, "technical_match_rate"), false, 4);
+        fputs("</tr>\n", h);
+    }
+    fputs("</tbody>\n</table>\n", h);
+}
+
 static void html_matching(FILE *h, const struct bx_rpt_results *d)
 {
     json_t *m = json_object_get(d->summary, "matching");
@@ -277,7 +341,8 @@ static void run_page(FILE *h, const struct page_plots *pp, const struct bx_rpt_r
     fprintf(h, "</dd>\n<dt>events</dt><dd>%lld</dd>\n", (long long)json_integer_value(ev));
     if (isfinite(wall))
         fprintf(h, "<dt>run time</dt><dd>%.1f s</dd>\n", wall);
-    fputs("</dl>\n<p><a href=\"#ports\">Ports</a> &#183; <a href=\"#matching\">Matching</a> &#183; "
+    fputs("</dl>\n<p><a href=\"#ports\">Ports</a> &#183; <a href=\"#operations\">Operations</a> "
+          "&#183; <a href=\"#matching\">Matching</a> &#183; "
           "<a href=\"#thresholds\">Thresholds</a> "
           "&#183; <a href=\"#outcomes\">Outcomes</a> &#183; <a href=\"#retention\">Retention</a> "
           "&#183; <a href=\"#plots\">Plots</a> &#183; <a href=\"#assumptions\">Assumptions and "
@@ -288,6 +353,7 @@ static void run_page(FILE *h, const struct page_plots *pp, const struct bx_rpt_r
         fputs("<a href=\"summary.json\">summary.json</a>, ", h);
     fputs("<a href=\"results.h5\">results.h5</a></p>\n", h);
     html_ports(h, d);
+    html_operations(h, d);
     html_matching(h, d);
     html_thresholds(h, d);
     html_outcomes(h, d);

@@ -52,6 +52,60 @@ static json_t *rate(const struct bx_ports_result *reps, size_t n, size_t off)
 }
 #define RATE(field) rate(reps, n_reps, offsetof(struct bx_ports_result, field))
 
+/* A share count / of with its exact binomial interval. */
+static json_t *share(uint64_t count, uint64_t of)
+{
+    json_t *o = ci_json(bx_ci_binomial(count, of, 0.95));
+    json_object_set_new(o, "count", json_integer((json_int_t)count));
+    json_object_set_new(o, "of", json_integer((json_int_t)of));
+    return o;
+}
+
+static void ops_add(struct bx_port_ops *sum, const struct bx_port_ops *x, double *answer_sum)
+{
+    sum->in_scope += x->in_scope;
+    sum->photographed += x->photographed;
+    sum->excluded += x->excluded;
+    sum->not_acquired += x->not_acquired;
+    sum->matched += x->matched;
+    sum->with_record += x->with_record;
+    sum->matched_gallery += x->matched_gallery;
+    sum->left_unphotographed += x->left_unphotographed;
+    if (x->answer_s.n) {
+        *answer_sum += (double)x->answer_s.n * bx_tally_mean(&x->answer_s);
+        sum->answer_s.n += x->answer_s.n;
+        sum->answer_s.max = sum->answer_s.n == x->answer_s.n
+                                ? x->answer_s.max
+                                : fmax(sum->answer_s.max, x->answer_s.max);
+    }
+}
+
+/* The operational figures CBP and GAO report (docs/summary.md `operations`), pooled over
+ * replications (and ports): capture rate = in-scope travellers photographed / in scope; match
+ * rate = photographed and confirmed / photographed; biometric confirmation = confirmed / in
+ * scope; technical match rate = found by the 1:n gallery search / photographed with a gallery
+ * record. */
+static json_t *ops_json(const struct bx_port_ops *o, double answer_sum)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "in_scope", json_integer((json_int_t)o->in_scope));
+    json_object_set_new(j, "photographed", json_integer((json_int_t)o->photographed));
+    json_object_set_new(j, "not_photographed",
+                        json_pack("{sIsI}", "excluded_by_staff", (json_int_t)o->excluded,
+                                  "failed_to_acquire", (json_int_t)o->not_acquired));
+    json_object_set_new(j, "left_unphotographed", json_integer((json_int_t)o->left_unphotographed));
+    json_object_set_new(j, "capture_rate", share(o->photographed, o->in_scope));
+    json_object_set_new(j, "match_rate", share(o->matched, o->photographed));
+    json_object_set_new(j, "no_match_rate", share(o->photographed - o->matched, o->photographed));
+    json_object_set_new(j, "biometric_confirmation_rate", share(o->matched, o->in_scope));
+    json_object_set_new(j, "technical_match_rate", share(o->matched_gallery, o->with_record));
+    json_object_set_new(j, "camera_to_answer_s",
+                        json_pack("{soso}", "mean",
+                                  num(o->answer_s.n ? answer_sum / (double)o->answer_s.n : BX_NAN),
+                                  "max", num(o->answer_s.n ? o->answer_s.max : BX_NAN)));
+    return j;
+}
+
 json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct bx_ports_config *cfg,
                               const struct bx_ports_result *reps, size_t n_reps,
                               struct bx_error *err)
@@ -82,6 +136,8 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
         json_object_set_new(root, "thresholds",
                             json_pack("{sfsfsf}", "one_to_n", reps[0].thresholds[0], "verify",
                                       reps[0].thresholds[1], "watchlist", reps[0].thresholds[2]));
+    struct bx_port_ops all_ops = {0};
+    double all_answer = 0;
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         const struct bx_port_config *pc = &cfg->ports[i];
         uint64_t trav = 0, deps = 0, manual = 0, secondary = 0, opt = 0;
@@ -120,6 +176,13 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
         json_object_set_new(po, "manual_inspections", json_integer((json_int_t)manual));
         json_object_set_new(po, "secondary_inspections", json_integer((json_int_t)secondary));
         json_object_set_new(po, "opt_outs", json_integer((json_int_t)opt));
+        struct bx_port_ops pops = {0};
+        double pans = 0;
+        for (size_t r = 0; r < n_reps; ++r) {
+            ops_add(&pops, &reps[r].ports[i].ops, &pans);
+            ops_add(&all_ops, &reps[r].ports[i].ops, &all_answer);
+        }
+        json_object_set_new(po, "operations", ops_json(&pops, pans));
         /* This port's operating thresholds (the same in every replication) and how each was
          * obtained. */
         json_t *th = json_object();
@@ -141,6 +204,7 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
         json_array_append_new(ports, po);
     }
     json_object_set_new(root, "ports", ports);
+    json_object_set_new(root, "operations", ops_json(&all_ops, all_answer));
     ports = NULL;
 
     json_t *m = json_object();

@@ -67,8 +67,8 @@ static enum bx_status load_population(struct ctx *cx, yaml_node_t *map, struct b
                                       struct bx_capture_config *cap)
 {
     static const char *const fields[] = {
-        "citizenship",  "overstay_rate", "impostor_rate", "watchlist_rate",
-        "removal_rate", "opt_out",       "female",        NULL};
+        "citizenship", "overstay_rate", "impostor_rate",   "watchlist_rate",     "removal_rate",
+        "opt_out",     "female",        "wheelchair_rate", "with_children_rate", NULL};
     yaml_node_t *n;
     if (bx_scn__check_keys(cx, map, "population", fields) != BX_OK)
         return BX_ESCHEMA;
@@ -94,6 +94,8 @@ static enum bx_status load_population(struct ctx *cx, yaml_node_t *map, struct b
         opt_range(cx, map, "watchlist_rate", 0, 1, false, &pop->watchlist_rate) ||
         opt_range(cx, map, "removal_rate", 0, 1, false, &pop->removal_rate) ||
         opt_range(cx, map, "female", 0, 1, false, &pop->female) ||
+        opt_range(cx, map, "wheelchair_rate", 0, 1, false, &pop->wheelchair_rate) ||
+        opt_range(cx, map, "with_children_rate", 0, 1, false, &pop->with_children_rate) ||
         opt_range(cx, map, "opt_out", 0, 1, false, &cap->us_optout))
         return BX_ESCHEMA;
     struct bx_error perr = {0};
@@ -215,6 +217,7 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
                                          "impostor_similarity",
                                          "population",
                                          "capture",
+                                         "unphotographed",
                                          NULL};
     static const char *const lane_fields[] = {"kind", "count", "rollout", NULL};
     static const char *const exp_fields[] = {"size", "share", NULL};
@@ -271,25 +274,12 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
 static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port_config *p,
                                 yaml_node_t *start_node, long start_days)
 {
-    static const char *const fields[] = {"name",
-                                         "type",
-                                         "departures",
-                                         "passengers",
-                                         "boarding",
-                                         "gates",
-                                         "cameras_per_gate",
-                                         "camera_rollout",
-                                         "device",
-                                         "match_time_s",
-                                         "officers",
-                                         "officer_shifts",
-                                         "manual_service",
-                                         "secondary",
-                                         "officer_catch",
-                                         "impostor_similarity",
-                                         "population",
-                                         "capture",
-                                         NULL};
+    static const char *const fields[] = {
+        "name",           "type",         "departures",       "passengers",
+        "boarding",       "gates",        "cameras_per_gate", "camera_rollout",
+        "device",         "match_time_s", "officers",         "officer_shifts",
+        "manual_service", "secondary",    "officer_catch",    "impostor_similarity",
+        "population",     "capture",      "unphotographed",   NULL};
     static const char *const dep_fields[] = {"per_day", "first_hour", "last_hour", NULL};
     static const char *const board_fields[] = {"open_min", "peak_min", "close_min", NULL};
 
@@ -389,17 +379,25 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
     }
     if ((n = bx_scn__get(cx, map, "capture"))) {
         /* The port's camera (its device): time per attempt, failure to acquire, retries. */
-        static const char *const cap_fields[] = {"time_mean_s", "time_sd_s",    "time_dist",
-                                                 "fta",         "max_attempts", NULL};
+        static const char *const cap_fields[] = {
+            "time_mean_s",  "time_sd_s",     "time_dist",  "fta",
+            "max_attempts", "difficulty_sd", "exclusions", NULL};
+        static const char *const ex_fields[] = {"wheelchair", "families", NULL};
         struct bx_capture_config *c = &p->capture;
         unsigned tries = c->max_attempts;
         if (bx_scn__check_keys(cx, n, "capture", cap_fields) != BX_OK ||
             opt_range(cx, n, "time_mean_s", 0, 3600, false, &c->time_mean_s[p->device]) ||
             opt_range(cx, n, "time_sd_s", 0, 3600, false, &c->time_sd_s[p->device]) ||
             opt_range(cx, n, "fta", 0, 0.99, false, &c->fta[p->device]) ||
-            opt_uint(cx, n, "max_attempts", 1, 20, &tries))
+            opt_uint(cx, n, "max_attempts", 1, 20, &tries) ||
+            opt_range(cx, n, "difficulty_sd", 0, 5, false, &c->difficulty_sd))
             return BX_ESCHEMA;
         c->max_attempts = tries;
+        if ((m = bx_scn__get(cx, n, "exclusions")) &&
+            (bx_scn__check_keys(cx, m, "exclusions", ex_fields) != BX_OK ||
+             opt_range(cx, m, "wheelchair", 0, 1, false, &c->exclude_wheelchair) ||
+             opt_range(cx, m, "families", 0, 1, false, &c->exclude_family)))
+            return BX_ESCHEMA;
         if ((m = bx_scn__get(cx, n, "time_dist"))) {
             if (bx_scn__expect(cx, m, YAML_SCALAR_NODE, "time_dist") != BX_OK)
                 return BX_ESCHEMA;
@@ -411,6 +409,17 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
                 return FAIL_AT(cx, m, "time_dist must be lognormal or exponential, got '%s'",
                                bx_scn__scalar(m));
         }
+    }
+    if ((n = bx_scn__get(cx, map, "unphotographed"))) {
+        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "unphotographed") != BX_OK)
+            return BX_ESCHEMA;
+        if (strcmp(bx_scn__scalar(n), "board") == 0)
+            p->unphotographed_board = true;
+        else if (strcmp(bx_scn__scalar(n), "manual") == 0)
+            p->unphotographed_board = false;
+        else
+            return FAIL_AT(cx, n, "unphotographed must be manual or board, got '%s'",
+                           bx_scn__scalar(n));
     }
     if ((n = bx_scn__get(cx, map, "manual_service"))) {
         bx_dist_fini(&p->manual_service);

@@ -89,7 +89,9 @@ void bx_port__new_traveller(struct run *r, uint32_t pi, uint32_t idx, bool land)
     } else if (land && gsl_rng_uniform(p->pop) < c->land.expected_share) {
         /* A recent entrant or frequent crosser: enrolled in the expected gallery. */
         t->face = p->expected_subjects[gsl_rng_uniform_int(p->pop, c->land.expected_gallery)];
+        t->in_gallery = true;
     }
+    t->in_gallery = !land;
     t->doc = t->face;
     if (t->t.impostor) {
         t->doc.id = r->next_subject++;
@@ -97,22 +99,34 @@ void bx_port__new_traveller(struct run *r, uint32_t pi, uint32_t idx, bool land)
     }
 }
 
-/* Capture one traveller (time, FTA, retries, opt-out) and count it; @return the seconds the
- * camera or lane is held, TVS answer included. */
+/* Capture one traveller (staff exclusion, time, FTA, retries, opt-out) and count it; @return
+ * the seconds the camera or lane is held, TVS answer included. A traveller left without a
+ * usable photo goes to an officer, or leaves unphotographed: always when staff waved them past,
+ * and after failed attempts when the port says `unphotographed: board`. */
 double bx_port__capture(struct run *r, struct port_rt *p, struct trav *t)
 {
     struct bx_ports_result *o = r->out;
+    struct bx_port_ops *ops = &o->ports[t->port].ops;
     struct bx_capture_outcome co;
     bx_capture_run(&p->cfg->capture, p->cfg->device, &t->t, 1.0, p->capture, &co);
+    bool in_scope = t->t.citizenship != BX_CIT_US;
     if (co.opted_out) {
         o->ports[t->port].opt_outs++;
         o->opt_outs++;
-    } else {
+    } else if (!co.excluded) {
         o->fta.trials++;
         o->fta.errors += !co.acquired;
     }
+    if (in_scope) {
+        ops->in_scope++;
+        ops->photographed += co.acquired;
+        ops->excluded += co.excluded;
+        ops->not_acquired += !co.acquired && !co.excluded;
+    }
     t->has_photo = co.acquired;
-    t->to_manual = !co.acquired;
+    t->leaves = co.excluded || (!co.acquired && !co.opted_out && p->cfg->unphotographed_board);
+    t->to_manual = !co.acquired && !t->leaves;
+    ops->left_unphotographed += t->leaves;
     return co.time_s + (co.acquired ? p->cfg->match_time_s : 0);
 }
 
@@ -158,6 +172,13 @@ void bx_port__judge(struct run *r, uint32_t i)
     t->accepted = accepted;
     t->to_manual = !accepted;
     t->wl_hit = t->wl_match;
+    if (t->t.citizenship != BX_CIT_US) {
+        struct bx_port_ops *ops = &o->ports[t->port].ops;
+        ops->matched += accepted;
+        ops->with_record += t->in_gallery;
+        ops->matched_gallery += t->in_gallery && t->id_ok;
+        bx_tally_add(&ops->answer_s, p->cfg->match_time_s);
+    }
     if (t->t.watchlisted) {
         o->fnir.trials++;
         o->fnir.errors += !t->wl_hit;
@@ -246,7 +267,7 @@ static void to_secondary_or_finish(struct run *r, uint32_t i)
         bx_resource_request(r->ports[t->port].secondary, r->sim, 0, BX_INF, secondary_grant, r, i);
         return;
     }
-    finish(r, i, t->to_manual ? OUT_MANUAL : OUT_BIOMETRIC);
+    finish(r, i, t->to_manual ? OUT_MANUAL : t->leaves ? OUT_UNPHOTOGRAPHED : OUT_BIOMETRIC);
 }
 
 static void secondary_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s)
@@ -281,7 +302,9 @@ static void finish(struct run *r, uint32_t i, enum outcome how)
         o->impostors++;
         o->impostors_caught += caught;
     }
-    bool linked_to_self = !impostor || caught;
+    /* Who the exit is recorded against: the document's holder, unless an officer caught an
+     * impostor. A land traveller who passed unphotographed leaves no exit record at all. */
+    bool linked_to_self = (!impostor || caught) && !(how == OUT_UNPHOTOGRAPHED && t->land);
     if (t->t.overstay) {
         o->overstays++;
         o->overstays_detected += linked_to_self;

@@ -16,7 +16,7 @@
 
 /* ---------------------------------------------------------------- run state */
 
-enum outcome { OUT_NONE, OUT_BIOMETRIC, OUT_MANUAL };
+enum outcome { OUT_NONE, OUT_BIOMETRIC, OUT_MANUAL, OUT_UNPHOTOGRAPHED };
 
 struct trav {
     struct bx_traveller t;
@@ -24,6 +24,8 @@ struct trav {
     uint32_t port, dep, row;     /* row: the document's row in the departure gallery */
     double t_arrive, t_capture;
     bool has_photo, accepted, wl_hit, to_manual, land;
+    bool in_gallery;  /* a record in the gallery the 1:n search uses (manifest: always) */
+    bool leaves;      /* no usable photo and no officer: leaves unphotographed */
     uint8_t outcomes; /* must end at exactly 1 */
     uint32_t group_n; /* land: occupants of the vehicle whose first traveller this is */
     /* Matching, computed ahead in batches (match_batch): the live capture and the galleries do

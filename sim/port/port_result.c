@@ -19,6 +19,7 @@ enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports, s
     r->n_ports = n_ports;
     for (size_t i = 0; i < n_ports; ++i) {
         bx_tally_reset(&r->ports[i].wait);
+        bx_tally_reset(&r->ports[i].ops.answer_s);
         r->ports[i].wait_q = bx_quantiles_alloc(false, 0.005, err);
         r->ports[i].lane_wait_q = bx_quantiles_alloc(false, 0.005, err);
         r->ports[i].officer_wait_q = bx_quantiles_alloc(false, 0.005, err);
@@ -69,6 +70,43 @@ static struct bx_count get_count(struct bx_reader *rd)
     return c;
 }
 
+static void put_tally(struct bx_buf *b, const struct bx_tally *t)
+{
+    bx_buf_put_u64(b, t->n);
+    const double x[5] = {t->shift, t->s1, t->s2, t->min, t->max};
+    for (int k = 0; k < 5; ++k)
+        bx_buf_put_f64(b, x[k]);
+}
+
+static void get_tally(struct bx_reader *rd, struct bx_tally *t)
+{
+    t->n = bx_reader_u64(rd);
+    t->shift = bx_reader_f64(rd);
+    t->s1 = bx_reader_f64(rd);
+    t->s2 = bx_reader_f64(rd);
+    t->min = bx_reader_f64(rd);
+    t->max = bx_reader_f64(rd);
+}
+
+static void put_ops(struct bx_buf *b, const struct bx_port_ops *o)
+{
+    const uint64_t c[8] = {
+        o->in_scope, o->photographed, o->excluded,        o->not_acquired,
+        o->matched,  o->with_record,  o->matched_gallery, o->left_unphotographed};
+    for (int k = 0; k < 8; ++k)
+        bx_buf_put_u64(b, c[k]);
+    put_tally(b, &o->answer_s);
+}
+
+static void get_ops(struct bx_reader *rd, struct bx_port_ops *o)
+{
+    uint64_t *c[8] = {&o->in_scope, &o->photographed, &o->excluded,        &o->not_acquired,
+                      &o->matched,  &o->with_record,  &o->matched_gallery, &o->left_unphotographed};
+    for (int k = 0; k < 8; ++k)
+        *c[k] = bx_reader_u64(rd);
+    get_tally(rd, &o->answer_s);
+}
+
 static void put_port(struct bx_buf *b, const struct bx_port_result *p)
 {
     for (int k = 0; k < 3; ++k) {
@@ -83,12 +121,10 @@ static void put_port(struct bx_buf *b, const struct bx_port_result *p)
         bx_buf_put_f64(b, p->thr[k].tail_xi);
         bx_buf_put_f64(b, p->thr[k].tail_sigma);
     }
+    put_ops(b, &p->ops);
     bx_buf_put_u64(b, p->travellers);
     bx_buf_put_u64(b, p->departures);
-    bx_buf_put_u64(b, p->wait.n);
-    const double tally[5] = {p->wait.shift, p->wait.s1, p->wait.s2, p->wait.min, p->wait.max};
-    for (int k = 0; k < 5; ++k)
-        bx_buf_put_f64(b, tally[k]);
+    put_tally(b, &p->wait);
     bx_buf_put_f64(b, p->camera_utilization);
     bx_buf_put_f64(b, p->officer_utilization);
     bx_buf_put_f64(b, p->camera_queue_mean);
@@ -125,14 +161,10 @@ static void get_port(struct bx_reader *rd, struct bx_port_result *p, struct bx_e
         p->thr[k].tail_xi = bx_reader_f64(rd);
         p->thr[k].tail_sigma = bx_reader_f64(rd);
     }
+    get_ops(rd, &p->ops);
     p->travellers = bx_reader_u64(rd);
     p->departures = bx_reader_u64(rd);
-    p->wait.n = bx_reader_u64(rd);
-    p->wait.shift = bx_reader_f64(rd);
-    p->wait.s1 = bx_reader_f64(rd);
-    p->wait.s2 = bx_reader_f64(rd);
-    p->wait.min = bx_reader_f64(rd);
-    p->wait.max = bx_reader_f64(rd);
+    get_tally(rd, &p->wait);
     p->camera_utilization = bx_reader_f64(rd);
     p->officer_utilization = bx_reader_f64(rd);
     p->camera_queue_mean = bx_reader_f64(rd);

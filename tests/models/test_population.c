@@ -196,3 +196,88 @@ Test(models_capture, failures_retries_and_opt_outs_follow_the_configuration)
     cr_assert_gt(hard_fail, 20000 * 0.09 * 2, "a penalty of 3 raises the failure rate");
     gsl_rng_free(r);
 }
+
+/* A traveller's latent difficulty is shared by every attempt: with difficulty_sd s, an attempt
+ * fails with probability p(z) = logistic(logit(fta) + s z), z the traveller's standard normal, so
+ * that failing three times in a row has probability E[p(z)^3], far above fta^3 when s > 0 (and
+ * equal to it when s = 0). Integrated here by the trapezoidal rule over z. */
+static double fail_all(double fta, double s, int attempts)
+{
+    double sum = 0, h = 0.001;
+    for (double z = -8; z <= 8; z += h) {
+        double lo = log(fta / (1 - fta)) + s * z, p = 1 / (1 + exp(-lo));
+        sum += pow(p, attempts) * exp(-z * z / 2) / sqrt(2 * 3.14159265358979323846) * h;
+    }
+    return sum;
+}
+
+Test(models_capture, retries_of_one_traveller_are_correlated_through_the_latent_difficulty)
+{
+    struct bx_capture_config c = bx_capture_config_default();
+    c.fta[BX_DEVICE_GATE_CAMERA] = 0.05;
+    c.max_attempts = 3;
+    struct bx_pop_config pc = bx_pop_config_default();
+    gsl_rng *r = rng(8), *pr = rng(9);
+    enum { N = 200000 };
+    for (int k = 0; k < 2; ++k) {
+        c.difficulty_sd = k == 0 ? 0.0 : 2.0;
+        size_t failed = 0;
+        for (int i = 0; i < N; ++i) {
+            struct bx_traveller t;
+            bx_pop_draw(&pc, pr, i, &t);
+            t.citizenship = BX_CIT_VISA;
+            struct bx_capture_outcome o;
+            bx_capture_run(&c, BX_DEVICE_GATE_CAMERA, &t, 1.0, r, &o);
+            failed += !o.acquired && !o.excluded;
+        }
+        double want = fail_all(0.05, c.difficulty_sd, 3);
+        near_share(failed, N, want, "every attempt failed");
+        if (k == 1)
+            cr_assert_gt(want, 20 * pow(0.05, 3), "correlated retries fail far more often");
+    }
+    gsl_rng_free(pr);
+    gsl_rng_free(r);
+}
+
+/* Staff wave wheelchair users and travellers with small children past the camera at the
+ * configured probabilities; no one else is excluded, and an excluded traveller makes no attempt. */
+Test(models_capture, staff_exclusions_follow_the_configuration)
+{
+    struct bx_capture_config c = bx_capture_config_default();
+    c.exclude_wheelchair = 0.6;
+    c.exclude_family = 0.3;
+    struct bx_pop_config pc = bx_pop_config_default();
+    pc.wheelchair_rate = 0.04;
+    pc.with_children_rate = 0.1;
+    gsl_rng *r = rng(10), *pr = rng(11);
+    enum { N = 200000 };
+    size_t wc = 0, wc_ex = 0, fam = 0, fam_ex = 0, other_ex = 0, kids = 0;
+    for (int i = 0; i < N; ++i) {
+        struct bx_traveller t;
+        bx_pop_draw(&pc, pr, i, &t);
+        kids += t.band == BX_AGE_0_13;
+        cr_assert(t.band != BX_AGE_0_13 || t.with_children, "a child counts as with children");
+        struct bx_capture_outcome o;
+        bx_capture_run(&c, BX_DEVICE_GATE_CAMERA, &t, 1.0, r, &o);
+        if (o.excluded)
+            cr_assert(o.attempts == 0 && !o.acquired && o.time_s == 0);
+        if (o.opted_out)
+            continue;
+        if (t.wheelchair) {
+            ++wc;
+            wc_ex += o.excluded;
+        } else if (t.with_children) {
+            ++fam;
+            fam_ex += o.excluded;
+        } else {
+            other_ex += o.excluded;
+        }
+    }
+    near_share(wc, N, 0.04, "wheelchair users");
+    near_share(wc_ex, wc, 0.6, "wheelchair users excluded");
+    near_share(fam_ex, fam, 0.3, "travellers with children excluded");
+    cr_assert_eq(other_ex, 0, "nobody else is excluded");
+    cr_assert_gt(kids, 0);
+    gsl_rng_free(pr);
+    gsl_rng_free(r);
+}

@@ -515,6 +515,22 @@ static struct bad_case bad_ports[] = {
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
                 "     secondary: {shifts: [{at_hours: 0, count: 0}]}}\n",
      6, 26, "no secondary booth on duty"},
+    /* Who is not photographed (issue 17). */
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     unphotographed: maybe}\n",
+     6, 22, "unphotographed must be manual or board, got 'maybe'"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     capture: {exclusions: {wheelchair: 2}}}\n",
+     6, 41, "wheelchair must lie in [0"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     capture: {exclusions: {strollers: 0.5}}}\n",
+     6, 29, "unknown field 'strollers'"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     capture: {difficulty_sd: -1}}\n",
+     6, 31, "difficulty_sd must lie in [0"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     population: {wheelchair_rate: 1.5}}\n",
+     6, 36, "wheelchair_rate must lie in [0"},
     /* Wrong types. */
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4}, gates: many}\n", 5, 59,
      "gates must be an integer, got 'many'"},

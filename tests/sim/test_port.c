@@ -220,6 +220,58 @@ Test(sim_port, watchlist_errors_agree_with_the_profile_at_the_configured_fpir, .
     bx_ports_config_fini(&cfg);
 }
 
+/* Who is not photographed, and where they go. Staff wave every wheelchair user and traveller
+ * with small children past the camera; a third of attempts fail and there is one attempt. The
+ * operational counts add up (in scope = photographed + excluded + failed), and with
+ * `unphotographed: board` the travellers whose capture failed leave instead of queueing for an
+ * officer: the same travellers (common random numbers), so the officers' load falls by exactly
+ * the number who left. */
+Test(sim_port, unphotographed_travellers_are_counted_and_routed_by_the_port_policy, .timeout = 60)
+{
+    struct bx_ports_config cfg = air(0.0, 0.0);
+    struct bx_port_config *p = &cfg.ports[0];
+    p->pop.wheelchair_rate = 0.05;
+    p->capture.exclude_wheelchair = 1;
+    p->capture.exclude_family = 1;
+    p->capture.fta[p->device] = 0.3;
+    p->capture.max_attempts = 1;
+    struct bx_ports_result m, b;
+    run(&cfg, 0, &m);
+    p->unphotographed_board = true;
+    run(&cfg, 0, &b);
+    const struct bx_port_ops *om = &m.ports[0].ops, *ob = &b.ports[0].ops;
+    for (int k = 0; k < 2; ++k) {
+        const struct bx_port_ops *o = k ? ob : om;
+        cr_assert_eq(o->in_scope, o->photographed + o->excluded + o->not_acquired);
+        cr_assert_gt(o->excluded, 0);
+        cr_assert_gt(o->not_acquired, 0);
+        cr_assert_leq(o->matched, o->photographed);
+        cr_assert_leq(o->matched_gallery, o->with_record);
+        cr_assert_eq(o->with_record, o->photographed, "a manifest holds every traveller");
+        cr_assert_eq(o->answer_s.n, o->photographed);
+        cr_assert_eq((k ? b : m).conservation_violations, 0);
+        /* About 0.3 of the attempts fail; children under 14 and 5% wheelchair users (and 5% of
+         * adults with children) are excluded. */
+        double fail = (double)o->not_acquired / (double)(o->photographed + o->not_acquired);
+        cr_assert(fail > 0.27 && fail < 0.33, "failed share %g", fail);
+    }
+    cr_assert_eq(om->in_scope, ob->in_scope);
+    cr_assert_eq(om->excluded, ob->excluded);
+    cr_assert_eq(om->not_acquired, ob->not_acquired);
+    /* Excluded travellers always leave (U.S. citizens among them too: they are not in scope,
+     * so left_unphotographed counts more than `excluded`); failed captures leave only under
+     * `board`. */
+    cr_assert_geq(om->left_unphotographed, om->excluded);
+    cr_assert_geq(ob->left_unphotographed, om->left_unphotographed + ob->not_acquired);
+    cr_assert_eq(m.manual - b.manual, ob->left_unphotographed - om->left_unphotographed,
+                 "manual %llu -> %llu, left %llu -> %llu", (unsigned long long)m.manual,
+                 (unsigned long long)b.manual, (unsigned long long)om->left_unphotographed,
+                 (unsigned long long)ob->left_unphotographed);
+    bx_ports_result_fini(&m);
+    bx_ports_result_fini(&b);
+    bx_ports_config_fini(&cfg);
+}
+
 Test(sim_port, same_seed_same_numbers, .timeout = 60)
 {
     struct bx_ports_config cfg = air(0.01, 0.01);

@@ -192,6 +192,10 @@ struct bx_pop_config {
     double stay_mean_days;           /**< authorised stay of non-citizens (exponential) */
     /* Ground-truth rates per non-citizen traveller (U.S. citizens: impostor only). */
     double overstay_rate, impostor_rate, watchlist_rate, removal_rate;
+    /* Who staff may wave past the camera (GAO-20-568): travellers using a wheelchair, and
+     * adults travelling with small children (children under 14 count themselves). Shares of
+     * travellers; assumptions (docs/scenarios.md). */
+    double wheelchair_rate, with_children_rate;
 };
 /** A documented default mix; see models/population.c for its sources. */
 struct bx_pop_config bx_pop_config_default(void);
@@ -207,6 +211,10 @@ struct bx_traveller {
     double photo_age_years; /**< age of the enrolment (document) photo at departure */
     double stay_end_days;   /**< authorised stay end relative to departure (< 0: overstay) */
     bool overstay, impostor, watchlisted, prior_removal;
+    bool wheelchair;    /**< uses a wheelchair */
+    bool with_children; /**< a child under 14, or an adult travelling with one */
+    double difficulty;  /**< latent capture difficulty, standard normal, shared by every attempt
+                             (glasses, height, posture, lighting where the traveller stands) */
 };
 
 /** Draw traveller @p id from @p c with generator @p r (one population stream, ID order). */
@@ -244,6 +252,13 @@ struct bx_capture_config {
     bool exponential_time;    /**< exponential attempt times with the given means (sd ignored):
                                    for checks against queueing theory */
     double us_optout;         /**< share of U.S. citizens who opt out */
+    /** Spread of the traveller's latent difficulty on the log-odds of failure: an attempt fails
+     *  with odds fta / (1 - fta) x exp(difficulty_sd x difficulty), so that a traveller who
+     *  failed once is likelier to fail again (0: independent attempts). */
+    double difficulty_sd;
+    /** Staff exclusions: the probability that a wheelchair user, or a traveller with small
+     *  children, is waved past the camera unphotographed. */
+    double exclude_wheelchair, exclude_family;
 };
 struct bx_capture_config bx_capture_config_default(void);
 enum bx_status bx_capture_config_check(const struct bx_capture_config *c, struct bx_error *err);
@@ -253,6 +268,7 @@ struct bx_capture_outcome {
     unsigned attempts; /**< attempts made (0 when opted out) */
     double time_s;     /**< total capture time */
     bool opted_out;
+    bool excluded; /**< waved past the camera by staff (no attempt) */
 };
 /** One traveller's capture at @p device; @p quality_penalty (>= 1) multiplies the FTA odds for
  *  harder conditions (glare through a windshield, a child held up). */

@@ -80,6 +80,10 @@ struct bx_port_config {
     size_t n_camera_schedule;
     enum bx_device device;
     double match_time_s; /**< TVS response added to the camera's time per traveller */
+    /** Travellers left without a usable photo: false: to an officer (manual inspection);
+     *  true: they leave unphotographed (air: board on the manifest's biographic record, as
+     *  GAO found; land: pass without an exit record). Staff exclusions always leave. */
+    bool unphotographed_board;
     unsigned officers;   /**< manual inspection (when no shifts are given) */
     struct bx_capacity_step *officer_shifts; /**< daily roster: officers on duty from an hour
                                                   of the day on (owned; may be NULL) */
@@ -181,8 +185,25 @@ enum { BX_THR_ONE_TO_N, BX_THR_VERIFY, BX_THR_WATCHLIST };
 /** Highest scores of the largest sample that the tail model is fitted to. */
 #define BX_PORT_TAIL_K 1000
 
+/** The operational counts CBP and GAO report, over in-scope travellers (every non-U.S.
+ *  traveller who reached the camera or lane): docs/summary.md `operations`. */
+struct bx_port_ops {
+    uint64_t in_scope;
+    uint64_t photographed;    /**< in scope, with a usable photo */
+    uint64_t excluded;        /**< in scope, waved past the camera by staff */
+    uint64_t not_acquired;    /**< in scope, no usable photo after every attempt */
+    uint64_t matched;         /**< photographed and confirmed biometrically (1:n or 1:1) */
+    uint64_t with_record;     /**< photographed, with a record in the gallery searched (the
+                                   manifest; land: the expected-traveller gallery) */
+    uint64_t matched_gallery; /**< with_record and found by the 1:n search */
+    uint64_t left_unphotographed; /**< every traveller who left without a photo and without an
+                                       officer (excluded, or `unphotographed: board`) */
+    struct bx_tally answer_s; /**< camera to answer (s) of photographed in-scope travellers */
+};
+
 struct bx_port_result {
     struct bx_port_threshold thr[3]; /**< this port's 1:n, 1:1 and watch-list thresholds */
+    struct bx_port_ops ops;
     uint64_t travellers, departures;
     struct bx_tally wait; /**< arrival at the camera queue to leaving processing (s) */
     struct bx_quantiles *wait_q;

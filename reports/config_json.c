@@ -159,6 +159,13 @@ json_t *bx_rpt__ports_config(const struct bx_ports_config *cfg)
         o, "calibration_subjects",
         json_integer((json_int_t)(cfg->calibration_subjects ? cfg->calibration_subjects : 1500)));
     json_object_set_new(o, "template_dim", json_integer((json_int_t)cfg->profile.dim));
+    json_t *eq = json_object();
+    for (int d = 1; d < BX_N_DEVICES; ++d)
+        if (cfg->failures[d].on)
+            json_object_set_new(eq, bx_device_name((enum bx_device)d),
+                                json_pack("{sfso}", "mtbf_hours", cfg->failures[d].mtbf_s / 3600,
+                                          "repair", dist_json(&cfg->failures[d].repair)));
+    json_object_set_new(o, "equipment", eq);
     for (size_t i = 0; i < cfg->n_ports; ++i)
         json_array_append_new(ports, port_json(&cfg->ports[i]));
     json_object_set_new(o, "ports", ports);

@@ -67,6 +67,7 @@ static void ops_add(struct bx_port_ops *sum, const struct bx_port_ops *x, double
     sum->photographed += x->photographed;
     sum->excluded += x->excluded;
     sum->not_acquired += x->not_acquired;
+    sum->outage += x->outage;
     sum->matched += x->matched;
     sum->with_record += x->with_record;
     sum->matched_gallery += x->matched_gallery;
@@ -91,8 +92,9 @@ static json_t *ops_json(const struct bx_port_ops *o, double answer_sum)
     json_object_set_new(j, "in_scope", json_integer((json_int_t)o->in_scope));
     json_object_set_new(j, "photographed", json_integer((json_int_t)o->photographed));
     json_object_set_new(j, "not_photographed",
-                        json_pack("{sIsI}", "excluded_by_staff", (json_int_t)o->excluded,
-                                  "failed_to_acquire", (json_int_t)o->not_acquired));
+                        json_pack("{sIsIsI}", "excluded_by_staff", (json_int_t)o->excluded,
+                                  "failed_to_acquire", (json_int_t)o->not_acquired,
+                                  "no_working_camera", (json_int_t)o->outage));
     json_object_set_new(j, "left_unphotographed", json_integer((json_int_t)o->left_unphotographed));
     json_object_set_new(j, "capture_rate", share(o->photographed, o->in_scope));
     json_object_set_new(j, "match_rate", share(o->matched, o->photographed));
@@ -183,6 +185,25 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
             ops_add(&all_ops, &reps[r].ports[i].ops, &all_answer);
         }
         json_object_set_new(po, "operations", ops_json(&pops, pans));
+        /* Failing equipment, pooled over replications (absent where the device does not fail). */
+        struct bx_port_equipment eq = {0};
+        for (size_t r = 0; r < n_reps; ++r) {
+            const struct bx_port_equipment *e = &reps[r].ports[i].equipment;
+            eq.units += e->units;
+            eq.failures += e->failures;
+            eq.up_unit_s += e->up_unit_s;
+            eq.service_unit_s += e->service_unit_s;
+            eq.outage_s += e->outage_s;
+            eq.outage_travellers += e->outage_travellers;
+        }
+        if (eq.units)
+            json_object_set_new(
+                po, "equipment",
+                json_pack("{sIsIsosfsI}", "units", (json_int_t)(eq.units / (n_reps ? n_reps : 1)),
+                          "failures", (json_int_t)eq.failures, "availability",
+                          num(eq.service_unit_s > 0 ? eq.up_unit_s / eq.service_unit_s : BX_NAN),
+                          "no_working_unit_hours", eq.outage_s / 3600,
+                          "travellers_without_a_working_unit", (json_int_t)eq.outage_travellers));
         /* This port's operating thresholds (the same in every replication) and how each was
          * obtained. */
         json_t *th = json_object();

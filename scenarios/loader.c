@@ -229,13 +229,10 @@ static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn
     static const char *const fields[] = {"name",      "description",  "kind",
                                          "seed",      "replications", "horizon",
                                          "quantiles", "network",      NULL};
-    static const char *const port_fields[] = {"name",           "description",
-                                              "kind",           "seed",
-                                              "replications",   "horizon",
-                                              "profile",        "thresholds",
-                                              "watchlist_size", "calibration_subjects",
-                                              "ports",          "start_date",
-                                              "retention",      NULL};
+    static const char *const port_fields[] = {
+        "name",    "description", "kind",       "seed",           "replications",
+        "horizon", "profile",     "thresholds", "watchlist_size", "calibration_subjects",
+        "ports",   "start_date",  "retention",  "equipment",      NULL};
     static const char *const horizon_fields[] = {"hours", "warmup_hours", NULL};
     yaml_node_t *n, *hz;
     if (bx_scn__expect(cx, root, YAML_MAPPING_NODE, "the scenario") != BX_OK)

@@ -446,6 +446,51 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
     return BX_OK;
 }
 
+/* `equipment`: device -> {mtbf_hours, mttr_hours, repair}; a device listed with no figures
+ * takes the documented defaults (bx_failure_defaults). Repairs are exponential with mean
+ * mttr_hours unless `repair` gives a distribution (seconds, like every distribution). */
+static enum bx_status load_equipment(struct ctx *cx, yaml_node_t *map, struct bx_ports_config *c)
+{
+    static const char *const fields[] = {"mtbf_hours", "mttr_hours", "repair", NULL};
+    if (bx_scn__expect(cx, map, YAML_MAPPING_NODE, "equipment") != BX_OK)
+        return BX_ESCHEMA;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         ++p) {
+        yaml_node_t *k = bx_scn__node_at(cx, p->key), *v = bx_scn__node_at(cx, p->value), *r;
+        enum bx_device d;
+        if (k->type != YAML_SCALAR_NODE || !bx_device_parse(bx_scn__scalar(k), &d) ||
+            d == BX_DEVICE_DOCUMENT)
+            return FAIL_AT(cx, k,
+                           "unknown equipment '%s' (known: egate, gate_camera, mobile, vehicle, "
+                           "kiosk)",
+                           k->type == YAML_SCALAR_NODE ? bx_scn__scalar(k) : "?");
+        struct bx_failure_config *f = &c->failures[d];
+        if (f->on)
+            return FAIL_AT(cx, k, "equipment '%s' is listed twice", bx_scn__scalar(k));
+        double mtbf_h, mttr_h;
+        bx_failure_defaults(d, &mtbf_h, &mttr_h);
+        if (v->type == YAML_SCALAR_NODE && bx_scn__scalar(v)[0] == '\0') {
+            /* `gate_camera:` with nothing after it: the defaults */
+        } else if (bx_scn__check_keys(cx, v, "equipment", fields) != BX_OK ||
+                   opt_range(cx, v, "mtbf_hours", 0, 1e6, true, &mtbf_h) ||
+                   opt_range(cx, v, "mttr_hours", 0, 1e5, true, &mttr_h)) {
+            return BX_ESCHEMA;
+        }
+        f->on = true;
+        f->mtbf_s = mtbf_h * 3600;
+        struct bx_error derr = {0};
+        if (v->type == YAML_MAPPING_NODE && (r = bx_scn__get(cx, v, "repair"))) {
+            if (bx_scn__get(cx, v, "mttr_hours"))
+                return FAIL_AT(cx, r, "give either mttr_hours or repair, not both");
+            if (bx_scn__load_dist(cx, r, "repair", &f->repair) != BX_OK)
+                return BX_ESCHEMA;
+        } else if (bx_dist_exponential(&f->repair, mttr_h * 3600, &derr) != BX_OK) {
+            return FAIL_AT(cx, v, "%s", derr.msg);
+        }
+    }
+    return BX_OK;
+}
+
 enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn)
 {
     static const char *const thr_fields[] = {"one_to_n_fpir", "verify_fmr", "watchlist_fpir", NULL};
@@ -483,6 +528,8 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
         c->purge_after_s = after_h * 3600;
         c->purge_every_s = every_min * 60;
     }
+    if ((n = bx_scn__get(cx, root, "equipment")) && load_equipment(cx, n, c) != BX_OK)
+        return BX_ESCHEMA;
     unsigned w = (unsigned)c->watchlist_size, cal = (unsigned)c->calibration_subjects;
     if (opt_uint(cx, root, "watchlist_size", 1, 10000000, &w) ||
         opt_uint(cx, root, "calibration_subjects", 200, 20000, &cal))

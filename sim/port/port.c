@@ -61,6 +61,7 @@ static void run_fini(struct run *r)
                 for (unsigned g = 0; g < p->cfg->gates; ++g)
                     bx_resource_free(p->gates[g]);
             free(p->gates);
+            free(p->gate_pool);
             bx_resource_free(p->officers);
             bx_resource_free(p->secondary);
             bx_resource_free(p->lanes);
@@ -70,6 +71,8 @@ static void run_fini(struct run *r)
         }
     }
     free(r->ports);
+    free(r->pools);
+    free(r->units);
     for (size_t i = 0; r->gen_doc && i < r->cfg->n_ports; ++i)
         bx_tplgen_free(r->gen_doc[i]);
     free(r->gen_doc);
@@ -121,14 +124,19 @@ static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
         goto done;
     struct bx_resource_config rc = bx_resource_config_default();
     rc.name = c->name;
-    rc.servers = c->land.n_schedule ? 0 : c->land.lanes;
+    rc.servers = c->land.n_schedule || p->equip ? 0 : c->land.lanes;
     if ((p->lanes = bx_resource_alloc(&rc, err)) == NULL) {
         st = bx_err_code(err, BX_ENOMEM);
         goto done;
     }
-    if (c->land.n_schedule &&
-        (st = bx_resource_schedule_capacity(p->lanes, r->sim, c->land.schedule, c->land.n_schedule,
-                                            0, err)) != BX_OK)
+    /* Lanes or mobile units: fixed, following the rollout, and failing where the device does. */
+    if (p->equip)
+        st = bx_port__pool_add(r, (uint32_t)i, p->lanes, c->land.lanes, c->land.schedule,
+                               c->land.n_schedule, &p->lane_pool, err);
+    else if (c->land.n_schedule)
+        st = bx_resource_schedule_capacity(p->lanes, r->sim, c->land.schedule, c->land.n_schedule,
+                                           0, err);
+    if (st != BX_OK)
         goto done;
     p->next_arrival = bx_arrival_next(&c->land.arrivals, p->arrivals, 0);
     if (p->next_arrival < r->cfg->horizon_s)
@@ -218,9 +226,12 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
         struct port_rt *p = &r->ports[i];
         const struct bx_port_config *c = &cfg->ports[i];
         p->cfg = c;
-        const char *kinds[] = {"pop", "arrivals", "capture", "manual", "service"};
-        gsl_rng **dst[] = {&p->pop, &p->arrivals, &p->capture, &p->manual, &p->service};
-        for (int k = 0; k < 5; ++k) {
+        p->lane_pool = BX_NO_POOL;
+        const char *kinds[] = {"pop", "arrivals", "capture", "manual", "service", "equipment"};
+        gsl_rng **dst[] = {&p->pop, &p->arrivals, &p->capture, &p->manual, &p->service, &p->equip};
+        /* The equipment stream exists only where the port's device fails. */
+        int n_kinds = cfg->failures[c->device].on ? 6 : 5;
+        for (int k = 0; k < n_kinds; ++k) {
             snprintf(name, sizeof name, "ports/%s/%s", c->name, kinds[k]);
             if ((*dst[k] = bx_streams_get(r->streams, name, err)) == NULL)
                 return bx_err_code(err, BX_ENOMEM);
@@ -246,17 +257,27 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
                 return st;
             continue;
         }
-        /* Cameras per gate: fixed, or following the equipment rollout (one-off steps). */
-        rc.servers = c->n_camera_schedule ? 0 : c->cameras_per_gate;
+        /* Cameras per gate: fixed, or following the equipment rollout (one-off steps), and
+         * failing where the device does. A traveller still waiting for a camera when the
+         * departure leaves boards unphotographed. */
+        rc.servers = c->n_camera_schedule || p->equip ? 0 : c->cameras_per_gate;
+        if (p->equip)
+            rc.on_renege = bx_port__camera_renege;
         p->gates = calloc(c->gates, sizeof *p->gates);
-        if (p->gates == NULL)
+        p->gate_pool = p->equip ? calloc(c->gates, sizeof *p->gate_pool) : NULL;
+        if (p->gates == NULL || (p->equip && p->gate_pool == NULL))
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
         for (unsigned g = 0; g < c->gates; ++g) {
             if ((p->gates[g] = bx_resource_alloc(&rc, err)) == NULL)
                 return bx_err_code(err, BX_ENOMEM);
-            if (c->n_camera_schedule &&
-                (st = bx_resource_schedule_capacity(p->gates[g], r->sim, c->camera_schedule,
-                                                    c->n_camera_schedule, 0, err)) != BX_OK)
+            if (p->equip)
+                st = bx_port__pool_add(r, (uint32_t)i, p->gates[g], c->cameras_per_gate,
+                                       c->camera_schedule, c->n_camera_schedule, &p->gate_pool[g],
+                                       err);
+            else if (c->n_camera_schedule)
+                st = bx_resource_schedule_capacity(p->gates[g], r->sim, c->camera_schedule,
+                                                   c->n_camera_schedule, 0, err);
+            if (st != BX_OK)
                 return st;
         }
         /* Departures: per_day evenly spaced over [first, last) of each day of the horizon. */
@@ -309,6 +330,7 @@ static void horizon_stats(struct bx_sim *sim, void *obj, int64_t arg)
     struct bx_ports_result *out = r->out;
     (void)arg;
     double now = bx_sim_now(sim);
+    bx_port__equipment_horizon(r, now);
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         struct port_rt *p = &r->ports[i];
         struct bx_resource_stats rs;

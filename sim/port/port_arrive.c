@@ -93,8 +93,14 @@ static void arrive(struct bx_sim *sim, void *obj, int64_t arg)
     struct trav *t = &r->tr[arg];
     struct port_rt *p = &r->ports[t->port];
     t->t_arrive = bx_sim_now(sim);
-    bx_resource_request(p->gates[p->deps[t->dep].gate], sim, 0, BX_INF, bx_port__camera_grant, r,
-                        arg);
+    unsigned g = p->deps[t->dep].gate;
+    if (p->gate_pool && bx_port__pool_out(r, p->gate_pool[g])) {
+        bx_port__no_camera(r, (uint32_t)arg); /* every camera of the gate is broken */
+        return;
+    }
+    /* With failing cameras a passenger waits for one at most until the departure leaves. */
+    double patience = p->gate_pool ? fmax(0, p->deps[t->dep].t_dep - t->t_arrive) : BX_INF;
+    bx_resource_request(p->gates[g], sim, 0, patience, bx_port__camera_grant, r, arg);
 }
 
 /* ---------------------------------------------------------------- land crossings */
@@ -155,7 +161,14 @@ void bx_port__land_block(struct bx_sim *sim, void *obj, int64_t arg)
 static void land_arrival(struct bx_sim *sim, void *obj, int64_t arg)
 {
     struct run *r = obj;
-    bx_resource_request(r->ports[r->tr[arg].port].lanes, sim, 0, BX_INF, lane_grant, r, arg);
+    struct port_rt *p = &r->ports[r->tr[arg].port];
+    if (bx_port__pool_out(r, p->lane_pool)) {
+        /* Every lane camera or mobile unit is broken: the occupants go to the officers. */
+        for (uint32_t k = 0; k < r->tr[arg].group_n; ++k)
+            bx_port__no_camera(r, (uint32_t)arg + k);
+        return;
+    }
+    bx_resource_request(p->lanes, sim, 0, BX_INF, lane_grant, r, arg);
 }
 
 /* A lane is free: capture each occupant in turn (time, FTA, retries, opt-out). */

@@ -87,6 +87,8 @@ void bx_ports_config_fini(struct bx_ports_config *cfg)
         free(cfg->ports[i].camera_schedule);
     }
     free(cfg->ports);
+    for (int d = 0; d < BX_N_DEVICES; ++d)
+        bx_dist_fini(&cfg->failures[d].repair);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -96,6 +98,12 @@ enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct b
         return BX_FAIL(err, BX_EINVAL, "a ports scenario needs at least one port");
     if (!(cfg->horizon_s > 0))
         return BX_FAIL(err, BX_EINVAL, "horizon must be > 0");
+    for (int d = 0; d < BX_N_DEVICES; ++d)
+        if (cfg->failures[d].on &&
+            !(cfg->failures[d].mtbf_s > 0 && isfinite(cfg->failures[d].mtbf_s)))
+            return BX_FAIL(err, BX_EINVAL,
+                           "equipment %s: the mean time between failures must be > 0",
+                           bx_device_name((enum bx_device)d));
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         const struct bx_port_config *p = &cfg->ports[i];
         if (p->type == BX_PORT_LAND) {

@@ -130,6 +130,33 @@ double bx_port__capture(struct run *r, struct port_rt *p, struct trav *t)
     return co.time_s + (co.acquired ? p->cfg->match_time_s : 0);
 }
 
+/* No working camera or lane for traveller @p i: not photographed. At a manifest port the
+ * traveller boards unphotographed (the departure is recorded from the manifest, as GAO found);
+ * at a land port the traveller goes to an officer. */
+void bx_port__no_camera(struct run *r, uint32_t i)
+{
+    struct trav *t = &r->tr[i];
+    struct bx_port_result *pr = &r->out->ports[t->port];
+    pr->equipment.outage_travellers++;
+    if (t->t.citizenship != BX_CIT_US) {
+        pr->ops.in_scope++;
+        pr->ops.outage++;
+    }
+    t->has_photo = false;
+    t->leaves = !t->land;
+    t->to_manual = t->land;
+    pr->ops.left_unphotographed += t->leaves;
+    bx_port__route(r, i);
+}
+
+/* A passenger still waiting for a camera when the departure leaves boards unphotographed. */
+void bx_port__camera_renege(struct bx_sim *sim, void *obj, int64_t arg, double waited_s)
+{
+    (void)sim;
+    (void)waited_s;
+    bx_port__no_camera(obj, (uint32_t)arg);
+}
+
 void bx_port__camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s)
 {
     struct run *r = obj;

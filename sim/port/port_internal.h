@@ -44,8 +44,27 @@ struct dep {
     unsigned gate;
 };
 
+/* Failing equipment (port_equipment.c): the units behind one resource. */
+#define BX_NO_POOL UINT32_MAX
+struct pool {
+    struct bx_resource *res;
+    uint32_t port;
+    uint32_t first, n; /* units [first, first + n) of run.units */
+    unsigned nominal;  /* units in service now (the rollout) */
+    double t_last;     /* the last change of nominal or of a unit's state */
+    const struct bx_capacity_step *steps;
+    size_t n_steps;
+};
+struct unit {
+    uint32_t pool;
+    bool up;
+};
+
 struct port_rt {
     const struct bx_port_config *cfg;
+    gsl_rng *equip;      /* failures and repairs (NULL: this port's device does not fail) */
+    uint32_t *gate_pool; /* per gate, or NULL (no failures) */
+    uint32_t lane_pool;  /* land: BX_NO_POOL without failures */
     struct bx_resource **gates, *officers, *secondary;
     struct bx_resource *lanes; /* land */
     struct bx_store *expected; /* land: the expected-traveller gallery */
@@ -75,7 +94,11 @@ struct run {
     uint32_t rep;
     float *live, *doc;            /* MATCH_BATCH templates each: the probes of one batch */
     struct bx_ports_cache *cache; /* matching decisions of earlier runs (may be NULL) */
-    bool failed;                  /* an event could not go on: the run stops with `fail` */
+    struct pool *pools;           /* failing equipment (empty without failures) */
+    size_t n_pools, cap_pools;
+    struct unit *units;
+    size_t n_units;
+    bool failed; /* an event could not go on: the run stops with `fail` */
     struct bx_error fail;
 };
 
@@ -128,11 +151,28 @@ bool bx_port__in_window(const struct run *r, double t_s);
 void bx_port__new_traveller(struct run *r, uint32_t pi, uint32_t idx, bool land);
 /* Seconds the capture of traveller @p t at port @p p takes (its attempts drawn). */
 double bx_port__capture(struct run *r, struct port_rt *p, struct trav *t);
+/* No working camera or lane for traveller @p i (port_equipment.c): board unphotographed
+ * (manifest ports) or go to an officer (land); the resource's renege callback does the same for
+ * a passenger still waiting when the departure leaves. */
+void bx_port__no_camera(struct run *r, uint32_t i);
+void bx_port__camera_renege(struct bx_sim *sim, void *obj, int64_t arg, double waited_s);
 /* A gate camera, e-gate or mobile unit became free for the traveller @p arg (resource grant). */
 void bx_port__camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s);
 /* The decision on traveller @p i after capture, and where the traveller goes next. */
 void bx_port__judge(struct run *r, uint32_t i);
 void bx_port__route(struct run *r, uint32_t i);
+
+/* ---------------------------------------------------------------- port_equipment.c */
+
+/* Make the units behind @p res fail and be repaired: @p initial units in service from t = 0,
+ * or the rollout @p steps (borrowed; the first at t = 0); *pool receives the pool's index. */
+enum bx_status bx_port__pool_add(struct run *r, uint32_t pi, struct bx_resource *res,
+                                 unsigned initial, const struct bx_capacity_step *steps,
+                                 size_t n_steps, uint32_t *pool, struct bx_error *err);
+/* Units in service but none working (false for BX_NO_POOL). */
+bool bx_port__pool_out(const struct run *r, uint32_t pool);
+/* Close the equipment records at the horizon. */
+void bx_port__equipment_horizon(struct run *r, double now);
 
 /* ---------------------------------------------------------------- port_arrive.c */
 

@@ -90,21 +90,42 @@ static void get_tally(struct bx_reader *rd, struct bx_tally *t)
 
 static void put_ops(struct bx_buf *b, const struct bx_port_ops *o)
 {
-    const uint64_t c[8] = {
-        o->in_scope, o->photographed, o->excluded,        o->not_acquired,
-        o->matched,  o->with_record,  o->matched_gallery, o->left_unphotographed};
-    for (int k = 0; k < 8; ++k)
+    const uint64_t c[9] = {o->in_scope,     o->photographed,    o->excluded,
+                           o->not_acquired, o->outage,          o->matched,
+                           o->with_record,  o->matched_gallery, o->left_unphotographed};
+    for (int k = 0; k < 9; ++k)
         bx_buf_put_u64(b, c[k]);
     put_tally(b, &o->answer_s);
 }
 
 static void get_ops(struct bx_reader *rd, struct bx_port_ops *o)
 {
-    uint64_t *c[8] = {&o->in_scope, &o->photographed, &o->excluded,        &o->not_acquired,
-                      &o->matched,  &o->with_record,  &o->matched_gallery, &o->left_unphotographed};
-    for (int k = 0; k < 8; ++k)
+    uint64_t *c[9] = {&o->in_scope,     &o->photographed,    &o->excluded,
+                      &o->not_acquired, &o->outage,          &o->matched,
+                      &o->with_record,  &o->matched_gallery, &o->left_unphotographed};
+    for (int k = 0; k < 9; ++k)
         *c[k] = bx_reader_u64(rd);
     get_tally(rd, &o->answer_s);
+}
+
+static void put_equipment(struct bx_buf *b, const struct bx_port_equipment *e)
+{
+    bx_buf_put_u64(b, e->units);
+    bx_buf_put_u64(b, e->failures);
+    bx_buf_put_f64(b, e->up_unit_s);
+    bx_buf_put_f64(b, e->service_unit_s);
+    bx_buf_put_f64(b, e->outage_s);
+    bx_buf_put_u64(b, e->outage_travellers);
+}
+
+static void get_equipment(struct bx_reader *rd, struct bx_port_equipment *e)
+{
+    e->units = bx_reader_u64(rd);
+    e->failures = bx_reader_u64(rd);
+    e->up_unit_s = bx_reader_f64(rd);
+    e->service_unit_s = bx_reader_f64(rd);
+    e->outage_s = bx_reader_f64(rd);
+    e->outage_travellers = bx_reader_u64(rd);
 }
 
 static void put_port(struct bx_buf *b, const struct bx_port_result *p)
@@ -122,6 +143,7 @@ static void put_port(struct bx_buf *b, const struct bx_port_result *p)
         bx_buf_put_f64(b, p->thr[k].tail_sigma);
     }
     put_ops(b, &p->ops);
+    put_equipment(b, &p->equipment);
     bx_buf_put_u64(b, p->travellers);
     bx_buf_put_u64(b, p->departures);
     put_tally(b, &p->wait);
@@ -162,6 +184,7 @@ static void get_port(struct bx_reader *rd, struct bx_port_result *p, struct bx_e
         p->thr[k].tail_sigma = bx_reader_f64(rd);
     }
     get_ops(rd, &p->ops);
+    get_equipment(rd, &p->equipment);
     p->travellers = bx_reader_u64(rd);
     p->departures = bx_reader_u64(rd);
     get_tally(rd, &p->wait);

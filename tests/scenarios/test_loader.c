@@ -515,6 +515,25 @@ static struct bad_case bad_ports[] = {
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
                 "     secondary: {shifts: [{at_hours: 0, count: 0}]}}\n",
      6, 26, "no secondary booth on duty"},
+    /* Equipment that fails (issue 17). */
+    {PORTS_HEAD "equipment: {gate_camera: {mtbf_hours: 0}}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 39, "mtbf_hours must lie in"},
+    {PORTS_HEAD "equipment: {gate_camera: {mtbf_hours: 10, mttr_hours: -1}}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 55, "mttr_hours must lie in"},
+    {PORTS_HEAD "equipment: {scanner: {}}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 13, "unknown equipment 'scanner'"},
+    {PORTS_HEAD "equipment: {mobile: {mttr_hours: 1, repair: {dist: exponential, mean_s: 60}}}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 45, "either mttr_hours or repair"},
+    {PORTS_HEAD "equipment: [gate_camera]\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 12, "equipment must be a mapping"},
+    {PORTS_HEAD "equipment: {mobile: {mtbf_hours: 9, lifetime: 3}}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 37, "unknown field 'lifetime'"},
     /* Who is not photographed (issue 17). */
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
                 "     unphotographed: maybe}\n",
@@ -566,6 +585,31 @@ ParameterizedTest(struct bad_case *c, scenarios_ports,
     cr_assert(strncmp(err.msg, where, strlen(where)) == 0, "expected '%s...', got '%s'", where,
               err.msg);
     cr_assert(strstr(err.msg, c->says) != NULL, "expected '%s' in '%s'", c->says, err.msg);
+}
+
+/* `equipment`: a device listed with nothing takes the documented defaults, figures replace
+ * them, a repair distribution replaces the exponential; devices not listed do not fail. */
+Test(scenarios_ports, equipment_failures_load_with_their_defaults)
+{
+    const char *text =
+        PORTS_HEAD "equipment:\n  gate_camera:\n  mobile: {mtbf_hours: 50}\n"
+                   "  vehicle: {mtbf_hours: 100, repair: {dist: deterministic, value_s: 1800}}\n"
+                   "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n";
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(load(text, &scn, &err), BX_OK, "%s", err.msg);
+    const struct bx_failure_config *f = scn.ports.failures;
+    double mtbf, mttr;
+    bx_failure_defaults(BX_DEVICE_GATE_CAMERA, &mtbf, &mttr);
+    cr_assert(f[BX_DEVICE_GATE_CAMERA].on);
+    cr_assert_float_eq(f[BX_DEVICE_GATE_CAMERA].mtbf_s, mtbf * 3600, 1e-9);
+    cr_assert_float_eq(bx_dist_mean(&f[BX_DEVICE_GATE_CAMERA].repair), mttr * 3600, 1e-6);
+    bx_failure_defaults(BX_DEVICE_MOBILE, &mtbf, &mttr);
+    cr_assert_float_eq(f[BX_DEVICE_MOBILE].mtbf_s, 50 * 3600.0, 1e-9);
+    cr_assert_float_eq(bx_dist_mean(&f[BX_DEVICE_MOBILE].repair), mttr * 3600, 1e-6);
+    cr_assert_float_eq(bx_dist_mean(&f[BX_DEVICE_VEHICLE].repair), 1800, 1e-9);
+    cr_assert_not(f[BX_DEVICE_EGATE].on);
+    bx_scn_fini(&scn);
 }
 
 Test(scenarios_ports, camera_rollout_and_secondary_shifts_load)

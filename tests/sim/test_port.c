@@ -337,6 +337,75 @@ Test(sim_port, land_vehicle_lanes_capture_every_occupant_against_the_expected_ga
     bx_ports_config_fini(&cfg);
 }
 
+/* Equipment that fails: four mobile units, each up for an exponential time with mean 5 h and
+ * down for one with mean 1 h, over 4000 h. The long-run availability of an alternating renewal
+ * process is MTBF / (MTBF + MTTR) = 5/6; the time average over 4000 h of four units has a
+ * standard deviation of about 0.004 (asymptotic variance 2 lambda mu / (lambda + mu)^3 per unit
+ * and hour), so it must lie within 0.02. Failures number about 4 x 4000 / 6. */
+Test(sim_port, equipment_availability_is_mtbf_over_mtbf_plus_mttr, .timeout = 120)
+{
+    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
+    struct bx_port_config *p = &cfg.ports[0];
+    for (int h = 0; h < 24; ++h)
+        p->land.arrivals.rate_per_h[h] = 1;
+    free(p->land.schedule);
+    p->land.schedule = NULL;
+    p->land.n_schedule = 0;
+    p->land.lanes = 4;
+    p->land.expected_gallery = 100;
+    cfg.horizon_s = 4000 * 3600.0;
+    struct bx_failure_config *f = &cfg.failures[BX_DEVICE_MOBILE];
+    struct bx_error err = {0};
+    f->on = true;
+    f->mtbf_s = 5 * 3600.0;
+    cr_assert_eq(bx_dist_exponential(&f->repair, 3600, &err), BX_OK);
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    const struct bx_port_equipment *e = &r.ports[0].equipment;
+    cr_assert_eq(e->units, 4);
+    double avail = e->up_unit_s / e->service_unit_s;
+    cr_assert_float_eq(e->service_unit_s, 4 * cfg.horizon_s, 1e-6);
+    cr_assert_float_eq(avail, 5.0 / 6.0, 0.02, "availability %g", avail);
+    cr_assert(e->failures > 2400 && e->failures < 2950, "%llu failures",
+              (unsigned long long)e->failures);
+    /* All four down at once about (1/6)^4 of the time: a few travellers meet no working unit
+     * and go to an officer; every one is accounted for. */
+    const struct bx_port_ops *o = &r.ports[0].ops;
+    cr_assert_eq(o->in_scope, o->photographed + o->excluded + o->not_acquired + o->outage);
+    cr_assert_eq(r.conservation_violations, 0);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}
+
+/* A gate whose only camera is broken: passengers who arrive then, or are still waiting when the
+ * flight leaves, board unphotographed and are counted; the capture rate falls with the
+ * camera's availability and nobody is lost. */
+Test(sim_port, passengers_meet_broken_cameras_and_board_unphotographed, .timeout = 60)
+{
+    struct bx_ports_config cfg = air(0.0, 0.0);
+    cfg.ports[0].cameras_per_gate = 1;
+    struct bx_failure_config *f = &cfg.failures[BX_DEVICE_GATE_CAMERA];
+    struct bx_error err = {0};
+    f->on = true;
+    f->mtbf_s = 4 * 3600.0;
+    cr_assert_eq(bx_dist_exponential(&f->repair, 3600, &err), BX_OK);
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    const struct bx_port_ops *o = &r.ports[0].ops;
+    const struct bx_port_equipment *e = &r.ports[0].equipment;
+    cr_assert_gt(o->outage, 0);
+    cr_assert_eq(o->in_scope, o->photographed + o->excluded + o->not_acquired + o->outage);
+    cr_assert_geq(e->outage_travellers, o->outage, "U.S. citizens meet broken cameras too");
+    cr_assert_geq(o->left_unphotographed, e->outage_travellers);
+    cr_assert_gt(e->outage_s, 0);
+    double capture = (double)o->photographed / (double)o->in_scope,
+           avail = e->up_unit_s / e->service_unit_s;
+    cr_assert(capture < 0.97 && avail < 0.95, "capture %g, availability %g", capture, avail);
+    cr_assert_eq(r.conservation_violations, 0);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}
+
 Test(sim_port, land_pedestrians_one_at_a_time, .timeout = 120)
 {
     struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);

@@ -84,7 +84,7 @@ struct bx_port_config {
      *  true: they leave unphotographed (air: board on the manifest's biographic record, as
      *  GAO found; land: pass without an exit record). Staff exclusions always leave. */
     bool unphotographed_board;
-    unsigned officers;   /**< manual inspection (when no shifts are given) */
+    unsigned officers;                       /**< manual inspection (when no shifts are given) */
     struct bx_capacity_step *officer_shifts; /**< daily roster: officers on duty from an hour
                                                   of the day on (owned; may be NULL) */
     size_t n_officer_shifts;
@@ -139,7 +139,19 @@ struct bx_ports_config {
      *  sets it to the busiest hours (and the horizon to its end). Utilisations and
      *  camera_queue_mean are then time averages from window_from_s to the horizon. */
     double window_from_s, window_to_s;
+    /** Equipment that fails, by device type (the scenario's `equipment`): every camera server
+     *  at a gate, e-gate, vehicle lane or mobile unit of a port with that device runs until it
+     *  fails (exponential, mean mtbf_s) and is repaired (`repair`), independently of the
+     *  others. Off (on = false) for a device the scenario does not list. */
+    struct bx_failure_config {
+        bool on;
+        double mtbf_s;
+        struct bx_dist repair; /**< time to repair (owned) */
+    } failures[BX_N_DEVICES];
 };
+/** Documented assumptions (docs/scenarios.md): mean hours between failures and to repair, by
+ *  device, for a device the scenario lists without its own figures. */
+void bx_failure_defaults(enum bx_device device, double *mtbf_h, double *mttr_h);
 void bx_ports_config_fini(struct bx_ports_config *cfg);
 
 /** A rate with its raw counts (intervals are computed when results are summarised). */
@@ -189,21 +201,37 @@ enum { BX_THR_ONE_TO_N, BX_THR_VERIFY, BX_THR_WATCHLIST };
  *  traveller who reached the camera or lane): docs/summary.md `operations`. */
 struct bx_port_ops {
     uint64_t in_scope;
-    uint64_t photographed;    /**< in scope, with a usable photo */
-    uint64_t excluded;        /**< in scope, waved past the camera by staff */
-    uint64_t not_acquired;    /**< in scope, no usable photo after every attempt */
-    uint64_t matched;         /**< photographed and confirmed biometrically (1:n or 1:1) */
-    uint64_t with_record;     /**< photographed, with a record in the gallery searched (the
-                                   manifest; land: the expected-traveller gallery) */
-    uint64_t matched_gallery; /**< with_record and found by the 1:n search */
+    uint64_t photographed;        /**< in scope, with a usable photo */
+    uint64_t excluded;            /**< in scope, waved past the camera by staff */
+    uint64_t not_acquired;        /**< in scope, no usable photo after every attempt */
+    uint64_t matched;             /**< photographed and confirmed biometrically (1:n or 1:1) */
+    uint64_t with_record;         /**< photographed, with a record in the gallery searched (the
+                                       manifest; land: the expected-traveller gallery) */
+    uint64_t matched_gallery;     /**< with_record and found by the 1:n search */
+    uint64_t outage;              /**< in scope, no camera working (all of the gate's or port's
+                                       units down, or still waiting at departure) */
     uint64_t left_unphotographed; /**< every traveller who left without a photo and without an
-                                       officer (excluded, or `unphotographed: board`) */
-    struct bx_tally answer_s; /**< camera to answer (s) of photographed in-scope travellers */
+                                       officer (excluded, an outage at a manifest port, or
+                                       `unphotographed: board`) */
+    struct bx_tally answer_s;     /**< camera to answer (s) of photographed in-scope travellers */
+};
+
+/** A port's failing equipment over the horizon (all zero when its device does not fail). */
+struct bx_port_equipment {
+    uint64_t units;             /**< camera servers, e-gates, lanes or mobile units that can fail */
+    uint64_t failures;          /**< failures that began within the horizon */
+    double up_unit_s;           /**< integral over the horizon of units in service and working */
+    double service_unit_s;      /**< integral over the horizon of units in service (availability =
+                                     up_unit_s / service_unit_s) */
+    double outage_s;            /**< time within the horizon with units in service but none working
+                                     (summed over gates) */
+    uint64_t outage_travellers; /**< travellers (all) who met no working unit */
 };
 
 struct bx_port_result {
     struct bx_port_threshold thr[3]; /**< this port's 1:n, 1:1 and watch-list thresholds */
     struct bx_port_ops ops;
+    struct bx_port_equipment equipment;
     uint64_t travellers, departures;
     struct bx_tally wait; /**< arrival at the camera queue to leaving processing (s) */
     struct bx_quantiles *wait_q;

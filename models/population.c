@@ -219,10 +219,17 @@ enum bx_status bx_capture_config_check(const struct bx_capture_config *c, struct
     CHECK(c->max_attempts >= 1 && c->max_attempts <= 20, "max_attempts must lie in [1, 20]");
     CHECK(c->us_optout >= 0 && c->us_optout <= 1, "us_optout must lie in [0, 1]");
     CHECK(c->difficulty_sd >= 0 && c->difficulty_sd <= 5, "difficulty_sd must lie in [0, 5]");
+    CHECK(c->difficulty_quality >= 0 && c->difficulty_quality <= 2,
+          "difficulty_quality must lie in [0, 2]");
     CHECK(c->exclude_wheelchair >= 0 && c->exclude_wheelchair <= 1 && c->exclude_family >= 0 &&
               c->exclude_family <= 1,
           "exclusion probabilities must lie in [0, 1]");
     return BX_OK;
+}
+
+double bx_capture_quality(const struct bx_capture_config *c, const struct bx_traveller *t)
+{
+    return t->difficulty > 0 ? fmax(exp(-c->difficulty_quality * t->difficulty), 1e-3) : 1.0;
 }
 
 void bx_capture_run(const struct bx_capture_config *c, enum bx_device device,

@@ -84,6 +84,7 @@ static json_t *capture_json(const struct bx_capture_config *c)
     json_object_set_new(o, "exponential_time", json_boolean(c->exponential_time));
     json_object_set_new(o, "us_optout", json_real(c->us_optout));
     json_object_set_new(o, "difficulty_sd", json_real(c->difficulty_sd));
+    json_object_set_new(o, "difficulty_quality", json_real(c->difficulty_quality));
     json_object_set_new(
         o, "exclusions",
         json_pack("{sfsf}", "wheelchair", c->exclude_wheelchair, "families", c->exclude_family));

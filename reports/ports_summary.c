@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,8 +87,35 @@ static void ops_add(struct bx_port_ops *sum, const struct bx_port_ops *x, double
  * rate = photographed and confirmed / photographed; biometric confirmation = confirmed / in
  * scope; technical match rate = found by the 1:n gallery search / photographed with a gallery
  * record. */
-static json_t *ops_json(const struct bx_port_ops *o, double answer_sum)
+/* count / of for one of the operational shares, from fields of struct bx_port_ops (at byte
+ * offsets; `complement`: of - count). */
+struct ops_share {
+    const char *name;
+    size_t count, of;
+    bool complement;
+};
+static uint64_t field(const struct bx_port_ops *o, size_t off)
 {
+    uint64_t v;
+    memcpy(&v, (const char *)o + off, sizeof v);
+    return v;
+}
+#define OPS(f) offsetof(struct bx_port_ops, f)
+
+/* The operational shares pooled (exact binomial interval) and, with two replications or more,
+ * `across_replications`: the Student-t interval of the replications' own shares. Outages and
+ * staff habits cluster by gate and by hour, so the pooled binomial interval is too narrow for a
+ * calibration check; the replications' spread is not. */
+static json_t *ops_json(const struct bx_port_ops *o, double answer_sum,
+                        const struct bx_port_ops *per_rep, size_t n_reps, double *buf)
+{
+    static const struct ops_share shares[] = {
+        {"capture_rate", OPS(photographed), OPS(in_scope), false},
+        {"match_rate", OPS(matched), OPS(photographed), false},
+        {"no_match_rate", OPS(matched), OPS(photographed), true},
+        {"biometric_confirmation_rate", OPS(matched), OPS(in_scope), false},
+        {"technical_match_rate", OPS(matched_gallery), OPS(with_record), false},
+    };
     json_t *j = json_object();
     json_object_set_new(j, "in_scope", json_integer((json_int_t)o->in_scope));
     json_object_set_new(j, "photographed", json_integer((json_int_t)o->photographed));
@@ -96,11 +124,20 @@ static json_t *ops_json(const struct bx_port_ops *o, double answer_sum)
                                   "failed_to_acquire", (json_int_t)o->not_acquired,
                                   "no_working_camera", (json_int_t)o->outage));
     json_object_set_new(j, "left_unphotographed", json_integer((json_int_t)o->left_unphotographed));
-    json_object_set_new(j, "capture_rate", share(o->photographed, o->in_scope));
-    json_object_set_new(j, "match_rate", share(o->matched, o->photographed));
-    json_object_set_new(j, "no_match_rate", share(o->photographed - o->matched, o->photographed));
-    json_object_set_new(j, "biometric_confirmation_rate", share(o->matched, o->in_scope));
-    json_object_set_new(j, "technical_match_rate", share(o->matched_gallery, o->with_record));
+    for (size_t k = 0; k < sizeof shares / sizeof shares[0]; ++k) {
+        const struct ops_share *sh = &shares[k];
+        uint64_t of = field(o, sh->of), c = field(o, sh->count);
+        json_t *x = share(sh->complement ? of - c : c, of);
+        if (n_reps >= 2) {
+            for (size_t r = 0; r < n_reps; ++r) {
+                double rof = (double)field(&per_rep[r], sh->of),
+                       rc = (double)field(&per_rep[r], sh->count);
+                buf[r] = rof > 0 ? (sh->complement ? rof - rc : rc) / rof : BX_NAN;
+            }
+            json_object_set_new(x, "across_replications", across(buf, n_reps, 0, 1));
+        }
+        json_object_set_new(j, sh->name, x);
+    }
     json_object_set_new(j, "camera_to_answer_s",
                         json_pack("{soso}", "mean",
                                   num(o->answer_s.n ? answer_sum / (double)o->answer_s.n : BX_NAN),
@@ -113,9 +150,12 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
                               struct bx_error *err)
 {
     double *buf = calloc(n_reps ? n_reps : 1, sizeof *buf);
+    /* Per replication: the whole run's operational counts, and one port's. */
+    struct bx_port_ops *rep_ops = calloc(n_reps ? n_reps : 1, sizeof *rep_ops),
+                       *port_ops = calloc(n_reps ? n_reps : 1, sizeof *port_ops);
     json_t *root = json_object(), *ports = json_array();
     enum bx_status st = BX_OK;
-    if (buf == NULL || root == NULL || ports == NULL) {
+    if (buf == NULL || rep_ops == NULL || port_ops == NULL || root == NULL || ports == NULL) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
         goto done;
     }
@@ -179,12 +219,14 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
         json_object_set_new(po, "secondary_inspections", json_integer((json_int_t)secondary));
         json_object_set_new(po, "opt_outs", json_integer((json_int_t)opt));
         struct bx_port_ops pops = {0};
-        double pans = 0;
+        double pans = 0, ignore = 0;
         for (size_t r = 0; r < n_reps; ++r) {
             ops_add(&pops, &reps[r].ports[i].ops, &pans);
             ops_add(&all_ops, &reps[r].ports[i].ops, &all_answer);
+            ops_add(&rep_ops[r], &reps[r].ports[i].ops, &ignore);
+            port_ops[r] = reps[r].ports[i].ops;
         }
-        json_object_set_new(po, "operations", ops_json(&pops, pans));
+        json_object_set_new(po, "operations", ops_json(&pops, pans, port_ops, n_reps, buf));
         /* Failing equipment, pooled over replications (absent where the device does not fail). */
         struct bx_port_equipment eq = {0};
         for (size_t r = 0; r < n_reps; ++r) {
@@ -225,7 +267,7 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
         json_array_append_new(ports, po);
     }
     json_object_set_new(root, "ports", ports);
-    json_object_set_new(root, "operations", ops_json(&all_ops, all_answer));
+    json_object_set_new(root, "operations", ops_json(&all_ops, all_answer, rep_ops, n_reps, buf));
     ports = NULL;
 
     json_t *m = json_object();
@@ -275,6 +317,8 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
 
 done:
     json_decref(ports);
+    free(port_ops);
+    free(rep_ops);
     free(buf);
     if (st != BX_OK) {
         json_decref(root);

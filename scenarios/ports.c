@@ -380,8 +380,8 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
     if ((n = bx_scn__get(cx, map, "capture"))) {
         /* The port's camera (its device): time per attempt, failure to acquire, retries. */
         static const char *const cap_fields[] = {
-            "time_mean_s",  "time_sd_s",     "time_dist",  "fta",
-            "max_attempts", "difficulty_sd", "exclusions", NULL};
+            "time_mean_s",   "time_sd_s",          "time_dist",  "fta", "max_attempts",
+            "difficulty_sd", "difficulty_quality", "exclusions", NULL};
         static const char *const ex_fields[] = {"wheelchair", "families", NULL};
         struct bx_capture_config *c = &p->capture;
         unsigned tries = c->max_attempts;
@@ -390,7 +390,8 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
             opt_range(cx, n, "time_sd_s", 0, 3600, false, &c->time_sd_s[p->device]) ||
             opt_range(cx, n, "fta", 0, 0.99, false, &c->fta[p->device]) ||
             opt_uint(cx, n, "max_attempts", 1, 20, &tries) ||
-            opt_range(cx, n, "difficulty_sd", 0, 5, false, &c->difficulty_sd))
+            opt_range(cx, n, "difficulty_sd", 0, 5, false, &c->difficulty_sd) ||
+            opt_range(cx, n, "difficulty_quality", 0, 2, false, &c->difficulty_quality))
             return BX_ESCHEMA;
         c->max_attempts = tries;
         if ((m = bx_scn__get(cx, n, "exclusions")) &&

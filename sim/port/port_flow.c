@@ -91,7 +91,7 @@ void bx_port__new_traveller(struct run *r, uint32_t pi, uint32_t idx, bool land)
         t->face = p->expected_subjects[gsl_rng_uniform_int(p->pop, c->land.expected_gallery)];
         t->in_gallery = true;
     }
-    t->in_gallery = !land;
+    t->in_gallery = t->in_gallery || !land;
     t->doc = t->face;
     if (t->t.impostor) {
         t->doc.id = r->next_subject++;

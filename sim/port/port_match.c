@@ -234,8 +234,10 @@ enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *galler
             const struct trav *t = &r->tr[b0 + j];
             const struct port_rt *p = &r->ports[t->port];
             jobs[nj++] = (struct tpl_job){
-                r->gen, t->face, (struct bx_capture){p->cfg->device, 1.0, t->t.photo_age_years}, 1,
-                r->live + j * dim};
+                r->gen, t->face,
+                (struct bx_capture){p->cfg->device, bx_capture_quality(&p->cfg->capture, &t->t),
+                                    t->t.photo_age_years},
+                1, r->live + j * dim};
             if (t->land) {
                 jobs[nj++] = (struct tpl_job){
                     t->doc.id != t->face.id ? r->gen_doc[t->port] : r->gen, t->doc,

@@ -537,6 +537,69 @@ Test(apps_models, visa_median_reproduces_its_targets_within_tolerance, .timeout 
     reproduces_targets("visa-median");
 }
 
+/* ---------------------------------------------------------------- operational calibration */
+
+/* Run a library scenario and return its summary.json's `operations`. */
+static json_t *operations_of(const char *scenario, const char *out_name)
+{
+    char args[1024], path[512];
+    snprintf(args, sizeof args, "run %s/scenarios/%s --out %s/%s --threads 2", BX_SOURCE_DIR,
+             scenario, dir, out_name);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/%s/summary.json", dir, out_name);
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    cr_assert_not_null(root, "%s", jerr.text);
+    return root;
+}
+
+/* The interval [lo, hi] of a share across replications. */
+static void across(json_t *ops, const char *name, double *v, double *lo, double *hi)
+{
+    json_t *x = json_object_get(json_object_get(ops, name), "across_replications");
+    *v = json_real_value(json_object_get(x, "value"));
+    *lo = json_real_value(json_array_get(json_object_get(x, "ci95"), 0));
+    *hi = json_real_value(json_array_get(json_object_get(x, "ci95"), 1));
+}
+
+/* GAO-20-568 (2019 air exit): about 80% of in-scope travellers photographed, about 98% of them
+ * matched. scenarios/air-exit-2019.yaml's documented parameter set must reproduce both: each
+ * published figure inside the Student-t interval across the scenario's 4 replications (outages
+ * cluster by gate and hour, so the pooled binomial interval would be too narrow), and the point
+ * estimates near them. */
+Test(apps_operations, air_exit_2019_reproduces_gao_capture_and_match_rates, .timeout = 300)
+{
+    json_t *root = operations_of("air-exit-2019.yaml", "ae19");
+    json_t *ops = json_object_get(root, "operations");
+    double v, lo, hi;
+    across(ops, "capture_rate", &v, &lo, &hi);
+    cr_assert(lo <= 0.80 && 0.80 <= hi && fabs(v - 0.80) < 0.03, "capture %g [%g, %g], GAO 80%%", v,
+              lo, hi);
+    across(ops, "match_rate", &v, &lo, &hi);
+    cr_assert(lo <= 0.98 && 0.98 <= hi && fabs(v - 0.98) < 0.005, "match %g [%g, %g], GAO 98%%", v,
+              lo, hi);
+    /* Every named cause contributes: outages, exclusions, failed captures. */
+    json_t *np = json_object_get(ops, "not_photographed");
+    cr_assert_gt(json_integer_value(json_object_get(np, "no_working_camera")), 0);
+    cr_assert_gt(json_integer_value(json_object_get(np, "excluded_by_staff")), 0);
+    cr_assert_gt(json_integer_value(json_object_get(np, "failed_to_acquire")), 0);
+    json_decref(root);
+}
+
+/* CBP: 97-98% of photographed travellers match (no-match 2-3%), land pedestrians included.
+ * scenarios/land-pedestrian-exit.yaml must land inside that range: its interval across
+ * replications overlaps [0.97, 0.98] and its point estimate lies in it. */
+Test(apps_operations, land_pedestrians_reproduce_cbp_match_rate, .timeout = 300)
+{
+    json_t *root = operations_of("land-pedestrian-exit.yaml", "lpe");
+    json_t *ops = json_object_get(root, "operations");
+    double v, lo, hi;
+    across(ops, "match_rate", &v, &lo, &hi);
+    cr_assert(v >= 0.97 && v <= 0.98 && lo <= 0.98 && hi >= 0.97, "match %g [%g, %g], CBP 97-98%%",
+              v, lo, hi);
+    json_decref(root);
+}
+
 /* ---------------------------------------------------------------- kind: ports */
 
 static const char small_ports[] =

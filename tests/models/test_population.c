@@ -281,3 +281,19 @@ Test(models_capture, staff_exclusions_follow_the_configuration)
     gsl_rng_free(pr);
     gsl_rng_free(r);
 }
+
+/* A harder traveller's usable photo is a poorer one: quality exp(-k z) for difficulty z > 0, 1
+ * otherwise, never 0. */
+Test(models_capture, photo_quality_falls_with_the_travellers_difficulty)
+{
+    struct bx_capture_config c = bx_capture_config_default();
+    struct bx_traveller t = {.difficulty = 1.5};
+    cr_assert_eq(bx_capture_quality(&c, &t), 1.0, "difficulty_quality 0: always 1");
+    c.difficulty_quality = 0.75;
+    cr_assert_float_eq(bx_capture_quality(&c, &t), exp(-0.75 * 1.5), 1e-15);
+    t.difficulty = -2;
+    cr_assert_eq(bx_capture_quality(&c, &t), 1.0);
+    t.difficulty = 50;
+    c.difficulty_quality = 2;
+    cr_assert_gt(bx_capture_quality(&c, &t), 0);
+}

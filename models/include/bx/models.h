@@ -256,6 +256,11 @@ struct bx_capture_config {
      *  with odds fta / (1 - fta) x exp(difficulty_sd x difficulty), so that a traveller who
      *  failed once is likelier to fail again (0: independent attempts). */
     double difficulty_sd;
+    /** How a harder traveller's usable photo is also a poorer one: a traveller with difficulty
+     *  z > 0 is captured at quality exp(-difficulty_quality x z) (1 for z <= 0), which raises the
+     *  template noise by the inverse (with the profile's quality_exponent 1): light and posture
+     *  that do not defeat the camera still cost matches. 0: every usable photo at quality 1. */
+    double difficulty_quality;
     /** Staff exclusions: the probability that a wheelchair user, or a traveller with small
      *  children, is waved past the camera unphotographed. */
     double exclude_wheelchair, exclude_family;
@@ -270,6 +275,8 @@ struct bx_capture_outcome {
     bool opted_out;
     bool excluded; /**< waved past the camera by staff (no attempt) */
 };
+/** The quality (0, 1] of traveller @p t's usable photo under @p c (difficulty_quality). */
+double bx_capture_quality(const struct bx_capture_config *c, const struct bx_traveller *t);
 /** One traveller's capture at @p device; @p quality_penalty (>= 1) multiplies the FTA odds for
  *  harder conditions (glare through a windshield, a child held up). */
 void bx_capture_run(const struct bx_capture_config *c, enum bx_device device,

@@ -69,6 +69,8 @@ static void ops_add(struct bx_port_ops *sum, const struct bx_port_ops *x, double
     sum->excluded += x->excluded;
     sum->not_acquired += x->not_acquired;
     sum->outage += x->outage;
+    sum->no_answer += x->no_answer;
+    sum->answered += x->answered;
     sum->matched += x->matched;
     sum->with_record += x->with_record;
     sum->matched_gallery += x->matched_gallery;
@@ -111,8 +113,8 @@ static json_t *ops_json(const struct bx_port_ops *o, double answer_sum,
 {
     static const struct ops_share shares[] = {
         {"capture_rate", OPS(photographed), OPS(in_scope), false},
-        {"match_rate", OPS(matched), OPS(photographed), false},
-        {"no_match_rate", OPS(matched), OPS(photographed), true},
+        {"match_rate", OPS(matched), OPS(answered), false},
+        {"no_match_rate", OPS(matched), OPS(answered), true},
         {"biometric_confirmation_rate", OPS(matched), OPS(in_scope), false},
         {"technical_match_rate", OPS(matched_gallery), OPS(with_record), false},
     };
@@ -124,6 +126,7 @@ static json_t *ops_json(const struct bx_port_ops *o, double answer_sum,
                                   "failed_to_acquire", (json_int_t)o->not_acquired,
                                   "no_working_camera", (json_int_t)o->outage));
     json_object_set_new(j, "left_unphotographed", json_integer((json_int_t)o->left_unphotographed));
+    json_object_set_new(j, "no_answer", json_integer((json_int_t)o->no_answer));
     for (size_t k = 0; k < sizeof shares / sizeof shares[0]; ++k) {
         const struct ops_share *sh = &shares[k];
         uint64_t of = field(o, sh->of), c = field(o, sh->count);
@@ -143,6 +146,47 @@ static json_t *ops_json(const struct bx_port_ops *o, double answer_sum,
                                   num(o->answer_s.n ? answer_sum / (double)o->answer_s.n : BX_NAN),
                                   "max", num(o->answer_s.n ? o->answer_s.max : BX_NAN)));
     return j;
+}
+
+/* The shared matching service (docs/summary.md `tvs`): counts summed over replications,
+ * rates and response times with Student-t intervals across them. */
+static json_t *tvs_json(const struct bx_ports_config *cfg, const struct bx_ports_result *reps,
+                        size_t n_reps, double *buf)
+{
+    json_t *o = json_object(), *resp = json_object();
+    uint64_t req = 0, fm = 0, ft = 0;
+    double outage = 0;
+    for (size_t r = 0; r < n_reps; ++r) {
+        req += reps[r].tvs.requests;
+        fm += reps[r].tvs.fallback_manual;
+        ft += reps[r].tvs.fallback_timeout;
+        outage += reps[r].tvs.outage_s;
+    }
+    json_object_set_new(o, "workers", json_integer((json_int_t)cfg->tvs.workers));
+    json_object_set_new(o, "requests", json_integer((json_int_t)req));
+    for (size_t r = 0; r < n_reps; ++r)
+        buf[r] = reps[r].tvs.utilization;
+    json_object_set_new(o, "utilization", across(buf, n_reps, 0, 1));
+    for (size_t r = 0; r < n_reps; ++r)
+        buf[r] = reps[r].tvs.peak_per_s;
+    json_object_set_new(o, "peak_requests_per_s", across(buf, n_reps, 0, BX_INF));
+    for (size_t r = 0; r < n_reps; ++r)
+        buf[r] = bx_tally_mean(&reps[r].tvs.response);
+    json_object_set_new(resp, "mean", across(buf, n_reps, 0, BX_INF));
+    const double ps[] = {0.95, 0.99};
+    const char *pn[] = {"p95", "p99"};
+    for (int k = 0; k < 2; ++k) {
+        for (size_t r = 0; r < n_reps; ++r)
+            buf[r] =
+                reps[r].tvs.response.n ? bx_quantiles_get(reps[r].tvs.response_q, ps[k]) : BX_NAN;
+        json_object_set_new(resp, pn[k], across(buf, n_reps, 0, BX_INF));
+    }
+    json_object_set_new(o, "response_s", resp);
+    json_object_set_new(o, "outage_hours", json_real(outage / 3600));
+    json_object_set_new(o, "fallback",
+                        json_pack("{sssIsI}", "policy", cfg->tvs.fallback_hold ? "hold" : "manual",
+                                  "at_once", (json_int_t)fm, "after_waiting", (json_int_t)ft));
+    return o;
 }
 
 json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct bx_ports_config *cfg,
@@ -268,6 +312,8 @@ json_t *bx_rpt__ports_summary(const struct bx_rpt_run_info *info, const struct b
     }
     json_object_set_new(root, "ports", ports);
     json_object_set_new(root, "operations", ops_json(&all_ops, all_answer, rep_ops, n_reps, buf));
+    if (cfg->tvs.on)
+        json_object_set_new(root, "tvs", tvs_json(cfg, reps, n_reps, buf));
     ports = NULL;
 
     json_t *m = json_object();

@@ -232,7 +232,8 @@ static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn
     static const char *const port_fields[] = {
         "name",    "description", "kind",       "seed",           "replications",
         "horizon", "profile",     "thresholds", "watchlist_size", "calibration_subjects",
-        "ports",   "start_date",  "retention",  "equipment",      NULL};
+        "ports",   "start_date",  "retention",  "equipment",      "tvs",
+        NULL};
     static const char *const horizon_fields[] = {"hours", "warmup_hours", NULL};
     yaml_node_t *n, *hz;
     if (bx_scn__expect(cx, root, YAML_MAPPING_NODE, "the scenario") != BX_OK)

@@ -492,6 +492,102 @@ static enum bx_status load_equipment(struct ctx *cx, yaml_node_t *map, struct bx
     return BX_OK;
 }
 
+/* `tvs`: the shared matching service (struct bx_tvs_config). Defaults (assumptions,
+ * docs/scenarios.md): 8 workers, 0.25 s exponential service, round trips of 0.3 s (air, sea,
+ * private aircraft) and 0.6 s (land), fallback manual, hold 60 s. */
+static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports_config *c,
+                               yaml_node_t *start_node)
+{
+    static const char *const fields[] = {"workers",        "service",  "latency",        "outages",
+                                         "random_outages", "fallback", "hold_timeout_s", NULL};
+    static const char *const lat_fields[] = {"air", "sea", "private", "land", NULL};
+    static const char *const win_fields[] = {"from_hours", "to_hours", NULL};
+    static const char *const rnd_fields[] = {"mtbf_hours", "mttr_hours", NULL};
+    struct bx_tvs_config *v = &c->tvs;
+    struct bx_error derr = {0};
+    yaml_node_t *n, *m;
+    (void)start_node;
+    if (bx_scn__expect(cx, map, YAML_MAPPING_NODE, "tvs") != BX_OK ||
+        bx_scn__check_keys(cx, map, "tvs", fields) != BX_OK)
+        return BX_ESCHEMA;
+    v->on = true;
+    v->workers = 8;
+    v->hold_timeout_s = 60;
+    if (opt_uint(cx, map, "workers", 1, 100000, &v->workers) ||
+        opt_range(cx, map, "hold_timeout_s", 0, 86400, true, &v->hold_timeout_s))
+        return BX_ESCHEMA;
+    if ((n = bx_scn__get(cx, map, "service"))) {
+        if (bx_scn__load_dist(cx, n, "tvs.service", &v->service) != BX_OK)
+            return BX_ESCHEMA;
+    } else if (bx_dist_exponential(&v->service, 0.25, &derr) != BX_OK) {
+        return BX_FAIL(cx->err, BX_ENOMEM, "%s", derr.msg);
+    }
+    n = bx_scn__get(cx, map, "latency");
+    if (n && bx_scn__check_keys(cx, n, "tvs.latency", lat_fields) != BX_OK)
+        return BX_ESCHEMA;
+    static const double round_trip[BX_N_PORT_TYPES] = {0.3, 0.3, 0.3, 0.6};
+    for (int t = 0; t < BX_N_PORT_TYPES; ++t) {
+        if (n && (m = bx_scn__get(cx, n, bx_port_type_name((enum bx_port_type)t)))) {
+            if (bx_scn__load_dist(cx, m, "tvs.latency", &v->latency[t]) != BX_OK)
+                return BX_ESCHEMA;
+        } else if (bx_dist_deterministic(&v->latency[t], round_trip[t], &derr) != BX_OK) {
+            return BX_FAIL(cx->err, BX_ENOMEM, "%s", derr.msg);
+        }
+    }
+    if ((n = bx_scn__get(cx, map, "fallback"))) {
+        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "fallback") != BX_OK)
+            return BX_ESCHEMA;
+        if (strcmp(bx_scn__scalar(n), "hold") == 0)
+            v->fallback_hold = true;
+        else if (strcmp(bx_scn__scalar(n), "manual") != 0)
+            return FAIL_AT(cx, n, "tvs.fallback must be manual or hold, got '%s'",
+                           bx_scn__scalar(n));
+    }
+    if ((n = bx_scn__get(cx, map, "random_outages"))) {
+        double mtbf = 0, mttr = 0;
+        if (bx_scn__check_keys(cx, n, "tvs.random_outages", rnd_fields) != BX_OK ||
+            bx_scn__require(cx, n, "mtbf_hours", "tvs.random_outages", &m) != BX_OK ||
+            bx_scn__as_range(cx, m, "mtbf_hours", 0, 1e6, true, &mtbf) != BX_OK ||
+            bx_scn__require(cx, n, "mttr_hours", "tvs.random_outages", &m) != BX_OK ||
+            bx_scn__as_range(cx, m, "mttr_hours", 0, 1e5, true, &mttr) != BX_OK)
+            return BX_ESCHEMA;
+        v->outage_mtbf_s = mtbf * 3600;
+        v->outage_mttr_s = mttr * 3600;
+    }
+    if ((n = bx_scn__get(cx, map, "outages"))) {
+        if (bx_scn__expect(cx, n, YAML_SEQUENCE_NODE, "tvs.outages") != BX_OK)
+            return BX_ESCHEMA;
+        size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        v->outages = calloc(k ? k : 1, sizeof *v->outages);
+        if (v->outages == NULL)
+            return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
+        for (size_t j = 0; j < k; ++j) {
+            yaml_node_t *w = bx_scn__node_at(cx, n->data.sequence.items.start[j]), *a, *b;
+            double from, to;
+            if (bx_scn__check_keys(cx, w, "an outage", win_fields) != BX_OK ||
+                bx_scn__require(cx, w, "from_hours", "an outage", &a) != BX_OK ||
+                bx_scn__as_range(cx, a, "from_hours", 0, 1e6, false, &from) != BX_OK ||
+                bx_scn__require(cx, w, "to_hours", "an outage", &b) != BX_OK ||
+                bx_scn__as_range(cx, b, "to_hours", 0, 1e6, false, &to) != BX_OK)
+                return BX_ESCHEMA;
+            if (!(to > from))
+                return FAIL_AT(cx, b, "an outage must end after it starts (%g h <= %g h)", to,
+                               from);
+            if (j > 0 && from < v->outages[j - 1].to_s / 3600)
+                return FAIL_AT(cx, a,
+                               "outages must be in time order and disjoint (%g h starts before "
+                               "the previous one ends)",
+                               from);
+            if (from * 3600 >= c->horizon_s)
+                return FAIL_AT(cx, a, "this outage starts at %g h, past the horizon (%g h)", from,
+                               c->horizon_s / 3600);
+            v->outages[j] = (struct bx_tvs_window){from * 3600, to * 3600};
+            v->n_outages = j + 1;
+        }
+    }
+    return BX_OK;
+}
+
 enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn)
 {
     static const char *const thr_fields[] = {"one_to_n_fpir", "verify_fmr", "watchlist_fpir", NULL};
@@ -530,6 +626,9 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
         c->purge_every_s = every_min * 60;
     }
     if ((n = bx_scn__get(cx, root, "equipment")) && load_equipment(cx, n, c) != BX_OK)
+        return BX_ESCHEMA;
+    if ((n = bx_scn__get(cx, root, "tvs")) &&
+        load_tvs(cx, n, c, bx_scn__get(cx, root, "start_date")) != BX_OK)
         return BX_ESCHEMA;
     unsigned w = (unsigned)c->watchlist_size, cal = (unsigned)c->calibration_subjects;
     if (opt_uint(cx, root, "watchlist_size", 1, 10000000, &w) ||

@@ -73,6 +73,7 @@ static void run_fini(struct run *r)
     free(r->ports);
     free(r->pools);
     free(r->units);
+    bx_port__tvs_fini(r);
     for (size_t i = 0; r->gen_doc && i < r->cfg->n_ports; ++i)
         bx_tplgen_free(r->gen_doc[i]);
     free(r->gen_doc);
@@ -196,6 +197,8 @@ static enum bx_status run_init(struct run *r, const struct bx_ports_config *cfg,
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
         out->ports[i].n_hours = hours;
     }
+    if ((st = bx_port__tvs_init(r, err)) != BX_OK)
+        return st;
     /* The watch list. */
     r->wl_rng = bx_streams_get(r->streams, "ports/watchlist", err);
     size_t W = cfg->watchlist_size;
@@ -331,6 +334,7 @@ static void horizon_stats(struct bx_sim *sim, void *obj, int64_t arg)
     (void)arg;
     double now = bx_sim_now(sim);
     bx_port__equipment_horizon(r, now);
+    bx_port__tvs_horizon(r, now);
     for (size_t i = 0; i < cfg->n_ports; ++i) {
         struct port_rt *p = &r->ports[i];
         struct bx_resource_stats rs;

@@ -141,6 +141,7 @@ void bx_port__land_block(struct bx_sim *sim, void *obj, int64_t arg)
         for (unsigned k = 0; k < n; ++k) {
             bx_port__new_traveller(r, pi, first + k, true);
             r->tr[first + k].t_arrive = p->next_arrival;
+            r->tr[first + k].dep = first; /* land: the vehicle's first traveller */
         }
         r->tr[first].group_n = n;
         r->n_tr += n;
@@ -185,15 +186,41 @@ static void lane_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s
     bx_sim_schedule(sim, bx_sim_now(sim) + busy, 0, lane_done, r, arg);
 }
 
-/* The vehicle (or pedestrian) leaves its lane: every occupant is matched, then routed. */
+/* Every occupant's answer is in: the vehicle (or pedestrian) leaves its lane; every occupant is
+ * decided, then routed. */
+static void lane_leave(struct run *r, uint32_t first)
+{
+    uint32_t n = r->tr[first].group_n;
+    bx_resource_release(r->ports[r->tr[first].port].lanes, r->sim);
+    for (uint32_t k = 0; k < n && !r->failed; ++k)
+        bx_port__decide(r, first + k);
+    for (uint32_t k = 0; k < n; ++k)
+        bx_port__route(r, first + k);
+}
+
+/* The captures are done: without a shared matching service the answers came with them; with
+ * one, each photographed occupant's request goes to it and the lane waits for the last answer. */
 static void lane_done(struct bx_sim *sim, void *obj, int64_t arg)
 {
     struct run *r = obj;
-    uint32_t first = (uint32_t)arg, n = r->tr[first].group_n;
-    bx_resource_release(r->ports[r->tr[first].port].lanes, sim);
-    for (uint32_t k = 0; k < n && !r->failed; ++k)
-        if (r->tr[first + k].has_photo)
-            bx_port__judge(r, first + k);
+    uint32_t first = (uint32_t)arg, n = r->tr[first].group_n, sent = 0;
+    (void)sim;
+    if (r->cfg->tvs.on)
+        for (uint32_t k = 0; k < n; ++k)
+            sent += r->tr[first + k].has_photo;
+    if (sent == 0) {
+        lane_leave(r, first);
+        return;
+    }
+    r->tr[first].pending = sent;
     for (uint32_t k = 0; k < n; ++k)
-        bx_port__route(r, first + k);
+        if (r->tr[first + k].has_photo)
+            bx_port__tvs_send(r, first + k);
+}
+
+void bx_port__lane_answered(struct run *r, uint32_t i)
+{
+    uint32_t first = r->tr[i].dep;
+    if (--r->tr[first].pending == 0)
+        lane_leave(r, first);
 }

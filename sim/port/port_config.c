@@ -89,6 +89,10 @@ void bx_ports_config_fini(struct bx_ports_config *cfg)
     free(cfg->ports);
     for (int d = 0; d < BX_N_DEVICES; ++d)
         bx_dist_fini(&cfg->failures[d].repair);
+    bx_dist_fini(&cfg->tvs.service);
+    for (int t = 0; t < BX_N_PORT_TYPES; ++t)
+        bx_dist_fini(&cfg->tvs.latency[t]);
+    free(cfg->tvs.outages);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -98,6 +102,24 @@ enum bx_status bx_ports_config_check(const struct bx_ports_config *cfg, struct b
         return BX_FAIL(err, BX_EINVAL, "a ports scenario needs at least one port");
     if (!(cfg->horizon_s > 0))
         return BX_FAIL(err, BX_EINVAL, "horizon must be > 0");
+    const struct bx_tvs_config *v = &cfg->tvs;
+    if (v->on) {
+        if (v->workers == 0)
+            return BX_FAIL(err, BX_EINVAL, "tvs needs at least one worker");
+        for (size_t k = 0; k < v->n_outages; ++k)
+            if (!(v->outages[k].from_s < v->outages[k].to_s) ||
+                (k > 0 && v->outages[k].from_s < v->outages[k - 1].to_s) ||
+                v->outages[k].from_s >= cfg->horizon_s)
+                return BX_FAIL(err, BX_EINVAL,
+                               "tvs outage %zu: windows must be in time order, disjoint, each "
+                               "ending after it starts and starting within the horizon",
+                               k + 1);
+        if ((v->outage_mtbf_s > 0) != (v->outage_mttr_s > 0) || v->outage_mtbf_s < 0 ||
+            v->outage_mttr_s < 0)
+            return BX_FAIL(err, BX_EINVAL, "tvs random outages need both mtbf and mttr > 0");
+        if (v->fallback_hold && !(v->hold_timeout_s > 0))
+            return BX_FAIL(err, BX_EINVAL, "tvs fallback hold needs hold_timeout_s > 0");
+    }
     for (int d = 0; d < BX_N_DEVICES; ++d)
         if (cfg->failures[d].on &&
             !(cfg->failures[d].mtbf_s > 0 && isfinite(cfg->failures[d].mtbf_s)))

@@ -127,7 +127,11 @@ double bx_port__capture(struct run *r, struct port_rt *p, struct trav *t)
     t->leaves = co.excluded || (!co.acquired && !co.opted_out && p->cfg->unphotographed_board);
     t->to_manual = !co.acquired && !t->leaves;
     ops->left_unphotographed += t->leaves;
-    return co.time_s + (co.acquired ? p->cfg->match_time_s : 0);
+    /* Without a shared service the port's own answer time is part of the camera's hold; with
+     * one, the answer's time is simulated (port_tvs.c) and the camera waits for it. */
+    bool own_answer = co.acquired && !r->cfg->tvs.on;
+    t->answer_s = own_answer ? p->cfg->match_time_s : 0;
+    return co.time_s + (own_answer ? p->cfg->match_time_s : 0);
 }
 
 /* No working camera or lane for traveller @p i: not photographed. At a manifest port the
@@ -170,12 +174,41 @@ void bx_port__camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wa
 static void after_camera(struct bx_sim *sim, void *obj, int64_t arg)
 {
     struct run *r = obj;
-    struct trav *t = &r->tr[arg];
+    (void)sim;
+    if (r->tr[arg].has_photo && r->cfg->tvs.on)
+        bx_port__tvs_send(r, (uint32_t)arg); /* the camera waits for the answer */
+    else
+        bx_port__answered(r, (uint32_t)arg);
+}
+
+/* The answer reached the camera (at once without a photo or a shared service): the camera is
+ * free, the decision is taken, or with no answer (an outage) the traveller goes to an officer. */
+void bx_port__answered(struct run *r, uint32_t i)
+{
+    struct trav *t = &r->tr[i];
+    if (t->land) {
+        bx_port__lane_answered(r, i);
+        return;
+    }
     struct port_rt *p = &r->ports[t->port];
-    bx_resource_release(p->gates[p->deps[t->dep].gate], sim);
-    if (t->has_photo)
-        bx_port__judge(r, (uint32_t)arg);
-    bx_port__route(r, (uint32_t)arg);
+    bx_resource_release(p->gates[p->deps[t->dep].gate], r->sim);
+    bx_port__decide(r, i);
+    bx_port__route(r, i);
+}
+
+/* A photographed traveller's decision, or the fallback when the service gave no answer. */
+void bx_port__decide(struct run *r, uint32_t i)
+{
+    struct trav *t = &r->tr[i];
+    if (!t->has_photo)
+        return;
+    if (t->no_answer) {
+        t->to_manual = true;
+        if (t->t.citizenship != BX_CIT_US)
+            r->out->ports[t->port].ops.no_answer++;
+        return;
+    }
+    bx_port__judge(r, i);
 }
 
 /* The traveller's capture succeeded: the biometric decision (matched ahead) is taken and
@@ -201,10 +234,11 @@ void bx_port__judge(struct run *r, uint32_t i)
     t->wl_hit = t->wl_match;
     if (t->t.citizenship != BX_CIT_US) {
         struct bx_port_ops *ops = &o->ports[t->port].ops;
+        ops->answered++;
         ops->matched += accepted;
         ops->with_record += t->in_gallery;
         ops->matched_gallery += t->in_gallery && t->id_ok;
-        bx_tally_add(&ops->answer_s, p->cfg->match_time_s);
+        bx_tally_add(&ops->answer_s, t->answer_s);
     }
     if (t->t.watchlisted) {
         o->fnir.trials++;

@@ -26,6 +26,11 @@ struct trav {
     bool has_photo, accepted, wl_hit, to_manual, land;
     bool in_gallery;  /* a record in the gallery the 1:n search uses (manifest: always) */
     bool leaves;      /* no usable photo and no officer: leaves unphotographed */
+    bool no_answer;   /* the matching service gave no answer (an outage): the fallback */
+    uint32_t pending; /* land, on a vehicle's first traveller: answers still awaited */
+    double t_sent;    /* the request left for the matching service (port_tvs.c) */
+    double lat_back;  /* its return trip (s) */
+    double answer_s;  /* camera to answer (s) */
     uint8_t outcomes; /* must end at exactly 1 */
     uint32_t group_n; /* land: occupants of the vehicle whose first traveller this is */
     /* Matching, computed ahead in batches (match_batch): the live capture and the galleries do
@@ -94,7 +99,12 @@ struct run {
     uint32_t rep;
     float *live, *doc;            /* MATCH_BATCH templates each: the probes of one batch */
     struct bx_ports_cache *cache; /* matching decisions of earlier runs (may be NULL) */
-    struct pool *pools;           /* failing equipment (empty without failures) */
+    struct bx_resource *tvs;      /* the shared matching service (NULL without `tvs`) */
+    gsl_rng *tvs_rng;
+    unsigned tvs_depth;   /* outages in force (fixed and random may overlap) */
+    double tvs_since;     /* the last change of tvs_depth */
+    uint64_t *tvs_hourly; /* requests by hour of the horizon */
+    struct pool *pools;   /* failing equipment (empty without failures) */
     size_t n_pools, cap_pools;
     struct unit *units;
     size_t n_units;
@@ -160,6 +170,8 @@ void bx_port__camera_renege(struct bx_sim *sim, void *obj, int64_t arg, double w
 void bx_port__camera_grant(struct bx_sim *sim, void *obj, int64_t arg, double wait_s);
 /* The decision on traveller @p i after capture, and where the traveller goes next. */
 void bx_port__judge(struct run *r, uint32_t i);
+/* bx_port__judge for a photographed traveller with an answer; the fallback without one. */
+void bx_port__decide(struct run *r, uint32_t i);
 void bx_port__route(struct run *r, uint32_t i);
 
 /* ---------------------------------------------------------------- port_equipment.c */
@@ -173,6 +185,22 @@ enum bx_status bx_port__pool_add(struct run *r, uint32_t pi, struct bx_resource 
 bool bx_port__pool_out(const struct run *r, uint32_t pool);
 /* Close the equipment records at the horizon. */
 void bx_port__equipment_horizon(struct run *r, double now);
+
+/* ---------------------------------------------------------------- port_tvs.c */
+
+/* The matching service of the run (nothing without `tvs`): its workers, outage events. */
+enum bx_status bx_port__tvs_init(struct run *r, struct bx_error *err);
+void bx_port__tvs_fini(struct run *r);
+/* Send photographed traveller @p i's request; bx_port__answered(r, i) follows with the answer
+ * (or with no_answer set: the fallback). */
+void bx_port__tvs_send(struct run *r, uint32_t i);
+/* Utilisation, outage time and peak rate at the horizon. */
+void bx_port__tvs_horizon(struct run *r, double now);
+/* The answer for traveller @p i reached the camera or lane (port_flow.c). */
+void bx_port__answered(struct run *r, uint32_t i);
+/* Land: occupant @p i's answer; the lane is freed when the vehicle's last answer comes
+ * (port_arrive.c). */
+void bx_port__lane_answered(struct run *r, uint32_t i);
 
 /* ---------------------------------------------------------------- port_arrive.c */
 

@@ -17,6 +17,9 @@ enum bx_status bx_ports_result_init(struct bx_ports_result *r, size_t n_ports, s
     if (r->ports == NULL)
         return BX_FAIL(err, BX_ENOMEM, "out of memory");
     r->n_ports = n_ports;
+    bx_tally_reset(&r->tvs.response);
+    if ((r->tvs.response_q = bx_quantiles_alloc(false, 0.005, err)) == NULL)
+        return BX_ENOMEM;
     for (size_t i = 0; i < n_ports; ++i) {
         bx_tally_reset(&r->ports[i].wait);
         bx_tally_reset(&r->ports[i].ops.answer_s);
@@ -40,6 +43,7 @@ void bx_ports_result_fini(struct bx_ports_result *r)
     if (r == NULL || r->ports == NULL)
         return;
     free(r->samples);
+    bx_quantiles_free(r->tvs.response_q);
     for (size_t i = 0; r->stream_names && i < r->n_streams; ++i)
         free(r->stream_names[i]);
     free(r->stream_names);
@@ -90,20 +94,22 @@ static void get_tally(struct bx_reader *rd, struct bx_tally *t)
 
 static void put_ops(struct bx_buf *b, const struct bx_port_ops *o)
 {
-    const uint64_t c[9] = {o->in_scope,     o->photographed,    o->excluded,
-                           o->not_acquired, o->outage,          o->matched,
-                           o->with_record,  o->matched_gallery, o->left_unphotographed};
-    for (int k = 0; k < 9; ++k)
+    const uint64_t c[11] = {
+        o->in_scope,    o->photographed,    o->excluded,           o->not_acquired,
+        o->outage,      o->no_answer,       o->answered,           o->matched,
+        o->with_record, o->matched_gallery, o->left_unphotographed};
+    for (int k = 0; k < 11; ++k)
         bx_buf_put_u64(b, c[k]);
     put_tally(b, &o->answer_s);
 }
 
 static void get_ops(struct bx_reader *rd, struct bx_port_ops *o)
 {
-    uint64_t *c[9] = {&o->in_scope,     &o->photographed,    &o->excluded,
-                      &o->not_acquired, &o->outage,          &o->matched,
-                      &o->with_record,  &o->matched_gallery, &o->left_unphotographed};
-    for (int k = 0; k < 9; ++k)
+    uint64_t *c[11] = {
+        &o->in_scope,    &o->photographed,    &o->excluded,           &o->not_acquired,
+        &o->outage,      &o->no_answer,       &o->answered,           &o->matched,
+        &o->with_record, &o->matched_gallery, &o->left_unphotographed};
+    for (int k = 0; k < 11; ++k)
         *c[k] = bx_reader_u64(rd);
     get_tally(rd, &o->answer_s);
 }
@@ -249,6 +255,15 @@ void bx_ports_result_pack(const struct bx_ports_result *r, struct bx_buf *b)
     for (int k = 0; k < 3; ++k)
         bx_buf_put_f64(b, r->thresholds[k]);
     bx_buf_put_f64(b, r->match_wall_s);
+    const struct bx_tvs_result *v = &r->tvs;
+    bx_buf_put_u64(b, v->requests);
+    bx_buf_put_u64(b, v->fallback_manual);
+    bx_buf_put_u64(b, v->fallback_timeout);
+    bx_buf_put_f64(b, v->utilization);
+    bx_buf_put_f64(b, v->outage_s);
+    bx_buf_put_f64(b, v->peak_per_s);
+    put_tally(b, &v->response);
+    bx_quantiles_pack(v->response_q, b);
     for (size_t i = 0; i < r->n_ports; ++i)
         put_port(b, &r->ports[i]);
     /* Samples and stream seeds are plain values (no pointers): sent as arrays. */
@@ -299,6 +314,16 @@ enum bx_status bx_ports_result_unpack(struct bx_reader *rd, struct bx_ports_resu
     for (int k = 0; k < 3; ++k)
         out->thresholds[k] = bx_reader_f64(rd);
     out->match_wall_s = bx_reader_f64(rd);
+    struct bx_tvs_result *v = &out->tvs;
+    v->requests = bx_reader_u64(rd);
+    v->fallback_manual = bx_reader_u64(rd);
+    v->fallback_timeout = bx_reader_u64(rd);
+    v->utilization = bx_reader_f64(rd);
+    v->outage_s = bx_reader_f64(rd);
+    v->peak_per_s = bx_reader_f64(rd);
+    get_tally(rd, &v->response);
+    if (!rd->failed && (v->response_q = bx_quantiles_unpack(rd, err)) == NULL)
+        rd->failed = true;
     for (size_t i = 0; i < out->n_ports && !rd->failed; ++i)
         get_port(rd, &out->ports[i], err);
     out->n_samples = rd->failed ? 0 : (size_t)bx_reader_u64(rd);

@@ -148,6 +148,26 @@ struct bx_ports_config {
         double mtbf_s;
         struct bx_dist repair; /**< time to repair (owned) */
     } failures[BX_N_DEVICES];
+    /** The shared matching service (the scenario's `tvs`; off: each port answers after its own
+     *  match_time_s, as before). Every 1:n/1:1/watch-list request of every port travels to it
+     *  (half the port type's round trip), queues for one of `workers`, is served, and travels
+     *  back; the traveller holds the camera or lane until the answer. During an outage (fixed
+     *  windows, or random with mean times between and to the end of outages) the service
+     *  answers nothing: a request then goes to the port's officers at once (fallback manual) or
+     *  waits up to hold_timeout_s for the service to return (fallback hold), then goes to them. */
+    struct bx_tvs_config {
+        bool on;
+        unsigned workers;
+        struct bx_dist service;                  /**< time per request (owned) */
+        struct bx_dist latency[BX_N_PORT_TYPES]; /**< network round trip by port type (owned) */
+        struct bx_tvs_window {
+            double from_s, to_s;
+        } * outages; /**< fixed outage windows, sorted, disjoint (owned) */
+        size_t n_outages;
+        double outage_mtbf_s, outage_mttr_s; /**< random outages (0: none) */
+        bool fallback_hold;                  /**< false: manual at once; true: wait, then manual */
+        double hold_timeout_s;
+    } tvs;
 };
 /** Documented assumptions (docs/scenarios.md): mean hours between failures and to repair, by
  *  device, for a device the scenario lists without its own figures. */
@@ -201,15 +221,19 @@ enum { BX_THR_ONE_TO_N, BX_THR_VERIFY, BX_THR_WATCHLIST };
  *  traveller who reached the camera or lane): docs/summary.md `operations`. */
 struct bx_port_ops {
     uint64_t in_scope;
-    uint64_t photographed;        /**< in scope, with a usable photo */
-    uint64_t excluded;            /**< in scope, waved past the camera by staff */
-    uint64_t not_acquired;        /**< in scope, no usable photo after every attempt */
-    uint64_t matched;             /**< photographed and confirmed biometrically (1:n or 1:1) */
-    uint64_t with_record;         /**< photographed, with a record in the gallery searched (the
-                                       manifest; land: the expected-traveller gallery) */
-    uint64_t matched_gallery;     /**< with_record and found by the 1:n search */
-    uint64_t outage;              /**< in scope, no camera working (all of the gate's or port's
-                                       units down, or still waiting at departure) */
+    uint64_t photographed;    /**< in scope, with a usable photo */
+    uint64_t excluded;        /**< in scope, waved past the camera by staff */
+    uint64_t not_acquired;    /**< in scope, no usable photo after every attempt */
+    uint64_t no_answer;       /**< photographed, but the matching service gave no answer (an outage:
+                                   the traveller went to the fallback) */
+    uint64_t answered;        /**< photographed, with an answer from the matcher (all photographed
+                                   travellers without a shared service) */
+    uint64_t matched;         /**< photographed and confirmed biometrically (1:n or 1:1) */
+    uint64_t with_record;     /**< photographed, with a record in the gallery searched (the
+                                   manifest; land: the expected-traveller gallery) */
+    uint64_t matched_gallery; /**< with_record and found by the 1:n search */
+    uint64_t outage;          /**< in scope, no camera working (all of the gate's or port's
+                                   units down, or still waiting at departure) */
     uint64_t left_unphotographed; /**< every traveller who left without a photo and without an
                                        officer (excluded, an outage at a manifest port, or
                                        `unphotographed: board`) */
@@ -262,8 +286,21 @@ struct bx_match_sample {
     uint8_t citizenship, sex, region, age_band, device;
 };
 
+/** The shared matching service over one replication (all zero without `tvs`). */
+struct bx_tvs_result {
+    uint64_t requests;         /**< requests that reached the service */
+    uint64_t fallback_manual;  /**< requests met by an outage (fallback manual, at once) */
+    uint64_t fallback_timeout; /**< requests that waited hold_timeout_s in vain (fallback hold) */
+    double utilization;        /**< busy workers over workers, time-averaged over the horizon */
+    double outage_s;           /**< time within the horizon with the service down */
+    double peak_per_s;         /**< requests per second in the busiest hour */
+    struct bx_quantiles *response_q; /**< camera to answer (s): latency, queue and service */
+    struct bx_tally response;
+};
+
 struct bx_ports_result {
     struct bx_port_result *ports; /**< n_ports */
+    struct bx_tvs_result tvs;
     size_t n_ports;
     struct bx_count fnmr, fmr, fpir, fnir, fta;
     uint64_t overstays, overstays_detected, impostors, impostors_caught;

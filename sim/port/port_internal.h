@@ -101,10 +101,9 @@ struct run {
     struct bx_ports_cache *cache; /* matching decisions of earlier runs (may be NULL) */
     struct bx_resource *tvs;      /* the shared matching service (NULL without `tvs`) */
     gsl_rng *tvs_rng;
-    unsigned tvs_depth;   /* outages in force (fixed and random may overlap) */
-    double tvs_since;     /* the last change of tvs_depth */
-    uint64_t *tvs_hourly; /* requests by hour of the horizon */
-    struct pool *pools;   /* failing equipment (empty without failures) */
+    unsigned tvs_depth; /* outages in force (fixed and random may overlap) */
+    double tvs_since;   /* the last change of tvs_depth */
+    struct pool *pools; /* failing equipment (empty without failures) */
     size_t n_pools, cap_pools;
     struct unit *units;
     size_t n_units;

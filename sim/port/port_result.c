@@ -44,6 +44,7 @@ void bx_ports_result_fini(struct bx_ports_result *r)
         return;
     free(r->samples);
     bx_quantiles_free(r->tvs.response_q);
+    free(r->tvs.hourly);
     for (size_t i = 0; r->stream_names && i < r->n_streams; ++i)
         free(r->stream_names[i]);
     free(r->stream_names);
@@ -264,6 +265,9 @@ void bx_ports_result_pack(const struct bx_ports_result *r, struct bx_buf *b)
     bx_buf_put_f64(b, v->peak_per_s);
     put_tally(b, &v->response);
     bx_quantiles_pack(v->response_q, b);
+    size_t nh = v->hourly ? v->n_hours : 0;
+    bx_buf_put_u64(b, nh);
+    bx_buf_put(b, v->hourly, nh * sizeof *v->hourly);
     for (size_t i = 0; i < r->n_ports; ++i)
         put_port(b, &r->ports[i]);
     /* Samples and stream seeds are plain values (no pointers): sent as arrays. */
@@ -324,6 +328,12 @@ enum bx_status bx_ports_result_unpack(struct bx_reader *rd, struct bx_ports_resu
     get_tally(rd, &v->response);
     if (!rd->failed && (v->response_q = bx_quantiles_unpack(rd, err)) == NULL)
         rd->failed = true;
+    v->n_hours = rd->failed ? 0 : (size_t)bx_reader_u64(rd);
+    if (!rd->failed && v->n_hours > 0) {
+        v->hourly = bx_reader_array(rd, v->n_hours, sizeof *v->hourly);
+        if (v->hourly == NULL)
+            v->n_hours = 0;
+    }
     for (size_t i = 0; i < out->n_ports && !rd->failed; ++i)
         get_port(rd, &out->ports[i], err);
     out->n_samples = rd->failed ? 0 : (size_t)bx_reader_u64(rd);

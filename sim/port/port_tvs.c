@@ -60,9 +60,10 @@ enum bx_status bx_port__tvs_init(struct run *r, struct bx_error *err)
     rc.on_renege = tvs_renege;
     size_t hours = bx_ports_hours(r->cfg);
     r->tvs = bx_resource_alloc(&rc, err);
-    r->tvs_hourly = calloc(hours ? hours : 1, sizeof *r->tvs_hourly);
+    r->out->tvs.hourly = calloc(hours ? hours : 1, sizeof *r->out->tvs.hourly);
+    r->out->tvs.n_hours = hours;
     r->tvs_rng = bx_streams_get(r->streams, "tvs", err);
-    if (r->tvs == NULL || r->tvs_hourly == NULL || r->tvs_rng == NULL)
+    if (r->tvs == NULL || r->out->tvs.hourly == NULL || r->tvs_rng == NULL)
         return bx_err_code(err, BX_ENOMEM);
     for (size_t k = 0; k < c->n_outages; ++k) {
         bx_sim_schedule(r->sim, c->outages[k].from_s, 0, tvs_down, r, 0);
@@ -75,7 +76,6 @@ enum bx_status bx_port__tvs_init(struct run *r, struct bx_error *err)
 void bx_port__tvs_fini(struct run *r)
 {
     bx_resource_free(r->tvs);
-    free(r->tvs_hourly);
 }
 
 void bx_port__tvs_send(struct run *r, uint32_t i)
@@ -95,7 +95,7 @@ static void tvs_arrive(struct bx_sim *sim, void *obj, int64_t arg)
     double now = bx_sim_now(sim);
     size_t h = (size_t)(now / 3600);
     if (h < bx_ports_hours(r->cfg))
-        r->tvs_hourly[h]++;
+        r->out->tvs.hourly[h]++;
     r->out->tvs.requests++;
     if (r->tvs_depth > 0 && !c->fallback_hold) {
         r->out->tvs.fallback_manual++;
@@ -177,6 +177,6 @@ void bx_port__tvs_horizon(struct run *r, double now)
     r->out->tvs.utilization = rs.busy_mean / r->cfg->tvs.workers;
     uint64_t peak = 0;
     for (size_t h = 0; h < bx_ports_hours(r->cfg); ++h)
-        peak = r->tvs_hourly[h] > peak ? r->tvs_hourly[h] : peak;
+        peak = r->out->tvs.hourly[h] > peak ? r->out->tvs.hourly[h] : peak;
     r->out->tvs.peak_per_s = (double)peak / 3600;
 }

@@ -515,6 +515,28 @@ static struct bad_case bad_ports[] = {
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
                 "     secondary: {shifts: [{at_hours: 0, count: 0}]}}\n",
      6, 26, "no secondary booth on duty"},
+    /* The shared matching service (issue 17). */
+    {PORTS_HEAD "tvs: {workers: 0}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 16, "workers must lie in [1"},
+    {PORTS_HEAD "tvs: {fallback: retry}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 17, "tvs.fallback must be manual or hold, got 'retry'"},
+    {PORTS_HEAD "tvs: {outages: [{from_hours: 5, to_hours: 4}]}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 43, "must end after it starts"},
+    {PORTS_HEAD "tvs: {outages: [{from_hours: 5, to_hours: 8}, {from_hours: 7, to_hours: 9}]}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 60, "time order and disjoint"},
+    {PORTS_HEAD "tvs: {outages: [{from_hours: 30, to_hours: 31}]}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 30, "past the horizon"},
+    {PORTS_HEAD "tvs: {random_outages: {mtbf_hours: 0, mttr_hours: 1}}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 36, "mtbf_hours must lie in"},
+    {PORTS_HEAD "tvs: {random_outages: {mtbf_hours: 10}}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 23, "needs the field 'mttr_hours'"},
     /* Equipment that fails (issue 17). */
     {PORTS_HEAD "equipment: {gate_camera: {mtbf_hours: 0}}\n"
                 "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",

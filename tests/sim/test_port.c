@@ -406,6 +406,125 @@ Test(sim_port, passengers_meet_broken_cameras_and_board_unphotographed, .timeout
     bx_ports_config_fini(&cfg);
 }
 
+/* A port whose pedestrians reach the shared matching service as a Poisson stream: constant
+ * arrivals of 1 a second, 1000 lanes (no queue before the service), one exponential capture
+ * attempt that never fails, no network delay. The service is then M/M/c: c = 2 workers,
+ * exponential service with mean 1.5 s (load 0.75). */
+static struct bx_ports_config mmc_tvs(void)
+{
+    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
+    struct bx_port_config *p = &cfg.ports[0];
+    for (int h = 0; h < 24; ++h)
+        p->land.arrivals.rate_per_h[h] = 3600;
+    free(p->land.schedule);
+    p->land.schedule = NULL;
+    p->land.n_schedule = 0;
+    p->land.lanes = 1000;
+    p->land.expected_gallery = 200;
+    p->capture.fta[p->device] = 0;
+    p->capture.max_attempts = 1;
+    p->capture.exponential_time = true;
+    p->capture.time_mean_s[p->device] = 5;
+    struct bx_tvs_config *v = &cfg.tvs;
+    struct bx_error err = {0};
+    v->on = true;
+    v->workers = 2;
+    v->hold_timeout_s = 60;
+    cr_assert_eq(bx_dist_exponential(&v->service, 1.5, &err), BX_OK);
+    for (int t = 0; t < BX_N_PORT_TYPES; ++t)
+        cr_assert_eq(bx_dist_deterministic(&v->latency[t], 0, &err), BX_OK);
+    cr_assert_eq(bx_ports_config_check(&cfg, &err), BX_OK, "%s", err.msg);
+    return cfg;
+}
+
+/* P(T > t) for the sojourn time of M/M/c: with probability 1 - C no wait, else an exponential
+ * wait with rate c mu - lambda before the exponential service with rate mu. */
+static double mmc_sojourn_tail(double t, double erlang_c, double mu, double theta)
+{
+    double conv = (theta * exp(-mu * t) - mu * exp(-theta * t)) / (theta - mu);
+    return (1 - erlang_c) * exp(-mu * t) + erlang_c * conv;
+}
+
+/* The service's response time equals M/M/c's: Erlang C for c = 2, a = 1.5 is 4.5 / 7, the mean
+ * wait C / (c mu - lambda) = 1.929 s, the mean response 3.429 s; the 95th percentile solves
+ * P(T > t) = 0.05. Over a day of about 86,000 requests (one replication; waits are correlated,
+ * so 3% and 5%), and utilisation lambda / (c mu) = 0.75 (lambda: the requests per second that
+ * reached the service, opt-outs thinning the stream). */
+Test(sim_port, tvs_response_times_follow_mmc, .timeout = 180)
+{
+    struct bx_ports_config cfg = mmc_tvs();
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    /* Arrivals of 1 a second, thinned by U.S. citizens' opt-outs: still Poisson. */
+    double lambda = (double)r.tvs.requests / cfg.horizon_s, mu = 1 / 1.5, c = 2, a = lambda / mu;
+    double top = pow(a, c) / 2 * c / (c - a), erlang_c = top / (1 + a + top);
+    double mean = erlang_c / (c * mu - lambda) + 1 / mu;
+    double lo = 0, hi = 100;
+    for (int k = 0; k < 200; ++k) {
+        double mid = (lo + hi) / 2;
+        if (mmc_sojourn_tail(mid, erlang_c, mu, c * mu - lambda) > 0.05)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const struct bx_tvs_result *v = &r.tvs;
+    double got_mean = bx_tally_mean(&v->response), got_p95 = bx_quantiles_get(v->response_q, 0.95);
+    cr_assert_gt(v->requests, 80000);
+    cr_assert_float_eq(got_mean, mean, 0.03 * mean, "mean %g, M/M/c %g", got_mean, mean);
+    cr_assert_float_eq(got_p95, lo, 0.05 * lo, "p95 %g, M/M/c %g", got_p95, lo);
+    cr_assert_float_eq(v->utilization, lambda / (c * mu), 0.02, "utilisation %g", v->utilization);
+    cr_assert_eq(v->fallback_manual + v->fallback_timeout, 0);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}
+
+/* An outage of one hour (10:00-11:00) with fallback manual: every request that reaches the
+ * service during it goes to the officers at once - exactly the hour's requests - and none
+ * after. With fallback hold (20 minutes) instead: requests that find the service down wait,
+ * those of the outage's first 40 minutes give up after 20 minutes, the rest are answered when
+ * it returns, so the response time's tail and the hour's waits rise; two hours later the waits
+ * are back to what they were before. */
+Test(sim_port, a_tvs_outage_sends_its_requests_to_the_fallback_and_the_port_recovers,
+     .timeout = 180)
+{
+    struct bx_ports_config cfg = mmc_tvs();
+    cfg.ports[0].land.arrivals = (struct bx_arrival_profile){{0}};
+    for (int h = 0; h < 24; ++h)
+        cfg.ports[0].land.arrivals.rate_per_h[h] = 600;
+    cfg.tvs.service.a = 0.5;     /* exponential mean 0.5 s: load 0.08, no queue outside outages */
+    cfg.ports[0].officers = 100; /* the fallback's officers are not the bottleneck here */
+    cfg.tvs.outages = malloc(sizeof *cfg.tvs.outages);
+    cfg.tvs.outages[0] = (struct bx_tvs_window){10 * 3600.0, 11 * 3600.0};
+    cfg.tvs.n_outages = 1;
+    struct bx_ports_result r;
+    run(&cfg, 0, &r);
+    cr_assert_gt(r.tvs.hourly[10], 400);
+    cr_assert_eq(r.tvs.fallback_manual, r.tvs.hourly[10],
+                 "fallback %llu, requests in the hour %llu",
+                 (unsigned long long)r.tvs.fallback_manual, (unsigned long long)r.tvs.hourly[10]);
+    cr_assert_float_eq(r.tvs.outage_s, 3600, 1e-6);
+    const struct bx_port_ops *o = &r.ports[0].ops;
+    cr_assert_geq(o->no_answer, 1);
+    cr_assert_eq(r.conservation_violations, 0);
+    bx_ports_result_fini(&r);
+
+    cfg.tvs.fallback_hold = true;
+    cfg.tvs.hold_timeout_s = 1200;
+    run(&cfg, 0, &r);
+    const struct bx_port_hourly *hr = r.ports[0].hourly;
+    double before = hr[8].wait_sum_s / hr[8].arrivals, during = hr[10].wait_sum_s / hr[10].arrivals,
+           after = hr[13].wait_sum_s / hr[13].arrivals;
+    cr_assert_gt(r.tvs.fallback_timeout, 0);
+    cr_assert_lt(r.tvs.fallback_timeout, r.tvs.hourly[10]);
+    cr_assert_eq(r.tvs.fallback_manual, 0);
+    cr_assert_gt(during, 20 * before, "waits %g s before, %g s during", before, during);
+    cr_assert_float_eq(after, before, 0.2 * before, "waits %g s before, %g s after", before, after);
+    cr_assert_gt(bx_quantiles_get(r.tvs.response_q, 0.99), 60);
+    cr_assert_eq(r.conservation_violations, 0);
+    bx_ports_result_fini(&r);
+    bx_ports_config_fini(&cfg);
+}
+
 Test(sim_port, land_pedestrians_one_at_a_time, .timeout = 120)
 {
     struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);

@@ -296,6 +296,8 @@ struct bx_tvs_result {
     double peak_per_s;         /**< requests per second in the busiest hour */
     struct bx_quantiles *response_q; /**< camera to answer (s): latency, queue and service */
     struct bx_tally response;
+    uint64_t *hourly; /**< requests reaching the service, by hour of the horizon (n_hours) */
+    size_t n_hours;
 };
 
 struct bx_ports_result {

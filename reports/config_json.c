@@ -167,6 +167,24 @@ json_t *bx_rpt__ports_config(const struct bx_ports_config *cfg)
                                 json_pack("{sfso}", "mtbf_hours", cfg->failures[d].mtbf_s / 3600,
                                           "repair", dist_json(&cfg->failures[d].repair)));
     json_object_set_new(o, "equipment", eq);
+    if (cfg->tvs.on) {
+        const struct bx_tvs_config *v = &cfg->tvs;
+        json_t *lat = json_object(), *win = json_array();
+        for (int t = 0; t < BX_N_PORT_TYPES; ++t)
+            json_object_set_new(lat, bx_port_type_name((enum bx_port_type)t),
+                                dist_json(&v->latency[t]));
+        for (size_t k = 0; k < v->n_outages; ++k)
+            json_array_append_new(win,
+                                  json_pack("{sfsf}", "from_hours", v->outages[k].from_s / 3600,
+                                            "to_hours", v->outages[k].to_s / 3600));
+        json_object_set_new(o, "tvs",
+                            json_pack("{sIsosososfsfsssf}", "workers", (json_int_t)v->workers,
+                                      "service", dist_json(&v->service), "latency", lat, "outages",
+                                      win, "random_outage_mtbf_hours", v->outage_mtbf_s / 3600,
+                                      "random_outage_mttr_hours", v->outage_mttr_s / 3600,
+                                      "fallback", v->fallback_hold ? "hold" : "manual",
+                                      "hold_timeout_s", v->hold_timeout_s));
+    }
     for (size_t i = 0; i < cfg->n_ports; ++i)
         json_array_append_new(ports, port_json(&cfg->ports[i]));
     json_object_set_new(o, "ports", ports);

@@ -127,6 +127,42 @@ static void html_operations(FILE *h, const struct bx_rpt_results *d)
     fputs("</tbody>\n</table>\n", h);
 }
 
+/* The shared matching service (summary.json `tvs`), when the scenario has one. */
+static void html_tvs(FILE *h, const struct bx_rpt_results *d)
+{
+    json_t *v = json_object_get(d->summary, "tvs");
+    if (v == NULL)
+        return;
+    json_t *resp = json_object_get(v, "response_s"), *fb = json_object_get(v, "fallback");
+    fprintf(h,
+            "<h2 id=\"tvs\">The matching service (TVS)</h2>\n<table>\n<thead><tr><th>figure</th>"
+            "<th>value [95%% interval across replications]</th></tr></thead>\n<tbody>\n"
+            "<tr><td>workers</td><td>%lld</td></tr>\n<tr><td>requests</td><td>%lld</td></tr>\n",
+            (long long)json_integer_value(json_object_get(v, "workers")),
+            (long long)json_integer_value(json_object_get(v, "requests")));
+    static const char *const rows[][2] = {{"utilization", "utilisation"},
+                                          {"peak_requests_per_s", "requests per second, busiest "
+                                                                  "hour"}};
+    for (int k = 0; k < 2; ++k) {
+        fprintf(h, "<tr><td>%s</td>", rows[k][1]);
+        bx_rpt__ci_cell(h, json_object_get(v, rows[k][0]), false, 3);
+        fputs("</tr>\n", h);
+    }
+    static const char *const q[] = {"mean", "p95", "p99"};
+    for (int k = 0; k < 3; ++k) {
+        fprintf(h, "<tr><td>camera to answer, %s (s)</td>", q[k]);
+        bx_rpt__ci_cell(h, json_object_get(resp, q[k]), false, 3);
+        fputs("</tr>\n", h);
+    }
+    fprintf(h,
+            "<tr><td>hours down</td><td>%.3g</td></tr>\n<tr><td>sent to officers at once "
+            "(fallback %s)</td><td>%lld</td></tr>\n<tr><td>sent to officers after waiting</td>"
+            "<td>%lld</td></tr>\n</tbody>\n</table>\n",
+            bx_rpt__jnum(v, "outage_hours"), json_string_value(json_object_get(fb, "policy")),
+            (long long)json_integer_value(json_object_get(fb, "at_once")),
+            (long long)json_integer_value(json_object_get(fb, "after_waiting")));
+}
+
 static void html_matching(FILE *h, const struct bx_rpt_results *d)
 {
     json_t *m = json_object_get(d->summary, "matching");
@@ -354,6 +390,7 @@ static void run_page(FILE *h, const struct page_plots *pp, const struct bx_rpt_r
     fputs("<a href=\"results.h5\">results.h5</a></p>\n", h);
     html_ports(h, d);
     html_operations(h, d);
+    html_tvs(h, d);
     html_matching(h, d);
     html_thresholds(h, d);
     html_outcomes(h, d);

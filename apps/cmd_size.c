@@ -27,7 +27,9 @@ static const char usage[] =
     "options:\n"
     "  --target-p95-wait S  the target (seconds), required\n"
     "  --port NAME          only this port\n"
-    "  --resource KIND      lanes, cameras or officers (default: lanes or cameras, and officers)\n"
+    "  --resource KIND      lanes, cameras or officers (default: lanes or cameras, and officers);\n"
+    "                       tvs: the shared matching service's workers, for a p95 camera-to-\n"
+    "                       answer time of S seconds with every port sending requests\n"
     "  --confidence C       of the interval across replications (default 0.95)\n"
     "  --replications R     per level (default 5, at least 2)\n"
     "  --window-hours W     the busiest period, consecutive hours (default 3)\n"
@@ -72,6 +74,85 @@ static void print_rollout(const struct bx_rpt_size *sz)
     for (size_t k = 0; k < sz->n_phases; ++k)
         printf(" %g h: %ld%s", sz->phases[k].t_s / 3600, sz->phases[k].units,
                k + 1 < sz->n_phases ? "," : "\n");
+}
+
+/* `--resource tvs`: the shared matching service's workers (bx_size_tvs), printed and written
+ * as size.json {kind: "tvs", ...} (no page: the capacity curve is in the JSON). */
+static int size_tvs(const struct bx_scn *scn, const char *file, const struct bx_size_opts *o,
+                    struct bx_outdir *od, bool json)
+{
+    struct bx_error err = {0};
+    struct bx_size_tvs_result r;
+    if (!scn->ports.tvs.on) {
+        fprintf(stderr, "%s: --resource tvs: the scenario has no `tvs` (docs/scenarios.md)\n",
+                file);
+        return BX_EXIT_USAGE;
+    }
+    if (bx_par_rank() == 0 && !json)
+        fprintf(stderr, "bxsim size: sizing the matching service of %s (%zu ports)\n", scn->name,
+                scn->ports.n_ports);
+    if (bx_size_tvs(&scn->ports, o, &r, &err) != BX_OK) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim size: %s\n", err.msg);
+        bx_size_result_fini(&r.search);
+        return err.code == BX_EINVAL ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;
+    }
+    int rc = BX_EXIT_OK;
+    if (bx_par_rank() != 0)
+        goto done;
+    const struct bx_size_point *best = bx_size_best(&r.search);
+    json_t *curve = json_array();
+    for (size_t k = 0; k < r.search.n_curve; ++k) {
+        const struct bx_size_point *p = &r.search.curve[k];
+        json_array_append_new(curve, json_pack("{sIsbsfsfsfsf}", "workers", (json_int_t)p->level,
+                                               "failed", p->failed, "p95_answer_s", p->value, "lo",
+                                               p->lo, "hi", p->hi, "utilization", p->utilization));
+    }
+    json_t *root =
+        json_pack("{sssssssfsfsIsosfsfso}", "kind", "tvs", "scenario", scn->name, "scenario_file",
+                  file, "target_p95_answer_s", o->target_p95_s, "confidence", o->confidence,
+                  "replications", (json_int_t)o->replications, "workers",
+                  best ? json_integer((json_int_t)best->level) : json_null(), "peak_requests_per_s",
+                  r.peak_per_s, "service_mean_s", r.service_mean_s, "curve", curve);
+    if (json_object_get(root, "curve") == NULL) {
+        json_decref(root);
+        rc = BX_EXIT_RUNTIME;
+        goto done;
+    }
+    json_object_set_new(root, "approx", json_integer((json_int_t)r.search.approx));
+    if (!json) {
+        printf("%-8s %24s %8s\n", "workers", "p95 answer s (95% CI)", "util");
+        for (size_t k = 0; k < r.search.n_curve; ++k) {
+            const struct bx_size_point *p = &r.search.curve[k];
+            char ci[64] = "overloaded";
+            if (!p->failed)
+                snprintf(ci, sizeof ci, "%.3f [%.3f, %.3f]", p->value, p->lo, p->hi);
+            printf("%-8u %24s %8.3f\n", p->level, ci, p->utilization);
+        }
+        if (best)
+            printf("tvs needs %u workers for a p95 answer time of %g s (busiest hour %.2f "
+                   "requests/s, approximation %u)\n",
+                   best->level, o->target_p95_s, r.peak_per_s, r.search.approx);
+        else
+            printf("tvs: no level up to %u workers meets %g s\n", o->max_level, o->target_p95_s);
+    }
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+    if (od && text) {
+        char path[4096];
+        if (bx_outdir_path(od, "size.json", path, sizeof path, &err) != BX_OK ||
+            bx_file_write_atomic(path, text, strlen(text), &err) != BX_OK ||
+            bx_outdir_commit(od, &err) != BX_OK) {
+            fprintf(stderr, "bxsim size: %s\n", err.msg);
+            rc = BX_EXIT_RUNTIME;
+        }
+    }
+    if (json && text)
+        puts(text);
+    free(text);
+    json_decref(root);
+done:
+    bx_size_result_fini(&r.search);
+    return rc;
 }
 
 int bx_cmd_size(int argc, char **argv)
@@ -123,9 +204,10 @@ int bx_cmd_size(int argc, char **argv)
         } else if (strcmp(a, "--resource") == 0) {
             resource = v;
             if (strcmp(v, "lanes") != 0 && strcmp(v, "cameras") != 0 &&
-                strcmp(v, "officers") != 0) {
+                strcmp(v, "officers") != 0 && strcmp(v, "tvs") != 0) {
                 fprintf(stderr,
-                        "bxsim size: --resource: expected lanes, cameras or officers, got '%s'\n",
+                        "bxsim size: --resource: expected lanes, cameras, officers or tvs, got "
+                        "'%s'\n",
                         v);
                 return BX_EXIT_USAGE;
             }
@@ -187,6 +269,10 @@ int bx_cmd_size(int argc, char **argv)
         goto done;
     }
     o.seed = has_seed ? seed : scn.seed;
+    if (resource && strcmp(resource, "tvs") == 0) {
+        rc = size_tvs(&scn, file, &o, out ? &od : NULL, json);
+        goto done;
+    }
     bool any = false;
     for (size_t i = 0; i < scn.ports.n_ports; ++i)
         any |= port == NULL || strcmp(scn.ports.ports[i].name, port) == 0;

@@ -148,3 +148,50 @@ Test(sizing, an_mmc_port_gets_the_smallest_c_whose_erlang_c_p95_wait_meets_the_t
     }
     bx_ports_config_fini(&cfg);
 }
+
+/* The shared matching service as M/M/c: pedestrians at 1 a second on 1000 mobile units (no
+ * queue before the service), one exponential capture that never fails, no opt-outs, no network
+ * delay, exponential service with mean 1.5 s. M/M/c's p95 answer (sojourn) time is 9.7 s with 2
+ * workers, 5.0 s with 3 and 4.6 s with 4, so for a 7 s target bx_size_tvs must answer 3 and
+ * show 2 failing (the confirmed search). */
+Test(size, tvs_workers_are_sized_like_mmc, .timeout = 300)
+{
+    struct bx_ports_config cfg = mmc_port();
+    struct bx_port_config *p = &cfg.ports[0];
+    p->land.lanes = 1000;
+    for (int h = 0; h < 24; ++h)
+        p->land.arrivals.rate_per_h[h] = 3600;
+    p->capture.time_mean_s[BX_DEVICE_MOBILE] = 5;
+    struct bx_error err = {0};
+    cfg.tvs.on = true;
+    cfg.tvs.workers = 8;
+    cfg.tvs.hold_timeout_s = 60;
+    cr_assert_eq(bx_dist_exponential(&cfg.tvs.service, 1.5, &err), BX_OK);
+    for (int t = 0; t < BX_N_PORT_TYPES; ++t)
+        cr_assert_eq(bx_dist_deterministic(&cfg.tvs.latency[t], 0, &err), BX_OK);
+    struct bx_size_opts o = {.target_p95_s = 7,
+                             .confidence = 0.95,
+                             .replications = 2,
+                             .threads = 2,
+                             .seed = 5,
+                             .window_hours = 3,
+                             .max_level = 50};
+    struct bx_size_tvs_result r;
+    cr_assert_eq(bx_size_tvs(&cfg, &o, &r, &err), BX_OK, "%s", err.msg);
+    cr_assert(r.search.found);
+    cr_assert_eq(r.search.level, 3);
+    bool two_fails = false;
+    for (size_t k = 0; k < r.search.n_curve; ++k) {
+        const struct bx_size_point *q = &r.search.curve[k];
+        cr_log_info("workers %u: p95 %.2f [%.2f, %.2f]", q->level, q->value, q->lo, q->hi);
+        if (q->level == 2)
+            two_fails = !bx_size_meets(q, 7);
+        if (q->level == 3)
+            cr_assert_float_eq(q->value, 4.98, 0.4, "p95 with 3 workers %g", q->value);
+    }
+    cr_assert(two_fails, "2 workers must have been simulated and fail");
+    cr_assert_float_eq(r.peak_per_s, 1.0, 0.1);
+    bx_size_result_fini(&r.search);
+    cr_assert_eq(bx_size_tvs(&(struct bx_ports_config){.n_ports = 0}, &o, &r, &err), BX_EINVAL);
+    bx_ports_config_fini(&cfg);
+}

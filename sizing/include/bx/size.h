@@ -173,6 +173,24 @@ enum bx_status bx_size_tasks(const struct bx_ports_config *cfg, const struct bx_
                              struct bx_error *err);
 void bx_size_tasks_fini(struct bx_size_task *t, size_t n);
 
+/** The shared matching service's workers (bx_size_tvs). */
+struct bx_size_tvs_result {
+    double peak_per_s;            /**< requests per second in the busiest hour (baseline run) */
+    double service_mean_s;        /**< mean service time per request */
+    struct bx_size_result search; /**< levels are workers; values p95 camera-to-answer (s) */
+};
+
+/**
+ * The fewest workers of the scenario's shared matching service (`tvs`) whose p95 camera-to-answer
+ * time (network both ways, queue, service; the upper bound of its Student-t interval across
+ * @p o->replications replications of a day) meets @p o->target_p95_s, with every port sending
+ * requests (failures and outages as the scenario has them). Starts from an M/M/c approximation
+ * at the busiest hour's request rate and confirms by simulation with common random numbers.
+ * BX_EINVAL when the scenario has no `tvs`.
+ */
+enum bx_status bx_size_tvs(const struct bx_ports_config *cfg, const struct bx_size_opts *o,
+                           struct bx_size_tvs_result *out, struct bx_error *err);
+
 /** One phase of a rollout: from @p t_s (from the scenario's start) on, @p units lanes or mobile
  *  units in all the selected land ports together. */
 struct bx_size_phase {

@@ -195,3 +195,21 @@ Test(size, tvs_workers_are_sized_like_mmc, .timeout = 300)
     cr_assert_eq(bx_size_tvs(&(struct bx_ports_config){.n_ports = 0}, &o, &r, &err), BX_EINVAL);
     bx_ports_config_fini(&cfg);
 }
+
+/* A sized level meets the target with the equipment's failures in effect: mobile units that
+ * are down a sixth of the time (MTBF 5 h, MTTR 1 h) need at least as many units as perfect ones
+ * for the same target, and the level found, simulated on its own with failures, meets it. */
+Test(sizing, failing_units_are_sized_with_their_failures, .timeout = 300)
+{
+    struct bx_ports_config cfg = mmc_port();
+    unsigned perfect = size_for(&cfg, 14);
+    struct bx_error err = {0};
+    struct bx_failure_config *f = &cfg.failures[BX_DEVICE_MOBILE];
+    f->on = true;
+    f->mtbf_s = 5 * 3600.0;
+    cr_assert_eq(bx_dist_exponential(&f->repair, 3600, &err), BX_OK);
+    unsigned failing = size_for(&cfg, 14);
+    cr_assert_geq(failing, perfect, "perfect units %u, failing %u", perfect, failing);
+    cr_assert_gt(failing, perfect, "a sixth of the time down costs at least a unit (%u)", perfect);
+    bx_ports_config_fini(&cfg);
+}

@@ -71,8 +71,7 @@ static void run_fini(struct run *r)
         }
     }
     free(r->ports);
-    free(r->pools);
-    free(r->units);
+    bx_port__equipment_fini(r);
     bx_port__tvs_fini(r);
     for (size_t i = 0; r->gen_doc && i < r->cfg->n_ports; ++i)
         bx_tplgen_free(r->gen_doc[i]);

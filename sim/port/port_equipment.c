@@ -74,7 +74,7 @@ static void schedule_failure(struct run *r, uint32_t unit, double now)
     const struct pool *pl = &r->pools[r->units[unit].pool];
     struct port_rt *p = &r->ports[pl->port];
     const struct bx_failure_config *f = &r->cfg->failures[p->cfg->device];
-    double t = now + gsl_ran_exponential(p->equip, f->mtbf_s);
+    double t = now + gsl_ran_exponential(r->units[unit].rng, f->mtbf_s);
     /* No failure begins after the horizon: the run then only drains its queues. */
     if (t < r->cfg->horizon_s)
         bx_sim_schedule(r->sim, t, 0, unit_fail, r, unit);
@@ -100,6 +100,8 @@ enum bx_status bx_port__pool_add(struct run *r, uint32_t pi, struct bx_resource 
         return BX_FAIL(err, BX_ENOMEM, "out of memory for equipment");
     r->units = nu;
     uint32_t id = (uint32_t)r->n_pools++;
+    if (r->ports[pi].equip_key == 0)
+        r->ports[pi].equip_key = gsl_rng_get(r->ports[pi].equip) | 1;
     struct pool *pl = &r->pools[id];
     *pl = (struct pool){.res = res,
                         .port = pi,
@@ -108,12 +110,24 @@ enum bx_status bx_port__pool_add(struct run *r, uint32_t pi, struct bx_resource 
                         .nominal = n_steps ? steps[0].servers : initial,
                         .steps = steps,
                         .n_steps = n_steps};
-    r->n_units += most;
-    r->out->ports[pi].equipment.units += most;
+    /* Each unit draws from its own generator, keyed by the port's equipment stream, the pool's
+     * place in the port (gate) and the unit's place in the pool: unit k of gate g fails at the
+     * same times whatever the number of units (common random numbers across sizing levels). */
+    uint32_t place = 0;
+    for (size_t k = 0; k < id; ++k)
+        place += r->pools[k].port == pi;
     for (uint32_t u = 0; u < most; ++u) {
-        r->units[pl->first + u] = (struct unit){id, true};
-        schedule_failure(r, pl->first + u, 0);
+        gsl_rng *g = gsl_rng_alloc(bx_rng_xoshiro256pp);
+        if (g == NULL)
+            return BX_FAIL(err, BX_ENOMEM, "out of memory for equipment");
+        gsl_rng_set(g, (unsigned long)bx_hash64(r->ports[pi].equip_key ^
+                                                bx_hash64(((uint64_t)place << 32) | u)));
+        r->units[pl->first + u] = (struct unit){id, true, g};
+        r->n_units++;
     }
+    r->out->ports[pi].equipment.units += most;
+    for (uint32_t u = 0; u < most; ++u)
+        schedule_failure(r, pl->first + u, 0);
     set_capacity(r, pl);
     for (size_t k = 1; k < n_steps; ++k)
         bx_sim_schedule(r->sim, steps[k].t_s, 0, pool_step, r, ((int64_t)id << 16) | (int64_t)k);
@@ -140,7 +154,7 @@ static void unit_fail(struct bx_sim *sim, void *obj, int64_t arg)
     if ((uint32_t)arg - pl->first < pl->nominal)
         r->out->ports[pl->port].equipment.failures++;
     set_capacity(r, pl);
-    double repair = bx_dist_sample(&r->cfg->failures[p->cfg->device].repair, p->equip);
+    double repair = bx_dist_sample(&r->cfg->failures[p->cfg->device].repair, u->rng);
     bx_sim_schedule(sim, bx_sim_now(sim) + repair, 0, unit_repair, r, arg);
 }
 
@@ -162,6 +176,14 @@ static void pool_step(struct bx_sim *sim, void *obj, int64_t arg)
     account(r, pl, bx_sim_now(sim));
     pl->nominal = pl->steps[arg & 0xffff].servers;
     set_capacity(r, pl);
+}
+
+void bx_port__equipment_fini(struct run *r)
+{
+    for (size_t k = 0; r->units && k < r->n_units; ++k)
+        gsl_rng_free(r->units[k].rng);
+    free(r->units);
+    free(r->pools);
 }
 
 void bx_port__equipment_horizon(struct run *r, double now)

@@ -63,11 +63,13 @@ struct pool {
 struct unit {
     uint32_t pool;
     bool up;
+    gsl_rng *rng; /* its own failures and repairs: the same whatever the other units do */
 };
 
 struct port_rt {
     const struct bx_port_config *cfg;
     gsl_rng *equip;      /* failures and repairs (NULL: this port's device does not fail) */
+    uint64_t equip_key;  /* the key of its units' own generators (port_equipment.c) */
     uint32_t *gate_pool; /* per gate, or NULL (no failures) */
     uint32_t lane_pool;  /* land: BX_NO_POOL without failures */
     struct bx_resource **gates, *officers, *secondary;
@@ -182,6 +184,8 @@ enum bx_status bx_port__pool_add(struct run *r, uint32_t pi, struct bx_resource 
                                  size_t n_steps, uint32_t *pool, struct bx_error *err);
 /* Units in service but none working (false for BX_NO_POOL). */
 bool bx_port__pool_out(const struct run *r, uint32_t pool);
+/* Release the pools and units. */
+void bx_port__equipment_fini(struct run *r);
 /* Close the equipment records at the horizon. */
 void bx_port__equipment_horizon(struct run *r, double now);
 

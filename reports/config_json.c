@@ -163,9 +163,12 @@ json_t *bx_rpt__ports_config(const struct bx_ports_config *cfg)
     json_t *eq = json_object();
     for (int d = 1; d < BX_N_DEVICES; ++d)
         if (cfg->failures[d].on)
-            json_object_set_new(eq, bx_device_name((enum bx_device)d),
-                                json_pack("{sfso}", "mtbf_hours", cfg->failures[d].mtbf_s / 3600,
-                                          "repair", dist_json(&cfg->failures[d].repair)));
+            json_object_set_new(
+                eq, bx_device_name((enum bx_device)d),
+                json_pack("{sfsoso}", "mtbf_hours", cfg->failures[d].mtbf_s / 3600, "failure",
+                          bx_dist_mean(&cfg->failures[d].up) > 0 ? dist_json(&cfg->failures[d].up)
+                                                                 : json_string("exponential"),
+                          "repair", dist_json(&cfg->failures[d].repair)));
     json_object_set_new(o, "equipment", eq);
     if (cfg->tvs.on) {
         const struct bx_tvs_config *v = &cfg->tvs;

@@ -452,7 +452,7 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
  * mttr_hours unless `repair` gives a distribution (seconds, like every distribution). */
 static enum bx_status load_equipment(struct ctx *cx, yaml_node_t *map, struct bx_ports_config *c)
 {
-    static const char *const fields[] = {"mtbf_hours", "mttr_hours", "repair", NULL};
+    static const char *const fields[] = {"mtbf_hours", "mttr_hours", "failure", "repair", NULL};
     if (bx_scn__expect(cx, map, YAML_MAPPING_NODE, "equipment") != BX_OK)
         return BX_ESCHEMA;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
@@ -480,6 +480,15 @@ static enum bx_status load_equipment(struct ctx *cx, yaml_node_t *map, struct bx
         f->on = true;
         f->mtbf_s = mtbf_h * 3600;
         struct bx_error derr = {0};
+        if (v->type == YAML_MAPPING_NODE && (r = bx_scn__get(cx, v, "failure"))) {
+            if (bx_scn__get(cx, v, "mtbf_hours"))
+                return FAIL_AT(cx, r, "give either mtbf_hours or failure, not both");
+            if (bx_scn__load_dist(cx, r, "failure", &f->up) != BX_OK)
+                return BX_ESCHEMA;
+            f->mtbf_s = bx_dist_mean(&f->up);
+            if (!(f->mtbf_s > 0))
+                return FAIL_AT(cx, r, "the time to failure must have a mean > 0");
+        }
         if (v->type == YAML_MAPPING_NODE && (r = bx_scn__get(cx, v, "repair"))) {
             if (bx_scn__get(cx, v, "mttr_hours"))
                 return FAIL_AT(cx, r, "give either mttr_hours or repair, not both");

@@ -89,6 +89,8 @@ void bx_ports_config_fini(struct bx_ports_config *cfg)
     free(cfg->ports);
     for (int d = 0; d < BX_N_DEVICES; ++d)
         bx_dist_fini(&cfg->failures[d].repair);
+    for (int d = 0; d < BX_N_DEVICES; ++d)
+        bx_dist_fini(&cfg->failures[d].up);
     bx_dist_fini(&cfg->tvs.service);
     for (int t = 0; t < BX_N_PORT_TYPES; ++t)
         bx_dist_fini(&cfg->tvs.latency[t]);

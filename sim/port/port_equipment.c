@@ -74,7 +74,9 @@ static void schedule_failure(struct run *r, uint32_t unit, double now)
     const struct pool *pl = &r->pools[r->units[unit].pool];
     struct port_rt *p = &r->ports[pl->port];
     const struct bx_failure_config *f = &r->cfg->failures[p->cfg->device];
-    double t = now + gsl_ran_exponential(r->units[unit].rng, f->mtbf_s);
+    gsl_rng *g = r->units[unit].rng;
+    double t = now + (bx_dist_mean(&f->up) > 0 ? bx_dist_sample(&f->up, g)
+                                               : gsl_ran_exponential(g, f->mtbf_s));
     /* No failure begins after the horizon: the run then only drains its queues. */
     if (t < r->cfg->horizon_s)
         bx_sim_schedule(r->sim, t, 0, unit_fail, r, unit);

@@ -550,6 +550,9 @@ static struct bad_case bad_ports[] = {
     {PORTS_HEAD "equipment: {mobile: {mttr_hours: 1, repair: {dist: exponential, mean_s: 60}}}\n"
                 "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
      4, 45, "either mttr_hours or repair"},
+    {PORTS_HEAD "equipment: {egate: {mtbf_hours: 9, failure: {dist: exponential, mean_s: 60}}}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 45, "either mtbf_hours or failure"},
     {PORTS_HEAD "equipment: [gate_camera]\n"
                 "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
      4, 12, "equipment must be a mapping"},
@@ -616,6 +619,7 @@ Test(scenarios_ports, equipment_failures_load_with_their_defaults)
     const char *text =
         PORTS_HEAD "equipment:\n  gate_camera:\n  mobile: {mtbf_hours: 50}\n"
                    "  vehicle: {mtbf_hours: 100, repair: {dist: deterministic, value_s: 1800}}\n"
+                   "  egate: {failure: {dist: weibull, shape: 2, scale_s: 360000}, mttr_hours: 2}\n"
                    "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n";
     struct bx_scn scn;
     struct bx_error err = {0};
@@ -630,7 +634,10 @@ Test(scenarios_ports, equipment_failures_load_with_their_defaults)
     cr_assert_float_eq(f[BX_DEVICE_MOBILE].mtbf_s, 50 * 3600.0, 1e-9);
     cr_assert_float_eq(bx_dist_mean(&f[BX_DEVICE_MOBILE].repair), mttr * 3600, 1e-6);
     cr_assert_float_eq(bx_dist_mean(&f[BX_DEVICE_VEHICLE].repair), 1800, 1e-9);
-    cr_assert_not(f[BX_DEVICE_EGATE].on);
+    cr_assert(f[BX_DEVICE_EGATE].on);
+    cr_assert_float_eq(f[BX_DEVICE_EGATE].mtbf_s, bx_dist_mean(&f[BX_DEVICE_EGATE].up), 1e-9);
+    cr_assert_float_eq(f[BX_DEVICE_EGATE].mtbf_s, 360000 * 0.886226925, 1.0); /* scale G(1.5) */
+    cr_assert_not(f[BX_DEVICE_KIOSK].on);
     bx_scn_fini(&scn);
 }
 

@@ -145,7 +145,9 @@ struct bx_ports_config {
      *  others. Off (on = false) for a device the scenario does not list. */
     struct bx_failure_config {
         bool on;
-        double mtbf_s;
+        double mtbf_s;         /**< mean time between failures (exponential unless `up`) */
+        struct bx_dist up;     /**< time to failure (owned); with a mean of 0 (zeroed), an
+                                    exponential with mean mtbf_s */
         struct bx_dist repair; /**< time to repair (owned) */
     } failures[BX_N_DEVICES];
     /** The shared matching service (the scenario's `tvs`; off: each port answers after its own

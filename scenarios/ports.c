@@ -504,8 +504,7 @@ static enum bx_status load_equipment(struct ctx *cx, yaml_node_t *map, struct bx
 /* `tvs`: the shared matching service (struct bx_tvs_config). Defaults (assumptions,
  * docs/scenarios.md): 8 workers, 0.25 s exponential service, round trips of 0.3 s (air, sea,
  * private aircraft) and 0.6 s (land), fallback manual, hold 60 s. */
-static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports_config *c,
-                               yaml_node_t *start_node)
+static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports_config *c)
 {
     static const char *const fields[] = {"workers",        "service",  "latency",        "outages",
                                          "random_outages", "fallback", "hold_timeout_s", NULL};
@@ -515,7 +514,6 @@ static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports
     struct bx_tvs_config *v = &c->tvs;
     struct bx_error derr = {0};
     yaml_node_t *n, *m;
-    (void)start_node;
     if (bx_scn__expect(cx, map, YAML_MAPPING_NODE, "tvs") != BX_OK ||
         bx_scn__check_keys(cx, map, "tvs", fields) != BX_OK)
         return BX_ESCHEMA;
@@ -636,8 +634,7 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
     }
     if ((n = bx_scn__get(cx, root, "equipment")) && load_equipment(cx, n, c) != BX_OK)
         return BX_ESCHEMA;
-    if ((n = bx_scn__get(cx, root, "tvs")) &&
-        load_tvs(cx, n, c, bx_scn__get(cx, root, "start_date")) != BX_OK)
+    if ((n = bx_scn__get(cx, root, "tvs")) && load_tvs(cx, n, c) != BX_OK)
         return BX_ESCHEMA;
     unsigned w = (unsigned)c->watchlist_size, cal = (unsigned)c->calibration_subjects;
     if (opt_uint(cx, root, "watchlist_size", 1, 10000000, &w) ||

@@ -2,6 +2,8 @@
 /* ports.c - sizing one resource of one port of a ports scenario (bx/size.h): the busiest hours
  * from a baseline run, a queueing approximation for the starting level, then the confirmed
  * search by simulation with common random numbers (every level replays the same streams). */
+#include "size_internal.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +20,10 @@ const char *bx_size_resource_name(enum bx_size_resource r)
 }
 
 struct sim_ctx {
-    struct bx_ports_config cfg; /* one port, shallow copy of the scenario's */
+    struct bx_size__runs run; /* one port: a shallow copy of the scenario's (cache: per
+                                 replication, o->caches or this call's own) */
     struct bx_port_config port;
     enum bx_size_resource res;
-    const struct bx_size_opts *o;
-    struct bx_ports_result *reps;
-    struct bx_ports_cache **cache; /* per replication (o->caches, or this call's own) */
     double *p95, *util;
     bool *failed;
 };
@@ -34,83 +34,52 @@ static enum bx_status ctx_init(struct sim_ctx *c, const struct bx_ports_config *
                                enum bx_size_resource res, const struct bx_size_opts *o,
                                struct bx_port_config *work, struct bx_error *err)
 {
-    *c = (struct sim_ctx){.cfg = *cfg, .port = cfg->ports[port], .res = res, .o = o};
+    *c = (struct sim_ctx){.run = {.cfg = *cfg, .o = o}, .port = cfg->ports[port], .res = res};
     *work = cfg->ports[port];
-    c->cfg.ports = work;
-    c->cfg.n_ports = 1;
-    c->cfg.progress = NULL;
-    c->cfg.search_threads = 1;
-    c->cfg.window_from_s = c->cfg.window_to_s = 0;
+    c->run.cfg.ports = work;
+    c->run.cfg.n_ports = 1;
+    c->run.cfg.progress = NULL;
+    c->run.cfg.search_threads = 1;
+    c->run.cfg.window_from_s = c->run.cfg.window_to_s = 0;
     /* Arrivals and departures repeat daily: one day is simulated (the other resources as the
      * scenario has them on its first day). */
-    c->cfg.horizon_s = fmin(cfg->horizon_s, 86400);
-    c->reps = calloc(o->replications, sizeof *c->reps);
+    c->run.cfg.horizon_s = fmin(cfg->horizon_s, 86400);
+    c->run.reps = calloc(o->replications, sizeof *c->run.reps);
     c->p95 = calloc(o->replications, sizeof *c->p95);
     c->util = calloc(o->replications, sizeof *c->util);
     c->failed = calloc(o->replications, sizeof *c->failed);
-    c->cache = o->caches ? o->caches : calloc(o->replications, sizeof *c->cache);
-    for (uint32_t r = 0; !o->caches && c->cache && r < o->replications; ++r)
-        if ((c->cache[r] = bx_ports_cache_alloc()) == NULL)
+    c->run.cache = o->caches ? o->caches : calloc(o->replications, sizeof *c->run.cache);
+    for (uint32_t r = 0; !o->caches && c->run.cache && r < o->replications; ++r)
+        if ((c->run.cache[r] = bx_ports_cache_alloc()) == NULL)
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
-    if (!c->reps || !c->p95 || !c->util || !c->failed || !c->cache)
+    if (!c->run.reps || !c->p95 || !c->util || !c->failed || !c->run.cache)
         return BX_FAIL(err, BX_ENOMEM, "out of memory");
     return BX_OK;
 }
 
 static void ctx_fini(struct sim_ctx *c)
 {
-    for (uint32_t r = 0; c->reps && r < c->o->replications; ++r)
-        bx_ports_result_fini(&c->reps[r]);
-    if (c->o->caches == NULL) { /* this call's own */
-        for (uint32_t r = 0; c->cache && r < c->o->replications; ++r)
-            bx_ports_cache_free(c->cache[r]);
-        free(c->cache);
+    for (uint32_t r = 0; c->run.reps && r < c->run.o->replications; ++r)
+        bx_ports_result_fini(&c->run.reps[r]);
+    if (c->run.o->caches == NULL) { /* this call's own */
+        for (uint32_t r = 0; c->run.cache && r < c->run.o->replications; ++r)
+            bx_ports_cache_free(c->run.cache[r]);
+        free(c->run.cache);
     }
-    free(c->reps);
+    free(c->run.reps);
     free(c->p95);
     free(c->util);
     free(c->failed);
-}
-
-/* One replication (bx_replicate's callback); an overloaded level is a result, not a failure. */
-static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
-{
-    struct sim_ctx *c = vctx;
-    struct bx_ports_result *r = &c->reps[rep];
-    bx_ports_result_fini(r);
-    enum bx_status st = bx_ports_result_init(r, 1, err);
-    if (st != BX_OK)
-        return st;
-    struct bx_error rerr = {0};
-    if (bx_ports_run_cached(&c->cfg, c->o->seed, rep, c->cache[rep], r, &rerr) != BX_OK &&
-        !r->overloaded)
-        return BX_FAIL(err, rerr.code, "%s", rerr.msg);
-    return BX_OK;
-}
-
-static void pack_rep(void *vctx, uint32_t rep, struct bx_buf *b)
-{
-    struct sim_ctx *c = vctx;
-    bx_ports_result_pack(&c->reps[rep], b);
-}
-
-static enum bx_status unpack_rep(void *vctx, uint32_t rep, struct bx_reader *r,
-                                 struct bx_error *err)
-{
-    struct sim_ctx *c = vctx;
-    return bx_ports_result_unpack(r, &c->reps[rep], err);
 }
 
 /* Every replication of the current level: on threads, or over mpirun's ranks (o->spread, every
  * rank receiving every replication); then each one's p95, utilisation and overload. */
 static enum bx_status replicate(struct sim_ctx *c, struct bx_error *err)
 {
-    uint32_t n = c->o->replications;
-    enum bx_status st = c->o->spread ? bx_par_replicate(n, c->o->threads, one_rep, c, pack_rep,
-                                                        unpack_rep, true, NULL, err)
-                                     : bx_replicate(n, c->o->threads, one_rep, c, NULL, err);
+    uint32_t n = c->run.o->replications;
+    enum bx_status st = bx_size__run_all(&c->run, err);
     for (uint32_t rep = 0; st == BX_OK && rep < n; ++rep) {
-        const struct bx_ports_result *r = &c->reps[rep];
+        const struct bx_ports_result *r = &c->run.reps[rep];
         c->failed[rep] = r->overloaded; /* this level cannot clear its queues */
         if (r->overloaded)
             continue;
@@ -127,7 +96,7 @@ static enum bx_status simulate(void *vctx, unsigned level, struct bx_size_point 
                                struct bx_error *err)
 {
     struct sim_ctx *c = vctx;
-    struct bx_port_config *p = &c->cfg.ports[0];
+    struct bx_port_config *p = &c->run.cfg.ports[0];
     *p = c->port;
     switch (c->res) {
     case BX_SIZE_LANES:
@@ -148,13 +117,13 @@ static enum bx_status simulate(void *vctx, unsigned level, struct bx_size_point 
     if (st != BX_OK)
         return st;
     bool failed = false;
-    for (uint32_t r = 0; r < c->o->replications; ++r)
+    for (uint32_t r = 0; r < c->run.o->replications; ++r)
         failed |= c->failed[r];
     out->failed = failed;
     if (failed)
         return BX_OK;
-    struct bx_ci ci = bx_ci_student(c->p95, c->o->replications, c->o->confidence);
-    struct bx_ci u = bx_ci_student(c->util, c->o->replications, c->o->confidence);
+    struct bx_ci ci = bx_ci_student(c->p95, c->run.o->replications, c->run.o->confidence);
+    struct bx_ci u = bx_ci_student(c->util, c->run.o->replications, c->run.o->confidence);
     out->value = ci.value;
     out->lo = isfinite(ci.lo) ? fmax(0, ci.lo) : ci.lo;
     out->hi = ci.hi;
@@ -205,7 +174,7 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
     /* Baseline at the scenario's own levels: the busiest hours, their rate, the manual share. */
     if ((st = replicate(&c, err)) != BX_OK)
         goto done;
-    size_t H = (size_t)ceil(c.cfg.horizon_s / 3600), W = o->window_hours;
+    size_t H = (size_t)ceil(c.run.cfg.horizon_s / 3600), W = o->window_hours;
     if (W > H)
         W = H;
     double best = -1, manual = 0, trav = 0;
@@ -213,22 +182,22 @@ enum bx_status bx_size_port(const struct bx_ports_config *cfg, size_t port,
     for (size_t h = 0; h + W <= H; ++h) {
         double s = 0;
         for (uint32_t r = 0; r < o->replications; ++r)
-            for (size_t k = h; k < h + W && c.reps[r].ports[0].hourly; ++k)
-                s += c.reps[r].ports[0].hourly[k].arrivals;
+            for (size_t k = h; k < h + W && c.run.reps[r].ports[0].hourly; ++k)
+                s += c.run.reps[r].ports[0].hourly[k].arrivals;
         if (s >= best) { /* ties: the latest window, whose queues have built up longest */
             best = s;
             h0 = h;
         }
     }
     for (uint32_t r = 0; r < o->replications; ++r) {
-        manual += (double)c.reps[r].ports[0].manual;
-        trav += (double)c.reps[r].ports[0].travellers;
+        manual += (double)c.run.reps[r].ports[0].manual;
+        trav += (double)c.run.reps[r].ports[0].travellers;
     }
-    c.cfg.window_from_s = (double)h0 * 3600;
-    c.cfg.window_to_s = (double)(h0 + W) * 3600;
+    c.run.cfg.window_from_s = (double)h0 * 3600;
+    c.run.cfg.window_to_s = (double)(h0 + W) * 3600;
     /* Nothing after the window matters to its waits: arrivals stop there (the run still
      * serves everyone who arrived). */
-    c.cfg.horizon_s = fmin(c.cfg.horizon_s, c.cfg.window_to_s);
+    c.run.cfg.horizon_s = fmin(c.run.cfg.horizon_s, c.run.cfg.window_to_s);
     out->window_from_h = (double)h0;
     out->window_to_h = (double)(h0 + W);
     /* Arrivals per second in the window (travellers; vehicles at vehicle lanes). */
@@ -361,7 +330,7 @@ enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
         w[k].p95 = pt;
         double mean = 0;
         for (uint32_t r = 0; r < o->replications && !pt.failed; ++r)
-            mean += bx_tally_mean(&c.reps[r].ports[0].wait) / o->replications;
+            mean += bx_tally_mean(&c.run.reps[r].ports[0].wait) / o->replications;
         w[k].mean_wait_s = pt.failed ? BX_NAN : mean;
     }
 done:
@@ -371,4 +340,43 @@ done:
     else
         *out = w;
     return st;
+}
+
+/* ---------------------------------------------------------------- replications of a level */
+
+/* One replication (bx_replicate's callback); an overloaded level is a result, not a failure. */
+static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
+{
+    struct bx_size__runs *c = vctx;
+    struct bx_ports_result *r = &c->reps[rep];
+    bx_ports_result_fini(r);
+    enum bx_status st = bx_ports_result_init(r, c->cfg.n_ports, err);
+    if (st != BX_OK)
+        return st;
+    struct bx_error rerr = {0};
+    if (bx_ports_run_cached(&c->cfg, c->o->seed, rep, c->cache[rep], r, &rerr) != BX_OK &&
+        !r->overloaded)
+        return BX_FAIL(err, rerr.code, "%s", rerr.msg);
+    return BX_OK;
+}
+
+static void pack_rep(void *vctx, uint32_t rep, struct bx_buf *b)
+{
+    struct bx_size__runs *c = vctx;
+    bx_ports_result_pack(&c->reps[rep], b);
+}
+
+static enum bx_status unpack_rep(void *vctx, uint32_t rep, struct bx_reader *r,
+                                 struct bx_error *err)
+{
+    struct bx_size__runs *c = vctx;
+    return bx_ports_result_unpack(r, &c->reps[rep], err);
+}
+
+enum bx_status bx_size__run_all(struct bx_size__runs *c, struct bx_error *err)
+{
+    uint32_t n = c->o->replications;
+    return c->o->spread ? bx_par_replicate(n, c->o->threads, one_rep, c, pack_rep, unpack_rep, true,
+                                           NULL, err)
+                        : bx_replicate(n, c->o->threads, one_rep, c, NULL, err);
 }

@@ -4,6 +4,8 @@
  * gives the busiest hour's request rate; an M/M/c approximation gives the starting level; the
  * confirmed search simulates whole days with common random numbers (matching decisions are
  * reused between levels: only the service's workers change). */
+#include "size_internal.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,41 +16,10 @@
 #include "bx/size.h"
 
 struct tvs_ctx {
-    struct bx_ports_config cfg; /* shallow copy of the scenario, one day, workers set per level */
-    const struct bx_size_opts *o;
-    struct bx_ports_result *reps;
-    struct bx_ports_cache **cache;
+    struct bx_size__runs run; /* the scenario, one day, workers set per level */
     double *p95, *util;
     bool *failed;
 };
-
-static enum bx_status one_rep(void *vctx, uint32_t rep, struct bx_error *err)
-{
-    struct tvs_ctx *c = vctx;
-    struct bx_ports_result *r = &c->reps[rep];
-    bx_ports_result_fini(r);
-    enum bx_status st = bx_ports_result_init(r, c->cfg.n_ports, err);
-    if (st != BX_OK)
-        return st;
-    struct bx_error rerr = {0};
-    if (bx_ports_run_cached(&c->cfg, c->o->seed, rep, c->cache[rep], r, &rerr) != BX_OK &&
-        !r->overloaded)
-        return BX_FAIL(err, rerr.code, "%s", rerr.msg);
-    return BX_OK;
-}
-
-static void pack_rep(void *vctx, uint32_t rep, struct bx_buf *b)
-{
-    struct tvs_ctx *c = vctx;
-    bx_ports_result_pack(&c->reps[rep], b);
-}
-
-static enum bx_status unpack_rep(void *vctx, uint32_t rep, struct bx_reader *r,
-                                 struct bx_error *err)
-{
-    struct tvs_ctx *c = vctx;
-    return bx_ports_result_unpack(r, &c->reps[rep], err);
-}
 
 /* One level: every replication of a day with @p level workers; the p95 answer time per
  * replication, its Student-t interval, and the service's utilisation. */
@@ -56,24 +27,22 @@ static enum bx_status simulate(void *vctx, unsigned level, struct bx_size_point 
                                struct bx_error *err)
 {
     struct tvs_ctx *c = vctx;
-    uint32_t n = c->o->replications;
-    c->cfg.tvs.workers = level;
-    enum bx_status st = c->o->spread ? bx_par_replicate(n, c->o->threads, one_rep, c, pack_rep,
-                                                        unpack_rep, true, NULL, err)
-                                     : bx_replicate(n, c->o->threads, one_rep, c, NULL, err);
+    uint32_t n = c->run.o->replications;
+    c->run.cfg.tvs.workers = level;
+    enum bx_status st = bx_size__run_all(&c->run, err);
     if (st != BX_OK)
         return st;
     out->failed = false;
     for (uint32_t rep = 0; rep < n; ++rep) {
-        const struct bx_ports_result *r = &c->reps[rep];
+        const struct bx_ports_result *r = &c->run.reps[rep];
         out->failed |= r->overloaded;
         c->p95[rep] = r->tvs.response.n ? bx_quantiles_get(r->tvs.response_q, 0.95) : 0;
         c->util[rep] = r->tvs.utilization;
     }
     if (out->failed)
         return BX_OK;
-    struct bx_ci ci = bx_ci_student(c->p95, n, c->o->confidence);
-    struct bx_ci u = bx_ci_student(c->util, n, c->o->confidence);
+    struct bx_ci ci = bx_ci_student(c->p95, n, c->run.o->confidence);
+    struct bx_ci u = bx_ci_student(c->util, n, c->run.o->confidence);
     out->value = ci.value;
     out->lo = isfinite(ci.lo) ? fmax(0, ci.lo) : ci.lo;
     out->hi = ci.hi;
@@ -89,20 +58,20 @@ enum bx_status bx_size_tvs(const struct bx_ports_config *cfg, const struct bx_si
         return BX_FAIL(err, BX_EINVAL, "the scenario has no `tvs` to size");
     if (o->replications < 2)
         return BX_FAIL(err, BX_EINVAL, "sizing needs at least 2 replications");
-    struct tvs_ctx c = {.cfg = *cfg, .o = o};
-    c.cfg.progress = NULL;
-    c.cfg.window_from_s = c.cfg.window_to_s = 0;
-    c.cfg.horizon_s = fmin(cfg->horizon_s, 86400); /* arrivals repeat daily */
-    c.reps = calloc(o->replications, sizeof *c.reps);
+    struct tvs_ctx c = {.run = {.cfg = *cfg, .o = o}};
+    c.run.cfg.progress = NULL;
+    c.run.cfg.window_from_s = c.run.cfg.window_to_s = 0;
+    c.run.cfg.horizon_s = fmin(cfg->horizon_s, 86400); /* arrivals repeat daily */
+    c.run.reps = calloc(o->replications, sizeof *c.run.reps);
     c.p95 = calloc(o->replications, sizeof *c.p95);
     c.util = calloc(o->replications, sizeof *c.util);
     c.failed = calloc(o->replications, sizeof *c.failed);
-    c.cache = calloc(o->replications, sizeof *c.cache);
+    c.run.cache = calloc(o->replications, sizeof *c.run.cache);
     enum bx_status st = BX_OK;
-    for (uint32_t r = 0; c.cache && r < o->replications; ++r)
-        if ((c.cache[r] = bx_ports_cache_alloc()) == NULL)
+    for (uint32_t r = 0; c.run.cache && r < o->replications; ++r)
+        if ((c.run.cache[r] = bx_ports_cache_alloc()) == NULL)
             st = BX_ENOMEM;
-    if (st != BX_OK || !c.reps || !c.p95 || !c.util || !c.failed || !c.cache) {
+    if (st != BX_OK || !c.run.reps || !c.p95 || !c.util || !c.failed || !c.run.cache) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
         goto done;
     }
@@ -113,7 +82,7 @@ enum bx_status bx_size_tvs(const struct bx_ports_config *cfg, const struct bx_si
         goto done;
     double peak = 0;
     for (uint32_t r = 0; r < o->replications; ++r)
-        peak = fmax(peak, c.reps[r].tvs.peak_per_s);
+        peak = fmax(peak, c.run.reps[r].tvs.peak_per_s);
     double mean_s = bx_dist_mean(&cfg->tvs.service), lat = 0;
     for (int t = 0; t < BX_N_PORT_TYPES; ++t)
         lat = fmax(lat, bx_dist_mean(&cfg->tvs.latency[t]));
@@ -124,12 +93,12 @@ enum bx_status bx_size_tvs(const struct bx_ports_config *cfg, const struct bx_si
                                            : (unsigned)ceil(fmax(1, peak * mean_s / 0.7));
     st = bx_size_search(approx, 1, o->max_level, o->target_p95_s, simulate, &c, &out->search, err);
 done:
-    for (uint32_t r = 0; c.reps && r < o->replications; ++r)
-        bx_ports_result_fini(&c.reps[r]);
-    for (uint32_t r = 0; c.cache && r < o->replications; ++r)
-        bx_ports_cache_free(c.cache[r]);
-    free(c.cache);
-    free(c.reps);
+    for (uint32_t r = 0; c.run.reps && r < o->replications; ++r)
+        bx_ports_result_fini(&c.run.reps[r]);
+    for (uint32_t r = 0; c.run.cache && r < o->replications; ++r)
+        bx_ports_cache_free(c.run.cache[r]);
+    free(c.run.cache);
+    free(c.run.reps);
     free(c.p95);
     free(c.util);
     free(c.failed);

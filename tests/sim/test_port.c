@@ -354,11 +354,7 @@ Test(sim_port, equipment_availability_is_mtbf_over_mtbf_plus_mttr, .timeout = 12
     p->land.lanes = 4;
     p->land.expected_gallery = 100;
     cfg.horizon_s = 4000 * 3600.0;
-    struct bx_failure_config *f = &cfg.failures[BX_DEVICE_MOBILE];
-    struct bx_error err = {0};
-    f->on = true;
-    f->mtbf_s = 5 * 3600.0;
-    cr_assert_eq(bx_dist_exponential(&f->repair, 3600, &err), BX_OK);
+    bx_test_failures(&cfg, BX_DEVICE_MOBILE, 5, 1);
     struct bx_ports_result r;
     run(&cfg, 0, &r);
     const struct bx_port_equipment *e = &r.ports[0].equipment;
@@ -384,11 +380,7 @@ Test(sim_port, passengers_meet_broken_cameras_and_board_unphotographed, .timeout
 {
     struct bx_ports_config cfg = air(0.0, 0.0);
     cfg.ports[0].cameras_per_gate = 1;
-    struct bx_failure_config *f = &cfg.failures[BX_DEVICE_GATE_CAMERA];
-    struct bx_error err = {0};
-    f->on = true;
-    f->mtbf_s = 4 * 3600.0;
-    cr_assert_eq(bx_dist_exponential(&f->repair, 3600, &err), BX_OK);
+    bx_test_failures(&cfg, BX_DEVICE_GATE_CAMERA, 4, 1);
     struct bx_ports_result r;
     run(&cfg, 0, &r);
     const struct bx_port_ops *o = &r.ports[0].ops;

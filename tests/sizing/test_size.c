@@ -203,11 +203,7 @@ Test(sizing, failing_units_are_sized_with_their_failures, .timeout = 300)
 {
     struct bx_ports_config cfg = mmc_port();
     unsigned perfect = size_for(&cfg, 14);
-    struct bx_error err = {0};
-    struct bx_failure_config *f = &cfg.failures[BX_DEVICE_MOBILE];
-    f->on = true;
-    f->mtbf_s = 5 * 3600.0;
-    cr_assert_eq(bx_dist_exponential(&f->repair, 3600, &err), BX_OK);
+    bx_test_failures(&cfg, BX_DEVICE_MOBILE, 5, 1);
     unsigned failing = size_for(&cfg, 14);
     cr_assert_geq(failing, perfect, "perfect units %u, failing %u", perfect, failing);
     cr_assert_gt(failing, perfect, "a sixth of the time down costs at least a unit (%u)", perfect);

@@ -35,4 +35,17 @@ static inline struct bx_ports_config bx_test_ports(size_t n, size_t dim, size_t 
     return cfg;
 }
 
+/* Make @p device's units fail: exponential times to failure (mean @p mtbf_h hours) and to
+ * repair (mean @p mttr_h hours). */
+static inline void bx_test_failures(struct bx_ports_config *cfg, enum bx_device device,
+                                    double mtbf_h, double mttr_h)
+{
+    struct bx_failure_config *f = &cfg->failures[device];
+    struct bx_error err = {0};
+    f->on = true;
+    f->mtbf_s = mtbf_h * 3600;
+    if (bx_dist_exponential(&f->repair, mttr_h * 3600, &err) != BX_OK)
+        abort();
+}
+
 #endif /* BX_TEST_PORT_FIXTURE_H */

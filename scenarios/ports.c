@@ -504,12 +504,40 @@ static enum bx_status load_equipment(struct ctx *cx, yaml_node_t *map, struct bx
 /* `tvs`: the shared matching service (struct bx_tvs_config). Defaults (assumptions,
  * docs/scenarios.md): 8 workers, 0.25 s exponential service, round trips of 0.3 s (air, sea,
  * private aircraft) and 0.6 s (land), fallback manual, hold 60 s. */
-static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports_config *c)
+/* One bound of an outage window: `<prefix>_hours` (hours from the start) or `<prefix>_date`
+ * (YYYY-MM-DD, midnight; needs the scenario's start_date), exactly one of them. */
+static enum bx_status window_bound(struct ctx *cx, yaml_node_t *w, const char *prefix,
+                                   yaml_node_t *start_node, long start_days, double *hours,
+                                   yaml_node_t **at)
+{
+    char hk[32], dk[32];
+    snprintf(hk, sizeof hk, "%s_hours", prefix);
+    snprintf(dk, sizeof dk, "%s_date", prefix);
+    yaml_node_t *h = bx_scn__get(cx, w, hk), *d = bx_scn__get(cx, w, dk);
+    if (!h == !d)
+        return FAIL_AT(cx, w, "an outage needs exactly one of %s, %s", hk, dk);
+    *at = h ? h : d;
+    if (h)
+        return bx_scn__as_range(cx, h, hk, 0, 1e6, false, hours);
+    long day;
+    if (as_date(cx, d, dk, &day) != BX_OK)
+        return BX_ESCHEMA;
+    if (start_node == NULL)
+        return FAIL_AT(cx, d, "%s needs the scenario's start_date", dk);
+    if (day < start_days)
+        return FAIL_AT(cx, d, "%s is before start_date (%s)", dk, bx_scn__scalar(start_node));
+    *hours = (double)(day - start_days) * 24;
+    return BX_OK;
+}
+
+static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports_config *c,
+                               yaml_node_t *start_node, long start_days)
 {
     static const char *const fields[] = {"workers",        "service",  "latency",        "outages",
                                          "random_outages", "fallback", "hold_timeout_s", NULL};
     static const char *const lat_fields[] = {"air", "sea", "private", "land", NULL};
-    static const char *const win_fields[] = {"from_hours", "to_hours", NULL};
+    static const char *const win_fields[] = {"from_hours", "to_hours", "from_date", "to_date",
+                                             NULL};
     static const char *const rnd_fields[] = {"mtbf_hours", "mttr_hours", NULL};
     struct bx_tvs_config *v = &c->tvs;
     struct bx_error derr = {0};
@@ -572,10 +600,8 @@ static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports
             yaml_node_t *w = bx_scn__node_at(cx, n->data.sequence.items.start[j]), *a, *b;
             double from, to;
             if (bx_scn__check_keys(cx, w, "an outage", win_fields) != BX_OK ||
-                bx_scn__require(cx, w, "from_hours", "an outage", &a) != BX_OK ||
-                bx_scn__as_range(cx, a, "from_hours", 0, 1e6, false, &from) != BX_OK ||
-                bx_scn__require(cx, w, "to_hours", "an outage", &b) != BX_OK ||
-                bx_scn__as_range(cx, b, "to_hours", 0, 1e6, false, &to) != BX_OK)
+                window_bound(cx, w, "from", start_node, start_days, &from, &a) != BX_OK ||
+                window_bound(cx, w, "to", start_node, start_days, &to, &b) != BX_OK)
                 return BX_ESCHEMA;
             if (!(to > from))
                 return FAIL_AT(cx, b, "an outage must end after it starts (%g h <= %g h)", to,
@@ -634,7 +660,11 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
     }
     if ((n = bx_scn__get(cx, root, "equipment")) && load_equipment(cx, n, c) != BX_OK)
         return BX_ESCHEMA;
-    if ((n = bx_scn__get(cx, root, "tvs")) && load_tvs(cx, n, c) != BX_OK)
+    yaml_node_t *start_node = bx_scn__get(cx, root, "start_date");
+    long start_day = 0;
+    if (start_node && as_date(cx, start_node, "start_date", &start_day) != BX_OK)
+        return BX_ESCHEMA;
+    if ((n = bx_scn__get(cx, root, "tvs")) && load_tvs(cx, n, c, start_node, start_day) != BX_OK)
         return BX_ESCHEMA;
     unsigned w = (unsigned)c->watchlist_size, cal = (unsigned)c->calibration_subjects;
     if (opt_uint(cx, root, "watchlist_size", 1, 10000000, &w) ||

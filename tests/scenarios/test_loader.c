@@ -537,6 +537,12 @@ static struct bad_case bad_ports[] = {
     {PORTS_HEAD "tvs: {random_outages: {mtbf_hours: 10}}\n"
                 "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
      4, 23, "needs the field 'mttr_hours'"},
+    {PORTS_HEAD "tvs: {outages: [{from_date: 2026-01-03, to_hours: 60}]}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 29, "from_date needs the scenario's start_date"},
+    {PORTS_HEAD "tvs: {outages: [{from_hours: 2, from_date: 2026-01-03, to_hours: 60}]}\n"
+                "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
+     4, 17, "exactly one of from_hours, from_date"},
     /* Equipment that fails (issue 17). */
     {PORTS_HEAD "equipment: {gate_camera: {mtbf_hours: 0}}\n"
                 "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n",
@@ -638,6 +644,32 @@ Test(scenarios_ports, equipment_failures_load_with_their_defaults)
     cr_assert_float_eq(f[BX_DEVICE_EGATE].mtbf_s, bx_dist_mean(&f[BX_DEVICE_EGATE].up), 1e-9);
     cr_assert_float_eq(f[BX_DEVICE_EGATE].mtbf_s, 360000 * 0.886226925, 1.0); /* scale G(1.5) */
     cr_assert_not(f[BX_DEVICE_KIOSK].on);
+    bx_scn_fini(&scn);
+}
+
+/* `tvs` loads with its defaults, dates and hours: an outage from a date is hours from the
+ * scenario's start_date. */
+Test(scenarios_ports, tvs_loads_with_outage_dates_and_hours)
+{
+    const char *text = "name: t\nkind: ports\nhorizon: {hours: 96}\nstart_date: 2026-01-01\n"
+                       "tvs: {workers: 12, fallback: hold, hold_timeout_s: 30,\n"
+                       "      outages: [{from_hours: 5, to_hours: 6},\n"
+                       "                {from_date: 2026-01-03, to_hours: 49.5}],\n"
+                       "      random_outages: {mtbf_hours: 100, mttr_hours: 0.5}}\n"
+                       "ports:\n  - {name: a, type: air, departures: {per_day: 4}}\n";
+    struct bx_scn scn;
+    struct bx_error err = {0};
+    cr_assert_eq(load(text, &scn, &err), BX_OK, "%s", err.msg);
+    const struct bx_tvs_config *v = &scn.ports.tvs;
+    cr_assert(v->on && v->fallback_hold);
+    cr_assert_eq(v->workers, 12);
+    cr_assert_float_eq(v->hold_timeout_s, 30, 1e-12);
+    cr_assert_eq(v->n_outages, 2);
+    cr_assert_float_eq(v->outages[1].from_s, 48 * 3600.0, 1e-9);
+    cr_assert_float_eq(v->outages[1].to_s, 49.5 * 3600, 1e-9);
+    cr_assert_float_eq(v->outage_mtbf_s, 100 * 3600.0, 1e-9);
+    cr_assert_float_eq(bx_dist_mean(&v->service), 0.25, 1e-12);
+    cr_assert_float_eq(bx_dist_mean(&v->latency[BX_PORT_LAND]), 0.6, 1e-12);
     bx_scn_fini(&scn);
 }
 

@@ -337,6 +337,22 @@ Test(sim_port, land_vehicle_lanes_capture_every_occupant_against_the_expected_ga
     bx_ports_config_fini(&cfg);
 }
 
+/* Pedestrians at a constant @p per_hour on @p units mobile units (no rollout), an expected
+ * gallery of @p gallery. */
+static struct bx_ports_config steady_pedestrians(double per_hour, unsigned units, size_t gallery)
+{
+    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
+    struct bx_port_config *p = &cfg.ports[0];
+    for (int h = 0; h < 24; ++h)
+        p->land.arrivals.rate_per_h[h] = per_hour;
+    free(p->land.schedule);
+    p->land.schedule = NULL;
+    p->land.n_schedule = 0;
+    p->land.lanes = units;
+    p->land.expected_gallery = gallery;
+    return cfg;
+}
+
 /* Equipment that fails: four mobile units, each up for an exponential time with mean 5 h and
  * down for one with mean 1 h, over 4000 h. The long-run availability of an alternating renewal
  * process is MTBF / (MTBF + MTTR) = 5/6; the time average over 4000 h of four units has a
@@ -344,15 +360,7 @@ Test(sim_port, land_vehicle_lanes_capture_every_occupant_against_the_expected_ga
  * and hour), so it must lie within 0.02. Failures number about 4 x 4000 / 6. */
 Test(sim_port, equipment_availability_is_mtbf_over_mtbf_plus_mttr, .timeout = 120)
 {
-    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
-    struct bx_port_config *p = &cfg.ports[0];
-    for (int h = 0; h < 24; ++h)
-        p->land.arrivals.rate_per_h[h] = 1;
-    free(p->land.schedule);
-    p->land.schedule = NULL;
-    p->land.n_schedule = 0;
-    p->land.lanes = 4;
-    p->land.expected_gallery = 100;
+    struct bx_ports_config cfg = steady_pedestrians(1, 4, 100);
     cfg.horizon_s = 4000 * 3600.0;
     bx_test_failures(&cfg, BX_DEVICE_MOBILE, 5, 1);
     struct bx_ports_result r;
@@ -404,15 +412,8 @@ Test(sim_port, passengers_meet_broken_cameras_and_board_unphotographed, .timeout
  * exponential service with mean 1.5 s (load 0.75). */
 static struct bx_ports_config mmc_tvs(void)
 {
-    struct bx_ports_config cfg = land(BX_LANE_PEDESTRIAN);
+    struct bx_ports_config cfg = steady_pedestrians(3600, 1000, 200);
     struct bx_port_config *p = &cfg.ports[0];
-    for (int h = 0; h < 24; ++h)
-        p->land.arrivals.rate_per_h[h] = 3600;
-    free(p->land.schedule);
-    p->land.schedule = NULL;
-    p->land.n_schedule = 0;
-    p->land.lanes = 1000;
-    p->land.expected_gallery = 200;
     p->capture.fta[p->device] = 0;
     p->capture.max_attempts = 1;
     p->capture.exponential_time = true;

@@ -21,6 +21,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort_double.h>
 #include <gsl/gsl_statistics_double.h>
 
 static void clopper_pearson(size_t x, size_t n, double *lo, double *hi)
@@ -207,16 +208,10 @@ static size_t subject_counts(const float *s, size_t n, double thr, size_t *c)
     return total;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The 2.5% and 97.5% points of reps[0..b) (sorted in place), by GSL's interpolation rule. */
 static void percentile_95(double *reps, size_t b, double *lo, double *hi)
 {
-    qsort(reps, b, sizeof *reps, cmp_double);
+    gsl_sort(reps, 1, b);
     *lo = gsl_stats_quantile_from_sorted_data(reps, 1, b, 0.025);
     *hi = gsl_stats_quantile_from_sorted_data(reps, 1, b, 0.975);
 }

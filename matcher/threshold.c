@@ -87,23 +87,18 @@ double bx_fpir_expected(double fmr, size_t n_gallery)
 
 /* ---------------------------------------------------------------- the upper tail */
 
-static int cmp_asc(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Probability-weighted-moment estimates of a generalised Pareto distribution from exceedances
- * y[0..k) sorted ascending (Hosking and Wallis 1987): with a0 = mean(y) and
- * a1 = mean((1 - p_j) y_(j)), p_j = (j - 0.35) / k, the scale is 2 a0 a1 / (a0 - 2 a1) and the
- * shape xi = 2 - a0 / (a0 - 2 a1) (xi < 0: a bounded tail, 0: exponential, > 0: heavy). */
+ * y[0..k) sorted in descending order (bx_scores_sort_desc) (Hosking and Wallis 1987): with
+ * a0 = mean(y) and a1 = mean((1 - p_j) y_(j)), y_(j) the j-th smallest and p_j = (j - 0.35) / k,
+ * the scale is 2 a0 a1 / (a0 - 2 a1) and the shape xi = 2 - a0 / (a0 - 2 a1) (xi < 0: a bounded
+ * tail, 0: exponential, > 0: heavy). Summed from the smallest up. */
 static bool gpd_pwm(const double *y, size_t k, double *xi, double *sigma)
 {
     double a0 = 0, a1 = 0;
     for (size_t j = 0; j < k; ++j) {
-        double p = ((double)j + 1 - 0.35) / (double)k;
-        a0 += y[j];
-        a1 += (1 - p) * y[j];
+        double p = ((double)j + 1 - 0.35) / (double)k, yj = y[k - 1 - j];
+        a0 += yj;
+        a1 += (1 - p) * yj;
     }
     a0 /= (double)k;
     a1 /= (double)k;
@@ -134,7 +129,7 @@ bool bx_threshold_tail(const double *desc, size_t k, size_t n, double target_fmr
     double *t = malloc((boot ? boot : 1) * sizeof *t);
     bool ok = y && yb && t;
     for (size_t j = 0; ok && j < k; ++j)
-        y[j] = desc[k - 1 - j] - desc[k]; /* ascending */
+        y[j] = desc[j] - desc[k]; /* descending, like desc */
     double zeta = (double)k / (double)n;
     ok = ok && gpd_pwm(y, k, &out->xi, &out->sigma);
     if (ok) {
@@ -142,17 +137,18 @@ bool bx_threshold_tail(const double *desc, size_t k, size_t n, double target_fmr
         /* Resampling the exceedances: the spread of the fitted tail, at the same level u. */
         size_t nb = 0;
         for (unsigned b = 0; b < boot; ++b) {
+            /* Draw h is the h-th smallest exceedance. */
             for (size_t j = 0; j < k; ++j)
-                yb[j] = y[bx_hash64(seed ^ bx_hash64(((uint64_t)b << 32) + j)) % k];
-            qsort(yb, k, sizeof *yb, cmp_asc);
+                yb[j] = y[k - 1 - bx_hash64(seed ^ bx_hash64(((uint64_t)b << 32) + j)) % k];
+            bx_scores_sort_desc(yb, k);
             double xi, sigma;
             if (gpd_pwm(yb, k, &xi, &sigma))
                 t[nb++] = gpd_quantile(out->u, xi, sigma, zeta, target_fmr);
         }
-        if (nb >= 20) {
-            qsort(t, nb, sizeof *t, cmp_asc);
-            out->lo = t[(size_t)floor(0.025 * (double)(nb - 1))];
-            out->hi = t[(size_t)ceil(0.975 * (double)(nb - 1))];
+        if (nb >= 20) { /* descending: the q-quantile of nb is t[nb - 1 - q (nb - 1)] */
+            bx_scores_sort_desc(t, nb);
+            out->lo = t[nb - 1 - (size_t)floor(0.025 * (double)(nb - 1))];
+            out->hi = t[nb - 1 - (size_t)ceil(0.975 * (double)(nb - 1))];
         }
     }
     free(t);

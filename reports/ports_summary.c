@@ -75,12 +75,11 @@ static void ops_add(struct bx_port_ops *sum, const struct bx_port_ops *x, double
     sum->with_record += x->with_record;
     sum->matched_gallery += x->matched_gallery;
     sum->left_unphotographed += x->left_unphotographed;
-    if (x->answer_s.n) {
+    if (x->answer_s.n) { /* the mean needs the sum; the max the larger */
         *answer_sum += (double)x->answer_s.n * bx_tally_mean(&x->answer_s);
+        sum->answer_s.max =
+            sum->answer_s.n ? fmax(sum->answer_s.max, x->answer_s.max) : x->answer_s.max;
         sum->answer_s.n += x->answer_s.n;
-        sum->answer_s.max = sum->answer_s.n == x->answer_s.n
-                                ? x->answer_s.max
-                                : fmax(sum->answer_s.max, x->answer_s.max);
     }
 }
 

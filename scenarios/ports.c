@@ -43,6 +43,24 @@ static enum bx_status as_date(struct ctx *cx, yaml_node_t *n, const char *what, 
     return BX_OK;
 }
 
+/* Date node @p d (field @p what) as hours from the scenario's start_date: on or after it, or
+ * strictly after it with @p after_start. */
+static enum bx_status date_hours(struct ctx *cx, yaml_node_t *d, const char *what,
+                                 yaml_node_t *start_node, long start_days, bool after_start,
+                                 double *hours)
+{
+    long day = 0;
+    if (as_date(cx, d, what, &day) != BX_OK)
+        return BX_ESCHEMA;
+    if (start_node == NULL)
+        return FAIL_AT(cx, d, "%s needs the scenario's start_date", what);
+    if (after_start ? day <= start_days : day < start_days)
+        return FAIL_AT(cx, d, "%s must be %s start_date (%s)", what,
+                       after_start ? "after" : "on or after", bx_scn__scalar(start_node));
+    *hours = (double)(day - start_days) * 24;
+    return BX_OK;
+}
+
 static enum bx_status opt_range(struct ctx *cx, yaml_node_t *map, const char *key, double lo,
                                 double hi, bool lo_open, double *out)
 {
@@ -138,16 +156,9 @@ static enum bx_status load_rollout(struct ctx *cx, yaml_node_t *m, const char *w
             if (bx_scn__as_range(cx, a, "at_hours", 0, 1e6, true, &at) != BX_OK)
                 return BX_ESCHEMA;
         } else {
-            long day;
             a = ad;
-            if (as_date(cx, a, "at_date", &day) != BX_OK)
+            if (date_hours(cx, a, "at_date", start_node, start_days, true, &at) != BX_OK)
                 return BX_ESCHEMA;
-            if (start_node == NULL)
-                return FAIL_AT(cx, a, "at_date needs the scenario's start_date");
-            if (day <= start_days)
-                return FAIL_AT(cx, a, "at_date must be after start_date (%s)",
-                               bx_scn__scalar(start_node));
-            at = (double)(day - start_days) * 24;
         }
         if (at * 3600 < sch[*n_out - 1].t_s)
             return FAIL_AT(cx, a, "rollout steps must be in time order");
@@ -517,17 +528,8 @@ static enum bx_status window_bound(struct ctx *cx, yaml_node_t *w, const char *p
     if (!h == !d)
         return FAIL_AT(cx, w, "an outage needs exactly one of %s, %s", hk, dk);
     *at = h ? h : d;
-    if (h)
-        return bx_scn__as_range(cx, h, hk, 0, 1e6, false, hours);
-    long day;
-    if (as_date(cx, d, dk, &day) != BX_OK)
-        return BX_ESCHEMA;
-    if (start_node == NULL)
-        return FAIL_AT(cx, d, "%s needs the scenario's start_date", dk);
-    if (day < start_days)
-        return FAIL_AT(cx, d, "%s is before start_date (%s)", dk, bx_scn__scalar(start_node));
-    *hours = (double)(day - start_days) * 24;
-    return BX_OK;
+    return h ? bx_scn__as_range(cx, h, hk, 0, 1e6, false, hours)
+             : date_hours(cx, d, dk, start_node, start_days, false, hours);
 }
 
 static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports_config *c,

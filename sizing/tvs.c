@@ -18,7 +18,6 @@
 struct tvs_ctx {
     struct bx_size__runs run; /* the scenario, one day, workers set per level */
     double *p95, *util;
-    bool *failed;
 };
 
 /* One level: every replication of a day with @p level workers; the p95 answer time per
@@ -65,13 +64,12 @@ enum bx_status bx_size_tvs(const struct bx_ports_config *cfg, const struct bx_si
     c.run.reps = calloc(o->replications, sizeof *c.run.reps);
     c.p95 = calloc(o->replications, sizeof *c.p95);
     c.util = calloc(o->replications, sizeof *c.util);
-    c.failed = calloc(o->replications, sizeof *c.failed);
     c.run.cache = calloc(o->replications, sizeof *c.run.cache);
     enum bx_status st = BX_OK;
     for (uint32_t r = 0; c.run.cache && r < o->replications; ++r)
         if ((c.run.cache[r] = bx_ports_cache_alloc()) == NULL)
             st = BX_ENOMEM;
-    if (st != BX_OK || !c.run.reps || !c.p95 || !c.util || !c.failed || !c.run.cache) {
+    if (st != BX_OK || !c.run.reps || !c.p95 || !c.util || !c.run.cache) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
         goto done;
     }
@@ -101,6 +99,5 @@ done:
     free(c.run.reps);
     free(c.p95);
     free(c.util);
-    free(c.failed);
     return st;
 }

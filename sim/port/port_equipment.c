@@ -40,13 +40,21 @@ void bx_failure_defaults(enum bx_device device, double *mtbf_h, double *mttr_h)
     *mttr_h = (unsigned)device < BX_N_DEVICES ? mttr[device] : 0;
 }
 
-/* Units of @p pl in service that work. */
-static unsigned working(const struct run *r, const struct pool *pl)
+/* Count the units of @p pl in service that work (when the rollout changes the service). */
+static unsigned count_working(const struct run *r, const struct pool *pl)
 {
     unsigned up = 0;
     for (uint32_t u = 0; u < pl->nominal && u < pl->n; ++u)
         up += r->units[pl->first + u].up;
     return up;
+}
+
+/* Units of @p pl in service that work (kept up to date by failures, repairs and steps: asked at
+ * every arrival). */
+static unsigned working(const struct run *r, const struct pool *pl)
+{
+    (void)r;
+    return pl->up;
 }
 
 /* Add the time since the pool's last change to its port's records (within the horizon). */
@@ -130,6 +138,7 @@ enum bx_status bx_port__pool_add(struct run *r, uint32_t pi, struct bx_resource 
     r->out->ports[pi].equipment.units += most;
     for (uint32_t u = 0; u < most; ++u)
         schedule_failure(r, pl->first + u, 0);
+    pl->up = count_working(r, pl);
     set_capacity(r, pl);
     for (size_t k = 1; k < n_steps; ++k)
         bx_sim_schedule(r->sim, steps[k].t_s, 0, pool_step, r, ((int64_t)id << 16) | (int64_t)k);
@@ -153,8 +162,10 @@ static void unit_fail(struct bx_sim *sim, void *obj, int64_t arg)
     struct port_rt *p = &r->ports[pl->port];
     account(r, pl, bx_sim_now(sim));
     u->up = false;
-    if ((uint32_t)arg - pl->first < pl->nominal)
+    if ((uint32_t)arg - pl->first < pl->nominal) {
         r->out->ports[pl->port].equipment.failures++;
+        pl->up--;
+    }
     set_capacity(r, pl);
     double repair = bx_dist_sample(&r->cfg->failures[p->cfg->device].repair, u->rng);
     bx_sim_schedule(sim, bx_sim_now(sim) + repair, 0, unit_repair, r, arg);
@@ -167,6 +178,7 @@ static void unit_repair(struct bx_sim *sim, void *obj, int64_t arg)
     struct pool *pl = &r->pools[u->pool];
     account(r, pl, bx_sim_now(sim));
     u->up = true;
+    pl->up += (uint32_t)arg - pl->first < pl->nominal;
     set_capacity(r, pl);
     schedule_failure(r, (uint32_t)arg, bx_sim_now(sim));
 }
@@ -177,6 +189,7 @@ static void pool_step(struct bx_sim *sim, void *obj, int64_t arg)
     struct pool *pl = &r->pools[arg >> 16];
     account(r, pl, bx_sim_now(sim));
     pl->nominal = pl->steps[arg & 0xffff].servers;
+    pl->up = count_working(r, pl);
     set_capacity(r, pl);
 }
 

@@ -56,6 +56,7 @@ struct pool {
     uint32_t port;
     uint32_t first, n; /* units [first, first + n) of run.units */
     unsigned nominal;  /* units in service now (the rollout) */
+    unsigned up;       /* of those, the ones that work */
     double t_last;     /* the last change of nominal or of a unit's state */
     const struct bx_capacity_step *steps;
     size_t n_steps;

@@ -94,7 +94,7 @@ static void tvs_arrive(struct bx_sim *sim, void *obj, int64_t arg)
     const struct bx_tvs_config *c = &r->cfg->tvs;
     double now = bx_sim_now(sim);
     size_t h = (size_t)(now / 3600);
-    if (h < bx_ports_hours(r->cfg))
+    if (h < r->out->tvs.n_hours)
         r->out->tvs.hourly[h]++;
     r->out->tvs.requests++;
     if (r->tvs_depth > 0 && !c->fallback_hold) {
@@ -176,7 +176,7 @@ void bx_port__tvs_horizon(struct run *r, double now)
     /* Busy workers over the service's full strength (an outage counts as idle capacity). */
     r->out->tvs.utilization = rs.busy_mean / r->cfg->tvs.workers;
     uint64_t peak = 0;
-    for (size_t h = 0; h < bx_ports_hours(r->cfg); ++h)
+    for (size_t h = 0; h < r->out->tvs.n_hours; ++h)
         peak = r->out->tvs.hourly[h] > peak ? r->out->tvs.hourly[h] : peak;
     r->out->tvs.peak_per_s = (double)peak / 3600;
 }

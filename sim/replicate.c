@@ -76,13 +76,17 @@ enum bx_status bx_replicate(uint32_t n_reps, unsigned n_threads, bx_rep_fn *fn, 
                 progress(ctx, rep + 1, n_reps);
         }
     } else {
+        /* Report every count reached, the last included: a worker may finish (and signal)
+         * while progress() runs unlocked, so wait only while nothing new is done. */
+        uint32_t reported = 0;
         pthread_mutex_lock(&p.mu);
-        while (p.done < n_reps) {
-            pthread_cond_wait(&p.cv, &p.mu);
+        while (reported < n_reps) {
+            while (p.done == reported)
+                pthread_cond_wait(&p.cv, &p.mu);
+            reported = p.done;
             if (progress) {
-                uint32_t d = p.done;
                 pthread_mutex_unlock(&p.mu);
-                progress(ctx, d, n_reps);
+                progress(ctx, reported, n_reps);
                 pthread_mutex_lock(&p.mu);
             }
         }

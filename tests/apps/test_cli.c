@@ -770,15 +770,12 @@ Test(apps_ports, a_run_without_gnuplot_on_path_succeeds_and_says_so_once)
     cr_assert(strstr(out, "results.h5") != NULL, "%s", out);
 }
 
-/* Run "bxsim ARGS" under a pseudo-terminal (util-linux script), with ENV before it. The shell
- * inside pauses a moment after bxsim exits: script can lose what the child wrote last when the
- * child's exit closes the terminal first (seen once under load: the final "2/2" line missing). */
+/* Run "bxsim ARGS" under a pseudo-terminal (util-linux script), with ENV before it. */
 static void bxsim_tty(const char *env, const char *args)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && %s script -qec \"'%s' %s >/dev/null; sleep 0.2\" /dev/null", BX_SOURCE_DIR,
-             env, BXSIM_EXE, args);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s script -qec \"'%s' %s >/dev/null\" /dev/null",
+             BX_SOURCE_DIR, env, BXSIM_EXE, args);
     run_shell(cmd);
 }
 

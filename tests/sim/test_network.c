@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test_network.c - the station network: routing, conservation, warm-up, thread independence. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
 
@@ -148,4 +150,36 @@ Test(sim_network, an_overloaded_station_stops_with_a_clear_error)
     cr_assert_eq(bx_net_run(&cfg, 1, 0, &r, &err), BX_EINVAL);
     cr_assert(strstr(err.msg, "overloaded") != NULL && strstr(err.msg, "'jammed'") != NULL, "%s",
               err.msg);
+}
+
+/* bx_replicate reports progress up to the last replication, also when replications finish
+ * while the progress callback runs: the callback here takes 20 ms, long enough for the other
+ * thread to finish every remaining replication meanwhile (the final "n of n" was lost that way,
+ * and with it the progress bar's last line). */
+static enum bx_status quick_rep(void *ctx, uint32_t rep, struct bx_error *err)
+{
+    (void)ctx;
+    (void)rep;
+    (void)err;
+    return BX_OK;
+}
+
+static void slow_progress(void *ctx, uint32_t done, uint32_t total)
+{
+    uint32_t *last = ctx;
+    cr_assert_geq(done, *last, "progress never goes back");
+    cr_assert_leq(done, total);
+    *last = done;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+Test(sim_replicate, progress_reaches_the_last_replication)
+{
+    for (int trial = 0; trial < 5; ++trial) {
+        uint32_t last = 0;
+        struct bx_error err = {0};
+        cr_assert_eq(bx_replicate(6, 2, quick_rep, &last, slow_progress, &err), BX_OK);
+        cr_assert_eq(last, 6, "trial %d: the last report said %u of 6", trial, last);
+    }
 }

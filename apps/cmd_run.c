@@ -28,6 +28,8 @@ static const char run_usage[] =
     "  --threads T          worker threads, 0 = one per core (default 0); results do not\n"
     "                       depend on it\n"
     "  --reproducible       write wall_s as null so that the file is byte-identical across runs\n"
+    "  --records            lifecycle scenarios: also write DIR/records.sqlite (every entry,\n"
+    "                       exit, link and overstay flag of replication 0, with the truth)\n"
     "  --quiet              no progress bar or table (warnings and errors still go to stderr)\n"
     "  -h, --help           this text\n";
 
@@ -356,11 +358,189 @@ done_ports:
     return rc;
 }
 
+/* ---------------------------------------------------------------- lifecycle runs */
+
+struct lc_ctx {
+    const struct bx_lc_config *cfg;
+    uint64_t seed;
+    struct bx_lc_result *reps;
+    struct ports_ctx *bar; /* the progress bar's state (shared with ports runs) */
+};
+
+static enum bx_status run_one_lc(void *vctx, uint32_t rep, struct bx_error *err)
+{
+    struct lc_ctx *c = vctx;
+    return bx_lc_run(c->cfg, c->seed, rep, &c->reps[rep], err);
+}
+
+static void pack_one_lc(void *vctx, uint32_t rep, struct bx_buf *b)
+{
+    struct lc_ctx *c = vctx;
+    bx_lc_result_pack(&c->reps[rep], b);
+}
+
+static enum bx_status unpack_one_lc(void *vctx, uint32_t rep, struct bx_reader *r,
+                                    struct bx_error *err)
+{
+    struct lc_ctx *c = vctx;
+    return bx_lc_result_unpack(r, &c->reps[rep], err);
+}
+
+static void lc_progress(void *vctx, uint32_t done, uint32_t total)
+{
+    struct lc_ctx *c = vctx;
+    ports_progress(c->bar, done, total);
+}
+
+/* The whole store's FPIR at air's exit threshold: measured at the configured sizes, the model
+ * at those and at the store's size after 1, 5, 10, 25, 50 and 75 years of this run's rate. */
+static enum bx_status lc_store(const struct bx_lc_config *cfg, const struct bx_lc_result *reps,
+                               uint32_t n, unsigned threads, struct bx_lc_fmr *fmr,
+                               struct bx_lc_fpir_point *pts, size_t *n_pts, struct bx_error *err)
+{
+    double per_year = 0;
+    for (uint32_t r = 0; r < n; ++r)
+        per_year += reps[r].enrolled_per_day * 365.25 / n;
+    double sizes[16];
+    size_t k = 0;
+    for (size_t i = 0; i < cfg->bims.n_measure; ++i)
+        sizes[k++] = (double)cfg->bims.measure_sizes[i];
+    static const double years[] = {1, 5, 10, 25, 50, 75};
+    for (size_t i = 0; i < 6; ++i)
+        if (per_year > 0 && years[i] <= cfg->bims.retention_years)
+            sizes[k++] = per_year * years[i];
+    /* the first mode in use: air's when it is */
+    double thr = BX_NAN;
+    for (int m = 0; m < BX_LC_N_MODES && !isfinite(thr); ++m)
+        thr = reps[0].thresholds[m][1];
+    enum bx_status st = bx_lc_fmr_at(cfg, thr, 3000, fmr, err);
+    if (st == BX_OK)
+        st = bx_lc_store_fpir(cfg, fmr, sizes, k, threads, pts, err);
+    *n_pts = k;
+    return st;
+}
+
+static int run_lifecycle(struct bx_scn *scn, const char *file, struct bx_outdir *o,
+                         unsigned threads, bool quiet, bool reproducible, bool records)
+{
+    char ppath[1024];
+    if (!bx_app_ports_profile(scn, file, ppath, sizeof ppath))
+        return BX_EXIT_USAGE;
+    struct bx_error err = {0};
+    int rc = BX_EXIT_OK;
+    uint32_t n = scn->replications;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned total = threads ? threads : cores > 0 ? (unsigned)cores : 1;
+    struct bx_lc_config *cfg = &scn->lifecycle;
+    cfg->threads = total > n ? total / n : 1;
+    cfg->records = records;
+    struct ports_ctx bar = {.t_start = bx_wall_s(),
+                            .progress = !quiet && isatty(STDERR_FILENO) && bx_par_rank() == 0,
+                            .fraction = calloc(n, sizeof(double)),
+                            .n = n};
+    pthread_mutex_init(&bar.mu, NULL);
+    struct lc_ctx ctx = {
+        .cfg = cfg, .seed = scn->seed, .reps = calloc(n, sizeof *ctx.reps), .bar = &bar};
+    if (ctx.reps == NULL || bar.fraction == NULL) {
+        free(ctx.reps);
+        free(bar.fraction);
+        return BX_EXIT_RUNTIME;
+    }
+    if (bar.progress) {
+        cfg->progress = ports_hour;
+        cfg->progress_ctx = &bar;
+    }
+    for (uint32_t r = 0; r < n && rc == BX_EXIT_OK; ++r)
+        if (bx_lc_result_init(&ctx.reps[r], cfg->n_classes, &err) != BX_OK)
+            rc = BX_EXIT_RUNTIME;
+    if (!quiet && bx_par_rank() == 0)
+        fprintf(stderr,
+                "bxsim run: %s (lifecycle, profile %s), seed %llu, %u replication%s of %g "
+                "days at sample %g%s\n",
+                scn->name, cfg->profile_name, (unsigned long long)scn->seed, n, n == 1 ? "" : "s",
+                cfg->horizon_days, cfg->sample, ranks_note());
+    if (!bx_par_all_ok(rc == BX_EXIT_OK)) {
+        rc = BX_EXIT_RUNTIME;
+    } else if (bx_par_replicate(n, threads, run_one_lc, &ctx, pack_one_lc, unpack_one_lc, false,
+                                lc_progress, &err) != BX_OK) {
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim run: %s: %s\n", file, err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    if (bx_par_rank() != 0)
+        goto done;
+    struct bx_lc_fmr fmr = {0};
+    struct bx_lc_fpir_point pts[16];
+    size_t n_pts = 0;
+    if (rc == BX_EXIT_OK && lc_store(cfg, ctx.reps, n, total, &fmr, pts, &n_pts, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: the whole store: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    double wall = bx_wall_s() - bar.t_start;
+    char path[4096], db[4096];
+    if (rc == BX_EXIT_OK && (bx_outdir_path(o, "overstay.json", path, sizeof path, &err) != BX_OK ||
+                             bx_outdir_path(o, "records.sqlite", db, sizeof db, &err) != BX_OK)) {
+        fprintf(stderr, "bxsim run: --out %s: %s\n", o->dir, err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    struct bx_rpt_run_info info = {.scenario = scn->name,
+                                   .scenario_file = file,
+                                   .version = bx_app_version(),
+                                   .seed = scn->seed,
+                                   .wall_s = reproducible ? BX_NAN : wall};
+    struct bx_rpt_lifecycle lc = {&info, cfg, ctx.reps, n, &fmr, pts, n_pts};
+    json_t *ov = rc == BX_EXIT_OK ? bx_rpt_overstay_json(&lc) : NULL;
+    if (rc == BX_EXIT_OK && (ov == NULL || bx_rpt_write_overstay(path, &lc, &err) != BX_OK)) {
+        fprintf(stderr, "bxsim run: %s\n", ov ? err.msg : "out of memory");
+        rc = BX_EXIT_RUNTIME;
+    }
+    if (rc == BX_EXIT_OK && records && bx_rpt_write_records(db, cfg, &ctx.reps[0], &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    struct bx_rpt_report_result rep = {0};
+    if (rc == BX_EXIT_OK && bx_rpt_write_overstay_report(o->stage, ov, NULL, &rep, &err) != BX_OK) {
+        fprintf(stderr, "bxsim run: report: %s\n", err.msg);
+        rc = BX_EXIT_RUNTIME;
+    }
+    rc = finish_outputs(o, rc);
+    if (rc == BX_EXIT_OK && !rep.images)
+        fprintf(stderr,
+                "bxsim run: plots skipped (%s); their data and scripts are in "
+                "%s/overstay_plots\n",
+                rep.note, o->dir);
+    if (rc == BX_EXIT_OK && !quiet) {
+        json_t *r = json_object_get(ov, "report"), *c = json_object_get(r, "counts");
+        double sus = json_number_value(
+                   json_object_get(json_object_get(c, "suspected_in_country"), "value")),
+               fal = json_number_value(
+                   json_object_get(json_object_get(c, "in_country_false"), "value")),
+               exp = json_number_value(json_object_get(json_object_get(c, "expected"), "value"));
+        printf("%-30s %14.0f\n%-30s %14.0f (%.4f%% of expected)\n%-30s %14.0f (%.1f%% of "
+               "suspected)\n",
+               "expected departures", exp, "suspected in-country", sus,
+               exp > 0 ? 100 * sus / exp : 0.0, "  of which false", fal,
+               sus > 0 ? 100 * fal / sus : 0.0);
+        printf("wrote %s/overstay.json%s and overstay.html (%zu plots) (%.2f s)\n", o->dir,
+               records ? ", records.sqlite" : "", rep.n_plots, wall);
+    }
+    json_decref(ov);
+done:
+    for (uint32_t r = 0; r < n; ++r)
+        bx_lc_result_fini(&ctx.reps[r]);
+    free(ctx.reps);
+    free(bar.fraction);
+    pthread_mutex_destroy(&bar.mu);
+    cfg->progress = NULL;
+    return rc;
+}
+
 int bx_cmd_run(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL, *v;
     uint64_t seed = 0, reps = 0, threads = 0;
-    bool has_seed = false, has_reps = false, quiet = false, reproducible = false, bad = false;
+    bool has_seed = false, has_reps = false, quiet = false, reproducible = false, bad = false,
+         records = false;
     for (int i = 1; i < argc && !bad; ++i) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -380,6 +560,8 @@ int bx_cmd_run(int argc, char **argv)
             quiet = true;
         } else if (strcmp(a, "--reproducible") == 0) {
             reproducible = true;
+        } else if (strcmp(a, "--records") == 0) {
+            records = true;
         } else if (bad) {
             break;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -420,6 +602,18 @@ int bx_cmd_run(int argc, char **argv)
             fprintf(stderr, "bxsim run: %s\n", err.code ? err.msg : "--out: another rank failed");
         bx_scn_fini(&scn);
         return err.code == BX_EIO ? BX_EXIT_RUNTIME : BX_EXIT_USAGE;
+    }
+    if (scn.kind == BX_SCN_LIFECYCLE) {
+        int lc_rc = run_lifecycle(&scn, file, &o, (unsigned)threads, quiet, reproducible, records);
+        bx_outdir_abort(&o);
+        bx_scn_fini(&scn);
+        return lc_rc;
+    }
+    if (records) {
+        fprintf(stderr, "bxsim run: --records is for lifecycle scenarios (kind: lifecycle)\n");
+        bx_outdir_abort(&o);
+        bx_scn_fini(&scn);
+        return BX_EXIT_USAGE;
     }
     if (scn.kind == BX_SCN_PORTS) {
         int prc = run_ports(&scn, file, &o, (unsigned)threads, quiet, reproducible);

@@ -149,3 +149,10 @@ enum bx_status bx_rpt_write_size_report(const char *dir, json_t *size,
 {
     return publish(dir, dir, &bx_rpt__page_size, size, o, res, err);
 }
+
+enum bx_status bx_rpt_write_overstay_report(const char *dir, json_t *overstay,
+                                            const struct bx_rpt_report_opts *o,
+                                            struct bx_rpt_report_result *res, struct bx_error *err)
+{
+    return publish(dir, dir, &bx_rpt__page_overstay, overstay, o, res, err);
+}

@@ -244,10 +244,14 @@ static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn
             return BX_ESCHEMA;
         if (strcmp(bx_scn__scalar(n), "ports") == 0)
             scn->kind = BX_SCN_PORTS;
+        else if (strcmp(bx_scn__scalar(n), "lifecycle") == 0)
+            scn->kind = BX_SCN_LIFECYCLE;
         else if (strcmp(bx_scn__scalar(n), "network") != 0)
-            return FAIL_AT(cx, n, "unknown scenario kind '%s' (known: network, ports)",
+            return FAIL_AT(cx, n, "unknown scenario kind '%s' (known: network, ports, lifecycle)",
                            bx_scn__scalar(n));
     }
+    if (scn->kind == BX_SCN_LIFECYCLE)
+        return bx_scn__load_lifecycle(cx, root, scn);
     if (bx_scn__check_keys(cx, root, "the scenario",
                            scn->kind == BX_SCN_PORTS ? port_fields : fields) != BX_OK ||
         bx_scn__require(cx, root, "name", "the scenario", &n) != BX_OK ||
@@ -353,5 +357,6 @@ void bx_scn_fini(struct bx_scn *scn)
     free(scn->description);
     bx_net_config_fini(&scn->net);
     bx_ports_config_fini(&scn->ports);
+    bx_lc_config_fini(&scn->lifecycle);
     memset(scn, 0, sizeof *scn);
 }

@@ -9,40 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Days since 1970-01-01 of a strict YYYY-MM-DD date (Hinnant's days_from_civil); false if the
- * text is not a valid calendar date. */
-static bool parse_date(const char *s, long *days)
-{
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
-        return false;
-    for (int i = 0; i < 10; ++i)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
-        return false;
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *days = era * 146097 + doe - 719468;
-    return true;
-}
-
-static enum bx_status as_date(struct ctx *cx, yaml_node_t *n, const char *what, long *days)
-{
-    if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, what) != BX_OK)
-        return BX_ESCHEMA;
-    if (!parse_date(bx_scn__scalar(n), days))
-        return FAIL_AT(cx, n, "%s must be a date YYYY-MM-DD, got '%s'", what, bx_scn__scalar(n));
-    return BX_OK;
-}
-
 /* Date node @p d (field @p what) as hours from the scenario's start_date: on or after it, or
  * strictly after it with @p after_start. */
 static enum bx_status date_hours(struct ctx *cx, yaml_node_t *d, const char *what,
@@ -50,7 +16,7 @@ static enum bx_status date_hours(struct ctx *cx, yaml_node_t *d, const char *wha
                                  double *hours)
 {
     long day = 0;
-    if (as_date(cx, d, what, &day) != BX_OK)
+    if (bx_scn__as_date(cx, d, what, &day) != BX_OK)
         return BX_ESCHEMA;
     if (start_node == NULL)
         return FAIL_AT(cx, d, "%s needs the scenario's start_date", what);
@@ -58,26 +24,6 @@ static enum bx_status date_hours(struct ctx *cx, yaml_node_t *d, const char *wha
         return FAIL_AT(cx, d, "%s must be %s start_date (%s)", what,
                        after_start ? "after" : "on or after", bx_scn__scalar(start_node));
     *hours = (double)(day - start_days) * 24;
-    return BX_OK;
-}
-
-static enum bx_status opt_range(struct ctx *cx, yaml_node_t *map, const char *key, double lo,
-                                double hi, bool lo_open, double *out)
-{
-    yaml_node_t *n = bx_scn__get(cx, map, key);
-    return n ? bx_scn__as_range(cx, n, key, lo, hi, lo_open, out) : BX_OK;
-}
-
-static enum bx_status opt_uint(struct ctx *cx, yaml_node_t *map, const char *key, long long lo,
-                               long long hi, unsigned *out)
-{
-    yaml_node_t *n = bx_scn__get(cx, map, key);
-    long long v;
-    if (n == NULL)
-        return BX_OK;
-    if (bx_scn__as_int(cx, n, key, lo, hi, &v) != BX_OK)
-        return BX_ESCHEMA;
-    *out = (unsigned)v;
     return BX_OK;
 }
 
@@ -107,14 +53,14 @@ static enum bx_status load_population(struct ctx *cx, yaml_node_t *map, struct b
                 return BX_ESCHEMA;
         }
     }
-    if (opt_range(cx, map, "overstay_rate", 0, 1, false, &pop->overstay_rate) ||
-        opt_range(cx, map, "impostor_rate", 0, 1, false, &pop->impostor_rate) ||
-        opt_range(cx, map, "watchlist_rate", 0, 1, false, &pop->watchlist_rate) ||
-        opt_range(cx, map, "removal_rate", 0, 1, false, &pop->removal_rate) ||
-        opt_range(cx, map, "female", 0, 1, false, &pop->female) ||
-        opt_range(cx, map, "wheelchair_rate", 0, 1, false, &pop->wheelchair_rate) ||
-        opt_range(cx, map, "with_children_rate", 0, 1, false, &pop->with_children_rate) ||
-        opt_range(cx, map, "opt_out", 0, 1, false, &cap->us_optout))
+    if (bx_scn__opt_range(cx, map, "overstay_rate", 0, 1, false, &pop->overstay_rate) ||
+        bx_scn__opt_range(cx, map, "impostor_rate", 0, 1, false, &pop->impostor_rate) ||
+        bx_scn__opt_range(cx, map, "watchlist_rate", 0, 1, false, &pop->watchlist_rate) ||
+        bx_scn__opt_range(cx, map, "removal_rate", 0, 1, false, &pop->removal_rate) ||
+        bx_scn__opt_range(cx, map, "female", 0, 1, false, &pop->female) ||
+        bx_scn__opt_range(cx, map, "wheelchair_rate", 0, 1, false, &pop->wheelchair_rate) ||
+        bx_scn__opt_range(cx, map, "with_children_rate", 0, 1, false, &pop->with_children_rate) ||
+        bx_scn__opt_range(cx, map, "opt_out", 0, 1, false, &cap->us_optout))
         return BX_ESCHEMA;
     struct bx_error perr = {0};
     if (bx_pop_config_check(pop, &perr) != BX_OK)
@@ -256,7 +202,7 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
                            bx_scn__scalar(m));
         }
     }
-    if (opt_uint(cx, n, "count", 0, 10000, &l->lanes))
+    if (bx_scn__opt_uint(cx, n, "count", 0, 10000, &l->lanes))
         return BX_ESCHEMA;
     if ((m = bx_scn__get(cx, n, "rollout")) &&
         load_rollout(cx, m, "rollout", l->lanes, 0, start_node, start_days, &l->schedule,
@@ -274,8 +220,8 @@ static enum bx_status load_land(struct ctx *cx, yaml_node_t *map, struct bx_port
     if ((n = bx_scn__get(cx, map, "expected_gallery"))) {
         unsigned size = (unsigned)l->expected_gallery;
         if (bx_scn__check_keys(cx, n, "expected_gallery", exp_fields) != BX_OK ||
-            opt_uint(cx, n, "size", 1, 10000000, &size) ||
-            opt_range(cx, n, "share", 0, 1, false, &l->expected_share))
+            bx_scn__opt_uint(cx, n, "size", 1, 10000000, &size) ||
+            bx_scn__opt_range(cx, n, "share", 0, 1, false, &l->expected_share))
             return BX_ESCHEMA;
         l->expected_gallery = size;
     }
@@ -337,14 +283,14 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
     }
     if (p->last_s <= p->first_s)
         return FAIL_AT(cx, n, "last_hour must be after first_hour");
-    if (opt_range(cx, map, "passengers", 1, 100000, false, &p->passengers_mean))
+    if (bx_scn__opt_range(cx, map, "passengers", 1, 100000, false, &p->passengers_mean))
         return BX_ESCHEMA;
     if ((n = bx_scn__get(cx, map, "boarding"))) {
         double o = p->open_s / 60, pk = p->peak_s / 60, c = p->close_s / 60;
         if (bx_scn__check_keys(cx, n, "boarding", board_fields) != BX_OK ||
-            opt_range(cx, n, "open_min", 0, 24 * 60, true, &o) ||
-            opt_range(cx, n, "peak_min", 0, 24 * 60, false, &pk) ||
-            opt_range(cx, n, "close_min", 0, 24 * 60, false, &c))
+            bx_scn__opt_range(cx, n, "open_min", 0, 24 * 60, true, &o) ||
+            bx_scn__opt_range(cx, n, "peak_min", 0, 24 * 60, false, &pk) ||
+            bx_scn__opt_range(cx, n, "close_min", 0, 24 * 60, false, &c))
             return BX_ESCHEMA;
         if (!(o > c && pk <= o && pk >= c))
             return FAIL_AT(cx, n,
@@ -354,8 +300,8 @@ static enum bx_status load_port(struct ctx *cx, yaml_node_t *map, struct bx_port
         p->peak_s = pk * 60;
         p->close_s = c * 60;
     }
-    if (opt_uint(cx, map, "gates", 1, 10000, &p->gates) ||
-        opt_uint(cx, map, "cameras_per_gate", 1, 1000, &p->cameras_per_gate))
+    if (bx_scn__opt_uint(cx, map, "gates", 1, 10000, &p->gates) ||
+        bx_scn__opt_uint(cx, map, "cameras_per_gate", 1, 1000, &p->cameras_per_gate))
         return BX_ESCHEMA;
     /* Cameras arriving at the gates (each gate gets `count` from that time on). */
     if ((n = bx_scn__get(cx, map, "camera_rollout")) &&
@@ -374,10 +320,10 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
         load_shifts(cx, n, "officer_shifts", "officer", &p->officer_shifts, &p->n_officer_shifts) !=
             BX_OK)
         return BX_ESCHEMA;
-    if (opt_uint(cx, map, "officers", 1, 100000, &p->officers) ||
-        opt_range(cx, map, "match_time_s", 0, 600, false, &p->match_time_s) ||
-        opt_range(cx, map, "officer_catch", 0, 1, false, &p->officer_catch) ||
-        opt_range(cx, map, "impostor_similarity", 0, 0.99, true, &p->impostor_similarity))
+    if (bx_scn__opt_uint(cx, map, "officers", 1, 100000, &p->officers) ||
+        bx_scn__opt_range(cx, map, "match_time_s", 0, 600, false, &p->match_time_s) ||
+        bx_scn__opt_range(cx, map, "officer_catch", 0, 1, false, &p->officer_catch) ||
+        bx_scn__opt_range(cx, map, "impostor_similarity", 0, 0.99, true, &p->impostor_similarity))
         return BX_ESCHEMA;
     if ((n = bx_scn__get(cx, map, "device"))) {
         if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "device") != BX_OK)
@@ -388,40 +334,9 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
                            "got '%s'",
                            bx_scn__scalar(n));
     }
-    if ((n = bx_scn__get(cx, map, "capture"))) {
-        /* The port's camera (its device): time per attempt, failure to acquire, retries. */
-        static const char *const cap_fields[] = {
-            "time_mean_s",   "time_sd_s",          "time_dist",  "fta", "max_attempts",
-            "difficulty_sd", "difficulty_quality", "exclusions", NULL};
-        static const char *const ex_fields[] = {"wheelchair", "families", NULL};
-        struct bx_capture_config *c = &p->capture;
-        unsigned tries = c->max_attempts;
-        if (bx_scn__check_keys(cx, n, "capture", cap_fields) != BX_OK ||
-            opt_range(cx, n, "time_mean_s", 0, 3600, false, &c->time_mean_s[p->device]) ||
-            opt_range(cx, n, "time_sd_s", 0, 3600, false, &c->time_sd_s[p->device]) ||
-            opt_range(cx, n, "fta", 0, 0.99, false, &c->fta[p->device]) ||
-            opt_uint(cx, n, "max_attempts", 1, 20, &tries) ||
-            opt_range(cx, n, "difficulty_sd", 0, 5, false, &c->difficulty_sd) ||
-            opt_range(cx, n, "difficulty_quality", 0, 2, false, &c->difficulty_quality))
-            return BX_ESCHEMA;
-        c->max_attempts = tries;
-        if ((m = bx_scn__get(cx, n, "exclusions")) &&
-            (bx_scn__check_keys(cx, m, "exclusions", ex_fields) != BX_OK ||
-             opt_range(cx, m, "wheelchair", 0, 1, false, &c->exclude_wheelchair) ||
-             opt_range(cx, m, "families", 0, 1, false, &c->exclude_family)))
-            return BX_ESCHEMA;
-        if ((m = bx_scn__get(cx, n, "time_dist"))) {
-            if (bx_scn__expect(cx, m, YAML_SCALAR_NODE, "time_dist") != BX_OK)
-                return BX_ESCHEMA;
-            if (strcmp(bx_scn__scalar(m), "exponential") == 0)
-                c->exponential_time = true;
-            else if (strcmp(bx_scn__scalar(m), "lognormal") == 0)
-                c->exponential_time = false;
-            else
-                return FAIL_AT(cx, m, "time_dist must be lognormal or exponential, got '%s'",
-                               bx_scn__scalar(m));
-        }
-    }
+    if ((n = bx_scn__get(cx, map, "capture")) &&
+        bx_scn__load_capture(cx, n, p->device, &p->capture) != BX_OK)
+        return BX_ESCHEMA;
     if ((n = bx_scn__get(cx, map, "unphotographed"))) {
         if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "unphotographed") != BX_OK)
             return BX_ESCHEMA;
@@ -440,7 +355,7 @@ static enum bx_status load_common(struct ctx *cx, yaml_node_t *map, struct bx_po
     }
     if ((n = bx_scn__get(cx, map, "secondary"))) {
         if (bx_scn__check_keys(cx, n, "secondary", sec_fields) != BX_OK ||
-            opt_uint(cx, n, "booths", 1, 10000, &p->secondary_booths))
+            bx_scn__opt_uint(cx, n, "booths", 1, 10000, &p->secondary_booths))
             return BX_ESCHEMA;
         if ((m = bx_scn__get(cx, n, "shifts")) &&
             load_shifts(cx, m, "secondary.shifts", "secondary booth", &p->secondary_shifts,
@@ -484,8 +399,8 @@ static enum bx_status load_equipment(struct ctx *cx, yaml_node_t *map, struct bx
         if (v->type == YAML_SCALAR_NODE && bx_scn__scalar(v)[0] == '\0') {
             /* `gate_camera:` with nothing after it: the defaults */
         } else if (bx_scn__check_keys(cx, v, "equipment", fields) != BX_OK ||
-                   opt_range(cx, v, "mtbf_hours", 0, 1e6, true, &mtbf_h) ||
-                   opt_range(cx, v, "mttr_hours", 0, 1e5, true, &mttr_h)) {
+                   bx_scn__opt_range(cx, v, "mtbf_hours", 0, 1e6, true, &mtbf_h) ||
+                   bx_scn__opt_range(cx, v, "mttr_hours", 0, 1e5, true, &mttr_h)) {
             return BX_ESCHEMA;
         }
         f->on = true;
@@ -550,8 +465,8 @@ static enum bx_status load_tvs(struct ctx *cx, yaml_node_t *map, struct bx_ports
     v->on = true;
     v->workers = 8;
     v->hold_timeout_s = 60;
-    if (opt_uint(cx, map, "workers", 1, 100000, &v->workers) ||
-        opt_range(cx, map, "hold_timeout_s", 0, 86400, true, &v->hold_timeout_s))
+    if (bx_scn__opt_uint(cx, map, "workers", 1, 100000, &v->workers) ||
+        bx_scn__opt_range(cx, map, "hold_timeout_s", 0, 86400, true, &v->hold_timeout_s))
         return BX_ESCHEMA;
     if ((n = bx_scn__get(cx, map, "service"))) {
         if (bx_scn__load_dist(cx, n, "tvs.service", &v->service) != BX_OK)
@@ -641,9 +556,9 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
     }
     if ((n = bx_scn__get(cx, root, "thresholds"))) {
         if (bx_scn__check_keys(cx, n, "thresholds", thr_fields) != BX_OK ||
-            opt_range(cx, n, "one_to_n_fpir", 0, 0.5, true, &c->one_to_n_fpir) ||
-            opt_range(cx, n, "verify_fmr", 0, 0.5, true, &c->verify_fmr) ||
-            opt_range(cx, n, "watchlist_fpir", 0, 0.5, true, &c->watchlist_fpir))
+            bx_scn__opt_range(cx, n, "one_to_n_fpir", 0, 0.5, true, &c->one_to_n_fpir) ||
+            bx_scn__opt_range(cx, n, "verify_fmr", 0, 0.5, true, &c->verify_fmr) ||
+            bx_scn__opt_range(cx, n, "watchlist_fpir", 0, 0.5, true, &c->watchlist_fpir))
             return BX_ESCHEMA;
     }
     /* How citizens' photos are deleted: each one at capture + purge_after_hours (every 0), or by
@@ -654,8 +569,8 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
     if ((n = bx_scn__get(cx, root, "retention"))) {
         double after_h = 12, every_min = 0;
         if (bx_scn__check_keys(cx, n, "retention", ret_fields) != BX_OK ||
-            opt_range(cx, n, "purge_after_hours", 0, 24 * 366, false, &after_h) ||
-            opt_range(cx, n, "purge_every_minutes", 0, 60 * 24 * 31, false, &every_min))
+            bx_scn__opt_range(cx, n, "purge_after_hours", 0, 24 * 366, false, &after_h) ||
+            bx_scn__opt_range(cx, n, "purge_every_minutes", 0, 60 * 24 * 31, false, &every_min))
             return BX_ESCHEMA;
         c->purge_after_s = after_h * 3600;
         c->purge_every_s = every_min * 60;
@@ -664,19 +579,19 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
         return BX_ESCHEMA;
     yaml_node_t *start_node = bx_scn__get(cx, root, "start_date");
     long start_day = 0;
-    if (start_node && as_date(cx, start_node, "start_date", &start_day) != BX_OK)
+    if (start_node && bx_scn__as_date(cx, start_node, "start_date", &start_day) != BX_OK)
         return BX_ESCHEMA;
     if ((n = bx_scn__get(cx, root, "tvs")) && load_tvs(cx, n, c, start_node, start_day) != BX_OK)
         return BX_ESCHEMA;
     unsigned w = (unsigned)c->watchlist_size, cal = (unsigned)c->calibration_subjects;
-    if (opt_uint(cx, root, "watchlist_size", 1, 10000000, &w) ||
-        opt_uint(cx, root, "calibration_subjects", 200, 20000, &cal))
+    if (bx_scn__opt_uint(cx, root, "watchlist_size", 1, 10000000, &w) ||
+        bx_scn__opt_uint(cx, root, "calibration_subjects", 200, 20000, &cal))
         return BX_ESCHEMA;
     c->watchlist_size = w;
     c->calibration_subjects = cal;
     yaml_node_t *start = bx_scn__get(cx, root, "start_date");
     long start_days = 0;
-    if (start && as_date(cx, start, "start_date", &start_days) != BX_OK)
+    if (start && bx_scn__as_date(cx, start, "start_date", &start_days) != BX_OK)
         return BX_ESCHEMA;
     yaml_node_t *ports;
     if (bx_scn__require(cx, root, "ports", "the scenario", &ports) != BX_OK ||

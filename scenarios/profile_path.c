@@ -96,8 +96,13 @@ enum bx_status bx_scn_ports_profile(struct bx_scn *scn, char *ppath, size_t len,
     struct bx_error e = {0};
     if (bx_scn_load_profile(ppath, &prof, &e) != BX_OK)
         return BX_FAIL(err, e.code, "profile '%s': %s", scn->profile_name, e.msg);
-    scn->ports.profile = prof.params;
-    snprintf(scn->ports.profile_name, sizeof scn->ports.profile_name, "%s", prof.name);
+    if (scn->kind == BX_SCN_LIFECYCLE) {
+        scn->lifecycle.profile = prof.params;
+        snprintf(scn->lifecycle.profile_name, sizeof scn->lifecycle.profile_name, "%s", prof.name);
+    } else {
+        scn->ports.profile = prof.params;
+        snprintf(scn->ports.profile_name, sizeof scn->ports.profile_name, "%s", prof.name);
+    }
     bx_scn_profile_fini(&prof);
     return BX_OK;
 }

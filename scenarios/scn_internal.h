@@ -46,9 +46,22 @@ enum bx_status bx_scn__as_bool(struct ctx *cx, yaml_node_t *n, const char *what,
 enum bx_status bx_scn__as_name(struct ctx *cx, yaml_node_t *n, const char *what, char *out);
 enum bx_status bx_scn__pick_pair(struct ctx *cx, yaml_node_t *map, const char *what, const char *a1,
                                  const char *a2, const char *b1, const char *b2, bool *use_a);
+/* A distribution whose fields carry the unit @p unit ("s": mean_s, ...; "days": mean_days). */
+enum bx_status bx_scn__load_dist_unit(struct ctx *cx, yaml_node_t *map, const char *what,
+                                      const char *unit, struct bx_dist *d);
 enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *what,
                                  struct bx_dist *d);
 /* The `kind: ports` part of a scenario (ports.c). */
+/* Days since 1970-01-01 of a YYYY-MM-DD date node. */
+enum bx_status bx_scn__as_date(struct ctx *cx, yaml_node_t *n, const char *what, long *days);
+/* Optional fields of @p map: left as they are when absent. */
+enum bx_status bx_scn__opt_range(struct ctx *cx, yaml_node_t *map, const char *key, double lo,
+                                 double hi, bool lo_open, double *out);
+enum bx_status bx_scn__opt_uint(struct ctx *cx, yaml_node_t *map, const char *key, long long lo,
+                                long long hi, unsigned *out);
+enum bx_status bx_scn__load_capture(struct ctx *cx, yaml_node_t *n, enum bx_device device,
+                                    struct bx_capture_config *c);
+enum bx_status bx_scn__load_lifecycle(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn);
 enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn);
 
 /* Parse a YAML text into a document within the limits above, every mapping with unique keys;

@@ -233,9 +233,21 @@ enum bx_status bx_scn__pick_pair(struct ctx *cx, yaml_node_t *map, const char *w
     return FAIL_AT(cx, map, "%s needs either %s and %s, or %s and %s", what, a1, a2, b1, b2);
 }
 
-enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *what,
-                                 struct bx_dist *d)
+enum bx_status bx_scn__load_dist_unit(struct ctx *cx, yaml_node_t *map, const char *what,
+                                      const char *unit, struct bx_dist *d)
 {
+    /* field names in the unit: mean_s, or mean_days */
+    char K_mean[24], K_sd[24], K_value[24], K_min[24], K_max[24], K_scale[24], K_mode[24],
+        K_values[24];
+    snprintf(K_mean, sizeof K_mean, "mean_%s", unit);
+    snprintf(K_sd, sizeof K_sd, "sd_%s", unit);
+    snprintf(K_value, sizeof K_value, "value_%s", unit);
+    snprintf(K_min, sizeof K_min, "min_%s", unit);
+    snprintf(K_max, sizeof K_max, "max_%s", unit);
+    snprintf(K_scale, sizeof K_scale, "scale_%s", unit);
+    snprintf(K_mode, sizeof K_mode, "mode_%s", unit);
+    snprintf(K_values, sizeof K_values, "values_%s", unit);
+    bool seconds = strcmp(unit, "s") == 0;
     yaml_node_t *n;
     if (bx_scn__expect(cx, map, YAML_MAPPING_NODE, what) != BX_OK ||
         bx_scn__require(cx, map, "dist", what, &n) != BX_OK ||
@@ -247,25 +259,42 @@ enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *w
                        "unknown distribution '%s' (known: exponential, deterministic, uniform, "
                        "lognormal, gamma, weibull, triangular, empirical)",
                        bx_scn__scalar(n));
-    if (bx_scn__check_keys(cx, map, what, dist_fields[kind]) != BX_OK)
+    const char *fields[8];
+    char names[8][24];
+    size_t nf = 0;
+    for (size_t i = 0; dist_fields[kind][i] != NULL; ++i) {
+        const char *f = dist_fields[kind][i];
+        size_t len = strlen(f);
+        if (strcmp(f, "rate_per_h") == 0 && !seconds)
+            continue; /* a rate per hour is for durations in seconds */
+        if (len > 2 && strcmp(f + len - 2, "_s") == 0) {
+            snprintf(names[nf], sizeof names[nf], "%.*s_%s", (int)(len - 2), f, unit);
+            fields[nf] = names[nf];
+        } else {
+            fields[nf] = f;
+        }
+        nf++;
+    }
+    fields[nf] = NULL;
+    if (bx_scn__check_keys(cx, map, what, fields) != BX_OK)
         return BX_ESCHEMA;
 
     struct bx_error derr = {0};
     enum bx_status st = BX_OK;
     double a = 0, b = 0, c = 0;
     bool use_a = false;
-    yaml_node_t *mean = bx_scn__get(cx, map, "mean_s"), *sd = bx_scn__get(cx, map, "sd_s");
+    yaml_node_t *mean = bx_scn__get(cx, map, K_mean), *sd = bx_scn__get(cx, map, K_sd);
     double m = 0, s = -1;
-    if (mean && bx_scn__as_double(cx, mean, "mean_s", &m) != BX_OK)
+    if (mean && bx_scn__as_double(cx, mean, K_mean, &m) != BX_OK)
         return BX_ESCHEMA;
-    if (sd && bx_scn__as_double(cx, sd, "sd_s", &s) != BX_OK)
+    if (sd && bx_scn__as_double(cx, sd, K_sd, &s) != BX_OK)
         return BX_ESCHEMA;
     switch (kind) {
     case BX_DIST_EXPONENTIAL: {
         yaml_node_t *rate = bx_scn__get(cx, map, "rate_per_h");
         if (!mean == !rate)
-            return FAIL_AT(cx, map, "%s: exponential needs exactly one of mean_s, rate_per_h",
-                           what);
+            return FAIL_AT(cx, map, "%s: exponential needs exactly one of %s, rate_per_h", what,
+                           K_mean);
         if (rate) {
             if (bx_scn__as_range(cx, rate, "rate_per_h", 0, 1e12, true, &a) != BX_OK)
                 return BX_ESCHEMA;
@@ -275,20 +304,21 @@ enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *w
         break;
     }
     case BX_DIST_DETERMINISTIC: {
-        yaml_node_t *v = bx_scn__get(cx, map, "value_s");
+        yaml_node_t *v = bx_scn__get(cx, map, K_value);
         if (!v == !mean)
-            return FAIL_AT(cx, map, "%s: deterministic needs exactly one of value_s, mean_s", what);
-        if (v && bx_scn__as_double(cx, v, "value_s", &m) != BX_OK)
+            return FAIL_AT(cx, map, "%s: deterministic needs exactly one of %s, %s", what, K_value,
+                           K_mean);
+        if (v && bx_scn__as_double(cx, v, K_value, &m) != BX_OK)
             return BX_ESCHEMA;
         st = bx_dist_deterministic(d, m, &derr);
         break;
     }
     case BX_DIST_UNIFORM:
-        if (bx_scn__pick_pair(cx, map, what, "min_s", "max_s", "mean_s", "sd_s", &use_a) != BX_OK)
+        if (bx_scn__pick_pair(cx, map, what, K_min, K_max, K_mean, K_sd, &use_a) != BX_OK)
             return BX_ESCHEMA;
         if (use_a) {
-            if (bx_scn__as_double(cx, bx_scn__get(cx, map, "min_s"), "min_s", &a) ||
-                bx_scn__as_double(cx, bx_scn__get(cx, map, "max_s"), "max_s", &b))
+            if (bx_scn__as_double(cx, bx_scn__get(cx, map, K_min), K_min, &a) ||
+                bx_scn__as_double(cx, bx_scn__get(cx, map, K_max), K_max, &b))
                 return BX_ESCHEMA;
             st = bx_dist_uniform(d, a, b, &derr);
         } else {
@@ -299,8 +329,8 @@ enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *w
     case BX_DIST_GAMMA:
     case BX_DIST_WEIBULL: {
         const char *p1 = kind == BX_DIST_LOGNORMAL ? "mu" : "shape";
-        const char *p2 = kind == BX_DIST_LOGNORMAL ? "sigma" : "scale_s";
-        if (bx_scn__pick_pair(cx, map, what, "mean_s", "sd_s", p1, p2, &use_a) != BX_OK)
+        const char *p2 = kind == BX_DIST_LOGNORMAL ? "sigma" : K_scale;
+        if (bx_scn__pick_pair(cx, map, what, K_mean, K_sd, p1, p2, &use_a) != BX_OK)
             return BX_ESCHEMA;
         if (use_a) {
             st = bx_dist_from_moments(d, kind, m, s, &derr);
@@ -315,34 +345,32 @@ enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *w
         break;
     }
     case BX_DIST_TRIANGULAR: {
-        yaml_node_t *lo = bx_scn__get(cx, map, "min_s"), *mo = bx_scn__get(cx, map, "mode_s"),
-                    *hi = bx_scn__get(cx, map, "max_s");
+        yaml_node_t *lo = bx_scn__get(cx, map, K_min), *mo = bx_scn__get(cx, map, K_mode),
+                    *hi = bx_scn__get(cx, map, K_max);
         if (lo && mo && hi && !mean && !sd) {
-            if (bx_scn__as_double(cx, lo, "min_s", &a) || bx_scn__as_double(cx, mo, "mode_s", &b) ||
-                bx_scn__as_double(cx, hi, "max_s", &c))
+            if (bx_scn__as_double(cx, lo, K_min, &a) || bx_scn__as_double(cx, mo, K_mode, &b) ||
+                bx_scn__as_double(cx, hi, K_max, &c))
                 return BX_ESCHEMA;
             st = bx_dist_triangular(d, a, b, c, &derr);
         } else if (mean && sd && !lo && !mo && !hi) {
             st = bx_dist_from_moments(d, kind, m, s, &derr);
         } else {
-            return FAIL_AT(cx, map,
-                           "%s: triangular needs min_s, mode_s and max_s, or mean_s and "
-                           "sd_s",
-                           what);
+            return FAIL_AT(cx, map, "%s: triangular needs %s, %s and %s, or %s and %s", what, K_min,
+                           K_mode, K_max, K_mean, K_sd);
         }
         break;
     }
     case BX_DIST_EMPIRICAL: {
         yaml_node_t *vals, *interp = bx_scn__get(cx, map, "interpolate");
         bool ip = false;
-        if (bx_scn__require(cx, map, "values_s", what, &vals) != BX_OK ||
-            bx_scn__expect(cx, vals, YAML_SEQUENCE_NODE, "values_s") != BX_OK)
+        if (bx_scn__require(cx, map, K_values, what, &vals) != BX_OK ||
+            bx_scn__expect(cx, vals, YAML_SEQUENCE_NODE, K_values) != BX_OK)
             return BX_ESCHEMA;
         if (interp && bx_scn__as_bool(cx, interp, "interpolate", &ip) != BX_OK)
             return BX_ESCHEMA;
         size_t nv = (size_t)(vals->data.sequence.items.top - vals->data.sequence.items.start);
         if (nv == 0)
-            return FAIL_AT(cx, vals, "values_s must hold at least one value");
+            return FAIL_AT(cx, vals, "%s must hold at least one value", K_values);
         double *v = malloc(nv * sizeof *v);
         if (v == NULL)
             return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
@@ -360,6 +388,108 @@ enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *w
     }
     if (st != BX_OK)
         return FAIL_AT(cx, map, "%s: %s", what, derr.msg);
+    return BX_OK;
+}
+
+enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *what,
+                                 struct bx_dist *d)
+{
+    return bx_scn__load_dist_unit(cx, map, what, "s", d);
+}
+
+/* ---------------------------------------------------------------- dates, options, cameras */
+
+/* Days since 1970-01-01 of a strict YYYY-MM-DD date (Hinnant's days_from_civil); false if the
+ * text is not a valid calendar date. */
+static bool parse_date(const char *s, long *days)
+{
+    int y, m, d;
+    char tail;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
+        return false;
+    for (int i = 0; i < 10; ++i)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
+        return false;
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = era * 146097 + doe - 719468;
+    return true;
+}
+
+enum bx_status bx_scn__as_date(struct ctx *cx, yaml_node_t *n, const char *what, long *days)
+{
+    if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, what) != BX_OK)
+        return BX_ESCHEMA;
+    if (!parse_date(bx_scn__scalar(n), days))
+        return FAIL_AT(cx, n, "%s must be a date YYYY-MM-DD, got '%s'", what, bx_scn__scalar(n));
+    return BX_OK;
+}
+
+enum bx_status bx_scn__opt_range(struct ctx *cx, yaml_node_t *map, const char *key, double lo,
+                                 double hi, bool lo_open, double *out)
+{
+    yaml_node_t *n = bx_scn__get(cx, map, key);
+    return n ? bx_scn__as_range(cx, n, key, lo, hi, lo_open, out) : BX_OK;
+}
+
+enum bx_status bx_scn__opt_uint(struct ctx *cx, yaml_node_t *map, const char *key, long long lo,
+                                long long hi, unsigned *out)
+{
+    yaml_node_t *n = bx_scn__get(cx, map, key);
+    long long v = 0;
+    if (n == NULL)
+        return BX_OK;
+    if (bx_scn__as_int(cx, n, key, lo, hi, &v) != BX_OK)
+        return BX_ESCHEMA;
+    *out = (unsigned)v;
+    return BX_OK;
+}
+
+/* A camera's capture settings (`capture:` of a port or a lifecycle mode) for @p device: time per
+ * attempt, failure to acquire, retries, latent difficulty and staff exclusions. */
+enum bx_status bx_scn__load_capture(struct ctx *cx, yaml_node_t *n, enum bx_device device,
+                                    struct bx_capture_config *c)
+{
+    yaml_node_t *m;
+    /* The port's camera (its device): time per attempt, failure to acquire, retries. */
+    static const char *const cap_fields[] = {
+        "time_mean_s",   "time_sd_s",          "time_dist",  "fta", "max_attempts",
+        "difficulty_sd", "difficulty_quality", "exclusions", NULL};
+    static const char *const ex_fields[] = {"wheelchair", "families", NULL};
+    unsigned tries = c->max_attempts;
+    if (bx_scn__check_keys(cx, n, "capture", cap_fields) != BX_OK ||
+        bx_scn__opt_range(cx, n, "time_mean_s", 0, 3600, false, &c->time_mean_s[device]) ||
+        bx_scn__opt_range(cx, n, "time_sd_s", 0, 3600, false, &c->time_sd_s[device]) ||
+        bx_scn__opt_range(cx, n, "fta", 0, 0.99, false, &c->fta[device]) ||
+        bx_scn__opt_uint(cx, n, "max_attempts", 1, 20, &tries) ||
+        bx_scn__opt_range(cx, n, "difficulty_sd", 0, 5, false, &c->difficulty_sd) ||
+        bx_scn__opt_range(cx, n, "difficulty_quality", 0, 2, false, &c->difficulty_quality))
+        return BX_ESCHEMA;
+    c->max_attempts = tries;
+    if ((m = bx_scn__get(cx, n, "exclusions")) &&
+        (bx_scn__check_keys(cx, m, "exclusions", ex_fields) != BX_OK ||
+         bx_scn__opt_range(cx, m, "wheelchair", 0, 1, false, &c->exclude_wheelchair) ||
+         bx_scn__opt_range(cx, m, "families", 0, 1, false, &c->exclude_family)))
+        return BX_ESCHEMA;
+    if ((m = bx_scn__get(cx, n, "time_dist"))) {
+        if (bx_scn__expect(cx, m, YAML_SCALAR_NODE, "time_dist") != BX_OK)
+            return BX_ESCHEMA;
+        if (strcmp(bx_scn__scalar(m), "exponential") == 0)
+            c->exponential_time = true;
+        else if (strcmp(bx_scn__scalar(m), "lognormal") == 0)
+            c->exponential_time = false;
+        else
+            return FAIL_AT(cx, m, "time_dist must be lognormal or exponential, got '%s'",
+                           bx_scn__scalar(m));
+    }
     return BX_OK;
 }
 

@@ -17,7 +17,7 @@ fi
 pkgs=(
     build-essential cmake pkg-config git
     libgsl-dev libopenblas-dev libyaml-dev libhdf5-dev hdf5-tools
-    gnuplot-nox libcriterion-dev libjansson-dev libcsv-dev
+    gnuplot-nox libcriterion-dev libjansson-dev libcsv-dev libsqlite3-dev sqlite3
     openmpi-bin libopenmpi-dev
     clang libclang-rt-14-dev clang-format clang-tidy cppcheck
     python3 python3-numpy python3-scipy python3-sklearn python3-h5py

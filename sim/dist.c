@@ -343,3 +343,17 @@ double bx_dist_var(const struct bx_dist *d)
     }
     return BX_NAN;
 }
+
+double bx_dist_min(const struct bx_dist *d)
+{
+    switch (d->kind) {
+    case BX_DIST_DETERMINISTIC:
+    case BX_DIST_UNIFORM:
+    case BX_DIST_TRIANGULAR:
+        return d->a;
+    case BX_DIST_EMPIRICAL:
+        return d->n_values ? d->values[0] : 0;
+    default:
+        return 0;
+    }
+}

@@ -98,7 +98,7 @@ static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
     p->expected_subjects = calloc(G, sizeof *p->expected_subjects);
     float *buf = malloc(slab * dim * sizeof *buf);
     int64_t *ids = malloc(slab * sizeof *ids);
-    struct tpl_job *jobs = malloc(slab * sizeof *jobs);
+    struct bx_tpl_job *jobs = malloc(slab * sizeof *jobs);
     enum bx_status st = BX_OK;
     if (!p->expected || !p->expected_subjects || !buf || !ids || !jobs) {
         st = BX_FAIL(err, BX_ENOMEM, "port '%s': cannot allocate the expected gallery", c->name);
@@ -114,10 +114,10 @@ static enum bx_status land_init(struct run *r, size_t i, struct bx_error *err)
             struct bx_subject *s = &p->expected_subjects[g0 + k];
             *s = (struct bx_subject){r->next_subject++,         t.sex,     t.region,
                                      bx_age_band_of(enrol_age), enrol_age, -1};
-            jobs[k] = (struct tpl_job){r->gen, *s, dc, 0, buf + k * dim};
+            jobs[k] = (struct bx_tpl_job){r->gen, *s, dc, 0, buf + k * dim};
             ids[k] = s->id;
         }
-        bx_port__generate(jobs, m, bx_port__gen_threads(r));
+        bx_port_generate(jobs, m, bx_port__gen_threads(r));
         st = bx_store_add(p->expected, buf, m, ids, NULL, err);
     }
     if (st != BX_OK)

@@ -46,7 +46,7 @@ void bx_port__open_departure(struct bx_sim *sim, void *obj, int64_t arg)
     float *docs = malloc((size_t)n * dim * sizeof *docs);
     int64_t *ids = malloc(n * sizeof *ids);
     double *times = malloc(n * sizeof *times);
-    struct tpl_job *jobs = malloc(n * sizeof *jobs);
+    struct bx_tpl_job *jobs = malloc(n * sizeof *jobs);
     if (gallery == NULL || docs == NULL || ids == NULL || times == NULL || jobs == NULL) {
         bx_store_free(gallery);
         free(docs);
@@ -62,13 +62,13 @@ void bx_port__open_departure(struct bx_sim *sim, void *obj, int64_t arg)
         bx_port__new_traveller(r, pi, (uint32_t)(r->n_tr + k), false);
         t->dep = di;
         t->row = k;
-        jobs[k] = (struct tpl_job){t->t.impostor ? r->gen_doc[pi] : r->gen, t->doc, doc_cap, 0,
-                                   docs + (size_t)k * dim};
+        jobs[k] = (struct bx_tpl_job){t->t.impostor ? r->gen_doc[pi] : r->gen, t->doc, doc_cap, 0,
+                                      docs + (size_t)k * dim};
         ids[k] = t->doc.id;
     }
     r->n_tr += n;
     double t0 = bx_wall_s();
-    bx_port__generate(jobs, n, bx_port__gen_threads(r));
+    bx_port_generate(jobs, n, bx_port__gen_threads(r));
     r->out->match_wall_s += bx_wall_s() - t0;
     /* The manifest gallery lives only while its passengers are matched (ahead, here). */
     if (bx_store_add(gallery, docs, n, ids, NULL, &err) != BX_OK ||

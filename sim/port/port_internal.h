@@ -125,18 +125,8 @@ struct run {
 #define MATCH_BATCH 64
 #define LAND_BLOCK 256 /* land: travellers drawn ahead per block of arrivals */
 
-/* One template to generate. */
-struct tpl_job {
-    const struct bx_tplgen *gen;
-    struct bx_subject s;
-    struct bx_capture c;
-    uint64_t sample;
-    float *out;
-};
 /* ---------------------------------------------------------------- port_match.c */
 
-/* Generate @p n templates on up to @p threads threads (each a pure function of its job). */
-void bx_port__generate(const struct tpl_job *jobs, size_t n, unsigned threads);
 /* Threads for template generation in this run. */
 unsigned bx_port__gen_threads(const struct run *r);
 /* The 1:n, 1:1 and watch-list decisions of travellers [i0, i1) against @p gallery (their

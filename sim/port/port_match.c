@@ -13,7 +13,7 @@
 #include <gsl/gsl_randist.h>
 
 struct tpl_part {
-    const struct tpl_job *jobs;
+    const struct bx_tpl_job *jobs;
     size_t n;
 };
 
@@ -21,7 +21,7 @@ static void *tpl_worker(void *arg)
 {
     const struct tpl_part *part = arg;
     for (size_t i = 0; i < part->n; ++i) {
-        const struct tpl_job *j = &part->jobs[i];
+        const struct bx_tpl_job *j = &part->jobs[i];
         bx_tplgen_capture(j->gen, &j->s, &j->c, j->sample, j->out);
     }
     return NULL;
@@ -29,7 +29,7 @@ static void *tpl_worker(void *arg)
 
 /* Generate jobs[0..n) on up to @p threads threads (templates are pure functions of their keys:
  * the split changes nothing). */
-void bx_port__generate(const struct tpl_job *jobs, size_t n, unsigned threads)
+void bx_port_generate(const struct bx_tpl_job *jobs, size_t n, unsigned threads)
 {
     struct tpl_part parts[16];
     unsigned nt = threads < 1 ? 1 : threads > 16 ? 16 : threads;
@@ -221,7 +221,7 @@ enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *galler
 {
     double t0 = bx_wall_s();
     size_t dim = bx_tplgen_dim(r->gen);
-    struct tpl_job jobs[2 * MATCH_BATCH];
+    struct bx_tpl_job jobs[2 * MATCH_BATCH];
     struct bx_hit hit[MATCH_BATCH], wl[MATCH_BATCH];
     size_t nh[MATCH_BATCH], nw[MATCH_BATCH];
     enum bx_status st = BX_OK;
@@ -233,13 +233,13 @@ enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *galler
         for (size_t j = 0; j < m; ++j) {
             const struct trav *t = &r->tr[b0 + j];
             const struct port_rt *p = &r->ports[t->port];
-            jobs[nj++] = (struct tpl_job){
+            jobs[nj++] = (struct bx_tpl_job){
                 r->gen, t->face,
                 (struct bx_capture){p->cfg->device, bx_capture_quality(&p->cfg->capture, &t->t),
                                     t->t.photo_age_years},
                 1, r->live + j * dim};
             if (t->land) {
-                jobs[nj++] = (struct tpl_job){
+                jobs[nj++] = (struct bx_tpl_job){
                     t->doc.id != t->face.id ? r->gen_doc[t->port] : r->gen, t->doc,
                     (struct bx_capture){BX_DEVICE_DOCUMENT, 1.0, 0.0}, 0, r->doc + j * dim};
                 doc[j] = r->doc + j * dim;
@@ -247,7 +247,7 @@ enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *galler
                 doc[j] = bx_store_row(gallery, t->row);
             }
         }
-        bx_port__generate(jobs, nj, bx_port__gen_threads(r));
+        bx_port_generate(jobs, nj, bx_port__gen_threads(r));
         struct bx_search_opts so = bx_search_opts_default();
         so.k = 1;
         size_t pi = r->tr[b0].port; /* a batch is one departure's or land block's: one port */

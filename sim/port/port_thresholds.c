@@ -223,3 +223,20 @@ enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const stru
     }
     return st;
 }
+
+enum bx_status bx_port_threshold_for(const struct bx_tplgen_params *params, enum bx_device dev,
+                                     size_t subjects, double fmr, struct bx_port_threshold *out,
+                                     struct bx_error *err)
+{
+    size_t n0 = subjects ? subjects : 1500;
+    if (memo_get(params, dev, n0, fmr, out))
+        return BX_OK;
+    struct bx_tplgen *gen = bx_tplgen_alloc(params, err);
+    if (gen == NULL)
+        return err && err->code != BX_OK ? err->code : BX_ENOMEM;
+    enum bx_status st = one_threshold(gen, dev, n0, fmr, out, err);
+    bx_tplgen_free(gen);
+    if (st == BX_OK)
+        memo_put(params, dev, n0, fmr, out);
+    return st;
+}

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "bx/common.h"
+#include "bx/lifecycle.h"
 #include "bx/port.h"
 #include "bx/sim.h"
 #include "bx/size.h"
@@ -146,6 +147,32 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
 enum bx_status bx_rpt_write_audit_report(const char *dir, json_t *audit,
                                          const struct bx_rpt_report_opts *o,
                                          struct bx_rpt_report_result *res, struct bx_error *err);
+
+/* ================================================================ lifecycle runs */
+
+/** What a lifecycle run produced, for overstay.json. */
+struct bx_rpt_lifecycle {
+    const struct bx_rpt_run_info *info;
+    const struct bx_lc_config *cfg;
+    const struct bx_lc_result *reps;
+    size_t n_reps;
+    const struct bx_lc_fmr *fmr; /**< the whole store's FMR at the exit threshold; NULL: none */
+    const struct bx_lc_fpir_point *fpir;
+    size_t n_fpir;
+};
+
+/** overstay.json's object (docs/lifecycle.md), and the file written atomically. */
+json_t *bx_rpt_overstay_json(const struct bx_rpt_lifecycle *lc);
+enum bx_status bx_rpt_write_overstay(const char *path, const struct bx_rpt_lifecycle *lc,
+                                     struct bx_error *err);
+/** records.sqlite from replication 0's records (schema in docs/lifecycle.md): one transaction
+ *  into a temporary file, renamed into place. */
+enum bx_status bx_rpt_write_records(const char *path, const struct bx_lc_config *cfg,
+                                    const struct bx_lc_result *rep0, struct bx_error *err);
+/** DIR/overstay.html and DIR/overstay_plots/ from overstay.json's object. */
+enum bx_status bx_rpt_write_overstay_report(const char *dir, json_t *overstay,
+                                            const struct bx_rpt_report_opts *o,
+                                            struct bx_rpt_report_result *res, struct bx_error *err);
 
 /* ================================================================ size.json */
 

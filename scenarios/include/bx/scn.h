@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "bx/common.h"
+#include "bx/lifecycle.h"
 #include "bx/models.h"
 #include "bx/port.h"
 #include "bx/sim.h"
@@ -31,8 +32,9 @@ extern "C" {
 
 /** Scenario kinds; append only. */
 enum bx_scn_kind {
-    BX_SCN_NETWORK, /**< the generic station network (sources, stations, routing) */
-    BX_SCN_PORTS,   /**< ports of the exit system (air, sea, private aircraft; bx/port.h) */
+    BX_SCN_NETWORK,   /**< the generic station network (sources, stations, routing) */
+    BX_SCN_PORTS,     /**< ports of the exit system (air, sea, private aircraft; bx/port.h) */
+    BX_SCN_LIFECYCLE, /**< entry to exit over months and years (bx/lifecycle.h) */
 };
 
 /** A loaded scenario. Owns everything it points to; release with bx_scn_fini(). */
@@ -43,8 +45,9 @@ struct bx_scn {
     uint64_t seed;
     uint32_t replications;
     struct bx_net_config net;
-    struct bx_ports_config ports; /**< BX_SCN_PORTS; its `profile` is filled by the caller from
-                                       `profile_name` (profiles live outside the scenario) */
+    struct bx_ports_config ports;  /**< BX_SCN_PORTS; its `profile` is filled by the caller from
+                                        `profile_name` (profiles live outside the scenario) */
+    struct bx_lc_config lifecycle; /**< BX_SCN_LIFECYCLE; its profile filled like ports' */
     char profile_name[256];
 };
 
@@ -122,9 +125,10 @@ void bx_scn_profile_path(const char *name, char *out, size_t len);
 enum bx_status bx_scn_profile_names(const char *dir, char ***names, size_t *n,
                                     struct bx_error *err);
 void bx_scn_profile_names_free(char **names, size_t n);
-/** Load a ports scenario's algorithm profile (scn->profile_name, resolved by
- *  bx_scn_profile_path) into scn->ports: generator parameters and name. @p ppath (may be NULL)
- *  receives the profile file's path. Errors read "profile 'NAME': FILE:LINE:COL: message". */
+/** Load a ports (or lifecycle) scenario's algorithm profile (scn->profile_name, resolved by
+ *  bx_scn_profile_path) into scn->ports (scn->lifecycle): generator parameters and name. @p ppath
+ * (may be NULL) receives the profile file's path. Errors read "profile 'NAME': FILE:LINE:COL:
+ * message". */
 enum bx_status bx_scn_ports_profile(struct bx_scn *scn, char *ppath, size_t len,
                                     struct bx_error *err);
 

@@ -152,6 +152,9 @@ double bx_dist_sample(const struct bx_dist *d, gsl_rng *r);
 /** Exact mean and variance of the distribution (for queueing formulas and reports). */
 double bx_dist_mean(const struct bx_dist *d);
 double bx_dist_var(const struct bx_dist *d);
+/** The smallest value @p d can draw (0 for the unbounded-below-free kinds: exponential,
+ *  lognormal, gamma, Weibull). */
+double bx_dist_min(const struct bx_dist *d);
 
 /* ================================================================ statistics */
 

@@ -47,6 +47,18 @@
 extern "C" {
 #endif
 
+/** One template to generate (bx_port_generate). */
+struct bx_tpl_job {
+    const struct bx_tplgen *gen;
+    struct bx_subject s;
+    struct bx_capture c;
+    uint64_t sample;
+    float *out;
+};
+/** Generate @p n templates on up to @p threads threads (each a pure function of its job, so
+ *  the split changes nothing). */
+void bx_port_generate(const struct bx_tpl_job *jobs, size_t n, unsigned threads);
+
 enum bx_port_type { BX_PORT_AIR, BX_PORT_SEA, BX_PORT_PRIVATE, BX_PORT_LAND, BX_N_PORT_TYPES };
 const char *bx_port_type_name(enum bx_port_type t);
 
@@ -214,6 +226,13 @@ struct bx_port_threshold {
     double lo, hi; /**< 95% interval: order statistics (empirical) or bootstrap (tail) */
     double tail_xi, tail_sigma; /**< the tail model's shape and scale (NaN for empirical) */
 };
+
+/** The operating threshold at per-comparison FMR @p fmr for captures by @p dev against document
+ *  photos under @p params, set as every port's are (a sample of @p subjects, 0: 1500, grown or
+ *  extended by the tail model as needed); remembered like theirs. */
+enum bx_status bx_port_threshold_for(const struct bx_tplgen_params *params, enum bx_device dev,
+                                     size_t subjects, double fmr, struct bx_port_threshold *out,
+                                     struct bx_error *err);
 enum { BX_THR_ONE_TO_N, BX_THR_VERIFY, BX_THR_WATCHLIST };
 #define BX_PORT_CAL_MAX 8000
 /** Highest scores of the largest sample that the tail model is fitted to. */

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* lc_store.c - the false-positive identification rate of a 1:N search of the whole BIMS store.
+ *
+ * Measured with real searches: a store of N synthetic enrolled entry photos, searched with exit
+ * captures of people not in it (non-mated), at the exit threshold; FPIR = probes with any
+ * candidate at or above it, with a Clopper-Pearson interval. Beyond the sizes measured, the model
+ * FPIR(N) = 1 - (1 - FMR)^N (independent comparisons, bx_fpir_expected) with FMR at the threshold
+ * from n(n-1) impostor scores of a calibration sample: the empirical fraction where at least 30
+ * scores lie above the threshold, else a generalised Pareto model of the sample's upper tail
+ * (bx_threshold_tail's fit) with a bootstrap interval over its exceedances.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "lc_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 256
+#define TAIL_K 400
+#define BOOT 200
+
+static void store_subject(const struct bx_tplgen *g, int64_t id, struct bx_subject *s)
+{
+    struct bx_demog_mix mix = bx_demog_mix_default();
+    bx_tplgen_subject(g, id, &mix, s);
+}
+
+/* Exceedance probability of @p t under a GPD tail (xi, sigma over u, a share p_u above u). */
+static double tail_p(double t, double u, double xi, double sigma, double p_u)
+{
+    if (t <= u)
+        return p_u;
+    double z = (t - u) / sigma;
+    if (fabs(xi) < 1e-9)
+        return p_u * exp(-z);
+    double b = 1 + xi * z;
+    return b <= 0 ? 0 : p_u * pow(b, -1 / xi);
+}
+
+enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, size_t subjects,
+                            struct bx_lc_fmr *out, struct bx_error *err)
+{
+    struct bx_tplgen *gen = bx_tplgen_alloc(&cfg->profile, err);
+    if (gen == NULL)
+        return err && err->code ? err->code : BX_ENOMEM;
+    size_t n = subjects < 100 ? 100 : subjects, d = bx_tplgen_dim(gen);
+    enum bx_device enrol = cfg->modes[BX_LC_AIR].entry_device,
+                   probe = cfg->modes[BX_LC_AIR].exit_device;
+    float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q);
+    float *s = malloc(BLOCK * n * sizeof *s);
+    int64_t *ids = malloc(n * sizeof *ids);
+    double *top = malloc((TAIL_K + 1) * sizeof *top);
+    struct bx_store *g = bx_store_alloc(d, n, err);
+    enum bx_status st = BX_OK;
+    if (!e || !q || !s || !ids || !top || !g) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory for the store's FMR (%zu subjects)", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        struct bx_subject sub;
+        store_subject(gen, LC_ID_STORE + 2000000000LL + (int64_t)i, &sub);
+        bx_tplgen_capture(gen, &sub, &(struct bx_capture){enrol, 1, 0}, 1, e + i * d);
+        bx_tplgen_capture(gen, &sub, &(struct bx_capture){probe, 1, 0.5}, 2, q + i * d);
+        ids[i] = sub.id;
+    }
+    if ((st = bx_store_add(g, e, n, ids, NULL, err)) != BX_OK)
+        goto done;
+    struct bx_topk heap;
+    bx_topk_init(&heap, top, TAIL_K + 1);
+    uint64_t total = 0, above = 0;
+    for (size_t b = 0; b < n && st == BX_OK; b += BLOCK) {
+        size_t nb = n - b < BLOCK ? n - b : BLOCK;
+        if ((st = bx_match_scores(g, q + b * d, nb, s, err)) != BX_OK)
+            break;
+        for (size_t i = 0; i < nb; ++i)
+            for (size_t j = 0; j < n; ++j)
+                if (b + i != j && !isnan(s[i * n + j])) {
+                    total++;
+                    above += (double)s[i * n + j] >= threshold;
+                    bx_topk_push(&heap, s[i * n + j]);
+                }
+    }
+    if (st != BX_OK)
+        goto done;
+    size_t m = heap.n;
+    bx_scores_sort_desc(top, m);
+    out->threshold = threshold;
+    if (above >= 30 || m <= TAIL_K) {
+        struct bx_ci ci = bx_ci_binomial(above, total, 0.95);
+        *out =
+            (struct bx_lc_fmr){threshold, (double)above / (double)total, ci.lo, ci.hi, "empirical"};
+        goto done;
+    }
+    struct bx_tail_threshold t;
+    if (!bx_threshold_tail(top, TAIL_K, total, 1e-9, 0, 1, &t)) {
+        st = BX_FAIL(err, BX_EINVAL, "the store's FMR: the tail model could not be fitted");
+        goto done;
+    }
+    double p_u = (double)TAIL_K / (double)total;
+    out->threshold = threshold;
+    out->fmr = tail_p(threshold, t.u, t.xi, t.sigma, p_u);
+    out->method = "tail model";
+    /* bootstrap over the exceedances: refit, evaluate at the threshold */
+    double *bs = malloc(BOOT * sizeof *bs), *res = malloc((TAIL_K + 1) * sizeof *res);
+    if (bs == NULL || res == NULL) {
+        free(bs);
+        free(res);
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory");
+        goto done;
+    }
+    uint64_t state = 0x5eed;
+    size_t nb = 0;
+    for (size_t b = 0; b < BOOT; ++b) {
+        for (size_t i = 0; i < TAIL_K; ++i) {
+            state = bx_hash64(state + 0x9e3779b97f4a7c15ULL);
+            res[i] = top[state % TAIL_K];
+        }
+        bx_scores_sort_desc(res, TAIL_K);
+        res[TAIL_K] = top[TAIL_K];
+        struct bx_tail_threshold tb;
+        if (bx_threshold_tail(res, TAIL_K, total, 1e-9, 0, 1, &tb))
+            bs[nb++] = tail_p(threshold, tb.u, tb.xi, tb.sigma, p_u);
+    }
+    if (nb >= 20) {
+        bx_scores_sort_desc(bs, nb);
+        out->hi = bs[(size_t)(0.025 * (double)nb)];
+        out->lo = bs[(size_t)(0.975 * (double)(nb - 1))];
+    } else {
+        out->lo = out->hi = BX_NAN;
+    }
+    free(bs);
+    free(res);
+done:
+    bx_store_free(g);
+    free(top);
+    free(ids);
+    free(s);
+    free(q);
+    free(e);
+    bx_tplgen_free(gen);
+    return st;
+}
+
+static void model_point(const struct bx_lc_fmr *f, double size, struct bx_lc_fpir_point *p)
+{
+    size_t n = size >= 1e18 ? (size_t)1e18 : (size_t)size;
+    p->size = size;
+    p->fpir = bx_fpir_expected(f->fmr, n);
+    p->lo = isfinite(f->lo) ? bx_fpir_expected(f->lo, n) : BX_NAN;
+    p->hi = isfinite(f->hi) ? bx_fpir_expected(f->hi, n) : BX_NAN;
+    p->candidates = size * f->fmr;
+}
+
+enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, const struct bx_lc_fmr *fmr,
+                                const double *sizes, size_t n_sizes, unsigned threads,
+                                struct bx_lc_fpir_point *out, struct bx_error *err)
+{
+    const struct bx_lc_bims *b = &cfg->bims;
+    for (size_t i = 0; i < n_sizes; ++i) {
+        memset(&out[i], 0, sizeof out[i]);
+        model_point(fmr, sizes[i], &out[i]);
+    }
+    size_t nm = b->n_measure;
+    if (nm == 0)
+        return BX_OK;
+    uint64_t largest = 0;
+    for (size_t i = 0; i < nm; ++i)
+        largest = b->measure_sizes[i] > largest ? b->measure_sizes[i] : largest;
+    struct bx_tplgen *gen = bx_tplgen_alloc(&cfg->profile, err);
+    if (gen == NULL)
+        return err && err->code ? err->code : BX_ENOMEM;
+    size_t d = bx_tplgen_dim(gen), np = b->measure_probes, slab = 65536;
+    enum bx_device enrol = cfg->modes[BX_LC_AIR].entry_device,
+                   probe = cfg->modes[BX_LC_AIR].exit_device;
+    float *q = malloc(np * d * sizeof *q), *t = malloc(slab * d * sizeof *t);
+    int64_t *ids = malloc(slab * sizeof *ids);
+    struct bx_tpl_job *jobs = malloc((slab > np ? slab : np) * sizeof *jobs);
+    struct bx_hit *hit = malloc(np * sizeof *hit);
+    size_t *nh = malloc(np * sizeof *nh);
+    struct bx_store *g = bx_store_alloc(d, (size_t)largest, err);
+    enum bx_status st = BX_OK;
+    if (!q || !t || !ids || !jobs || !hit || !nh || !g) {
+        st = BX_FAIL(err, BX_ENOMEM, "out of memory for a store of %llu templates",
+                     (unsigned long long)largest);
+        goto done;
+    }
+    struct bx_demog_mix mix = bx_demog_mix_default();
+    for (size_t j = 0; j < np; ++j) {
+        struct bx_subject s;
+        bx_tplgen_subject(gen, LC_ID_STORE + 1000000000LL + (int64_t)j, &mix, &s);
+        jobs[j] = (struct bx_tpl_job){gen, s, (struct bx_capture){probe, 1, 0.5}, 2, q + j * d};
+    }
+    bx_port_generate(jobs, np, threads);
+    /* sizes in increasing order, the store grown from one to the next */
+    uint64_t done_sizes = 0;
+    for (size_t step = 0; step < nm && st == BX_OK; ++step) {
+        uint64_t next = UINT64_MAX;
+        for (size_t i = 0; i < nm; ++i)
+            if (b->measure_sizes[i] > done_sizes && b->measure_sizes[i] < next)
+                next = b->measure_sizes[i];
+        if (next == UINT64_MAX)
+            break;
+        double t0 = bx_wall_s();
+        while (bx_store_rows(g) < next && st == BX_OK) {
+            size_t have = bx_store_rows(g), m = next - have < slab ? (size_t)(next - have) : slab;
+            for (size_t j = 0; j < m; ++j) {
+                struct bx_subject s;
+                ids[j] = LC_ID_STORE + (int64_t)(have + j);
+                bx_tplgen_subject(gen, ids[j], &mix, &s);
+                jobs[j] =
+                    (struct bx_tpl_job){gen, s, (struct bx_capture){enrol, 1, 0}, 1, t + j * d};
+            }
+            bx_port_generate(jobs, m, threads);
+            st = bx_store_add(g, t, m, ids, NULL, err);
+        }
+        if (st != BX_OK)
+            break;
+        struct bx_search_opts so = bx_search_opts_default();
+        so.k = 1;
+        so.threshold = fmr->threshold;
+        so.threads = threads;
+        so.fast = next > 1024;
+        if ((st = bx_match_one_to_n(g, q, np, &so, hit, nh, err)) != BX_OK)
+            break;
+        uint64_t hits = 0;
+        for (size_t j = 0; j < np; ++j)
+            hits += nh[j] > 0;
+        struct bx_ci ci = bx_ci_binomial(hits, np, 0.95);
+        for (size_t i = 0; i < n_sizes; ++i)
+            if ((uint64_t)sizes[i] == next) {
+                out[i].measured = true;
+                out[i].probes = np;
+                out[i].hits = hits;
+                out[i].measured_fpir = (double)hits / (double)np;
+                out[i].measured_lo = ci.lo;
+                out[i].measured_hi = ci.hi;
+                out[i].wall_s = bx_wall_s() - t0;
+            }
+        done_sizes = next;
+    }
+done:
+    bx_store_free(g);
+    free(nh);
+    free(hit);
+    free(jobs);
+    free(ids);
+    free(t);
+    free(q);
+    bx_tplgen_free(gen);
+    return st;
+}

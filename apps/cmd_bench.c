@@ -78,25 +78,28 @@ int bx_cmd_bench(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            puts("usage: bxsim bench [--suite kernel|matcher|models|e2e|accuracy|all]\n"
-                 "                   [--json FILE] [--seed S]\n"
-                 "                   [--repeat N] [--quick]\n"
-                 "                   [--baseline FILE [--tolerance 0.10]] [--results FILE]\n"
-                 "accuracy: FNMR and FMR counts of visa-best at FMR 1e-3 (subjects keyed by "
-                 "--seed).\n"
-                 "--baseline: compare with a stored `--json` file; exit 3 when a figure got worse\n"
-                 "by more than the tolerance beyond the measured noise (docs/bench.md).\n"
-                 "--results FILE: compare a stored run with --baseline instead of measuring.\n"
-                 "models: templates/s of the generator and its memory for 10^6 templates.\n"
-                 "e2e: travellers/s of scenarios/national.yaml (one day, one thread, then all\n"
-                 "cores splitting the large searches) and the share of time in matching.\n"
-                 "\nkernel: events/s of the hold model (10^3, 10^5, 10^6 pending events) and\n"
-                 "customers/s of M/M/4 at utilisation 0.9 (10^6 customers), one core.\n"
-                 "matcher: comparisons/s of 1:N search, d = 512, galleries of 10^3, 10^5, 10^6,\n"
-                 "1, 32 and 1024 probes per call, 1 and 2 threads, exact and fast, each also as a\n"
-                 "fraction of this machine's memory bandwidth or SGEMM peak (measured here).\n"
-                 "--repeat: repetitions per figure (default 5 kernel, 3 matcher);\n"
-                 "--quick: small sizes (for tests).");
+            puts(
+                "usage: bxsim bench [--suite kernel|matcher|models|e2e|accuracy|lifecycle|all]\n"
+                "                   [--json FILE] [--seed S]\n"
+                "                   [--repeat N] [--quick]\n"
+                "                   [--baseline FILE [--tolerance 0.10]] [--results FILE]\n"
+                "accuracy: FNMR and FMR counts of visa-best at FMR 1e-3 (subjects keyed by "
+                "--seed).\n"
+                "--baseline: compare with a stored `--json` file; exit 3 when a figure got worse\n"
+                "by more than the tolerance beyond the measured noise (docs/bench.md).\n"
+                "--results FILE: compare a stored run with --baseline instead of measuring.\n"
+                "models: templates/s of the generator and its memory for 10^6 templates.\n"
+                "e2e: travellers/s of scenarios/national.yaml (one day, one thread, then all\n"
+                "cores splitting the large searches) and the share of time in matching.\n"
+                "lifecycle: one year of scenarios/national-year.yaml at sample 0.01 (every core)\n"
+                "and the whole-store FPIR searched up to 10^6 templates (--quick: 30 days, 10^5).\n"
+                "\nkernel: events/s of the hold model (10^3, 10^5, 10^6 pending events) and\n"
+                "customers/s of M/M/4 at utilisation 0.9 (10^6 customers), one core.\n"
+                "matcher: comparisons/s of 1:N search, d = 512, galleries of 10^3, 10^5, 10^6,\n"
+                "1, 32 and 1024 probes per call, 1 and 2 threads, exact and fast, each also as a\n"
+                "fraction of this machine's memory bandwidth or SGEMM peak (measured here).\n"
+                "--repeat: repetitions per figure (default 5 kernel, 3 matcher);\n"
+                "--quick: small sizes (for tests).");
             return BX_EXIT_OK;
         } else if (strcmp(a, "--suite") == 0 && i + 1 < argc) {
             suite = argv[++i];
@@ -162,11 +165,12 @@ int bx_cmd_bench(int argc, char **argv)
     bool models = strcmp(suite, "models") == 0 || strcmp(suite, "all") == 0;
     bool e2e = strcmp(suite, "e2e") == 0 || strcmp(suite, "all") == 0;
     bool accuracy = strcmp(suite, "accuracy") == 0 || strcmp(suite, "all") == 0;
-    if (!kernel && !matcher && !models && !e2e && !accuracy) {
+    bool lifecycle = strcmp(suite, "lifecycle") == 0 || strcmp(suite, "all") == 0;
+    if (!kernel && !matcher && !models && !e2e && !accuracy && !lifecycle) {
         json_decref(base);
         fprintf(stderr,
                 "bxsim bench: --suite: unknown suite '%s' (available: kernel, matcher, models, "
-                "e2e, accuracy, all)\n",
+                "e2e, accuracy, lifecycle, all)\n",
                 suite);
         return BX_EXIT_USAGE;
     }
@@ -182,6 +186,8 @@ int bx_cmd_bench(int argc, char **argv)
         rc = bx_bench_e2e(results, (unsigned)(repeat ? repeat : 1), quick);
     if (accuracy && rc == BX_EXIT_OK)
         rc = bx_bench_accuracy(results, quick, seed);
+    if (lifecycle && rc == BX_EXIT_OK)
+        rc = bx_bench_lifecycle(results, quick);
     json_t *table = NULL;
     int gate = BX_EXIT_OK;
     if (base && rc == BX_EXIT_OK)

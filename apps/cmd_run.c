@@ -413,7 +413,7 @@ static enum bx_status lc_store(const struct bx_lc_config *cfg, const struct bx_l
     double thr = BX_NAN;
     for (int m = 0; m < BX_LC_N_MODES && !isfinite(thr); ++m)
         thr = reps[0].thresholds[m][1];
-    enum bx_status st = bx_lc_fmr_at(cfg, thr, 3000, fmr, err);
+    enum bx_status st = bx_lc_fmr_at(cfg, thr, 10000, fmr, err);
     if (st == BX_OK)
         st = bx_lc_store_fpir(cfg, fmr, sizes, k, threads, pts, err);
     *n_pts = k;

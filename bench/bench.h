@@ -25,6 +25,9 @@ int bx_bench_accuracy(json_t *results, bool quick, uint64_t seed);
 /* The e2e suite (models.c): a whole ports scenario. */
 int bx_bench_e2e(json_t *results, unsigned repeat, bool quick);
 
+/* The lifecycle suite (lifecycle.c): a national year and the whole-store FPIR. */
+int bx_bench_lifecycle(json_t *results, bool quick);
+
 /* Load and check a bench file (gate.c) named by @p option (--baseline, --results): every gated
  * figure must be usable by the gate (numbers, min <= median <= max agreeing with its
  * repetitions, counts with 0 <= errors <= trials > 0), else a message and BX_EXIT_USAGE. */

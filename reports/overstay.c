@@ -159,8 +159,9 @@ static json_t *fpir_json(const struct bx_rpt_lifecycle *lc)
     json_t *pts = json_array();
     for (size_t i = 0; i < lc->n_fpir; ++i) {
         const struct bx_lc_fpir_point *p = &lc->fpir[i];
-        json_t *o = json_pack("{sfsosf}", "size", p->size, "model", ci(p->fpir, p->lo, p->hi),
-                              "false_candidates_per_search", p->candidates);
+        json_t *o = json_pack("{sfsososf}", "size", p->size, "model", ci(p->fpir, p->lo, p->hi),
+                              "independent", num(p->independent), "false_candidates_per_search",
+                              p->candidates);
         if (p->measured) {
             json_t *m = ci(p->measured_fpir, p->measured_lo, p->measured_hi);
             json_object_set_new(m, "probes", json_integer((json_int_t)p->probes));
@@ -175,8 +176,9 @@ static json_t *fpir_json(const struct bx_rpt_lifecycle *lc)
     }
     json_t *fm = ci(f->fmr, f->lo, f->hi);
     json_object_set_new(fm, "method", json_string(f->method ? f->method : "?"));
+    json_object_set_new(fm, "heterogeneity_shape", num(f->shape));
     return json_pack("{sfsossssso}", "threshold", f->threshold, "fmr", fm, "model",
-                     "FPIR = 1 - (1 - FMR)^N", "device",
+                     "FPIR = 1 - (1 + N FMR / k)^-k", "device",
                      bx_device_name(lc->cfg->modes[BX_LC_AIR].exit_device), "points", pts);
 }
 

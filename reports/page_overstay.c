@@ -139,17 +139,21 @@ static void page(FILE *h, const struct page_plots *pp, void *src)
         json_t *fm = json_object_get(sf, "fmr");
         fprintf(h,
                 "<h2 id=\"store\">The whole store</h2>\n<p>A 1:N search of the whole BIMS store "
-                "at the exit threshold %.4f: per-comparison FMR %.3g (%s); FPIR = 1 - (1 - "
+                "at the exit threshold %.4f: per-comparison FMR %.3g (%s), spread across "
+                "probes as a gamma distribution of shape k = %.3g; FPIR = 1 - (1 + N FMR / "
+                "k)<sup>-k</sup> (docs/lifecycle.md), beside the independent 1 - (1 - "
                 "FMR)<sup>N</sup>.</p>\n<table>\n<thead><tr><th>templates</th><th>FPIR (model)"
-                "</th><th>false candidates per search</th><th>FPIR measured</th></tr></thead>\n"
-                "<tbody>\n",
+                "</th><th>FPIR (independent)</th><th>false candidates per search</th><th>FPIR "
+                "measured</th></tr></thead>\n<tbody>\n",
                 bx_rpt__jnum(sf, "threshold"), val(fm),
-                json_string_value(json_object_get(fm, "method")));
+                json_string_value(json_object_get(fm, "method")),
+                bx_rpt__jnum(fm, "heterogeneity_shape"));
         json_t *pts = json_object_get(sf, "points");
         for (size_t i = 0; i < json_array_size(pts); ++i) {
             json_t *p = json_array_get(pts, i);
             fprintf(h, "<tr><td>%.4g</td>", bx_rpt__jnum(p, "size"));
             pct_cell(h, json_object_get(p, "model"));
+            fprintf(h, "<td>%.3f%%</td>", 100 * bx_rpt__jnum(p, "independent"));
             fprintf(h, "<td>%.3g</td>", bx_rpt__jnum(p, "false_candidates_per_search"));
             if (json_is_object(json_object_get(p, "measured")))
                 pct_cell(h, json_object_get(p, "measured"));
@@ -291,7 +295,7 @@ static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, s
     fprintf(bf, "set xlabel 'templates searched'\nset ylabel 'FPIR'\nset logscale x\nset grid\n"
                 "set yrange [0:1.05]\nset key bottom right\nplot 'store_fpir.dat' using "
                 "1:3:4 with filledcurves fs transparent solid 0.25 lc 1 title 'model 95%% "
-                "interval', '' using 1:2 with lines lw 2 lc 1 title '1 - (1 - FMR)^N', '' "
+                "interval', '' using 1:2 with lines lw 2 lc 1 title 'model', '' "
                 "using 1:5:6:7 with yerrorbars pt 7 lc 2 title 'measured'\n");
     st = bx_rpt__plot_end(f, bf, dir, "store_fpir", body, json_array_size(pts), false,
                           "FPIR of a search of the whole store",

@@ -51,9 +51,10 @@ static enum bx_status load_class(struct ctx *cx, yaml_node_t *map, const struct 
                                  struct bx_lc_class *cl)
 {
     static const char *const fields[] = {
-        "name",          "citizenship",   "arrivals_per_day", "authorised",   "trip",
-        "overstay_rate", "overstay",      "never_leave_rate", "exit_modes",   "repeat_rate",
-        "repeat_gap",    "impostor_rate", "watchlist_rate",   "removal_rate", NULL};
+        "name",           "citizenship",   "arrivals_per_day", "authorised",
+        "trip",           "overstay_rate", "overstay",         "never_leave_rate",
+        "exit_modes",     "repeat_rate",   "repeat_gap",       "impostor_rate",
+        "watchlist_rate", "removal_rate",  "biographic",       NULL};
     yaml_node_t *n, *arr;
     struct bx_error derr = {0};
     if (bx_scn__check_keys(cx, map, "a class", fields) != BX_OK ||
@@ -72,6 +73,11 @@ static enum bx_status load_class(struct ctx *cx, yaml_node_t *map, const struct 
         total += cl->arrivals_per_day[m];
     if (!(total > 0))
         return FAIL_AT(cx, arr, "class %s: arrivals_per_day needs a mode with arrivals", cl->name);
+    for (int m = 0; m < BX_LC_N_MODES; ++m)
+        cl->biographic[m] = BX_NAN; /* the mode's */
+    if ((n = bx_scn__get(cx, map, "biographic")) &&
+        load_by_mode(cx, n, "biographic", 0, 1, cl->biographic) != BX_OK)
+        return BX_ESCHEMA;
     /* defaults: leave on time, by the mode of entry, never come back */
     cl->impostor_rate = pop->impostor_rate;
     cl->watchlist_rate = pop->watchlist_rate;

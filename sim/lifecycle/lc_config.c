@@ -199,6 +199,10 @@ enum bx_status bx_lc_config_check(const struct bx_lc_config *c, struct bx_error 
         }
         if (!(total > 0))
             return BX_FAIL(err, BX_EINVAL, "class %s has no arrivals", cl->name);
+        for (int m = 0; m < BX_LC_N_MODES; ++m)
+            if (!isnan(cl->biographic[m]) && !prob(cl->biographic[m]))
+                return BX_FAIL(err, BX_EINVAL, "class %s: biographic shares must lie in [0, 1]",
+                               cl->name);
         if (!prob(cl->overstay_rate) || !prob(cl->never_leave_rate) ||
             !(cl->overstay_rate + cl->never_leave_rate <= 1 + 1e-12) || !prob(cl->repeat_rate) ||
             !prob(cl->impostor_rate) || !prob(cl->watchlist_rate) || !prob(cl->removal_rate) ||

@@ -3,11 +3,13 @@
  *
  * Measured with real searches: a store of N synthetic enrolled entry photos, searched with exit
  * captures of people not in it (non-mated), at the exit threshold; FPIR = probes with any
- * candidate at or above it, with a Clopper-Pearson interval. Beyond the sizes measured, the model
- * FPIR(N) = 1 - (1 - FMR)^N (independent comparisons, bx_fpir_expected) with FMR at the threshold
- * from n(n-1) impostor scores of a calibration sample: the empirical fraction where at least 30
- * scores lie above the threshold, else a generalised Pareto model of the sample's upper tail
- * (bx_threshold_tail's fit) with a bootstrap interval over its exceedances.
+ * candidate at or above it, with a Clopper-Pearson interval. Beyond the sizes measured, a model
+ * with FMR at the threshold from n(n-1) impostor scores of a calibration sample (the empirical
+ * fraction where at least 30 scores lie above the threshold, else a generalised Pareto model of
+ * the sample's upper tail with a bootstrap interval over its exceedances) and the spread of the
+ * per-probe FMR across probes (a gamma distribution of shape k by the method of moments):
+ * FPIR(N) = 1 - (1 + N FMR / k)^-k, which is 1 - (1 - FMR)^N (independent comparisons,
+ * bx_fpir_expected) when probes do not differ.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lc_internal.h"
@@ -36,6 +38,34 @@ static double tail_p(double t, double u, double xi, double sigma, double p_u)
         return p_u * exp(-z);
     double b = 1 + xi * z;
     return b <= 0 ? 0 : p_u * pow(b, -1 / xi);
+}
+
+/* The gamma shape of the per-probe FMR at @p level: each probe's count of the n - 1 impostor
+ * scores at or above it (a second pass over the scores), mean c and variance v; a binomial count
+ * with a varying p has v = m pbar (1 - pbar) + m^2 var(p). INF when the counts vary no more than
+ * a binomial's. */
+static enum bx_status heterogeneity(const struct bx_store *g, const float *q, size_t n, float *s,
+                                    double level, double *shape, struct bx_error *err)
+{
+    size_t d = bx_store_dim(g);
+    double sum = 0, sq = 0, mm = (double)(n - 1);
+    for (size_t b = 0; b < n; b += BLOCK) {
+        size_t nb = n - b < BLOCK ? n - b : BLOCK;
+        enum bx_status st = bx_match_scores(g, q + b * d, nb, s, err);
+        if (st != BX_OK)
+            return st;
+        for (size_t i = 0; i < nb; ++i) {
+            double c = 0;
+            for (size_t j = 0; j < n; ++j)
+                c += b + i != j && (double)s[i * n + j] >= level;
+            sum += c;
+            sq += c * c;
+        }
+    }
+    double mean = sum / (double)n, var = (sq - sum * sum / (double)n) / (double)(n - 1);
+    double pbar = mean / mm, vp = (var - mm * pbar * (1 - pbar)) / (mm * mm);
+    *shape = vp > 0 && pbar > 0 ? pbar * pbar / vp : BX_INF;
+    return BX_OK;
 }
 
 enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, size_t subjects,
@@ -86,10 +116,14 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
     size_t m = heap.n;
     bx_scores_sort_desc(top, m);
     out->threshold = threshold;
-    if (above >= 30 || m <= TAIL_K) {
+    bool empirical = above >= 30 || m <= TAIL_K;
+    double shape = BX_INF;
+    if ((st = heterogeneity(g, q, n, s, empirical ? threshold : top[TAIL_K], &shape, err)) != BX_OK)
+        goto done;
+    if (empirical) {
         struct bx_ci ci = bx_ci_binomial(above, total, 0.95);
-        *out =
-            (struct bx_lc_fmr){threshold, (double)above / (double)total, ci.lo, ci.hi, "empirical"};
+        *out = (struct bx_lc_fmr){
+            threshold, (double)above / (double)total, ci.lo, ci.hi, "empirical", shape};
         goto done;
     }
     struct bx_tail_threshold t;
@@ -101,6 +135,7 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
     out->threshold = threshold;
     out->fmr = tail_p(threshold, t.u, t.xi, t.sigma, p_u);
     out->method = "tail model";
+    out->shape = shape;
     /* bootstrap over the exceedances: refit, evaluate at the threshold */
     double *bs = malloc(BOOT * sizeof *bs), *res = malloc((TAIL_K + 1) * sizeof *res);
     if (bs == NULL || res == NULL) {
@@ -142,13 +177,24 @@ done:
     return st;
 }
 
-static void model_point(const struct bx_lc_fmr *f, double size, struct bx_lc_fpir_point *p)
+/* FPIR of a search of @p size templates at per-comparison FMR @p fmr with gamma shape @p k. */
+static double fpir_of(double fmr, double k, double size)
 {
     size_t n = size >= 1e18 ? (size_t)1e18 : (size_t)size;
+    if (!isfinite(fmr))
+        return BX_NAN;
+    if (!isfinite(k))
+        return bx_fpir_expected(fmr, n);
+    return 1 - exp(-k * log1p(size * fmr / k));
+}
+
+static void model_point(const struct bx_lc_fmr *f, double size, struct bx_lc_fpir_point *p)
+{
     p->size = size;
-    p->fpir = bx_fpir_expected(f->fmr, n);
-    p->lo = isfinite(f->lo) ? bx_fpir_expected(f->lo, n) : BX_NAN;
-    p->hi = isfinite(f->hi) ? bx_fpir_expected(f->hi, n) : BX_NAN;
+    p->fpir = fpir_of(f->fmr, f->shape, size);
+    p->lo = fpir_of(f->lo, f->shape, size);
+    p->hi = fpir_of(f->hi, f->shape, size);
+    p->independent = fpir_of(f->fmr, BX_INF, size);
     p->candidates = size * f->fmr;
 }
 

@@ -31,6 +31,8 @@
 #define ENTRY_CHUNK 4096
 #define EXIT_CHUNK 2048
 #define IN_COUNTRY_STAGED 32 /* other in-country people staged in a land gallery */
+#define BLOCK_ROWS 2048      /* other travellers of a large gallery come in blocks of this many */
+#define BLOCK_SPARE 4        /* blocks beyond a gallery's worth, so that galleries differ */
 #define NONE32 UINT32_MAX
 
 struct person {
@@ -83,6 +85,10 @@ struct lc {
     struct bx_store *lists_store; /* watch list then prior removals */
     float *fillers;               /* synthetic other travellers' photos */
     size_t n_fillers;
+    /* A large gallery's other travellers: whole blocks of the pool, each a store of its own,
+     * indexed once for the run (rather than copied and indexed for every gallery). */
+    struct bx_store **blocks;
+    size_t n_blocks;
     double thr_verify[BX_LC_N_MODES], thr_exit[BX_LC_N_MODES], thr_list[BX_LC_N_MODES];
     uint64_t captures; /* entry photos taken: each one's sample key */
     bool records;      /* keep the records (replication 0 of a run with config.records) */
@@ -310,10 +316,16 @@ static enum bx_status setup(struct lc *x, uint64_t seed, uint32_t rep, struct bx
     free(t);
     if (st != BX_OK)
         return st;
-    /* Other travellers: as many as the largest gallery, entry photos of people not simulated. */
-    size_t nf = 0;
-    for (int m = 0; m < BX_LC_N_MODES; ++m)
-        nf = c->modes[m].gallery_size > nf ? c->modes[m].gallery_size : nf;
+    /* Other travellers: entry photos of people not simulated, as many as the largest gallery
+     * (in whole blocks, and some to spare, when a gallery is large enough to use them). */
+    size_t nf = 0, nb = 0;
+    for (int m = 0; m < BX_LC_N_MODES; ++m) {
+        size_t g = c->modes[m].gallery_size;
+        nf = g > nf ? g : nf;
+        if (g >= 4 * BLOCK_ROWS && g / BLOCK_ROWS + BLOCK_SPARE > nb)
+            nb = g / BLOCK_ROWS + BLOCK_SPARE;
+    }
+    nf = nb * BLOCK_ROWS > nf ? nb * BLOCK_ROWS : nf;
     x->n_fillers = nf;
     x->fillers = malloc(nf * d * sizeof *x->fillers);
     jobs = malloc(nf * sizeof *jobs);
@@ -330,7 +342,24 @@ static enum bx_status setup(struct lc *x, uint64_t seed, uint32_t rep, struct bx
     }
     bx_port_generate(jobs, nf, x->threads);
     free(jobs);
-    return BX_OK;
+    if (nb == 0)
+        return BX_OK;
+    if ((x->blocks = calloc(nb, sizeof *x->blocks)) == NULL ||
+        (ids = malloc(BLOCK_ROWS * sizeof *ids)) == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory for staged galleries");
+    x->n_blocks = nb;
+    enum bx_status bst = BX_OK;
+    for (size_t b = 0; b < nb && bst == BX_OK; ++b) {
+        for (size_t r = 0; r < BLOCK_ROWS; ++r)
+            ids[r] = -1 - (int64_t)(b * BLOCK_ROWS + r);
+        if ((x->blocks[b] = bx_store_alloc(d, BLOCK_ROWS, err)) == NULL)
+            bst = err->code ? err->code : BX_ENOMEM;
+        else
+            bst = bx_store_add(x->blocks[b], x->fillers + b * BLOCK_ROWS * d, BLOCK_ROWS, ids, NULL,
+                               err);
+    }
+    free(ids);
+    return bst;
 }
 
 /* ---------------------------------------------------------------- entries */
@@ -679,14 +708,18 @@ static void exit_group(struct lc *x, int m, const uint32_t *st, size_t n, double
     uint8_t *met = calloc(n, 1), *acq = calloc(n, 1), *staged = calloc(n, 1);
     float *qual = calloc(n, sizeof *qual);
     size_t n_real_max = n + (m >= BX_LC_VEHICLE ? IN_COUNTRY_STAGED : 0);
-    float *gal = malloc((n_real_max + G) * d * sizeof *gal);
+    /* staged photos and the copied part of the other travellers (the blocks are not copied) */
+    size_t copied = G >= 4 * BLOCK_ROWS && x->n_blocks > 0 ? BLOCK_ROWS : G;
+    float *gal = malloc((n_real_max + copied) * d * sizeof *gal);
     float *probes = malloc((n ? n : 1) * d * sizeof *probes);
-    int64_t *gid = malloc((n_real_max + G) * sizeof *gid);
+    int64_t *gid = malloc((n_real_max + copied) * sizeof *gid);
     struct bx_tpl_job *jobs = malloc((2 * n + IN_COUNTRY_STAGED + 1) * sizeof *jobs);
-    struct bx_hit *hit = malloc((n ? n : 1) * sizeof *hit);
+    struct bx_hit *hit = malloc((n ? n : 1) * sizeof *hit),
+                  *bhit = malloc((n ? n : 1) * sizeof *bhit);
     size_t *nh = malloc((n ? n : 1) * sizeof *nh), *pslot = malloc((n ? n : 1) * sizeof *pslot);
+    size_t *bnh = malloc((n ? n : 1) * sizeof *bnh);
     if (!met || !acq || !staged || !qual || !gal || !probes || !gid || !jobs || !hit || !nh ||
-        !pslot) {
+        !pslot || !bhit || !bnh) {
         oom(x);
         goto done;
     }
@@ -723,8 +756,18 @@ static void exit_group(struct lc *x, int m, const uint32_t *st, size_t n, double
             gid[ng++] = (int64_t)i;
         }
     bx_port_generate(jobs, nj, x->threads);
-    /* other travellers up to the gallery's size, from a random place in the pool */
-    if (ng < G) {
+    /* Other travellers up to the gallery's size, from a random place in the pool: a large
+     * gallery takes whole blocks (searched as they are) and copies only the rest. */
+    size_t fill = ng < G ? G - ng : 0, whole = 0, b0 = 0;
+    if (G >= 4 * BLOCK_ROWS && x->n_blocks > 0) {
+        whole = fill / BLOCK_ROWS;
+        b0 = gsl_rng_uniform_int(x->stage, x->n_blocks);
+        size_t from = ((b0 + whole) % x->n_blocks) * BLOCK_ROWS;
+        for (size_t k = 0; k < fill % BLOCK_ROWS; ++k) {
+            memcpy(gal + ng * d, x->fillers + (from + k) * d, d * sizeof *gal);
+            gid[ng++] = -1 - (int64_t)(from + k);
+        }
+    } else if (fill > 0) {
         size_t off = gsl_rng_uniform_int(x->stage, x->n_fillers);
         for (size_t k = 0; ng < G && k < x->n_fillers; ++k) {
             size_t f = (off + k) % x->n_fillers;
@@ -747,6 +790,17 @@ static void exit_group(struct lc *x, int m, const uint32_t *st, size_t n, double
         so.fast = ng > 1024;
         x->st = bx_match_one_to_n(g, probes, npb, &so, hit, nh, x->err);
         bx_store_free(g);
+        /* the whole blocks: a probe's best candidate over every part (the first on a tie) */
+        for (size_t w = 0; w < whole && x->st == BX_OK; ++w) {
+            const struct bx_store *blk = x->blocks[(b0 + w) % x->n_blocks];
+            so.fast = true;
+            x->st = bx_match_one_to_n(blk, probes, npb, &so, bhit, bnh, x->err);
+            for (size_t q = 0; q < npb && x->st == BX_OK; ++q)
+                if (bnh[q] == 1 && (nh[q] == 0 || bhit[q].score > hit[q].score)) {
+                    hit[q] = bhit[q];
+                    nh[q] = 1;
+                }
+        }
         if (x->st != BX_OK)
             goto done;
     }
@@ -756,7 +810,9 @@ static void exit_group(struct lc *x, int m, const uint32_t *st, size_t n, double
     for (size_t j = 0; j < n; ++j) {
         struct stay *s = &x->s[st[j]];
         uint32_t i = s->person;
-        bool bio = gsl_rng_uniform(x->stage) < md->biographic;
+        double pb = isnan(c->classes[s->klass].biographic[m]) ? md->biographic
+                                                              : c->classes[s->klass].biographic[m];
+        bool bio = gsl_rng_uniform(x->stage) < pb;
         uint8_t link = BX_LC_UNPHOTOGRAPHED;
         uint64_t linked = UINT64_MAX;
         double score = BX_NAN;
@@ -777,12 +833,12 @@ static void exit_group(struct lc *x, int m, const uint32_t *st, size_t n, double
         if (bio)
             record_exit(x, st[j], day, REC_BIOGRAPHIC);
         if (isnan(s->recorded_exit))
-            s->cause = md->exit_photographed == 0 && md->biographic == 0 ? BX_LC_NO_RECORD
-                       : !met[j]                                         ? BX_LC_NOT_PHOTOGRAPHED
-                       : !acq[j]                                         ? BX_LC_FTA
-                       : link == BX_LC_LINKED_WRONG                      ? BX_LC_WRONG_LINK
-                       : !staged[j]                                      ? BX_LC_NOT_STAGED
-                                                                         : BX_LC_FALSE_NON_MATCH;
+            s->cause = md->exit_photographed == 0 && pb == 0 ? BX_LC_NO_RECORD
+                       : !met[j]                             ? BX_LC_NOT_PHOTOGRAPHED
+                       : !acq[j]                             ? BX_LC_FTA
+                       : link == BX_LC_LINKED_WRONG          ? BX_LC_WRONG_LINK
+                       : !staged[j]                          ? BX_LC_NOT_STAGED
+                                                             : BX_LC_FALSE_NON_MATCH;
         if (rep) {
             fl[BX_LC_EXITS]++;
             fl[BX_LC_EXIT_PHOTOGRAPHED] += met[j];
@@ -822,6 +878,7 @@ static void exit_group(struct lc *x, int m, const uint32_t *st, size_t n, double
         }
     }
 done:
+    free(bnh), free(bhit);
     free(pslot), free(nh), free(hit), free(jobs), free(gid), free(probes), free(gal);
     free(qual), free(staged), free(acq), free(met);
 }
@@ -989,6 +1046,9 @@ enum bx_status bx_lc_run(const struct bx_lc_config *cfg, uint64_t seed, uint32_t
     free(x.p);
     free(x.s);
     bx_store_free(x.lists_store);
+    for (size_t b = 0; b < x.n_blocks; ++b)
+        bx_store_free(x.blocks[b]);
+    free(x.blocks);
     bx_tplgen_free(x.gen);
     bx_streams_free(rs);
     out->wall_s = bx_wall_s() - t0;

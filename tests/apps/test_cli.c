@@ -1194,6 +1194,70 @@ Test(apps_cli, bench_gate_catches_injected_slowdowns_and_drifts_but_not_noise, .
     cr_assert(strstr(out, "bad.json:2:") != NULL, "%s", out);
 }
 
+/* A small lifecycle scenario: visitors by air, frequent crossers on foot (docs/lifecycle.md). */
+#define LIFECYCLE_YAML                                                                             \
+    "name: life\nkind: lifecycle\nseed: 4\nreplications: %d\nstart_date: 2026-03-01\n"             \
+    "horizon: {days: 60, warmup_days: 10}\n"                                                       \
+    "modes: {land_pedestrian: {gallery_size: 1500}}\n"                                             \
+    "bims: {measure_sizes: [2000], measure_probes: 200}\n"                                         \
+    "classes:\n"                                                                                   \
+    "  - name: visitors\n    citizenship: visa_waiver\n    arrivals_per_day: {air: 40}\n"          \
+    "    authorised: {dist: deterministic, value_days: 30}\n"                                      \
+    "    trip: {dist: uniform, min_days: 1, max_days: 35}\n    never_leave_rate: 0.02\n"           \
+    "  - name: crossers\n    citizenship: mexican_bcc\n    arrivals_per_day: {land_pedestrian: "   \
+    "50}\n    authorised: {dist: deterministic, value_days: 30}\n"                                 \
+    "    trip: {dist: exponential, mean_days: 3}\n    repeat_rate: 0.6\n"
+
+Test(apps_lifecycle, a_lifecycle_run_writes_its_report_and_records_the_same_with_any_threads,
+     .init = setup, .timeout = 300)
+{
+    char yaml[128], args[512], text[2048], a[512], b[160];
+    snprintf(yaml, sizeof yaml, "%s/life.yaml", dir);
+    snprintf(text, sizeof text, LIFECYCLE_YAML, 2);
+    write_file(yaml, text);
+    snprintf(args, sizeof args, "run %s --out %s/l1 --reproducible --records --threads 1", yaml,
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "suspected in-country") != NULL, "%s", out);
+    const char *files[] = {"overstay.json", "overstay.html", "records.sqlite",
+                           "overstay_plots/false_by_cause.gp"};
+    for (int i = 0; i < 4; ++i) {
+        snprintf(a, sizeof a, "%s/l1/%s", dir, files[i]);
+        cr_assert(exists(a), "%s missing", files[i]);
+    }
+    snprintf(args, sizeof args, "run %s --out %s/l2 --reproducible --records --threads 2 --quiet",
+             yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(a, sizeof a, "cmp -s %s/l1/overstay.json %s/l2/overstay.json", dir, dir);
+    cr_assert_eq(system(a), 0, "overstay.json differs between 1 and 2 threads");
+    /* the database answers what overstay.json says (replication 0) */
+    snprintf(a, sizeof a,
+             "sqlite3 %s/l1/records.sqlite \"SELECT count(*) FROM flags WHERE kind = "
+             "'suspected_in_country' AND truth = 'false'\"",
+             dir);
+    cr_assert_eq(run_shell(a), 0);
+    long long db = atoll(out);
+    snprintf(b, sizeof b, "%s/l1/overstay.json", dir);
+    json_error_t je;
+    json_t *ov = json_load_file(b, 0, &je);
+    cr_assert_not_null(ov, "%s", je.text);
+    json_t *c0 = json_array_get(json_object_get(ov, "replication_counts"), 0);
+    cr_assert_eq(db, json_integer_value(json_object_get(c0, "in_country_false")));
+    cr_assert_gt(db, 0);
+    json_decref(ov);
+    /* --records is for lifecycle runs only; bad lifecycle input exits 2 at its place */
+    snprintf(args, sizeof args, "run scenarios/mmc-example.yaml --out %s/x --records", dir);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    snprintf(text, sizeof text, LIFECYCLE_YAML "    exit_modes: {air: {air: 1}}\n", 1);
+    write_file(yaml, text);
+    snprintf(args, sizeof args, "run %s --out %s/bad", yaml, dir);
+    cr_assert_eq(bxsim(args), 2, "%s", out);
+    snprintf(a, sizeof a, "%s:22:18: exit_modes: class crossers has no arrivals by air", yaml);
+    cr_assert(strstr(out, a) != NULL, "expected '%s' in: %s", a, out);
+    snprintf(a, sizeof a, "%s/bad", dir);
+    cr_assert_not(exists(a), "no output directory for a bad scenario");
+}
+
 /* ---------------------------------------------------------------- mpirun (bx/par.h) */
 
 #ifdef BX_MPIRUN
@@ -1276,6 +1340,31 @@ Test(apps_mpi, run_and_size_over_ranks_equal_one_process)
         snprintf(b, sizeof b, "%s/sn/size.json", dir);
         cr_assert(same_file(a, b), "size.json (%s) differs between 1 and %d ranks", sz[i], np[i]);
     }
+}
+
+Test(apps_mpi, a_lifecycle_run_over_ranks_equals_one_process)
+{
+    char yaml[128], args[512], text[2048], a[1024];
+    snprintf(yaml, sizeof yaml, "%s/life.yaml", dir);
+    snprintf(text, sizeof text, LIFECYCLE_YAML, 3);
+    write_file(yaml, text);
+    snprintf(args, sizeof args, "run %s --out %s/one --reproducible --records --quiet", yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(args, sizeof args, "run %s --out %s/two --reproducible --records --quiet", yaml, dir);
+    cr_assert_eq(bxsim_mpi(2, args), 0, "%s", out);
+    const char *files[] = {"overstay.json", "overstay.html"};
+    for (int i = 0; i < 2; ++i) {
+        char x[160], y[160];
+        snprintf(x, sizeof x, "%s/one/%s", dir, files[i]);
+        snprintf(y, sizeof y, "%s/two/%s", dir, files[i]);
+        cr_assert(same_file(x, y), "%s differs between 1 and 2 ranks", files[i]);
+    }
+    /* replication 0's records travel from whichever rank ran it */
+    snprintf(a, sizeof a,
+             "sqlite3 %s/one/records.sqlite 'SELECT count(*) FROM exits' > %s/c1 && sqlite3 "
+             "%s/two/records.sqlite 'SELECT count(*) FROM exits' > %s/c2 && cmp -s %s/c1 %s/c2",
+             dir, dir, dir, dir, dir, dir);
+    cr_assert_eq(system(a), 0, "records differ between 1 and 2 ranks");
 }
 
 Test(apps_mpi, sharded_gallery_search_equals_one_process_and_bad_input_exits_2)

@@ -15,6 +15,7 @@
 
 #include "bx/lifecycle.h"
 #include "bx/matcher.h"
+#include "bx/port.h"
 #include "bx/report.h"
 #include "bx/scn.h"
 
@@ -371,6 +372,42 @@ Test(lifecycle, records_sqlite_counts_equal_overstay_json)
     unlink(db);
     rmdir(dir);
     bx_lc_result_fini(&r);
+    bx_scn_fini(&scn);
+}
+
+Test(lifecycle, whole_store_fpir_model_agrees_with_real_searches)
+{
+    struct bx_scn scn;
+    load(&scn, visitors, "");
+    struct bx_lc_config *c = &scn.lifecycle;
+    /* a threshold with FMR near 1e-4 for the air exit camera against entry photos */
+    struct bx_port_threshold t;
+    struct bx_error err = {0};
+    cr_assert_eq(
+        bx_port_threshold_for(&c->profile, c->modes[BX_LC_AIR].exit_device, 1500, 1e-4, &t, &err),
+        BX_OK, "%s", err.msg);
+    struct bx_lc_fmr f;
+    cr_assert_eq(bx_lc_fmr_at(c, t.value, 3000, &f, &err), BX_OK, "%s", err.msg);
+    cr_assert(f.fmr > 2e-5 && f.fmr < 5e-4, "FMR %g", f.fmr);
+    c->bims.n_measure = 2;
+    c->bims.measure_sizes[0] = 2000;
+    c->bims.measure_sizes[1] = 20000;
+    c->bims.measure_probes = 1500;
+    double sizes[3] = {2000, 20000, 1e7};
+    struct bx_lc_fpir_point p[3];
+    cr_assert_eq(bx_lc_store_fpir(c, &f, sizes, 3, 2, p, &err), BX_OK, "%s", err.msg);
+    for (int i = 0; i < 2; ++i) {
+        cr_assert(p[i].measured);
+        cr_expect(p[i].measured_hi >= p[i].lo && p[i].measured_lo <= p[i].hi,
+                  "N = %g: measured %.4f [%.4f, %.4f], model %.4f [%.4f, %.4f]", p[i].size,
+                  p[i].measured_fpir, p[i].measured_lo, p[i].measured_hi, p[i].fpir, p[i].lo,
+                  p[i].hi);
+        cr_expect_leq(p[i].fpir, p[i].independent + 1e-12);
+    }
+    cr_expect(p[0].measured_fpir > 0.05 && p[1].measured_fpir > p[0].measured_fpir);
+    cr_expect_not(p[2].measured);
+    cr_expect_gt(p[2].fpir, 0.99, "a store of 10^7 at this FMR returns someone nearly always");
+    cr_expect_float_eq(p[2].candidates, 1e7 * f.fmr, 1e-9 * p[2].candidates);
     bx_scn_fini(&scn);
 }
 

@@ -65,6 +65,9 @@ struct bx_lc_class {
     double impostor_rate;      /**< entry attempts on another person's document (visa fraud) */
     double watchlist_rate;     /**< entry attempts by watch-listed people */
     double removal_rate;       /**< entry attempts by people with a prior removal order */
+    /** Share of this class's departures by each mode with a biographic record, where it differs
+     *  from the mode's (NaN: the mode's `biographic`): another country's entry records. */
+    double biographic[BX_LC_N_MODES];
 };
 
 /** What happens at one mode's entry and exit points. */
@@ -249,7 +252,8 @@ enum bx_status bx_lc_result_unpack(struct bx_reader *rd, struct bx_lc_result *r,
 /** The false-positive identification rate of a 1:N search of the whole store. */
 struct bx_lc_fpir_point {
     double size;         /**< templates searched */
-    double fpir, lo, hi; /**< model: 1 - (1 - FMR)^N, with the FMR interval */
+    double fpir, lo, hi; /**< model: 1 - (1 + N FMR / k)^-k, with the FMR interval */
+    double independent;  /**< 1 - (1 - FMR)^N: every comparison independent */
     double candidates;   /**< expected false candidates per search: N x FMR */
     bool measured;       /**< a real search at this size */
     uint64_t probes, hits;
@@ -262,6 +266,12 @@ struct bx_lc_fmr {
     double threshold;
     double fmr, lo, hi;
     const char *method; /**< "empirical" or "tail model" */
+    /** Heterogeneity: the shape k of a gamma distribution of the per-probe FMR (method of
+     *  moments on each probe's count of impostor scores above the threshold, or above the tail's
+     *  level with the same ratio for every probe); INF when the counts show none. A search of N
+     *  then misses every impostor with probability E[(1 - p)^N] ~ (1 + N FMR / k)^-k, below the
+     *  independent 1 - (1 - FMR)^N when some probes attract false matches more than others. */
+    double shape;
 };
 
 /** FMR at @p threshold for an exit capture against enrolled entry photos, measured on

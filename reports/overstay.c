@@ -177,6 +177,7 @@ static json_t *fpir_json(const struct bx_rpt_lifecycle *lc)
     json_t *fm = ci(f->fmr, f->lo, f->hi);
     json_object_set_new(fm, "method", json_string(f->method ? f->method : "?"));
     json_object_set_new(fm, "heterogeneity_shape", num(f->shape));
+    json_object_set_new(fm, "shape_from", json_string(f->shape_from));
     return json_pack("{sfsossssso}", "threshold", f->threshold, "fmr", fm, "model",
                      "FPIR = 1 - (1 + N FMR / k)^-k", "device",
                      bx_device_name(lc->cfg->modes[BX_LC_AIR].exit_device), "points", pts);

@@ -15,6 +15,7 @@
 #include "lc_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,7 +124,8 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
     if (empirical) {
         struct bx_ci ci = bx_ci_binomial(above, total, 0.95);
         *out = (struct bx_lc_fmr){
-            threshold, (double)above / (double)total, ci.lo, ci.hi, "empirical", shape};
+            threshold,        (double)above / (double)total, ci.lo, ci.hi, "empirical", shape,
+            "impostor counts"};
         goto done;
     }
     struct bx_tail_threshold t;
@@ -136,6 +138,7 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
     out->fmr = tail_p(threshold, t.u, t.xi, t.sigma, p_u);
     out->method = "tail model";
     out->shape = shape;
+    snprintf(out->shape_from, sizeof out->shape_from, "impostor counts");
     /* bootstrap over the exceedances: refit, evaluate at the threshold */
     double *bs = malloc(BOOT * sizeof *bs), *res = malloc((TAIL_K + 1) * sizeof *res);
     if (bs == NULL || res == NULL) {
@@ -198,7 +201,39 @@ static void model_point(const struct bx_lc_fmr *f, double size, struct bx_lc_fpi
     p->candidates = size * f->fmr;
 }
 
-enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, const struct bx_lc_fmr *fmr,
+/* The spread k that makes the model pass through the largest measured FPIR with hits strictly
+ * between none and every probe (FPIR grows with k: bisection on log k), then the model points
+ * again. Without such a point the counts' k stays. */
+static void refit_shape(struct bx_lc_fmr *f, struct bx_lc_fpir_point *pts, size_t n)
+{
+    const struct bx_lc_fpir_point *best = NULL;
+    for (size_t i = 0; i < n; ++i)
+        if (pts[i].measured && pts[i].hits > 0 && pts[i].hits < pts[i].probes &&
+            (best == NULL || pts[i].size > best->size))
+            best = &pts[i];
+    if (best == NULL || !(f->fmr > 0))
+        return;
+    double want = best->measured_fpir, lo = log(1e-3), hi = log(1e6);
+    if (want >= fpir_of(f->fmr, exp(hi), best->size)) {
+        f->shape = BX_INF;
+    } else if (want <= fpir_of(f->fmr, exp(lo), best->size)) {
+        f->shape = exp(lo);
+    } else {
+        for (int it = 0; it < 100; ++it) {
+            double mid = 0.5 * (lo + hi);
+            if (fpir_of(f->fmr, exp(mid), best->size) < want)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        f->shape = exp(0.5 * (lo + hi));
+    }
+    snprintf(f->shape_from, sizeof f->shape_from, "search of %.0f", best->size);
+    for (size_t i = 0; i < n; ++i)
+        model_point(f, pts[i].size, &pts[i]);
+}
+
+enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr *fmr,
                                 const double *sizes, size_t n_sizes, unsigned threads,
                                 struct bx_lc_fpir_point *out, struct bx_error *err)
 {
@@ -285,6 +320,8 @@ enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, const struct bx_
             }
         done_sizes = next;
     }
+    if (st == BX_OK)
+        refit_shape(fmr, out, n_sizes);
 done:
     bx_store_free(g);
     free(nh);

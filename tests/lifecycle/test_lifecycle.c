@@ -389,13 +389,19 @@ Test(lifecycle, whole_store_fpir_model_agrees_with_real_searches)
     struct bx_lc_fmr f;
     cr_assert_eq(bx_lc_fmr_at(c, t.value, 3000, &f, &err), BX_OK, "%s", err.msg);
     cr_assert(f.fmr > 2e-5 && f.fmr < 5e-4, "FMR %g", f.fmr);
-    c->bims.n_measure = 2;
+    c->bims.n_measure = 3;
     c->bims.measure_sizes[0] = 2000;
-    c->bims.measure_sizes[1] = 20000;
+    c->bims.measure_sizes[1] = 6000;
+    c->bims.measure_sizes[2] = 20000;
     c->bims.measure_probes = 1500;
-    double sizes[3] = {2000, 20000, 1e7};
-    struct bx_lc_fpir_point p[3];
-    cr_assert_eq(bx_lc_store_fpir(c, &f, sizes, 3, 2, p, &err), BX_OK, "%s", err.msg);
+    double sizes[4] = {2000, 6000, 20000, 1e7};
+    struct bx_lc_fpir_point p[4];
+    cr_assert_eq(bx_lc_store_fpir(c, &f, sizes, 4, 2, p, &err), BX_OK, "%s", err.msg);
+    /* the spread is fitted at the largest store searched, so the model passes through it ... */
+    cr_assert(p[2].measured);
+    cr_expect_str_eq(f.shape_from, "search of 20000");
+    cr_expect(fabs(p[2].fpir - p[2].measured_fpir) < 1e-6 || !isfinite(f.shape));
+    /* ... and predicts the smaller ones it was not fitted to */
     for (int i = 0; i < 2; ++i) {
         cr_assert(p[i].measured);
         cr_expect(p[i].measured_hi >= p[i].lo && p[i].measured_lo <= p[i].hi,
@@ -405,9 +411,9 @@ Test(lifecycle, whole_store_fpir_model_agrees_with_real_searches)
         cr_expect_leq(p[i].fpir, p[i].independent + 1e-12);
     }
     cr_expect(p[0].measured_fpir > 0.05 && p[1].measured_fpir > p[0].measured_fpir);
-    cr_expect_not(p[2].measured);
-    cr_expect_gt(p[2].fpir, 0.99, "a store of 10^7 at this FMR returns someone nearly always");
-    cr_expect_float_eq(p[2].candidates, 1e7 * f.fmr, 1e-9 * p[2].candidates);
+    cr_expect_not(p[3].measured);
+    cr_expect_gt(p[3].fpir, 0.99, "a store of 10^7 at this FMR returns someone nearly always");
+    cr_expect_float_eq(p[3].candidates, 1e7 * f.fmr, 1e-9 * p[3].candidates);
     bx_scn_fini(&scn);
 }
 

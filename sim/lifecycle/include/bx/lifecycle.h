@@ -272,6 +272,7 @@ struct bx_lc_fmr {
      *  then misses every impostor with probability E[(1 - p)^N] ~ (1 + N FMR / k)^-k, below the
      *  independent 1 - (1 - FMR)^N when some probes attract false matches more than others. */
     double shape;
+    char shape_from[32]; /**< "impostor counts", or "search of N" (bx_lc_store_fpir) */
 };
 
 /** FMR at @p threshold for an exit capture against enrolled entry photos, measured on
@@ -281,8 +282,10 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
                             struct bx_lc_fmr *out, struct bx_error *err);
 
 /** Search stores of the configured sizes (bims.measure_sizes) with non-mated probes at
- *  @p threshold, and extend the model to @p n_sizes sizes in @p sizes. */
-enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, const struct bx_lc_fmr *fmr,
+ *  fmr->threshold, and extend the model to @p n_sizes sizes in @p sizes. Where a store was
+ *  searched, the spread k is refitted so that the model passes through the largest measured FPIR
+ *  (fmr->shape and fmr->shape_from updated): the model then extrapolates from what was measured. */
+enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr *fmr,
                                 const double *sizes, size_t n_sizes, unsigned threads,
                                 struct bx_lc_fpir_point *out, struct bx_error *err);
 

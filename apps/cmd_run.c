@@ -716,11 +716,16 @@ int bx_cmd_validate(int argc, char **argv)
         if (lrc != BX_EXIT_OK)
             return lrc;
         /* The profile is part of what a ports scenario needs: check it too. */
-        if (scn.kind == BX_SCN_PORTS && !bx_app_ports_profile(&scn, argv[i], NULL, 0)) {
+        if (scn.kind != BX_SCN_NETWORK && !bx_app_ports_profile(&scn, argv[i], NULL, 0)) {
             bx_scn_fini(&scn);
             return BX_EXIT_USAGE;
         }
-        if (scn.kind == BX_SCN_PORTS)
+        if (scn.kind == BX_SCN_LIFECYCLE)
+            printf("%s: ok (%s: lifecycle, %zu classes, profile %s, %u replications of %g days "
+                   "at sample %g)\n",
+                   argv[i], scn.name, scn.lifecycle.n_classes, scn.profile_name, scn.replications,
+                   scn.lifecycle.horizon_days, scn.lifecycle.sample);
+        else if (scn.kind == BX_SCN_PORTS)
             printf("%s: ok (%s: %zu ports, profile %s, %u replications of %g h)\n", argv[i],
                    scn.name, scn.ports.n_ports, scn.profile_name, scn.replications,
                    scn.ports.horizon_s / 3600);
@@ -741,7 +746,8 @@ int bx_cmd_report(int argc, char **argv)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             puts("usage: bxsim report DIR [--quiet]\n\n"
                  "Rebuild DIR/report.html and DIR/plots/ from DIR/results.h5 (a ports run's\n"
-                 "output). Plots are drawn by gnuplot when it is on PATH; without it the page,\n"
+                 "output), or DIR/overstay.html from DIR/overstay.json (a lifecycle run's).\n"
+                 "Plots are drawn by gnuplot when it is on PATH; without it the page,\n"
                  "the plot data and the gnuplot scripts are still written.");
             return BX_EXIT_OK;
         } else if (strcmp(argv[i], "--quiet") == 0) {
@@ -796,9 +802,9 @@ int bx_cmd_report(int argc, char **argv)
     if (!rep.images)
         fprintf(stderr,
                 "bxsim report: plots skipped (%s); their data and gnuplot scripts are in "
-                "%s/plots\n",
-                rep.note, dir);
+                "%s/%s\n",
+                rep.note, dir, rep.plots);
     if (!quiet)
-        printf("wrote %s/report.html (%zu plots)\n", dir, rep.n_plots);
+        printf("wrote %s/%s (%zu plots)\n", dir, rep.page, rep.n_plots);
     return BX_EXIT_OK;
 }

@@ -38,6 +38,8 @@ static enum bx_status publish(const char *dir, const char *src, const struct rpt
     if (res == NULL)
         res = &dummy;
     memset(res, 0, sizeof *res);
+    res->page = pg->file;
+    res->plots = pg->sub;
     const char *sub = pg->sub;
     char tmp[4096], plots[4096], old[4096], html[4096];
     if (strlen(dir) > 3000 ||
@@ -112,6 +114,21 @@ enum bx_status bx_rpt_write_report(const char *dir, const struct bx_rpt_report_o
         snprintf(sjson, sizeof sjson, "%s/summary.json", dir) >= (int)sizeof sjson)
         return BX_FAIL(err, BX_EINVAL, "%s: path too long", dir);
     const char *out = o && o->out ? o->out : dir;
+    char ojson[4096];
+    snprintf(ojson, sizeof ojson, "%s/overstay.json", dir);
+    if (access(file, F_OK) != 0 && access(sjson, F_OK) != 0 && access(ojson, R_OK) == 0) {
+        /* A lifecycle run: overstay.json holds everything its page shows. */
+        json_error_t je;
+        json_t *ov = json_load_file(ojson, 0, &je);
+        const char *kind = json_string_value(json_object_get(ov, "kind"));
+        if (ov == NULL || kind == NULL || strcmp(kind, "lifecycle") != 0) {
+            json_decref(ov);
+            return BX_FAIL(err, BX_EPARSE, "%s: not a lifecycle run's overstay.json", ojson);
+        }
+        enum bx_status st = publish(out, dir, &bx_rpt__page_overstay, ov, o, res, err);
+        json_decref(ov);
+        return st;
+    }
     if (access(file, F_OK) != 0 && access(sjson, R_OK) == 0) {
         /* A station-network run: no results.h5; its summary.json holds everything. */
         json_error_t je;

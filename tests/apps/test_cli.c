@@ -1245,6 +1245,13 @@ Test(apps_lifecycle, a_lifecycle_run_writes_its_report_and_records_the_same_with
     cr_assert_eq(db, json_integer_value(json_object_get(c0, "in_country_false")));
     cr_assert_gt(db, 0);
     json_decref(ov);
+    /* bxsim report rebuilds the page from overstay.json */
+    snprintf(a, sizeof a, "%s/l1/overstay.html", dir);
+    cr_assert_eq(unlink(a), 0);
+    snprintf(args, sizeof args, "report %s/l1", dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "overstay.html") != NULL, "%s", out);
+    cr_assert(exists(a));
     /* --records is for lifecycle runs only; bad lifecycle input exits 2 at its place */
     snprintf(args, sizeof args, "run scenarios/mmc-example.yaml --out %s/x --records", dir);
     cr_assert_eq(bxsim(args), 2, "%s", out);

@@ -126,9 +126,10 @@ struct bx_rpt_report_opts {
 
 /** What bx_rpt_write_report() made. */
 struct bx_rpt_report_result {
-    size_t n_plots; /**< plots with data and scripts in DIR/plots */
-    bool images;    /**< gnuplot drew them (PNG and SVG) */
-    char note[128]; /**< why not, when !images */
+    size_t n_plots;           /**< plots with data and scripts in DIR/plots */
+    bool images;              /**< gnuplot drew them (PNG and SVG) */
+    char note[128];           /**< why not, when !images */
+    const char *page, *plots; /**< the page written and its plot folder (names in DIR) */
 };
 
 /**

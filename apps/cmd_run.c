@@ -392,6 +392,15 @@ static void lc_progress(void *vctx, uint32_t done, uint32_t total)
     ports_progress(c->bar, done, total);
 }
 
+static enum bx_status lc_par_search(void *ctx, const struct bx_store *g, size_t row0,
+                                    const float *probes, size_t n_q, const struct bx_search_opts *o,
+                                    struct bx_hit *hits, size_t *nh, struct bx_error *err)
+{
+    (void)ctx;
+    size_t total;
+    return bx_par_search(g, row0, probes, n_q, o, hits, nh, &total, err);
+}
+
 /* The whole store's FPIR at air's exit threshold: measured at the configured sizes, the model
  * at those and at the store's size after 1, 5, 10, 25, 50 and 75 years of this run's rate. */
 static enum bx_status lc_store(const struct bx_lc_config *cfg, const struct bx_lc_result *reps,
@@ -413,9 +422,12 @@ static enum bx_status lc_store(const struct bx_lc_config *cfg, const struct bx_l
     double thr = BX_NAN;
     for (int m = 0; m < BX_LC_N_MODES && !isfinite(thr); ++m)
         thr = reps[0].thresholds[m][1];
-    enum bx_status st = bx_lc_fmr_at(cfg, thr, 10000, fmr, err);
+    enum bx_status st = bx_par_agree(bx_lc_fmr_at(cfg, thr, 10000, fmr, err), err);
+    /* under mpirun the stores are split over the ranks (collective) */
+    struct bx_lc_searcher sh = {(unsigned)bx_par_rank(), (unsigned)bx_par_size(), lc_par_search,
+                                NULL};
     if (st == BX_OK)
-        st = bx_lc_store_fpir(cfg, fmr, sizes, k, threads, pts, err);
+        st = bx_par_agree(bx_lc_store_fpir(cfg, fmr, sizes, k, threads, &sh, pts, err), err);
     *n_pts = k;
     return st;
 }
@@ -461,21 +473,23 @@ static int run_lifecycle(struct bx_scn *scn, const char *file, struct bx_outdir 
                 cfg->horizon_days, cfg->sample, ranks_note());
     if (!bx_par_all_ok(rc == BX_EXIT_OK)) {
         rc = BX_EXIT_RUNTIME;
-    } else if (bx_par_replicate(n, threads, run_one_lc, &ctx, pack_one_lc, unpack_one_lc, false,
+    } else if (bx_par_replicate(n, threads, run_one_lc, &ctx, pack_one_lc, unpack_one_lc, true,
                                 lc_progress, &err) != BX_OK) {
+        /* every rank holds every replication: the store's search below needs the threshold */
         if (bx_par_rank() == 0)
             fprintf(stderr, "bxsim run: %s: %s\n", file, err.msg);
         rc = BX_EXIT_RUNTIME;
     }
-    if (bx_par_rank() != 0)
-        goto done;
     struct bx_lc_fmr fmr = {0};
     struct bx_lc_fpir_point pts[16];
     size_t n_pts = 0;
     if (rc == BX_EXIT_OK && lc_store(cfg, ctx.reps, n, total, &fmr, pts, &n_pts, &err) != BX_OK) {
-        fprintf(stderr, "bxsim run: the whole store: %s\n", err.msg);
+        if (bx_par_rank() == 0)
+            fprintf(stderr, "bxsim run: the whole store: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
     }
+    if (bx_par_rank() != 0)
+        goto done;
     double wall = bx_wall_s() - bar.t_start;
     char path[4096], db[4096];
     if (rc == BX_EXIT_OK && (bx_outdir_path(o, "overstay.json", path, sizeof path, &err) != BX_OK ||

@@ -77,7 +77,7 @@ int bx_bench_lifecycle(json_t *results, bool quick)
     if (rc == BX_EXIT_OK && isfinite(thr)) {
         t0 = bx_wall_s();
         if (bx_lc_fmr_at(c, thr, 10000, &fmr, &err) != BX_OK ||
-            bx_lc_store_fpir(c, &fmr, sizes, 3, c->threads, pts, &err) != BX_OK) {
+            bx_lc_store_fpir(c, &fmr, sizes, 3, c->threads, NULL, pts, &err) != BX_OK) {
             fprintf(stderr, "bxsim bench: %s\n", err.msg);
             rc = BX_EXIT_RUNTIME;
         }

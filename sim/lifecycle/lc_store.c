@@ -235,7 +235,8 @@ static void refit_shape(struct bx_lc_fmr *f, struct bx_lc_fpir_point *pts, size_
 
 enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr *fmr,
                                 const double *sizes, size_t n_sizes, unsigned threads,
-                                struct bx_lc_fpir_point *out, struct bx_error *err)
+                                const struct bx_lc_searcher *sh, struct bx_lc_fpir_point *out,
+                                struct bx_error *err)
 {
     const struct bx_lc_bims *b = &cfg->bims;
     for (size_t i = 0; i < n_sizes; ++i) {
@@ -245,6 +246,7 @@ enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr
     size_t nm = b->n_measure;
     if (nm == 0)
         return BX_OK;
+    unsigned rank = sh ? sh->rank : 0, size = sh && sh->size > 0 ? sh->size : 1;
     uint64_t largest = 0;
     for (size_t i = 0; i < nm; ++i)
         largest = b->measure_sizes[i] > largest ? b->measure_sizes[i] : largest;
@@ -259,9 +261,9 @@ enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr
     struct bx_tpl_job *jobs = malloc((slab > np ? slab : np) * sizeof *jobs);
     struct bx_hit *hit = malloc(np * sizeof *hit);
     size_t *nh = malloc(np * sizeof *nh);
-    struct bx_store *g = bx_store_alloc(d, (size_t)largest, err);
+    struct bx_store *g = NULL;
     enum bx_status st = BX_OK;
-    if (!q || !t || !ids || !jobs || !hit || !nh || !g) {
+    if (!q || !t || !ids || !jobs || !hit || !nh) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for a store of %llu templates",
                      (unsigned long long)largest);
         goto done;
@@ -273,7 +275,8 @@ enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr
         jobs[j] = (struct bx_tpl_job){gen, s, (struct bx_capture){probe, 1, 0.5}, 2, q + j * d};
     }
     bx_port_generate(jobs, np, threads);
-    /* sizes in increasing order, the store grown from one to the next */
+    /* Sizes in increasing order; for each, this rank's rows [N rank / size, N (rank + 1) /
+     * size) of the store (templates are pure functions of their row: no rank needs another's) */
     uint64_t done_sizes = 0;
     for (size_t step = 0; step < nm && st == BX_OK; ++step) {
         uint64_t next = UINT64_MAX;
@@ -283,8 +286,14 @@ enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr
         if (next == UINT64_MAX)
             break;
         double t0 = bx_wall_s();
-        while (bx_store_rows(g) < next && st == BX_OK) {
-            size_t have = bx_store_rows(g), m = next - have < slab ? (size_t)(next - have) : slab;
+        size_t r0 = (size_t)(next * rank / size), r1 = (size_t)(next * (rank + 1) / size);
+        bx_store_free(g);
+        if ((g = bx_store_alloc(d, r1 - r0, err)) == NULL) {
+            st = err && err->code ? err->code : BX_ENOMEM;
+            break;
+        }
+        for (size_t have = r0; have < r1 && st == BX_OK;) {
+            size_t m = r1 - have < slab ? r1 - have : slab;
             for (size_t j = 0; j < m; ++j) {
                 struct bx_subject s;
                 ids[j] = LC_ID_STORE + (int64_t)(have + j);
@@ -294,6 +303,7 @@ enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr
             }
             bx_port_generate(jobs, m, threads);
             st = bx_store_add(g, t, m, ids, NULL, err);
+            have += m;
         }
         if (st != BX_OK)
             break;
@@ -302,7 +312,9 @@ enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr
         so.threshold = fmr->threshold;
         so.threads = threads;
         so.fast = next > 1024;
-        if ((st = bx_match_one_to_n(g, q, np, &so, hit, nh, err)) != BX_OK)
+        st = sh && sh->search ? sh->search(sh->ctx, g, r0, q, np, &so, hit, nh, err)
+                              : bx_match_one_to_n(g, q, np, &so, hit, nh, err);
+        if (st != BX_OK)
             break;
         uint64_t hits = 0;
         for (size_t j = 0; j < np; ++j)

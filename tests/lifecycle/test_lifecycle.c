@@ -396,7 +396,7 @@ Test(lifecycle, whole_store_fpir_model_agrees_with_real_searches)
     c->bims.measure_probes = 1500;
     double sizes[4] = {2000, 6000, 20000, 1e7};
     struct bx_lc_fpir_point p[4];
-    cr_assert_eq(bx_lc_store_fpir(c, &f, sizes, 4, 2, p, &err), BX_OK, "%s", err.msg);
+    cr_assert_eq(bx_lc_store_fpir(c, &f, sizes, 4, 2, NULL, p, &err), BX_OK, "%s", err.msg);
     /* the spread is fitted at the largest store searched, so the model passes through it ... */
     cr_assert(p[2].measured);
     cr_expect_str_eq(f.shape_from, "search of 20000");

@@ -281,13 +281,30 @@ struct bx_lc_fmr {
 enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, size_t subjects,
                             struct bx_lc_fmr *out, struct bx_error *err);
 
+/** How the whole store is searched when it is split over processes (mpirun): this process is
+ *  @p rank of @p size and holds rows [N rank / size, N (rank + 1) / size) of a store of N;
+ *  @p search (collective, e.g. bx_par_search) returns on rank 0 the hits one process searching
+ *  the whole store would return. NULL: one process, bx_match_one_to_n. */
+struct bx_store;
+struct bx_search_opts;
+struct bx_hit;
+struct bx_lc_searcher {
+    unsigned rank, size;
+    enum bx_status (*search)(void *ctx, const struct bx_store *shard, size_t row0,
+                             const float *probes, size_t n_q, const struct bx_search_opts *o,
+                             struct bx_hit *hits, size_t *n_hits, struct bx_error *err);
+    void *ctx;
+};
+
 /** Search stores of the configured sizes (bims.measure_sizes) with non-mated probes at
- *  fmr->threshold, and extend the model to @p n_sizes sizes in @p sizes. Where a store was
+ *  fmr->threshold (split over processes by @p sh, NULL: one), and extend the model to
+ *  @p n_sizes sizes in @p sizes; the measured figures are valid on rank 0. Where a store was
  *  searched, the spread k is refitted so that the model passes through the largest measured FPIR
  *  (fmr->shape and fmr->shape_from updated): the model then extrapolates from what was measured. */
 enum bx_status bx_lc_store_fpir(const struct bx_lc_config *cfg, struct bx_lc_fmr *fmr,
                                 const double *sizes, size_t n_sizes, unsigned threads,
-                                struct bx_lc_fpir_point *out, struct bx_error *err);
+                                const struct bx_lc_searcher *sh, struct bx_lc_fpir_point *out,
+                                struct bx_error *err);
 
 #ifdef __cplusplus
 }

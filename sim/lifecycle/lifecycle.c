@@ -45,6 +45,7 @@ struct person {
     uint32_t klass, stay; /* the latest stay (NONE32: none) */
     uint32_t where;       /* index in the in-country list (NONE32: abroad) */
     uint8_t bims_mode, wheelchair, with_children, citizen;
+    uint8_t kind; /* enum attempt: an impostor or a listed person comes back as one */
 };
 
 enum rec_by { REC_NONE, REC_BIOMETRIC, REC_BIOGRAPHIC, REC_OTHERS };
@@ -646,6 +647,7 @@ static void entries_of_day(struct lc *x, long day)
                 else if (kind == A_REMOVAL)
                     p->face = p->doc =
                         LC_ID_REMOVAL + (int64_t)gsl_rng_uniform_int(x->lists, c->removal_size);
+                p->kind = kind;
                 e[n++] = (struct entrant){.person = i, .mode = (uint8_t)m, .kind = kind};
             }
         }
@@ -659,7 +661,8 @@ static void entries_of_day(struct lc *x, long day)
             free(e);
             return;
         }
-        e[n++] = (struct entrant){.person = i, .mode = x->s[x->p[i].stay].exit_mode};
+        e[n++] = (struct entrant){
+            .person = i, .mode = x->s[x->p[i].stay].exit_mode, .kind = x->p[i].kind};
     }
     for (size_t j = 0; j < n; ++j) {
         const struct person *p = &x->p[e[j].person];

@@ -290,29 +290,12 @@ enum bx_status bx_scn__load_lifecycle(struct ctx *cx, yaml_node_t *root, struct 
     struct bx_lc_config *c = &scn->lifecycle;
     bx_lc_config_default(c);
     yaml_node_t *n, *hz;
-    long long v;
     if (bx_scn__check_keys(cx, root, "the scenario", fields) != BX_OK ||
         bx_scn__require(cx, root, "name", "the scenario", &n) != BX_OK ||
         bx_scn__as_name(cx, n, "scenario name", scn->name) != BX_OK)
         return BX_ESCHEMA;
-    if ((n = bx_scn__get(cx, root, "description"))) {
-        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "description") != BX_OK)
-            return BX_ESCHEMA;
-        if ((scn->description = strdup(bx_scn__scalar(n))) == NULL)
-            return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
-    }
-    scn->seed = 1;
-    if ((n = bx_scn__get(cx, root, "seed"))) {
-        if (bx_scn__as_int(cx, n, "seed", 0, INT64_MAX, &v) != BX_OK)
-            return BX_ESCHEMA;
-        scn->seed = (uint64_t)v;
-    }
-    scn->replications = 1;
-    if ((n = bx_scn__get(cx, root, "replications"))) {
-        if (bx_scn__as_int(cx, n, "replications", 1, 10000, &v) != BX_OK)
-            return BX_ESCHEMA;
-        scn->replications = (uint32_t)v;
-    }
+    if (bx_scn__load_common(cx, root, scn, 1, 10000) != BX_OK)
+        return BX_ESCHEMA;
     snprintf(scn->profile_name, sizeof scn->profile_name, "visa-best");
     if ((n = bx_scn__get(cx, root, "profile"))) {
         if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "profile") != BX_OK)

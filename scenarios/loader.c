@@ -224,6 +224,35 @@ static enum bx_status load_network(struct ctx *cx, yaml_node_t *map, struct bx_n
 
 /* ---------------------------------------------------------------- the document */
 
+/* The fields every kind shares after `name`: description, seed (default 1) and replications
+ * (default @p reps, at most @p max_reps). */
+enum bx_status bx_scn__load_common(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn,
+                                   uint32_t reps, long long max_reps)
+{
+    yaml_node_t *n;
+    if ((n = bx_scn__get(cx, root, "description"))) {
+        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "description") != BX_OK)
+            return BX_ESCHEMA;
+        scn->description = strdup(bx_scn__scalar(n));
+        if (scn->description == NULL)
+            return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
+    }
+    long long v;
+    scn->seed = 1;
+    if ((n = bx_scn__get(cx, root, "seed"))) {
+        if (bx_scn__as_int(cx, n, "seed", 0, INT64_MAX, &v) != BX_OK)
+            return BX_ESCHEMA;
+        scn->seed = (uint64_t)v;
+    }
+    scn->replications = reps;
+    if ((n = bx_scn__get(cx, root, "replications"))) {
+        if (bx_scn__as_int(cx, n, "replications", 1, max_reps, &v) != BX_OK)
+            return BX_ESCHEMA;
+        scn->replications = (uint32_t)v;
+    }
+    return BX_OK;
+}
+
 static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn)
 {
     static const char *const fields[] = {"name",      "description",  "kind",
@@ -257,26 +286,8 @@ static enum bx_status load_root(struct ctx *cx, yaml_node_t *root, struct bx_scn
         bx_scn__require(cx, root, "name", "the scenario", &n) != BX_OK ||
         bx_scn__as_name(cx, n, "scenario name", scn->name) != BX_OK)
         return BX_ESCHEMA;
-    if ((n = bx_scn__get(cx, root, "description"))) {
-        if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, "description") != BX_OK)
-            return BX_ESCHEMA;
-        scn->description = strdup(bx_scn__scalar(n));
-        if (scn->description == NULL)
-            return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
-    }
-    long long v;
-    scn->seed = 1;
-    if ((n = bx_scn__get(cx, root, "seed"))) {
-        if (bx_scn__as_int(cx, n, "seed", 0, INT64_MAX, &v) != BX_OK)
-            return BX_ESCHEMA;
-        scn->seed = (uint64_t)v;
-    }
-    scn->replications = 10;
-    if ((n = bx_scn__get(cx, root, "replications"))) {
-        if (bx_scn__as_int(cx, n, "replications", 1, 1000000, &v) != BX_OK)
-            return BX_ESCHEMA;
-        scn->replications = (uint32_t)v;
-    }
+    if (bx_scn__load_common(cx, root, scn, 10, 1000000) != BX_OK)
+        return BX_ESCHEMA;
     double hours, warm = 0;
     if (bx_scn__require(cx, root, "horizon", "the scenario", &hz) != BX_OK ||
         bx_scn__check_keys(cx, hz, "horizon", horizon_fields) != BX_OK ||

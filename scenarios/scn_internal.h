@@ -61,6 +61,8 @@ enum bx_status bx_scn__opt_uint(struct ctx *cx, yaml_node_t *map, const char *ke
                                 long long hi, unsigned *out);
 enum bx_status bx_scn__load_capture(struct ctx *cx, yaml_node_t *n, enum bx_device device,
                                     struct bx_capture_config *c);
+enum bx_status bx_scn__load_common(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn,
+                                   uint32_t reps, long long max_reps);
 enum bx_status bx_scn__load_lifecycle(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn);
 enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn);
 

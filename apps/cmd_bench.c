@@ -153,8 +153,19 @@ int bx_cmd_bench(int argc, char **argv)
             json_decref(base);
             return BX_EXIT_USAGE;
         }
+        /* the two runs must come from the same machine (accuracy counts compare anywhere) */
+        const char *cs = json_string_value(json_object_get(cur, "suite"));
+        json_t *sel = cs && strcmp(cs, "accuracy") == 0
+                          ? bx_bench_select_any(base)
+                          : bx_bench_select(base, json_object_get(cur, "environment"), baseline,
+                                            "--baseline");
+        if (sel == NULL) {
+            json_decref(cur);
+            json_decref(base);
+            return BX_EXIT_USAGE;
+        }
         json_t *table = NULL;
-        int gate = bx_bench_compare(json_object_get(cur, "results"), base, tolerance, &table);
+        int gate = bx_bench_compare(json_object_get(cur, "results"), sel, tolerance, &table);
         json_decref(table);
         json_decref(cur);
         json_decref(base);
@@ -175,6 +186,19 @@ int bx_cmd_bench(int argc, char **argv)
         return BX_EXIT_USAGE;
     }
     json_t *results = json_array(), *env = environment();
+    /* A baseline from another machine is refused before anything is measured (speeds do not
+     * compare across processors or compilers); accuracy counts compare anywhere. */
+    json_t *sel = NULL;
+    if (base) {
+        sel = strcmp(suite, "accuracy") == 0 ? bx_bench_select_any(base)
+                                             : bx_bench_select(base, env, baseline, "--baseline");
+        if (sel == NULL) {
+            json_decref(base);
+            json_decref(results);
+            json_decref(env);
+            return BX_EXIT_USAGE;
+        }
+    }
     int rc = BX_EXIT_OK;
     if (kernel)
         bx_bench_kernel(results, repeat ? repeat : 5, quick);
@@ -190,8 +214,8 @@ int bx_cmd_bench(int argc, char **argv)
         rc = bx_bench_lifecycle(results, quick);
     json_t *table = NULL;
     int gate = BX_EXIT_OK;
-    if (base && rc == BX_EXIT_OK)
-        gate = bx_bench_compare(results, base, tolerance, &table);
+    if (sel && rc == BX_EXIT_OK)
+        gate = bx_bench_compare(results, sel, tolerance, &table);
     json_decref(base);
     if (json_path && rc == BX_EXIT_OK) {
         json_t *root =

@@ -16,7 +16,7 @@
 #include "app.h"
 
 static const char gallery_usage[] =
-    "usage: bxsim gallery <info|search> ...\n"
+    "usage: bxsim gallery <info|search|gen|profiles> ...  (bxsim gallery SUB --help)\n"
     "\n"
     "  info FILE.h5             describe a template file (docs/templates.md)\n"
     "  search --gallery G.h5 --probes P.h5 --k K --out R.csv [--threshold T]\n"
@@ -25,7 +25,31 @@ static const char gallery_usage[] =
     "                           probe_index,rank,gallery_index,subject_id,score and up to K\n"
     "                           rows per probe (rank 1 is the best; scores are cosines).\n"
     "                           Under mpirun -np N each process loads and searches 1/N of\n"
-    "                           the gallery; rank 0 merges (the same hits as one process)\n";
+    "                           the gallery; rank 0 merges (the same hits as one process)\n"
+    "  gen --profile NAME --subjects N --samples K --out FILE.h5 [--device D]\n"
+    "      [--quality Q] [--age-gap-years Y] [--seed S] [--threads T]\n"
+    "                           a synthetic gallery from an algorithm profile: sample 0 of\n"
+    "                           each subject is its document photo, the others captures\n"
+    "  profiles [--json]        the algorithm profiles, their published targets and the\n"
+    "                           figures last achieved (models/profiles, $BX_PROFILE_PATH)\n";
+
+static const char info_usage[] = "usage: bxsim gallery info FILE.h5\n\n"
+                                 "Describe a template file: format version, templates, dimension,\n"
+                                 "distinct subjects, retention classes, size and metadata ranges\n"
+                                 "(docs/templates.md).\n";
+
+static const char profiles_usage[] =
+    "usage: bxsim gallery profiles [--json]\n\n"
+    "List the algorithm profiles in models/profiles (or $BX_PROFILE_PATH): each profile's\n"
+    "published targets and the figures `bxsim calibrate` last achieved. --json: as JSON.\n";
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return true;
+    return false;
+}
 
 static int exit_for(enum bx_status st)
 {
@@ -40,6 +64,10 @@ static int cmp_i64(const void *a, const void *b)
 
 static int gallery_info(int argc, char **argv)
 {
+    if (wants_help(argc, argv)) {
+        fputs(info_usage, stdout);
+        return BX_EXIT_OK;
+    }
     if (argc != 2 || argv[1][0] == '-') {
         fputs("bxsim gallery info: expected one FILE.h5\n", stderr);
         return BX_EXIT_USAGE;
@@ -230,9 +258,13 @@ done:
 
 static int gallery_profiles(int argc, char **argv)
 {
+    if (wants_help(argc, argv)) {
+        fputs(profiles_usage, stdout);
+        return BX_EXIT_OK;
+    }
     bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
     if (argc > 2 || (argc == 2 && !json)) {
-        fputs("usage: bxsim gallery profiles [--json]\n", stderr);
+        fputs(profiles_usage, stderr);
         return BX_EXIT_USAGE;
     }
     const char *dir = bx_scn_profile_dir();

@@ -32,6 +32,12 @@ int bx_bench_lifecycle(json_t *results, bool quick);
  * figure must be usable by the gate (numbers, min <= median <= max agreeing with its
  * repetitions, counts with 0 <= errors <= trials > 0), else a message and BX_EXIT_USAGE. */
 int bx_bench_load(const char *path, const char *option, json_t **out);
+/* The run of the loaded bench file @p file measured on the machine described by @p env (the same
+ * processor, features and compiler): the file itself, or one of its "baselines"; NULL with a
+ * message naming both machines when there is none. */
+json_t *bx_bench_select(json_t *file, json_t *env, const char *path, const char *option);
+/* Its first run, whatever the machine (accuracy counts). */
+json_t *bx_bench_select_any(json_t *file);
 /* Compare @p results with the loaded bench file @p base: prints the table, sets *table;
  * BX_EXIT_REGRESSION when a gated figure got worse by more than @p tolerance plus the noise
  * band. */

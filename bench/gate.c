@@ -127,6 +127,30 @@ static const char *bad_figure(json_t *f, char *why, size_t len)
     return ok ? NULL : why;
 }
 
+/* Check one run's "results" (BX_EXIT_OK, or a message and BX_EXIT_USAGE). */
+static int check_run(json_t *run, const char *path, const char *option, const char *where)
+{
+    json_t *res = json_object_get(run, "results");
+    if (!json_is_array(res)) {
+        fprintf(stderr,
+                "bxsim bench: %s %s%s: no \"results\" array (a `bxsim bench --json` "
+                "file expected)\n",
+                option, path, where);
+        return BX_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < json_array_size(res); ++i) {
+        char why[200];
+        const char *bad = bad_figure(json_array_get(res, i), why, sizeof why);
+        if (bad) {
+            const char *name = json_string_value(json_object_get(json_array_get(res, i), "name"));
+            fprintf(stderr, "bxsim bench: %s %s%s: results[%zu]%s%s%s %s\n", option, path, where, i,
+                    name ? " (\"" : "", name ? name : "", name ? "\")" : "", bad);
+            return BX_EXIT_USAGE;
+        }
+    }
+    return BX_EXIT_OK;
+}
+
 int bx_bench_load(const char *path, const char *option, json_t **out)
 {
     json_error_t jerr;
@@ -137,28 +161,72 @@ int bx_bench_load(const char *path, const char *option, json_t **out)
                 jerr.text);
         return BX_EXIT_USAGE;
     }
-    json_t *res = json_object_get(base, "results");
-    if (!json_is_array(res)) {
-        fprintf(stderr,
-                "bxsim bench: %s %s: no \"results\" array (a `bxsim bench --json` "
-                "file expected)\n",
-                option, path);
-        json_decref(base);
-        return BX_EXIT_USAGE;
-    }
-    for (size_t i = 0; i < json_array_size(res); ++i) {
-        char why[200];
-        const char *bad = bad_figure(json_array_get(res, i), why, sizeof why);
-        if (bad) {
-            const char *name = json_string_value(json_object_get(json_array_get(res, i), "name"));
-            fprintf(stderr, "bxsim bench: %s %s: results[%zu]%s%s%s %s\n", option, path, i,
-                    name ? " (\"" : "", name ? name : "", name ? "\")" : "", bad);
-            json_decref(base);
-            return BX_EXIT_USAGE;
+    /* one run, or {"baselines": [run, ...]}: one per machine */
+    json_t *many = json_object_get(base, "baselines");
+    int rc = BX_EXIT_OK;
+    if (json_is_array(many) && json_array_size(many) > 0) {
+        for (size_t k = 0; k < json_array_size(many) && rc == BX_EXIT_OK; ++k) {
+            char where[48];
+            snprintf(where, sizeof where, " baselines[%zu]", k);
+            rc = check_run(json_array_get(many, k), path, option, where);
         }
+    } else {
+        rc = check_run(base, path, option, "");
+    }
+    if (rc != BX_EXIT_OK) {
+        json_decref(base);
+        return rc;
     }
     *out = base;
     return BX_EXIT_OK;
+}
+
+/* The environment fields that decide whether speeds compare: the processor, its features and
+ * the compiler. */
+static const char *const same_machine[] = {"cpu", "cpu_features", "compiler"};
+
+static bool env_matches(json_t *a, json_t *b)
+{
+    for (size_t i = 0; i < sizeof same_machine / sizeof *same_machine; ++i) {
+        const char *x = json_string_value(json_object_get(a, same_machine[i]));
+        const char *y = json_string_value(json_object_get(b, same_machine[i]));
+        if (x == NULL || y == NULL || strcmp(x, y) != 0)
+            return false;
+    }
+    return true;
+}
+
+static void env_line(json_t *e, char *buf, size_t len)
+{
+    const char *c = json_string_value(json_object_get(e, "cpu"));
+    const char *f = json_string_value(json_object_get(e, "cpu_features"));
+    const char *k = json_string_value(json_object_get(e, "compiler"));
+    if (c == NULL && f == NULL && k == NULL)
+        snprintf(buf, len, "no environment recorded");
+    else
+        snprintf(buf, len, "%s; %s; %s", c ? c : "?", f && *f ? f : "no listed features",
+                 k ? k : "?");
+}
+
+json_t *bx_bench_select(json_t *file, json_t *env, const char *path, const char *option)
+{
+    json_t *many = json_object_get(file, "baselines");
+    size_t n = json_is_array(many) ? json_array_size(many) : 0;
+    for (size_t k = 0; k < n; ++k)
+        if (env_matches(json_object_get(json_array_get(many, k), "environment"), env))
+            return json_array_get(many, k);
+    if (n == 0 && env_matches(json_object_get(file, "environment"), env))
+        return file;
+    char here[300], there[300];
+    env_line(env, here, sizeof here);
+    env_line(json_object_get(n ? json_array_get(many, 0) : file, "environment"), there,
+             sizeof there);
+    fprintf(stderr,
+            "bxsim bench: %s %s was measured on another machine (%s%s), this is %s: speeds do "
+            "not compare across machines. Measure a baseline here (bxsim bench --json FILE) or "
+            "add one for this machine to the file's \"baselines\" list (docs/bench.md)\n",
+            option, path, there, n > 1 ? ", and others" : "", here);
+    return NULL;
 }
 
 int bx_bench_compare(json_t *results, json_t *base, double tolerance, json_t **table)
@@ -236,4 +304,10 @@ int bx_bench_compare(json_t *results, json_t *base, double tolerance, json_t **t
            regressions == 1 ? "" : "s", 100 * tolerance);
     *table = tab;
     return regressions ? BX_EXIT_REGRESSION : BX_EXIT_OK;
+}
+
+json_t *bx_bench_select_any(json_t *file)
+{
+    json_t *many = json_object_get(file, "baselines");
+    return json_is_array(many) && json_array_size(many) > 0 ? json_array_get(many, 0) : file;
 }

@@ -79,6 +79,45 @@ Test(apps_cli, help_and_version)
     cr_assert(strstr(out, "--replications") != NULL);
 }
 
+Test(apps_cli, every_command_has_help_that_exits_0_and_names_its_options)
+{
+    static const char *const cmds[][6] = {
+        {"run", "--out", "--seed", "--replications", "--records", "--threads"},
+        {"validate", "usage", NULL},
+        {"report", "DIR", NULL},
+        {"size", "--target-p95-wait", "--resource", "--rollout-weeks", "--replications", NULL},
+        {"audit", "--scores", "--run", "--gallery", "--claim-fmr", NULL},
+        {"bench", "--suite", "lifecycle", "--baseline", "--quick", NULL},
+        {"calibrate", "--profile", "--seeds", "--fit", NULL},
+        {"gallery", "info", "search", "gen", "profiles", NULL},
+        {"gallery info", "FILE.h5", NULL},
+        {"gallery search", "--gallery", "--probes", "--k", NULL},
+        {"gallery gen", "--profile", "--subjects", "--samples", NULL},
+        {"gallery profiles", "--json", NULL},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; ++i) {
+        char args[128];
+        snprintf(args, sizeof args, "%s --help", cmds[i][0]);
+        cr_assert_eq(bxsim(args), 0, "bxsim %s: %s", args, out);
+        for (int j = 1; j < 6 && cmds[i][j]; ++j)
+            cr_expect(strstr(out, cmds[i][j]) != NULL, "bxsim %s does not mention %s: %s", args,
+                      cmds[i][j], out);
+    }
+    cr_assert_eq(bxsim("--help"), 0);
+    cr_expect(strstr(out, "lifecycle") != NULL, "%s", out);
+}
+
+Test(apps_cli, the_repository_stands_alone_without_links_to_shared_notes)
+{
+    /* README, docs, scenarios and every page's source: nothing points outside the clone */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && grep -rlE '\\.\\./shared|shared/reference|shared/DESIGN' README.md "
+             "docs scenarios reports apps 2>/dev/null",
+             BX_SOURCE_DIR);
+    cr_assert_neq(run_shell(cmd), 0, "files linking outside the repository: %s", out);
+}
+
 Test(apps_cli, usage_errors_exit_2_naming_the_problem)
 {
     cr_assert_eq(bxsim(""), 2);

@@ -231,15 +231,50 @@ Test(apps_hostile, a_baseline_the_gate_cannot_use_is_refused_before_measuring)
 
 Test(apps_hostile, the_gate_writes_its_measurements_even_on_a_regression, .timeout = 300)
 {
-    /* A baseline whose kernel rates are 10x this machine's: every one "regresses". */
-    doctored("fast.json", "[x.update(median=x['median'] * 10, min=x['min'] * 10, max=x['max'] * "
-                          "10, repetitions=[v * 10 for v in x['repetitions']]) for x in r if "
-                          "x['name'].startswith('hold')]");
+    /* A baseline measured on this machine (its environment) whose kernel rates are 10x this
+     * machine's: every one "regresses". */
+    cr_assert_eq(bxsim("bench --suite kernel --quick --repeat 1 --json here.json"), 0, "%s", out);
+    char change[1024];
+    snprintf(change, sizeof change,
+             "[x.update(median=x['median'] * 10, min=x['min'] * 10, max=x['max'] * 10, "
+             "repetitions=[v * 10 for v in x['repetitions']]) for x in r if "
+             "x['name'].startswith('hold')]; b['environment'] = "
+             "json.load(open('%s/here.json'))['environment']",
+             dir);
+    doctored("fast.json", change);
     cr_assert_eq(bxsim("bench --suite kernel --quick --baseline fast.json --json m.json"), 3, "%s",
                  out);
     char path[128];
     snprintf(path, sizeof path, "%s/m.json", dir);
     cr_assert_eq(access(path, F_OK), 0, "the measurements are written");
+}
+
+Test(apps_hostile, a_baseline_from_another_machine_is_refused_before_measuring)
+{
+    /* bench/baseline.json as if measured on a processor no machine has */
+    doctored("other.json", "b['environment']['cpu'] = 'Imaginary CPU 9000'");
+    cr_assert_eq(bxsim("bench --suite kernel --quick --repeat 1 --baseline other.json --json "
+                       "m.json"),
+                 2, "%s", out);
+    cr_assert(strstr(out, "measured on another machine (Imaginary CPU 9000") != NULL, "%s", out);
+    char path[128];
+    snprintf(path, sizeof path, "%s/m.json", dir);
+    cr_assert_neq(access(path, F_OK), 0, "nothing measured, nothing written");
+    /* a stored run against it: refused the same way, never exit 3 */
+    cr_assert_eq(bxsim("bench --suite kernel --quick --repeat 1 --json here.json"), 0, "%s", out);
+    cr_assert_eq(bxsim("bench --results here.json --baseline other.json"), 2, "%s", out);
+    /* a file with one run per machine: this machine's is chosen */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && /usr/bin/python3 -c \"import json; a = json.load(open('other.json')); "
+             "h = json.load(open('here.json')); json.dump({'baselines': [a, h]}, "
+             "open('both.json', 'w'))\"",
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(bxsim("bench --results here.json --baseline both.json"), 0, "%s", out);
+    cr_assert_eq(bxsim("bench --suite kernel --quick --repeat 1 --baseline both.json --tolerance "
+                       "5"),
+                 0, "%s", out);
 }
 
 /* ---------------------------------------------------------------- outputs: all or nothing */

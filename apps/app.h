@@ -11,7 +11,13 @@
 #include "bx/scn.h"
 
 /* Exit statuses of every subcommand. */
-enum { BX_EXIT_OK = 0, BX_EXIT_RUNTIME = 1, BX_EXIT_USAGE = 2, BX_EXIT_REGRESSION = 3 };
+enum {
+    BX_EXIT_OK = 0,
+    BX_EXIT_RUNTIME = 1,
+    BX_EXIT_USAGE = 2,
+    BX_EXIT_REGRESSION = 3,
+    BX_EXIT_CLAIM = 4 /* audit --fail-on: a claim refuted or not supported */
+};
 
 /* Version string "0.1.0 (git abc123)". */
 const char *bx_app_version(void);

@@ -44,7 +44,12 @@ static const char usage[] =
     "  --gallery-size N     ... against galleries of N (default 1)\n"
     "output:\n"
     "  --out DIR            write DIR/audit.json (atomically)\n"
-    "  --json               print audit.json to stdout instead of the summary\n";
+    "  --json               print audit.json to stdout instead of the summary\n"
+    "  --fail-on V          exit 4 when a claim is refuted (V = refuted) or not supported\n"
+    "                       (V = unsupported: refuted or not enough data), for CI gates\n"
+    "\n"
+    "exit status: 0 done (whatever the verdicts, unless --fail-on), 1 runtime failure,\n"
+    "2 bad input or usage, 4 a verdict --fail-on names\n";
 
 static bool parse_double(const char *opt, const char *s, double lo, double hi, bool open,
                          double *out)
@@ -85,6 +90,7 @@ int bx_cmd_audit(int argc, char **argv)
     const char *scores = NULL, *run = NULL, *out = NULL, *gallery = NULL, *probes = NULL;
     uint64_t rank = 5;
     bool json = false, bad = false;
+    const char *fail_on = NULL;
     for (int i = 1; i < argc && !bad; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t u;
@@ -93,6 +99,17 @@ int bx_cmd_audit(int argc, char **argv)
             return BX_EXIT_OK;
         } else if (strcmp(a, "--json") == 0) {
             json = true;
+            continue;
+        } else if (strcmp(a, "--fail-on") == 0) {
+            if (v == NULL || (strcmp(v, "refuted") != 0 && strcmp(v, "unsupported") != 0)) {
+                fprintf(stderr,
+                        "bxsim audit: --fail-on: expected refuted or unsupported, got "
+                        "'%s'\n",
+                        v ? v : "");
+                return BX_EXIT_USAGE;
+            }
+            fail_on = v;
+            ++i;
             continue;
         }
         if (v == NULL && a[0] == '-') {
@@ -227,19 +244,26 @@ int bx_cmd_audit(int argc, char **argv)
         json_t *cl = json_object_get(res, "claims");
         for (size_t i = 0; i < json_array_size(cl); ++i) {
             json_t *c = json_array_get(cl, i);
-            printf("claim  %s < %g at %.0f%%: %s (upper bound %.4g, %s; %lld independent "
-                   "trials needed at %lld errors)\n",
+            printf("claim  %s < %g at %.0f%%: %s\n       %s\n",
                    json_string_value(json_object_get(c, "metric")),
                    json_number_value(json_object_get(c, "claim")),
                    100 * json_number_value(json_object_get(c, "confidence")),
                    json_string_value(json_object_get(c, "verdict")),
-                   json_number_value(json_object_get(c, "upper_one_sided")),
-                   json_string_value(json_object_get(c, "decided_by")),
-                   (long long)json_integer_value(json_object_get(c, "trials_needed")),
-                   (long long)json_integer_value(json_object_get(c, "errors")));
+                   json_string_value(json_object_get(c, "explanation")));
         }
     }
-    if (rc != BX_EXIT_OK && od.stage[0] != '\0')
+    /* --fail-on: a verdict the caller cannot accept (CI) */
+    json_t *cl = json_object_get(res, "claims");
+    for (size_t i = 0; rc == BX_EXIT_OK && fail_on && i < json_array_size(cl); ++i) {
+        const char *v = json_string_value(json_object_get(json_array_get(cl, i), "verdict"));
+        bool refuted = v && strcmp(v, "refuted") == 0, supported = v && strcmp(v, "supported") == 0;
+        if (refuted || (strcmp(fail_on, "unsupported") == 0 && !supported)) {
+            fprintf(stderr, "bxsim audit: --fail-on %s: a claim is %s\n", fail_on,
+                    v ? v : "undecided");
+            rc = BX_EXIT_CLAIM;
+        }
+    }
+    if (rc != BX_EXIT_OK && rc != BX_EXIT_CLAIM && od.stage[0] != '\0')
         bx_app_explain_write_failure("audit", out);
     bx_outdir_abort(&od);
     free(text);

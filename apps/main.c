@@ -36,7 +36,8 @@ static const char usage[] =
     "  -h, --help                this text (also: bxsim <command> --help)\n"
     "  -V, --version             version, git revision and the OpenBLAS kernel in use\n"
     "\n"
-    "exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 3 benchmark regression\n";
+    "exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 3 benchmark regression,\n"
+    "4 an audit verdict that --fail-on names\n";
 
 static int print_version(void)
 {

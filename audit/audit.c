@@ -82,6 +82,29 @@ uint64_t bx_audit_trials_needed(uint64_t x, double claim, double confidence)
     return lo;
 }
 
+uint64_t bx_audit_trials_needed_at_rate(double rate, double claim, double confidence)
+{
+    BX_REQUIRE(claim > 0 && claim < 1 && rate >= 0);
+    if (!(rate < claim))
+        return UINT64_MAX;
+    /* n trials with ceil(rate n) errors: the upper bound falls as n grows (the rate stays) */
+    uint64_t lo = 1, hi = 2;
+    while (bx_audit_cp_upper((uint64_t)ceil(rate * (double)hi), hi, confidence) >= claim) {
+        lo = hi;
+        hi *= 2;
+        if (hi > (1ULL << 53))
+            return UINT64_MAX;
+    }
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (bx_audit_cp_upper((uint64_t)ceil(rate * (double)mid), mid, confidence) < claim)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 const char *bx_audit_verdict_name(enum bx_audit_verdict v)
 {
     return v == BX_AUDIT_SUPPORTED ? "supported"
@@ -731,6 +754,50 @@ static json_t *fnmr_at_fmr_json(struct bx_audit *a)
     return o;
 }
 
+/* One plain sentence: what was claimed, what the data show, the bound that decides and why. */
+static void explain(char *buf, size_t len, const char *metric, double claim, double c,
+                    enum bx_audit_verdict v, uint64_t x, uint64_t n, double lo, double hi,
+                    const char *decided, uint64_t need)
+{
+    int k = snprintf(buf, len, "The claim %s < %g (%.0f%% confidence): ", metric, claim, 100 * c);
+    if (k < 0 || (size_t)k >= len)
+        return;
+    char *p = buf + k;
+    size_t left = len - (size_t)k;
+    if (n == 0) {
+        snprintf(p, left, "there were no trials, so nothing can be said.");
+        return;
+    }
+    double rate = (double)x / (double)n;
+    int m = snprintf(p, left, "%llu errors in %llu trials (%.3g). ", (unsigned long long)x,
+                     (unsigned long long)n, rate);
+    if (m < 0 || (size_t)m >= left)
+        return;
+    p += m;
+    left -= (size_t)m;
+    if (v == BX_AUDIT_SUPPORTED)
+        snprintf(p, left,
+                 "Supported: even the highest rate these data allow, the upper bound %.3g (%s), "
+                 "is below the claim.",
+                 hi, decided);
+    else if (v == BX_AUDIT_REFUTED)
+        snprintf(p, left,
+                 "Refuted: even the lowest rate these data allow, the lower bound %.3g (%s), is "
+                 "above the claim, so the true rate is higher than claimed.",
+                 lo, decided);
+    else if (need != UINT64_MAX)
+        snprintf(p, left,
+                 "Not enough data: the rate could be as high as %.3g (%s), above the claim; at "
+                 "the observed rate about %llu trials would show it is below.",
+                 hi, decided, (unsigned long long)need);
+    else
+        snprintf(p, left,
+                 "Not enough data: the bounds [%.3g, %.3g] (%s) straddle the claim and the "
+                 "observed rate is not below it, so more data are more likely to refute it than "
+                 "to support it.",
+                 lo, hi, decided);
+}
+
 /* A claim "rate < claim": the exact binomial bounds treat every comparison as independent; the
  * subject bootstrap's one-sided bounds (@p sub, lower and upper; with --bootstrap 0 the
  * design-effect-adjusted bounds; NaN without subjects) carry the clustering of errors by
@@ -755,13 +822,22 @@ static json_t *claim_json(const struct bx_audit *a, const char *metric, double c
                           : by_sub       ? "design effect"
                           : have_sub     ? "binomial"
                                          : "binomial (no subject-level bound)";
-    uint64_t need = bx_audit_trials_needed(x, claim, c);
+    /* More data help only when the claim is still open and the observed rate is below it: then
+     * the trials that would support it at the observed rate (at least as many errors per
+     * trial); otherwise none (null). */
+    double rate = n ? (double)x / (double)n : BX_NAN;
+    uint64_t need = v == BX_AUDIT_NOT_ENOUGH_DATA && n > 0 && rate < claim
+                        ? bx_audit_trials_needed_at_rate(rate, claim, c)
+                        : UINT64_MAX;
+    char why[640];
+    explain(why, sizeof why, metric, claim, c, v, x, n, lo, hi, decided, need);
     json_t *o = json_pack("{sssfsfsssososIsIso}", "metric", metric, "claim", claim, "confidence", c,
                           "verdict", bx_audit_verdict_name(v), "upper_one_sided", num(hi),
                           "lower_one_sided", num(lo), "errors", (json_int_t)x, "trials",
                           (json_int_t)n, "trials_needed",
                           need == UINT64_MAX ? json_null() : json_integer((json_int_t)need));
     json_object_set_new(o, "decided_by", json_string(decided));
+    json_object_set_new(o, "explanation", json_string(why));
     json_object_set_new(o, "optimistic",
                         json_boolean(isnan(a->o.threshold) && !(a->o.holdout > 0) && !a->per_row));
     json_object_set_new(

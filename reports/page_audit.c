@@ -81,8 +81,8 @@ static void audit_page(FILE *h, const struct page_plots *pp, json_t *au)
     fprintf(h, "<p>EER %.4g at threshold %.6g.</p>\n", bx_rpt__jnum(eer, "value"),
             bx_rpt__jnum(eer, "threshold"));
     fputs("<h2 id=\"claims\">Claims</h2>\n<table>\n<thead><tr><th>claim</th><th>verdict</th>"
-          "<th>errors / trials</th><th>one-sided bounds</th><th>independent trials needed at "
-          "this error count</th></tr></thead>\n<tbody>\n",
+          "<th>errors / trials</th><th>one-sided bounds</th><th>trials that would support it "
+          "at the observed rate</th></tr></thead>\n<tbody>\n",
           h);
     json_t *cl = json_object_get(au, "claims");
     for (size_t i = 0; i < json_array_size(cl); ++i) {
@@ -103,6 +103,11 @@ static void audit_page(FILE *h, const struct page_plots *pp, json_t *au)
                 bx_rpt__jnum(x, "lower_one_sided"), bx_rpt__jnum(x, "upper_one_sided"));
         bx_rpt__int_cell(h, json_object_get(x, "trials_needed"));
         fputs("</tr>\n", h);
+        if (json_is_string(json_object_get(x, "explanation"))) {
+            fputs("<tr><td colspan=\"5\">", h);
+            bx_rpt__esc(h, json_string_value(json_object_get(x, "explanation")));
+            fputs("</td></tr>\n", h);
+        }
     }
     if (json_array_size(cl) == 0)
         fputs("<tr><td colspan=\"5\">no claim given (--claim-fmr, --claim-fnmr)</td></tr>\n", h);

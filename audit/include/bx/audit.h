@@ -78,6 +78,10 @@ double bx_audit_cp_lower(uint64_t x, uint64_t n, double confidence);
  *  claim" at @p confidence (one-sided exact upper bound below the claim); sources.md 6.4:
  *  0 errors -> 2,995 for 0.1% at 95%. */
 uint64_t bx_audit_trials_needed(uint64_t x, double claim, double confidence);
+/** The trials n at which ceil(rate n) errors would give an upper bound below @p claim (the
+ *  observed rate kept): UINT64_MAX when @p rate is not below the claim (more data would not
+ *  support it) or beyond 2^53. */
+uint64_t bx_audit_trials_needed_at_rate(double rate, double claim, double confidence);
 
 enum bx_audit_verdict { BX_AUDIT_SUPPORTED, BX_AUDIT_REFUTED, BX_AUDIT_NOT_ENOUGH_DATA };
 const char *bx_audit_verdict_name(enum bx_audit_verdict v);

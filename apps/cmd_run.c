@@ -52,6 +52,12 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, bo
     return argv[++*i];
 }
 
+/* "s" unless @p n is 1: "1 replication", "2 replications". */
+static const char *plural(unsigned long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 /* " over N ranks" under mpirun, else "". */
 static const char *ranks_note(void)
 {
@@ -275,8 +281,9 @@ static int run_ports(struct bx_scn *scn, const char *file, struct bx_outdir *o, 
         if (bx_ports_result_init(&ctx.reps[r], scn->ports.n_ports, &err) != BX_OK)
             rc = BX_EXIT_RUNTIME;
     if (!quiet && bx_par_rank() == 0)
-        fprintf(stderr, "bxsim run: %s (ports, profile %s), seed %llu, %u replications%s\n",
-                scn->name, scn->ports.profile_name, (unsigned long long)scn->seed, n, ranks_note());
+        fprintf(stderr, "bxsim run: %s (ports, profile %s), seed %llu, %u replication%s%s\n",
+                scn->name, scn->ports.profile_name, (unsigned long long)scn->seed, n, plural(n),
+                ranks_note());
     if (!bx_par_all_ok(rc == BX_EXIT_OK)) {
         rc = BX_EXIT_RUNTIME;
     } else if (bx_par_replicate(n, threads, run_one_port, &ctx, pack_one_port, unpack_one_port,
@@ -329,22 +336,43 @@ static int run_ports(struct bx_scn *scn, const char *file, struct bx_outdir *o, 
                 "%s/plots\n",
                 rep.note, out);
     if (rc == BX_EXIT_OK && !quiet) {
-        printf("%-16s %-8s %12s %14s %10s\n", "port", "type", "travelers/rep", "mean wait s",
-               "manual");
+        /* per replication, with Student-t intervals across replications; waits are from
+         * arrival at the camera queue to the end of processing (docs/summary.md) */
+        int w_name = 4;
         for (size_t i = 0; i < scn->ports.n_ports; ++i) {
-            uint64_t trav = 0, man = 0;
-            double w = 0;
-            for (uint32_t r = 0; r < n; ++r) {
-                trav += ctx.reps[r].ports[i].travellers;
-                man += ctx.reps[r].ports[i].manual;
-                w += bx_tally_mean(&ctx.reps[r].ports[i].wait) / n;
-            }
-            printf("%-16s %-8s %12.0f %14.1f %10llu\n", scn->ports.ports[i].name,
-                   bx_port_type_name(scn->ports.ports[i].type), (double)trav / n, w,
-                   (unsigned long long)man);
+            int l = (int)strlen(scn->ports.ports[i].name);
+            w_name = l > w_name ? l : w_name;
         }
-        printf("wrote %s/summary.json, results.h5 and report.html (%zu plots) (%.2f s)\n", out,
-               rep.n_plots, wall);
+        double *buf = malloc(3 * (size_t)n * sizeof *buf);
+        if (buf != NULL) {
+            printf("%-*s  %-7s %14s %12s %24s %24s\n", w_name, "port", "type", "travellers/rep",
+                   "manual/rep", "mean wait s (95% CI)", "p95 wait s (95% CI)");
+            for (size_t i = 0; i < scn->ports.n_ports; ++i) {
+                double trav = 0, man = 0;
+                for (uint32_t r = 0; r < n; ++r) {
+                    const struct bx_port_result *pr = &ctx.reps[r].ports[i];
+                    trav += (double)pr->travellers / n;
+                    man += (double)pr->manual / n;
+                    buf[r] = bx_tally_mean(&pr->wait);
+                    buf[n + r] = pr->wait_q ? bx_quantiles_get(pr->wait_q, 0.95) : BX_NAN;
+                }
+                struct bx_ci mw = bx_ci_student(buf, n, 0.95), pw = bx_ci_student(buf + n, n, 0.95);
+                char a[64], b[64];
+                if (isfinite(mw.lo))
+                    snprintf(a, sizeof a, "%.1f [%.1f, %.1f]", mw.value, mw.lo, mw.hi);
+                else
+                    snprintf(a, sizeof a, "%.1f", mw.value);
+                if (isfinite(pw.lo))
+                    snprintf(b, sizeof b, "%.1f [%.1f, %.1f]", pw.value, pw.lo, pw.hi);
+                else
+                    snprintf(b, sizeof b, "%.1f", pw.value);
+                printf("%-*s  %-7s %14.0f %12.0f %24s %24s\n", w_name, scn->ports.ports[i].name,
+                       bx_port_type_name(scn->ports.ports[i].type), trav, man, a, b);
+            }
+            free(buf);
+        }
+        printf("wrote %s/summary.json, results.h5 and report.html (%zu plot%s) (%.2f s)\n", out,
+               rep.n_plots, plural(rep.n_plots), wall);
     }
     free(scn_text);
     free(prof_text);
@@ -469,7 +497,7 @@ static int run_lifecycle(struct bx_scn *scn, const char *file, struct bx_outdir 
         fprintf(stderr,
                 "bxsim run: %s (lifecycle, profile %s), seed %llu, %u replication%s of %g "
                 "days at sample %g%s\n",
-                scn->name, cfg->profile_name, (unsigned long long)scn->seed, n, n == 1 ? "" : "s",
+                scn->name, cfg->profile_name, (unsigned long long)scn->seed, n, plural(n),
                 cfg->horizon_days, cfg->sample, ranks_note());
     if (!bx_par_all_ok(rc == BX_EXIT_OK)) {
         rc = BX_EXIT_RUNTIME;
@@ -535,8 +563,8 @@ static int run_lifecycle(struct bx_scn *scn, const char *file, struct bx_outdir 
                "expected departures", exp, "suspected in-country", sus,
                exp > 0 ? 100 * sus / exp : 0.0, "  of which false", fal,
                sus > 0 ? 100 * fal / sus : 0.0);
-        printf("wrote %s/overstay.json%s and overstay.html (%zu plots) (%.2f s)\n", o->dir,
-               records ? ", records.sqlite" : "", rep.n_plots, wall);
+        printf("wrote %s/overstay.json%s and overstay.html (%zu plot%s) (%.2f s)\n", o->dir,
+               records ? ", records.sqlite" : "", rep.n_plots, plural(rep.n_plots), wall);
     }
     json_decref(ov);
 done:
@@ -653,8 +681,9 @@ int bx_cmd_run(int argc, char **argv)
         goto done;
     }
     if (!quiet && bx_par_rank() == 0)
-        fprintf(stderr, "bxsim run: %s, seed %llu, %u replications%s\n", scn.name,
-                (unsigned long long)scn.seed, scn.replications, ranks_note());
+        fprintf(stderr, "bxsim run: %s, seed %llu, %u replication%s%s\n", scn.name,
+                (unsigned long long)scn.seed, scn.replications, plural(scn.replications),
+                ranks_note());
     if (bx_par_replicate(scn.replications, (unsigned)threads, run_one, &ctx, pack_one, unpack_one,
                          false, show_progress, &err) != BX_OK) {
         if (bx_par_rank() == 0)
@@ -735,18 +764,18 @@ int bx_cmd_validate(int argc, char **argv)
             return BX_EXIT_USAGE;
         }
         if (scn.kind == BX_SCN_LIFECYCLE)
-            printf("%s: ok (%s: lifecycle, %zu classes, profile %s, %u replications of %g days "
+            printf("%s: ok (%s: lifecycle, %zu classes, profile %s, %u replication%s of %g days "
                    "at sample %g)\n",
                    argv[i], scn.name, scn.lifecycle.n_classes, scn.profile_name, scn.replications,
-                   scn.lifecycle.horizon_days, scn.lifecycle.sample);
+                   plural(scn.replications), scn.lifecycle.horizon_days, scn.lifecycle.sample);
         else if (scn.kind == BX_SCN_PORTS)
-            printf("%s: ok (%s: %zu ports, profile %s, %u replications of %g h)\n", argv[i],
+            printf("%s: ok (%s: %zu ports, profile %s, %u replication%s of %g h)\n", argv[i],
                    scn.name, scn.ports.n_ports, scn.profile_name, scn.replications,
-                   scn.ports.horizon_s / 3600);
+                   plural(scn.replications), scn.ports.horizon_s / 3600);
         else
-            printf("%s: ok (%s: %zu sources, %zu stations, %u replications of %g h)\n", argv[i],
+            printf("%s: ok (%s: %zu sources, %zu stations, %u replication%s of %g h)\n", argv[i],
                    scn.name, scn.net.n_sources, scn.net.n_stations, scn.replications,
-                   scn.net.horizon_s / 3600);
+                   plural(scn.replications), scn.net.horizon_s / 3600);
         bx_scn_fini(&scn);
     }
     return BX_EXIT_OK;
@@ -819,6 +848,6 @@ int bx_cmd_report(int argc, char **argv)
                 "%s/%s\n",
                 rep.note, dir, rep.plots);
     if (!quiet)
-        printf("wrote %s/%s (%zu plots)\n", dir, rep.page, rep.n_plots);
+        printf("wrote %s/%s (%zu plot%s)\n", dir, rep.page, rep.n_plots, plural(rep.n_plots));
     return BX_EXIT_OK;
 }

@@ -50,6 +50,7 @@ int bx_cmd_size(int argc, char **argv);
 int bx_cmd_bench(int argc, char **argv);
 int bx_cmd_gallery(int argc, char **argv);
 int bx_cmd_calibrate(int argc, char **argv);
+int bx_cmd_compare(int argc, char **argv);
 
 /** Load scenario @p file: 0, or (the error printed) the exit status: 2 for a bad file, 1 when
  *  out of memory. */

@@ -24,6 +24,8 @@ static const char usage[] =
     "  validate FILE.yaml        check a scenario without running it\n"
     "  report DIR                rebuild a run's page and plots from its results\n"
     "  size FILE.yaml --target-p95-wait S   lanes, cameras and officers each port needs\n"
+    "  compare A.yaml B.yaml     what changes from plan A to plan B, paired over the same\n"
+    "                            travellers (compare.json, compare.html)\n"
     "  audit --scores F | --run DIR   test a claimed error rate (FMR, FNMR) with exact\n"
     "                            intervals, bootstrap, EER, breakdowns\n"
     "  gallery info|search       inspect template files, 1:N search (docs/templates.md)\n"
@@ -55,7 +57,7 @@ static int print_version(void)
  * alone (the other ranks have nothing to do and leave at once). */
 static bool distributed(const char *cmd, int argc, char **argv)
 {
-    return strcmp(cmd, "run") == 0 || strcmp(cmd, "size") == 0 ||
+    return strcmp(cmd, "run") == 0 || strcmp(cmd, "size") == 0 || strcmp(cmd, "compare") == 0 ||
            (strcmp(cmd, "gallery") == 0 && argc > 2 && strcmp(argv[2], "search") == 0);
 }
 
@@ -102,6 +104,8 @@ static int dispatch(int argc, char **argv)
         return bx_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "size") == 0)
         return bx_cmd_size(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return bx_cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "audit") == 0)
         return bx_cmd_audit(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)

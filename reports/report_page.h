@@ -50,7 +50,7 @@ struct rpt_page {
 };
 
 extern const struct rpt_page bx_rpt__page_run, bx_rpt__page_network, bx_rpt__page_audit,
-    bx_rpt__page_size, bx_rpt__page_overstay;
+    bx_rpt__page_size, bx_rpt__page_overstay, bx_rpt__page_compare;
 
 /* ---------------------------------------------------------------- gnuplot.c */
 

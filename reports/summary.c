@@ -155,3 +155,8 @@ enum bx_status bx_rpt__write_json(const char *path, const json_t *root, struct b
     free(withnl);
     return st;
 }
+
+enum bx_status bx_rpt_write_json(const char *path, const json_t *root, struct bx_error *err)
+{
+    return bx_rpt__write_json(path, root, err);
+}

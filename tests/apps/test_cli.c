@@ -89,6 +89,7 @@ Test(apps_cli, every_command_has_help_that_exits_0_and_names_its_options)
         {"audit", "--scores", "--run", "--gallery", "--fail-on", NULL},
         {"bench", "--suite", "lifecycle", "--baseline", "--quick", NULL},
         {"calibrate", "--profile", "--seeds", "--fit", NULL},
+        {"compare", "--replications", "--seed", "--out", "--threads"},
         {"gallery", "info", "search", "gen", "profiles", NULL},
         {"gallery info", "FILE.h5", NULL},
         {"gallery search", "--gallery", "--probes", "--k", NULL},
@@ -1326,6 +1327,81 @@ Test(apps_lifecycle, a_lifecycle_run_writes_its_report_and_records_the_same_with
     cr_assert(strstr(out, a) != NULL, "expected '%s' in: %s", a, out);
     snprintf(a, sizeof a, "%s/bad", dir);
     cr_assert_not(exists(a), "no output directory for a bad scenario");
+}
+
+/* ---------------------------------------------------------------- bxsim compare */
+
+/* Every paired difference in compare.json, as (value, lo, hi) with lo = hi = NaN when null. */
+static void each_difference(json_t *cmp, void (*fn)(const char *where, json_t *d, void *ctx),
+                            void *ctx)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(cmp, "system"), k, v)
+        fn(k, json_object_get(v, "difference"), ctx);
+    json_t *ports = json_object_get(cmp, "ports");
+    for (size_t i = 0; i < json_array_size(ports); ++i)
+        json_object_foreach(json_object_get(json_array_get(ports, i), "figures"), k, v)
+            fn(k, json_object_get(v, "difference"), ctx);
+}
+
+static void zero_difference(const char *where, json_t *d, void *ctx)
+{
+    ++*(int *)ctx;
+    json_t *v = json_object_get(d, "value"), *ci = json_object_get(d, "ci95");
+    if (json_is_null(v))
+        return; /* a figure with no value in either (no trials) */
+    cr_expect_eq(json_number_value(v), 0.0, "%s differs from itself", where);
+    if (json_is_array(ci))
+        cr_expect(json_number_value(json_array_get(ci, 0)) == 0.0 &&
+                      json_number_value(json_array_get(ci, 1)) == 0.0,
+                  "%s", where);
+    cr_expect(json_is_false(json_object_get(d, "significant")), "%s", where);
+}
+
+Test(apps_cli, compare_pairs_the_same_travellers_through_two_plans, .timeout = 300)
+{
+    char args[512], path[160];
+    /* a plan against itself: every difference exactly 0 */
+    snprintf(args, sizeof args,
+             "compare scenarios/default.yaml scenarios/default.yaml --replications 3 --out %s/same",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/same/compare.json", dir);
+    json_error_t je;
+    json_t *cmp = json_load_file(path, 0, &je);
+    cr_assert_not_null(cmp, "%s", je.text);
+    int n = 0;
+    each_difference(cmp, zero_difference, &n);
+    cr_assert_geq(n, 4 * 5 + 5, "every port's figures and the system's");
+    json_decref(cmp);
+    snprintf(path, sizeof path, "%s/same/compare.html", dir);
+    cr_assert(exists(path));
+    /* a third mobile unit: waits fall, and the interval says so; inspections do not move */
+    snprintf(args, sizeof args,
+             "compare scenarios/crossing-2-units.yaml scenarios/crossing-3-units.yaml "
+             "--replications 4 --out %s/units",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "crossing") != NULL && strstr(out, " *") != NULL, "%s", out);
+    snprintf(path, sizeof path, "%s/units/compare.json", dir);
+    cmp = json_load_file(path, 0, &je);
+    cr_assert_not_null(cmp, "%s", je.text);
+    json_t *f = json_object_get(json_array_get(json_object_get(cmp, "ports"), 0), "figures");
+    json_t *d = json_object_get(json_object_get(f, "mean_wait_s"), "difference");
+    json_t *ci = json_object_get(d, "ci95");
+    cr_assert(json_number_value(json_object_get(d, "value")) < 0, "mean wait difference");
+    cr_assert(json_is_array(ci) && json_number_value(json_array_get(ci, 1)) < 0,
+              "the interval excludes 0");
+    cr_assert(json_is_true(json_object_get(d, "significant")));
+    json_decref(cmp);
+    /* bad input */
+    cr_assert_eq(bxsim("compare scenarios/default.yaml"), 2, "%s", out);
+    cr_assert_eq(bxsim("compare scenarios/default.yaml scenarios/national-year.yaml"), 2, "%s",
+                 out);
+    cr_assert(strstr(out, "kind: ports") != NULL, "%s", out);
+    cr_assert_eq(bxsim("compare scenarios/default.yaml scenarios/default.yaml --replications 1"), 2,
+                 "%s", out);
 }
 
 /* ---------------------------------------------------------------- mpirun (bx/par.h) */

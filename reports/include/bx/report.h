@@ -175,6 +175,26 @@ enum bx_status bx_rpt_write_overstay_report(const char *dir, json_t *overstay,
                                             const struct bx_rpt_report_opts *o,
                                             struct bx_rpt_report_result *res, struct bx_error *err);
 
+/* ================================================================ compare.json */
+
+/** Two ports scenarios run with the same seed and replications (`bxsim compare`). */
+struct bx_rpt_compare {
+    const char *a_name, *a_file, *b_name, *b_file;
+    uint64_t seed;
+    const struct bx_ports_config *a, *b;
+    const struct bx_ports_result *a_reps, *b_reps;
+    size_t n_reps;
+};
+/** Write @p root to @p path as indented JSON with a final newline, atomically. */
+enum bx_status bx_rpt_write_json(const char *path, const json_t *root, struct bx_error *err);
+/** compare.json's object (docs/compare.md): per port in both, and for all ports, each figure's
+ *  means and the paired difference B - A with its Student-t interval. NULL: out of memory. */
+json_t *bx_rpt_compare_json(const struct bx_rpt_compare *c);
+/** DIR/compare.html from compare.json's object. */
+enum bx_status bx_rpt_write_compare_report(const char *dir, json_t *cmp,
+                                           const struct bx_rpt_report_opts *o,
+                                           struct bx_rpt_report_result *res, struct bx_error *err);
+
 /* ================================================================ size.json */
 
 /** One sized port and resource of `bxsim size`. */

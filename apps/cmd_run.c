@@ -769,9 +769,9 @@ int bx_cmd_validate(int argc, char **argv)
                    argv[i], scn.name, scn.lifecycle.n_classes, scn.profile_name, scn.replications,
                    plural(scn.replications), scn.lifecycle.horizon_days, scn.lifecycle.sample);
         else if (scn.kind == BX_SCN_PORTS)
-            printf("%s: ok (%s: %zu ports, profile %s, %u replication%s of %g h)\n", argv[i],
-                   scn.name, scn.ports.n_ports, scn.profile_name, scn.replications,
-                   plural(scn.replications), scn.ports.horizon_s / 3600);
+            printf("%s: ok (%s: %zu port%s, profile %s, %u replication%s of %g h)\n", argv[i],
+                   scn.name, scn.ports.n_ports, plural(scn.ports.n_ports), scn.profile_name,
+                   scn.replications, plural(scn.replications), scn.ports.horizon_s / 3600);
         else
             printf("%s: ok (%s: %zu sources, %zu stations, %u replication%s of %g h)\n", argv[i],
                    scn.name, scn.net.n_sources, scn.net.n_stations, scn.replications,

@@ -190,7 +190,10 @@ static void page(FILE *h, const struct page_plots *pp, void *src)
     const char *k;
     json_t *v;
     json_object_foreach(sys, k, v)
-        fig_row(h, k, v, strcmp(k, "fnmr") == 0 || strcmp(k, "fmr") == 0 ? 6 : 1);
+    {
+        bool rate = strcmp(k, "fnmr") == 0 || strcmp(k, "fmr") == 0;
+        fig_row(h, k, v, rate ? 6 : 1);
+    }
     fputs("</tbody>\n</table>\n", h);
     json_t *ports = json_object_get(cp, "ports");
     for (size_t i = 0; i < json_array_size(ports); ++i) {
@@ -205,7 +208,10 @@ static void page(FILE *h, const struct page_plots *pp, void *src)
         }
         fputs(head, h);
         json_t *f = json_object_get(p, "figures");
-        json_object_foreach(f, k, v) fig_row(h, k, v, 1);
+        json_object_foreach(f, k, v)
+        {
+            fig_row(h, k, v, 1);
+        }
         fputs("</tbody>\n</table>\n", h);
     }
     (void)pp; /* tables only: no plots */

@@ -330,9 +330,17 @@ enum bx_status bx_scn_load_string(const char *text, size_t len, const char *labe
     enum bx_status st = bx_scn__parse(text, len, label, &doc, err);
     if (st != BX_OK)
         return st;
-    struct ctx cx = {label, &doc, err};
+    struct bx_scn_files files = {{label, NULL}, 1, NULL, NULL};
+    struct ctx cx = {label, &doc, err, &files};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root == NULL) {
+    /* `base: FILE`: the base laid under this file */
+    if (root != NULL && root->type == YAML_MAPPING_NODE) {
+        st = bx_scn__resolve_base(&cx, &doc, &files);
+        root = st == BX_OK ? yaml_document_get_root_node(&doc) : NULL;
+    }
+    if (st != BX_OK) {
+        /* err says why */
+    } else if (root == NULL) {
         st = BX_FAIL(err, BX_ESCHEMA, "%s:1:1: the scenario file is empty", label);
         if (err) {
             err->src_line = 1;
@@ -344,6 +352,8 @@ enum bx_status bx_scn_load_string(const char *text, size_t len, const char *labe
             st = err->code;
     }
     yaml_document_delete(&doc);
+    free(files.owned);
+    free(files.origin);
     if (st != BX_OK)
         bx_scn_fini(out);
     return st;

@@ -393,7 +393,7 @@ enum bx_status bx_scn_load_profile_string(const char *text, size_t len, const ch
     enum bx_status st = bx_scn__parse(text, len, label, &doc, err);
     if (st != BX_OK)
         return st;
-    struct ctx cx = {label, &doc, err};
+    struct ctx cx = {label, &doc, err, NULL};
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (root == NULL)
         st = BX_FAIL(err, BX_ESCHEMA, "%s:1:1: the profile file is empty", label);

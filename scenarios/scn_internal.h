@@ -16,10 +16,20 @@
 #define BX_SCN_MAX_NODES 1000000
 #define BX_SCN_MAX_ALIASES 1000
 
+/* The files a scenario is read from: itself and, with `base:`, its base (base.c); `origin`
+ * says for each node of the merged document (index - 1) which file it came from. */
+struct bx_scn_files {
+    const char *labels[2];
+    size_t n;
+    uint8_t *origin;
+    char *owned; /* labels[1], allocated */
+};
+
 struct ctx {
     const char *label;
     yaml_document_t *doc;
     struct bx_error *err;
+    const struct bx_scn_files *files; /* NULL: every node is from `label` */
 };
 
 #define FAIL_AT(cx, node, ...) bx_scn__fail_at((cx), (node), __FILE__, __LINE__, __VA_ARGS__)
@@ -61,6 +71,9 @@ enum bx_status bx_scn__opt_uint(struct ctx *cx, yaml_node_t *map, const char *ke
                                 long long hi, unsigned *out);
 enum bx_status bx_scn__load_capture(struct ctx *cx, yaml_node_t *n, enum bx_device device,
                                     struct bx_capture_config *c);
+/* `base: FILE`: replace @p doc by the base laid under it (files->labels[0] is this file). */
+enum bx_status bx_scn__resolve_base(struct ctx *cx, yaml_document_t *doc,
+                                    struct bx_scn_files *files);
 enum bx_status bx_scn__load_common(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn,
                                    uint32_t reps, long long max_reps);
 enum bx_status bx_scn__load_lifecycle(struct ctx *cx, yaml_node_t *root, struct bx_scn *scn);

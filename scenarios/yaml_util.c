@@ -21,8 +21,15 @@ enum bx_status bx_scn__fail_at(struct ctx *cx, const yaml_node_t *node, const ch
     va_end(ap);
     int l = node ? (int)node->start_mark.line + 1 : 1;
     int c = node ? (int)node->start_mark.column + 1 : 1;
+    const char *label = cx->label;
+    if (node && cx->files && cx->files->origin) {
+        size_t i = (size_t)(node - cx->doc->nodes.start);
+        if (node >= cx->doc->nodes.start && node < cx->doc->nodes.top &&
+            cx->files->origin[i] < cx->files->n)
+            label = cx->files->labels[cx->files->origin[i]];
+    }
     if (cx->err && cx->err->code == BX_OK) {
-        bx_err_set(cx->err, BX_ESCHEMA, file, line, "%s:%d:%d: %s", cx->label, l, c, msg);
+        bx_err_set(cx->err, BX_ESCHEMA, file, line, "%s:%d:%d: %s", label, l, c, msg);
         cx->err->src_line = l;
         cx->err->src_col = c;
     }

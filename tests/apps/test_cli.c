@@ -1176,7 +1176,8 @@ static void bench_file(const char *path, double m, double lo, double hi, long er
 {
     char text[1024];
     snprintf(text, sizeof text,
-             "{\"suite\": \"t\", \"environment\": {}, \"results\": [\n"
+             "{\"suite\": \"t\", \"environment\": {\"cpu\": \"Test CPU\", \"cpu_features\": "
+             "\"avx2\", \"compiler\": \"gcc\"}, \"results\": [\n"
              "  {\"name\": \"hold-1000\", \"unit\": \"events/s\", \"n\": 1000, \"median\": %g, "
              "\"min\": %g, \"max\": %g, \"repetitions\": [%g, %g, %g]},\n"
              "  {\"name\": \"wall\", \"unit\": \"s\", \"n\": 1, \"median\": %g, \"min\": %g, "

@@ -794,3 +794,92 @@ Test(scenarios_ports, a_minimal_port_gets_exactly_the_type_defaults)
         bx_scn_fini(&scn);
     }
 }
+
+/* ---------------------------------------------------------------- variants (base:) */
+
+static void put(const char *dir, const char *name, const char *text, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char base_yaml[] =
+    "name: plan-a\nkind: ports\nseed: 7\nreplications: 3\nhorizon: {hours: 6}\n"
+    "thresholds: {verify_fmr: 1.0e-5}\n"
+    "ports:\n"
+    "  - name: walk\n    type: land\n    lanes: {kind: pedestrian, count: 2}\n"
+    "    arrivals_per_hour: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100,\n"
+    "                        100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100]\n"
+    "    officers: 2\n"
+    "  - name: gate\n    type: land\n    lanes: {kind: vehicle, count: 2}\n"
+    "    arrivals_per_hour: [50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50,\n"
+    "                        50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50]\n";
+
+Test(scenarios_loader, a_variant_is_its_base_with_its_own_fields_laid_over)
+{
+    char dir[] = "/tmp/bx_variant_XXXXXX", bpath[256], vpath[256];
+    cr_assert_not_null(mkdtemp(dir));
+    put(dir, "a.yaml", base_yaml, bpath, sizeof bpath);
+    put(dir, "b.yaml",
+        "base: a.yaml\nname: plan-b\nthresholds: {watchlist_fpir: 0.01}\n"
+        "ports:\n  - name: walk\n    lanes: {kind: pedestrian, count: 3}\n"
+        "  - name: stroll\n    type: land\n    lanes: {kind: pedestrian, count: 1}\n"
+        "    arrivals_per_hour: [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10,\n"
+        "                        10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]\n",
+        vpath, sizeof vpath);
+    struct bx_scn a, b;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_scn_load_file(bpath, &a, &err), BX_OK, "%s", err.msg);
+    cr_assert_eq(bx_scn_load_file(vpath, &b, &err), BX_OK, "%s", err.msg);
+    cr_expect_str_eq(b.name, "plan-b");
+    cr_expect_eq(b.seed, 7);
+    cr_expect_eq(b.replications, 3);
+    cr_expect_eq(b.ports.verify_fmr, a.ports.verify_fmr, "kept from the base");
+    cr_expect_eq(b.ports.watchlist_fpir, 0.01);
+    cr_assert_eq(b.ports.n_ports, 3, "walk and gate from the base, stroll added");
+    cr_expect_str_eq(b.ports.ports[0].name, "walk");
+    cr_expect_eq(b.ports.ports[0].land.lanes, 3);
+    cr_expect_eq(b.ports.ports[0].officers, a.ports.ports[0].officers);
+    cr_expect_eq(b.ports.ports[0].land.arrivals.rate_per_h[5],
+                 a.ports.ports[0].land.arrivals.rate_per_h[5]);
+    cr_expect_str_eq(b.ports.ports[1].name, "gate");
+    cr_expect_str_eq(b.ports.ports[2].name, "stroll");
+    bx_scn_fini(&a);
+    bx_scn_fini(&b);
+    /* a fault is reported in the file that holds it */
+    put(dir, "c.yaml",
+        "base: a.yaml\nname: plan-c\nports:\n  - name: walk\n    lanes: {kind: pedestrian, "
+        "count: -1}\n",
+        vpath, sizeof vpath);
+    cr_assert_neq(bx_scn_load_file(vpath, &b, &err), BX_OK);
+    cr_expect(strstr(err.msg, "c.yaml:5:") != NULL, "%s", err.msg);
+    char bad_base[1024];
+    snprintf(bad_base, sizeof bad_base, "%s", base_yaml);
+    char *at = strstr(bad_base, "officers: 2");
+    cr_assert_not_null(at);
+    memcpy(at, "officers: x", 11);
+    put(dir, "a2.yaml", bad_base, bpath, sizeof bpath);
+    put(dir, "d.yaml", "base: a2.yaml\nname: plan-d\n", vpath, sizeof vpath);
+    memset(&err, 0, sizeof err);
+    cr_assert_neq(bx_scn_load_file(vpath, &b, &err), BX_OK);
+    cr_expect(strstr(err.msg, "a2.yaml:13:15") != NULL, "%s", err.msg);
+    /* no base of a base, no missing file, not itself */
+    put(dir, "e.yaml", "base: b.yaml\nname: plan-e\n", vpath, sizeof vpath);
+    memset(&err, 0, sizeof err);
+    cr_assert_neq(bx_scn_load_file(vpath, &b, &err), BX_OK);
+    cr_expect(strstr(err.msg, "base of its own") != NULL, "%s", err.msg);
+    put(dir, "f.yaml", "base: nowhere.yaml\nname: plan-f\n", vpath, sizeof vpath);
+    memset(&err, 0, sizeof err);
+    cr_assert_neq(bx_scn_load_file(vpath, &b, &err), BX_OK);
+    cr_expect(strstr(err.msg, "f.yaml:1:7: base:") != NULL, "%s", err.msg);
+    put(dir, "g.yaml", "base: g.yaml\nname: plan-g\n", vpath, sizeof vpath);
+    memset(&err, 0, sizeof err);
+    cr_assert_neq(bx_scn_load_file(vpath, &b, &err), BX_OK);
+    cr_expect(strstr(err.msg, "is this file") != NULL, "%s", err.msg);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}

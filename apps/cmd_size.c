@@ -321,6 +321,12 @@ int bx_cmd_size(int argc, char **argv)
         rc = BX_EXIT_USAGE;
         goto done_tasks;
     }
+    if (!json && bx_par_rank() == 0)
+        fprintf(stderr,
+                "bxsim size: %s, %zu port-resource search%s to a p95 queue wait of %g s, %u "
+                "replications per level%s (this takes a while: each level is simulated)\n",
+                scn.name, sized, sized == 1 ? "" : "es", o.target_p95_s, o.replications,
+                weeks > 0 ? ", and the weekly rollout" : "");
     if (bx_size_tasks(&scn.ports, &o, (unsigned)weeks, ts.t, ts.n, &err) != BX_OK) {
         if (bx_par_rank() == 0)
             fprintf(stderr, "bxsim size: %s\n", err.msg);
@@ -412,6 +418,9 @@ int bx_cmd_size(int argc, char **argv)
                         "%s/size_plots\n",
                         rep.note, out);
             }
+            if (rc == BX_EXIT_OK && !json)
+                printf("wrote %s/size.json and size.html (%zu plot%s)\n", out, rep.n_plots,
+                       rep.n_plots == 1 ? "" : "s");
         }
         if (json && text) {
             fputs(text, stdout);

@@ -166,7 +166,7 @@ static void page(FILE *h, const struct page_plots *pp, void *src)
     char title[300];
     snprintf(title, sizeof title, "%s vs %s", json_string_value(json_object_get(a, "scenario")),
              json_string_value(json_object_get(b, "scenario")));
-    bx_rpt__html_head(h, title);
+    bx_rpt__html_head_as(h, "comparison", title);
     fputs("<p>Two scenarios run with the same seed and replications, so that the travellers, "
           "their arrivals and their captures are the same wherever the scenarios agree (common "
           "random numbers). Each figure is a mean over replications; B - A is the mean of the "

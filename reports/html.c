@@ -141,14 +141,34 @@ static const char css[] =
     "overflow-x:auto;font-size:0.8em}dl{display:grid;grid-template-columns:max-content auto;"
     "gap:0.1em 1em}dt{font-weight:bold}dd{margin:0}";
 
-void bx_rpt__html_head(FILE *h, const char *scenario)
+void bx_rpt__html_head_as(FILE *h, const char *what, const char *name)
 {
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n"
           "<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\" xml:lang=\"en\">\n<head>\n"
-          "<meta charset=\"UTF-8\" />\n<title>bxsim report: ",
+          "<meta charset=\"UTF-8\" />\n<title>bxsim ",
           h);
-    bx_rpt__esc(h, scenario);
-    fprintf(h, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>bxsim report: ", css);
-    bx_rpt__esc(h, scenario);
+    bx_rpt__esc(h, what);
+    fputs(": ", h);
+    bx_rpt__esc(h, name);
+    fprintf(h, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>bxsim ", css);
+    bx_rpt__esc(h, what);
+    fputs(": ", h);
+    bx_rpt__esc(h, name);
     fputs("</h1>\n", h);
+}
+
+void bx_rpt__html_head(FILE *h, const char *scenario)
+{
+    bx_rpt__html_head_as(h, "report", scenario);
+}
+
+void bx_rpt__html_nav(FILE *h, const char *const *ids, const char *const *labels, size_t n)
+{
+    fputs("<nav><p>", h);
+    for (size_t i = 0; i < n; ++i) {
+        fprintf(h, "%s<a href=\"#%s\">", i ? " &#183; " : "", ids[i]);
+        bx_rpt__esc(h, labels[i]);
+        fputs("</a>", h);
+    }
+    fputs("</p></nav>\n", h);
 }

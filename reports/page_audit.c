@@ -48,7 +48,22 @@ static const char rate_head[] =
 
 static void audit_page(FILE *h, const struct page_plots *pp, json_t *au)
 {
-    bx_rpt__html_head(h, json_string_value(json_object_get(au, "input")));
+    bx_rpt__html_head_as(h, "audit", json_string_value(json_object_get(au, "input")));
+    {
+        const char *ids[8], *labels[8];
+        size_t n = 0;
+        ids[n] = "rates", labels[n++] = "rates";
+        ids[n] = "claims", labels[n++] = "claims";
+        ids[n] = "fnmr_at_fmr", labels[n++] = "FNMR at fixed FMR";
+        if (json_is_object(json_object_get(au, "one_to_n")))
+            ids[n] = "one_to_n", labels[n++] = "1:N";
+        if (json_object_size(json_object_get(au, "groups")))
+            ids[n] = "groups", labels[n++] = "groups";
+        if (json_is_object(json_object_get(au, "expected_false_matches_per_year")))
+            ids[n] = "volume", labels[n++] = "false matches a year";
+        ids[n] = "plots", labels[n++] = "plots";
+        bx_rpt__html_nav(h, ids, labels, n);
+    }
     json_t *c = json_object_get(au, "comparisons");
     fputs("<dl>\n<dt>input</dt><dd>", h);
     bx_rpt__esc(h, json_string_value(json_object_get(au, "input")));
@@ -159,12 +174,31 @@ static void audit_page(FILE *h, const struct page_plots *pp, json_t *au)
         {
             fputs("<h3>", h);
             bx_rpt__esc(h, key);
-            fputs("</h3>\n<table>\n<thead><tr><th>value</th><th>FMR</th><th>exact 95%</th>"
-                  "<th>ratio to the best</th><th>FNMR</th><th>exact 95%</th><th>ratio to the "
-                  "best</th></tr></thead>\n<tbody>\n",
+            fputs("</h3>\n<table>\n<thead><tr><th>value</th><th>FMR</th><th>errors / trials"
+                  "</th><th>exact 95%</th><th>ratio to the best</th><th>FNMR</th><th>errors / "
+                  "trials</th><th>exact 95%</th><th>ratio to the best</th></tr></thead>\n"
+                  "<tbody>\n",
                   h);
-            for (size_t i = 0; i < json_array_size(v); ++i) {
-                json_t *g = json_array_get(v, i);
+            /* highest FMR first: the group an auditor looks at */
+            size_t ng = json_array_size(v), *ord = malloc((ng ? ng : 1) * sizeof *ord);
+            if (ord == NULL)
+                continue;
+            for (size_t i = 0; i < ng; ++i)
+                ord[i] = i;
+            for (size_t i = 1; i < ng; ++i)
+                for (size_t j = i; j > 0; --j) {
+                    double a = bx_rpt__jnum(json_object_get(json_array_get(v, ord[j - 1]), "fmr"),
+                                            "value");
+                    double b =
+                        bx_rpt__jnum(json_object_get(json_array_get(v, ord[j]), "fmr"), "value");
+                    if (!(isnan(a) || (isfinite(b) && b > a)))
+                        break;
+                    size_t t = ord[j];
+                    ord[j] = ord[j - 1];
+                    ord[j - 1] = t;
+                }
+            for (size_t ii = 0; ii < ng; ++ii) {
+                json_t *g = json_array_get(v, ord[ii]);
                 fputs("<tr><td>", h);
                 bx_rpt__esc(h, json_string_value(json_object_get(g, "value")));
                 fputs("</td>", h);
@@ -172,7 +206,9 @@ static void audit_page(FILE *h, const struct page_plots *pp, json_t *au)
                 static const char *const ratio[] = {"fmr_ratio_to_best", "fnmr_ratio_to_best"};
                 for (int k = 0; k < 2; ++k) {
                     json_t *r = json_object_get(g, rk[k]), *ci = json_object_get(r, "ci95");
-                    fprintf(h, "<td>%.4g</td>", bx_rpt__jnum(r, "value"));
+                    fprintf(h, "<td>%.4g</td><td>%lld / %lld</td>", bx_rpt__jnum(r, "value"),
+                            (long long)json_integer_value(json_object_get(r, "errors")),
+                            (long long)json_integer_value(json_object_get(r, "trials")));
                     if (json_is_array(ci))
                         fprintf(h, "<td>[%.4g, %.4g]</td>",
                                 json_number_value(json_array_get(ci, 0)),
@@ -180,13 +216,16 @@ static void audit_page(FILE *h, const struct page_plots *pp, json_t *au)
                     else
                         fputs("<td>&#8212;</td>", h);
                     double q = bx_rpt__jnum(g, ratio[k]);
-                    if (isfinite(q))
+                    if (json_integer_value(json_object_get(r, "errors")) == 0)
+                        fputs("<td>no errors</td>", h);
+                    else if (isfinite(q))
                         fprintf(h, "<td>%.3g</td>", q);
                     else
                         fputs("<td>&#8212;</td>", h);
                 }
                 fputs("</tr>\n", h);
             }
+            free(ord);
             fputs("</tbody>\n</table>\n", h);
         }
     }

@@ -81,7 +81,7 @@ static void report_table(FILE *h, json_t *ov, const char *list, const char *key)
 static void page(FILE *h, const struct page_plots *pp, void *src)
 {
     json_t *ov = src, *rep = json_object_get(ov, "report");
-    bx_rpt__html_head(h, json_string_value(json_object_get(ov, "scenario")));
+    bx_rpt__html_head_as(h, "overstay report", json_string_value(json_object_get(ov, "scenario")));
     json_t *w = json_object_get(ov, "report_window");
     fprintf(h,
             "<p>The overstay report of a simulated entry-to-exit lifecycle, counted as DHS's "

@@ -109,7 +109,7 @@ json_t *bx_rpt_size_json(const struct bx_rpt_size *s)
 
 static void size_page(FILE *h, const struct page_plots *pp, json_t *sz)
 {
-    bx_rpt__html_head(h, json_string_value(json_object_get(sz, "scenario")));
+    bx_rpt__html_head_as(h, "sizing", json_string_value(json_object_get(sz, "scenario")));
     fprintf(h,
             "<p>Sizing to a p95 queue wait of <strong>%g s</strong> over the busiest %lld "
             "hours (upper bound of the %.3g Student-t interval across %lld replications per "

@@ -109,6 +109,10 @@ void bx_rpt__int_cell(FILE *h, json_t *v);
 bool bx_rpt__file_exists(const char *dir, const char *name);
 /* The page's head (title "bxsim report: NAME", the style sheet) up to its <h1>. */
 void bx_rpt__html_head(FILE *h, const char *name);
+/* The same titled "bxsim WHAT: NAME" (audit, sizing, overstay report, comparison). */
+void bx_rpt__html_head_as(FILE *h, const char *what, const char *name);
+/* A line of links to the page's sections (ids without '#'). */
+void bx_rpt__html_nav(FILE *h, const char *const *ids, const char *const *labels, size_t n);
 /* The "Plots" section: each plot's image, caption and files. */
 void bx_rpt__html_plots(FILE *h, const struct page_plots *pp);
 

@@ -925,6 +925,22 @@ Test(apps_cli, audit_writes_the_documented_audit_json_and_rejects_bad_input)
         "for x in s)\"",
         dir, dir);
     cr_assert_eq(system(cmd), 0, "audit.html or its images");
+    /* its own title, links to every section it has, each link's target on the page, groups
+     * with their trials, highest FMR first */
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import re, xml.dom.minidom as m; p = '%s/au/audit.html'; "
+             "d = m.parse(p); t = d.getElementsByTagName('title')[0].firstChild.data; "
+             "assert t.startswith('bxsim audit: '), t; "
+             "ids = set(e.getAttribute('id') for e in d.getElementsByTagName('h2')); "
+             "links = [a.getAttribute('href') for n in d.getElementsByTagName('nav') for a in "
+             "n.getElementsByTagName('a')]; assert len(links) >= 5, links; "
+             "assert all(h[1:] in ids for h in links), (links, ids); "
+             "rows = [[c.firstChild.data for c in r.getElementsByTagName('td')] for r in "
+             "d.getElementsByTagName('tr')]; g = [r for r in rows if len(r) == 9]; "
+             "assert len(g) == 2 and ' / ' in g[0][2], g; "
+             "assert float(g[0][1]) >= float(g[1][1]), g\"",
+             dir);
+    cr_assert_eq(system(cmd), 0, "audit.html's title, navigation or groups");
     /* --json prints the same object. */
     snprintf(args, sizeof args, "audit --scores %s --json --bootstrap 0", csv);
     cr_assert_eq(bxsim(args), 0, "%s", out);

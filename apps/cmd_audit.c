@@ -78,7 +78,12 @@ static void print_rate(const char *name, json_t *r)
     printf("  %lld / %lld", (long long)json_integer_value(json_object_get(r, "errors")),
            (long long)json_integer_value(json_object_get(r, "trials")));
     json_t *b = json_object_get(r, "bootstrap");
-    if (json_is_array(b))
+    if (json_integer_value(json_object_get(r, "errors")) == 0 &&
+        json_is_number(json_object_get(r, "rule_of_3")))
+        /* no error to resample: the bootstrap says nothing; the rule of 3 does */
+        printf("  no errors: rule of 3 upper bound %.4g",
+               json_number_value(json_object_get(r, "rule_of_3")));
+    else if (json_is_array(b))
         printf("  bootstrap [%.4g, %.4g]", json_number_value(json_array_get(b, 0)),
                json_number_value(json_array_get(b, 1)));
     putchar('\n');
@@ -238,6 +243,26 @@ int bx_cmd_audit(int argc, char **argv)
                  "the verdicts are optimistic; --holdout F chooses it on other subjects");
         print_rate("FMR", json_object_get(res, "fmr"));
         print_rate("FNMR", json_object_get(res, "fnmr"));
+        json_t *one = json_object_get(res, "one_to_n");
+        if (json_is_object(one)) {
+            /* template inputs: the 1:N searches too */
+            char rk[32];
+            snprintf(rk, sizeof rk, "rank%lld_miss",
+                     (long long)json_integer_value(json_object_get(one, "rank")));
+            printf("1:N    %lld mated and %lld non-mated searches of a gallery of %lld\n",
+                   (long long)json_integer_value(json_object_get(one, "mated_searches")),
+                   (long long)json_integer_value(json_object_get(one, "non_mated_searches")),
+                   (long long)json_integer_value(json_object_get(one, "gallery_size")));
+            print_rate("FPIR", json_object_get(one, "fpir"));
+            print_rate("FNIR", json_object_get(one, "fnir"));
+            print_rate("rank1", json_object_get(one, "rank1_miss"));
+            if (strcmp(rk, "rank1_miss") != 0) {
+                char lab[24];
+                snprintf(lab, sizeof lab, "rank%lld",
+                         (long long)json_integer_value(json_object_get(one, "rank")));
+                print_rate(lab, json_object_get(one, rk));
+            }
+        }
         json_t *eer = json_object_get(res, "eer");
         printf("EER    %.4g at threshold %.6g\n", json_number_value(json_object_get(eer, "value")),
                json_number_value(json_object_get(eer, "threshold")));

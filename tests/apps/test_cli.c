@@ -1086,6 +1086,13 @@ Test(apps_ports, audit_of_a_run_and_of_template_files)
     cr_assert(fpir > 0.15 && fpir < 0.55, "FPIR %g", fpir);
     cr_assert(json_is_object(json_object_get(one, "rank5_miss")));
     json_decref(root);
+    /* the terminal summary shows the 1:N figures too */
+    snprintf(args, sizeof args, "audit --gallery %s/g.h5 --probes %s/p.h5 --at-fmr 0.001 --rank 5",
+             dir, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "1:N    400 mated and 100 non-mated") && strstr(out, "FPIR ") &&
+                  strstr(out, "FNIR ") && strstr(out, "rank5 "),
+              "%s", out);
 }
 
 /* ---------------------------------------------------------------- bxsim size */

@@ -63,17 +63,31 @@ static void print_rollout(const struct bx_rpt_size *sz)
         for (unsigned k = 0; k < sz->weeks; ++k) {
             const struct bx_size_week *w = &rp->weeks[k];
             const struct bx_size_point *p = &w->p95;
+            char when[32] = "";
+            if (sz->dated) {
+                char d[16];
+                bx_rpt_date(sz->start_day + (long)floor(w->t_s / 86400), d);
+                snprintf(when, sizeof when, " (%s)", d);
+            }
+            bool met = !p->failed && isfinite(p->hi) && p->hi <= sz->opts->target_p95_s;
             if (p->failed)
-                printf("  week %2u: %3u units  overloaded\n", w->week, w->units);
+                printf("  week %2u%s: %3u units  overloaded  short\n", w->week, when, w->units);
             else
-                printf("  week %2u: %3u units  %8.1f [%.1f, %.1f]\n", w->week, w->units, p->value,
-                       p->lo, p->hi);
+                printf("  week %2u%s: %3u units  %8.1f [%.1f, %.1f]%s\n", w->week, when, w->units,
+                       p->value, p->lo, p->hi, met ? "" : "  short");
         }
     }
     printf("total units needed %ld; scheduled by phase:", total_needed);
-    for (size_t k = 0; k < sz->n_phases; ++k)
-        printf(" %g h: %ld%s", sz->phases[k].t_s / 3600, sz->phases[k].units,
-               k + 1 < sz->n_phases ? "," : "\n");
+    for (size_t k = 0; k < sz->n_phases; ++k) {
+        if (sz->dated) {
+            char d[16];
+            bx_rpt_date(sz->start_day + (long)floor(sz->phases[k].t_s / 86400), d);
+            printf(" from %s: %ld%s", d, sz->phases[k].units, k + 1 < sz->n_phases ? "," : "\n");
+        } else {
+            printf(" %g h: %ld%s", sz->phases[k].t_s / 3600, sz->phases[k].units,
+                   k + 1 < sz->n_phases ? "," : "\n");
+        }
+    }
 }
 
 /* `--resource tvs`: the shared matching service's workers (bx_size_tvs), printed and written
@@ -355,7 +369,9 @@ int bx_cmd_size(int argc, char **argv)
                              .rows = rows,
                              .weeks = (unsigned)weeks,
                              .rollout = ro,
-                             .phases = phases};
+                             .phases = phases,
+                             .dated = scn.ports.dated,
+                             .start_day = scn.ports.start_day};
     for (size_t ti = 0; ti < ts.n; ++ti)
         for (int k = 0; k < ts.t[ti].n_kinds; ++k) {
             size_t i = ts.t[ti].port;

@@ -294,3 +294,8 @@ enum bx_status bx_rpt_write_overstay(const char *path, const struct bx_rpt_lifec
     json_decref(root);
     return st;
 }
+
+void bx_rpt_date(long days, char out[16])
+{
+    bx_rpt__date(days, out);
+}

@@ -3,6 +3,8 @@
  * read back from it (docs/sizing.md): the level each port and resource needs, and a capacity
  * curve per port and resource. The schema's keys are written and read here only. */
 #define _POSIX_C_SOURCE 200809L
+#include "report_internal.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,21 +70,37 @@ static json_t *rollout_json(const struct bx_rpt_size *s)
         for (unsigned k = 0; k < s->weeks; ++k) {
             const struct bx_size_week *w = &rp->weeks[k];
             const struct bx_size_point *p = &w->p95;
-            json_array_append_new(
-                wk, json_pack("{sIsfsIsososb}", "week", (json_int_t)w->week, "at_hours",
-                              w->t_s / 3600, "units", (json_int_t)w->units, "p95_wait_s",
-                              ci_json(p->value, p->lo, p->hi), "mean_wait_s",
-                              isfinite(w->mean_wait_s) ? json_real(w->mean_wait_s) : json_null(),
-                              "overloaded", p->failed));
+            json_t *wo = json_pack(
+                "{sIsfsIsososb}", "week", (json_int_t)w->week, "at_hours", w->t_s / 3600, "units",
+                (json_int_t)w->units, "p95_wait_s", ci_json(p->value, p->lo, p->hi), "mean_wait_s",
+                isfinite(w->mean_wait_s) ? json_real(w->mean_wait_s) : json_null(), "overloaded",
+                p->failed);
+            /* the week meets the target when the interval's upper bound is below it */
+            json_object_set_new(
+                wo, "meets_target",
+                json_boolean(!p->failed && isfinite(p->hi) && p->hi <= s->opts->target_p95_s));
+            if (s->dated) {
+                char d[16];
+                bx_rpt__date(s->start_day + (long)floor(w->t_s / 86400), d);
+                json_object_set_new(wo, "date", json_string(d));
+            }
+            json_array_append_new(wk, wo);
         }
         json_array_append_new(rports,
                               json_pack("{sssososo}", "name", rp->port->name, "needed",
                                         rp->needed > 0 ? json_integer(rp->needed) : json_null(),
                                         "schedule", sch, "weeks", wk));
     }
-    for (size_t k = 0; k < s->n_phases; ++k)
-        json_array_append_new(phases, json_pack("{sfsI}", "at_hours", s->phases[k].t_s / 3600,
-                                                "units", (json_int_t)s->phases[k].units));
+    for (size_t k = 0; k < s->n_phases; ++k) {
+        json_t *ph = json_pack("{sfsI}", "at_hours", s->phases[k].t_s / 3600, "units",
+                               (json_int_t)s->phases[k].units);
+        if (s->dated) {
+            char d[16];
+            bx_rpt__date(s->start_day + (long)floor(s->phases[k].t_s / 86400), d);
+            json_object_set_new(ph, "date", json_string(d));
+        }
+        json_array_append_new(phases, ph);
+    }
     json_object_set_new(ro, "phases", phases);
     json_object_set_new(ro, "total_needed", json_integer(total_needed));
     return ro;
@@ -102,9 +120,79 @@ json_t *bx_rpt_size_json(const struct bx_rpt_size *s)
     json_object_set_new(root, "ports", ports);
     for (size_t i = 0; i < s->n_rows; ++i)
         json_array_append_new(ports, row_json(&s->rows[i]));
+    if (s->dated) {
+        char d[16];
+        bx_rpt__date(s->start_day, d);
+        json_object_set_new(root, "start_date", json_string(d));
+    }
     if (s->weeks > 0)
         json_object_set_new(root, "rollout", rollout_json(s));
     return root;
+}
+
+/* The dated weekly plan of each land port: units in effect against those needed, and the
+ * weekly p95 queue wait with its interval, short weeks marked. */
+static void weekly_plan(FILE *h, json_t *sz, json_t *ro)
+{
+    double target = bx_rpt__jnum(sz, "target_p95_wait_s");
+    fprintf(h,
+            "<h2 id=\"weekly\">Weekly plan</h2>\n<p>A representative day of each of the first "
+            "%lld weeks, with the units the scenario's rollout has in service that week%s%s%s. "
+            "A week meets the target when the upper bound of its p95 interval is at most %g s; "
+            "the others are marked short.</p>\n",
+            (long long)json_integer_value(json_object_get(ro, "weeks")),
+            json_is_string(json_object_get(sz, "start_date")) ? " (the scenario starts on " : "",
+            json_is_string(json_object_get(sz, "start_date"))
+                ? json_string_value(json_object_get(sz, "start_date"))
+                : "",
+            json_is_string(json_object_get(sz, "start_date")) ? ")" : "", target);
+    json_t *ports = json_object_get(ro, "ports");
+    for (size_t i = 0; i < json_array_size(ports); ++i) {
+        json_t *p = json_array_get(ports, i), *wk = json_object_get(p, "weeks"),
+               *sch = json_object_get(p, "schedule");
+        fputs("<h3>", h);
+        bx_rpt__esc(h, json_string_value(json_object_get(p, "name")));
+        fputs("</h3>\n<p>", h);
+        json_t *last = json_array_get(sch, json_array_size(sch) ? json_array_size(sch) - 1 : 0);
+        long have = last ? (long)json_integer_value(json_object_get(last, "units")) : -1;
+        if (json_is_integer(json_object_get(p, "needed")))
+            fprintf(h, "Needs <strong>%lld</strong> units; the rollout brings %ld.",
+                    (long long)json_integer_value(json_object_get(p, "needed")), have);
+        else
+            fprintf(h, "Units not sized (no lane level met the target); the rollout brings %ld.",
+                    have);
+        fputs("</p>\n<table>\n<thead><tr><th>week</th><th>from</th><th>units</th><th>p95 "
+              "queue wait s (95% CI)</th><th>mean queue wait s</th><th>target</th></tr></thead>"
+              "\n<tbody>\n",
+              h);
+        size_t short_weeks = 0;
+        for (size_t k = 0; k < json_array_size(wk); ++k) {
+            json_t *w = json_array_get(wk, k), *d = json_object_get(w, "date");
+            bool met = json_is_true(json_object_get(w, "meets_target"));
+            short_weeks += !met;
+            fprintf(h, "<tr%s><td>%lld</td><td>", met ? "" : " class=\"warn\"",
+                    (long long)json_integer_value(json_object_get(w, "week")));
+            if (json_is_string(d))
+                bx_rpt__esc(h, json_string_value(d));
+            else
+                fprintf(h, "%g h", bx_rpt__jnum(w, "at_hours"));
+            fprintf(h, "</td><td>%lld</td>",
+                    (long long)json_integer_value(json_object_get(w, "units")));
+            if (json_is_true(json_object_get(w, "overloaded")))
+                fputs("<td>overloaded</td><td>&#8212;</td>", h);
+            else {
+                bx_rpt__ci_cell(h, json_object_get(w, "p95_wait_s"), false, 1);
+                double m = bx_rpt__jnum(w, "mean_wait_s");
+                if (isfinite(m))
+                    fprintf(h, "<td>%.1f</td>", m);
+                else
+                    fputs("<td>&#8212;</td>", h);
+            }
+            fprintf(h, "<td>%s</td></tr>\n", met ? "met" : "short");
+        }
+        fprintf(h, "</tbody>\n</table>\n<p>%zu of %zu weeks short.</p>\n", short_weeks,
+                json_array_size(wk));
+    }
 }
 
 static void size_page(FILE *h, const struct page_plots *pp, json_t *sz)
@@ -153,6 +241,14 @@ static void size_page(FILE *h, const struct page_plots *pp, json_t *sz)
                 json_number_value(json_array_get(w, 1)));
     }
     fputs("</tbody>\n</table>\n", h);
+    fputs("<p class=\"note\">Waits on this page are each resource's own queue wait: the time a "
+          "traveller (a vehicle at vehicle lanes) waits for a lane, unit or camera, or for an "
+          "officer - not the end-to-end time from arrival to the end of processing that the run "
+          "report's waits measure.</p>\n",
+          h);
+    json_t *ro = json_object_get(sz, "rollout");
+    if (json_is_object(ro))
+        weekly_plan(h, sz, ro);
     bx_rpt__html_plots(h, pp);
 }
 

@@ -593,6 +593,8 @@ enum bx_status bx_scn__load_ports(struct ctx *cx, yaml_node_t *root, struct bx_s
     long start_days = 0;
     if (start && bx_scn__as_date(cx, start, "start_date", &start_days) != BX_OK)
         return BX_ESCHEMA;
+    c->dated = start != NULL;
+    c->start_day = start_days;
     yaml_node_t *ports;
     if (bx_scn__require(cx, root, "ports", "the scenario", &ports) != BX_OK ||
         bx_scn__expect(cx, ports, YAML_SEQUENCE_NODE, "ports") != BX_OK)

@@ -1188,8 +1188,35 @@ Test(apps_ports, size_rollout_plan_follows_the_units_as_they_arrive, .timeout = 
         double p95 = json_number_value(json_object_get(json_object_get(w, "p95_wait_s"), "value"));
         cr_assert_lt(p95, last, "week %zu: more units, shorter waits", k + 1);
         last = p95;
+        /* dated from the scenario's start_date, and judged against the target */
+        static const char *const dates[] = {"2026-01-01", "2026-01-08", "2026-01-15"};
+        cr_assert_str_eq(json_string_value(json_object_get(w, "date")), dates[k]);
+        cr_assert(json_is_boolean(json_object_get(w, "meets_target")));
     }
+    cr_assert_str_eq(json_string_value(json_object_get(root, "start_date")), "2026-01-01");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ph, 1), "date")),
+                     "2026-01-08");
     json_decref(root);
+    /* the page: its own title and a dated weekly table; the terminal: dates and short weeks */
+    snprintf(args, sizeof args,
+             "size %s --target-p95-wait 40 --resource lanes --window-hours 20 --replications 5 "
+             "--rollout-weeks 3 --out %s/roll",
+             yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "week  2 (2026-01-08)") && strstr(out, "from 2026-01-15: 6") &&
+                  strstr(out, "wrote "),
+              "%s", out);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import xml.dom.minidom as m; d = m.parse('%s/roll/size.html'); "
+             "t = d.getElementsByTagName('title')[0].firstChild.data; "
+             "assert t.startswith('bxsim sizing: '), t; "
+             "rows = [[c.firstChild.data if c.firstChild else '' for c in "
+             "r.getElementsByTagName('td')] for r in d.getElementsByTagName('tr')]; "
+             "w = [r for r in rows if len(r) == 6]; assert len(w) == 3, rows; "
+             "assert w[1][1] == '2026-01-08' and w[1][2] == '5', w\"",
+             dir);
+    cr_assert_eq(system(cmd), 0, "size.html's weekly plan");
 }
 
 /* ---------------------------------------------------------------- bxsim bench --baseline */

@@ -223,7 +223,12 @@ struct bx_rpt_size {
     size_t n_rollout;
     const struct bx_size_phase *phases; /**< bx_size_rollout_phases */
     size_t n_phases;
+    bool dated;     /**< the scenario has a start_date: weeks and phases get dates */
+    long start_day; /**< its days since 1970-01-01 */
 };
+
+/** YYYY-MM-DD of @p days since 1970-01-01 (Hinnant's civil_from_days). */
+void bx_rpt_date(long days, char out[16]);
 
 /** size.json's object (new reference, or NULL when out of memory): the one schema `bxsim size`
  *  writes and size.html reads (reports/page_size.c holds both). */

@@ -128,6 +128,8 @@ struct bx_ports_config {
     struct bx_tplgen_params profile; /**< the algorithm profile's generator */
     char profile_name[BX_NAME_MAX];
     double horizon_s;
+    bool dated;            /**< the scenario gives a `start_date` */
+    long start_day;        /**< days since 1970-01-01 of t = 0 (`start_date`), when dated */
     double one_to_n_fpir;  /**< 1:n threshold set for this FPIR on a manifest of ~mean size */
     double verify_fmr;     /**< 1:1 threshold */
     double watchlist_fpir; /**< watch-list 1:N threshold */

@@ -25,7 +25,12 @@ static void bytes_text(char *buf, size_t len, double b)
 static void html_ports(FILE *h, const struct bx_rpt_results *d)
 {
     json_t *ports = json_object_get(d->summary, "ports");
-    fputs("<h2 id=\"ports\">Ports</h2>\n<table>\n<thead><tr><th>port</th><th>type</th>"
+    fputs("<h2 id=\"ports\">Ports</h2>\n<p class=\"note\">A traveller's wait here runs from "
+          "arrival at the camera queue to the end of processing (capture, matching and, for "
+          "those sent there, the officer): the end-to-end time. <code>bxsim size</code> sizes "
+          "each resource's own queue wait instead (docs/sizing.md).</p>\n",
+          h);
+    fputs("<table>\n<thead><tr><th>port</th><th>type</th>"
           "<th>lanes</th><th>departures</th><th>travellers</th><th>mean wait (s)</th>"
           "<th>p95 wait (s)</th><th>p99 wait (s)</th><th>camera/lane utilisation</th>"
           "<th>officer utilisation</th><th>manual</th><th>secondary</th><th>opt-outs</th>"

@@ -350,8 +350,8 @@ int bx_cmd_size(int argc, char **argv)
     if (bx_par_rank() != 0)
         goto done_tasks;
     if (!json)
-        printf("%-24s %-9s %6s %8s %22s %8s %12s\n", "port", "resource", "level", "approx",
-               "p95 wait s (95% CI)", "util", "busiest h");
+        printf("%-24s %-9s %6s %6s %8s %22s %8s %12s\n", "port", "resource", "now", "needed",
+               "approx", "p95 wait s (95% CI)", "util", "busiest h");
     /* What was found, as size.json (reports/) and as the terminal's table. */
     struct bx_rpt_size_row *rows = calloc(2 * ts.n + 1, sizeof *rows);
     struct bx_rpt_size_rollout *ro = calloc(ts.n + 1, sizeof *ro);
@@ -388,9 +388,10 @@ int bx_cmd_size(int argc, char **argv)
                     snprintf(ci, sizeof ci, "%.1f [%.1f, %.1f]", best->value, best->lo, best->hi);
                 char lvl[16];
                 snprintf(lvl, sizeof lvl, best ? "%u" : ">%u", best ? best->level : o.max_level);
-                printf("%-24s %-9s %6s %8u %22s %8.3f %5.0f-%-5.0f\n", pc->name,
-                       bx_size_resource_name(sres), lvl, r->search.approx, ci,
-                       best ? best->utilization : BX_NAN, r->window_from_h, r->window_to_h);
+                printf("%-24s %-9s %6ld %6s %8u %22s %8.3f %5.0f-%-5.0f\n", pc->name,
+                       bx_size_resource_name(sres), bx_rpt_size_current(pc, sres), lvl,
+                       r->search.approx, ci, best ? best->utilization : BX_NAN, r->window_from_h,
+                       r->window_to_h);
             }
         }
     if (weeks > 0) {

@@ -29,6 +29,21 @@ static json_t *point_json(const struct bx_size_point *p)
                      "overloaded", p->failed);
 }
 
+/* What the scenario itself has of the resource (at t = 0). */
+long bx_rpt_size_current(const struct bx_port_config *pc, enum bx_size_resource r)
+{
+    switch (r) {
+    case BX_SIZE_LANES:
+        return (long)pc->land.lanes;
+    case BX_SIZE_CAMERAS:
+        return (long)pc->cameras_per_gate;
+    case BX_SIZE_OFFICERS:
+        return (long)pc->officers;
+    default:
+        return -1;
+    }
+}
+
 static json_t *row_json(const struct bx_rpt_size_row *row)
 {
     const struct bx_size_port_result *r = row->r;
@@ -44,6 +59,8 @@ static json_t *row_json(const struct bx_rpt_size_row *row)
                            "lambda_per_s", r->lambda_per_s, "service_mean_s", r->service_mean_s,
                            "service_scv", r->service_scv, "curve", curve);
     json_object_set_new(po, "level", best ? json_integer((json_int_t)best->level) : json_null());
+    long now = bx_rpt_size_current(row->port, row->resource);
+    json_object_set_new(po, "scenario_level", now >= 0 ? json_integer(now) : json_null());
     json_object_set_new(po, "p95_wait_s",
                         best ? ci_json(best->value, best->lo, best->hi) : json_null());
     json_object_set_new(po, "utilization",
@@ -210,7 +227,8 @@ static void size_page(FILE *h, const struct page_plots *pp, json_t *sz)
             (long long)json_integer_value(json_object_get(sz, "replications")),
             (long long)json_integer_value(json_object_get(sz, "seed")));
     fputs("<h2 id=\"levels\">Levels</h2>\n<table>\n<thead><tr><th>port</th><th>type</th>"
-          "<th>resource</th><th>level</th><th>Erlang C / Allen-Cunneen</th><th>p95 queue wait "
+          "<th>resource</th><th>the scenario has</th><th>needed</th><th>Erlang C / "
+          "Allen-Cunneen</th><th>p95 queue wait "
           "(s)</th><th>utilisation</th><th>busiest hours</th></tr></thead>\n<tbody>\n",
           h);
     json_t *ports = json_object_get(sz, "ports");
@@ -223,6 +241,7 @@ static void size_page(FILE *h, const struct page_plots *pp, json_t *sz)
         fputs("</td><td>", h);
         bx_rpt__esc(h, json_string_value(json_object_get(p, "resource")));
         fputs("</td>", h);
+        bx_rpt__int_cell(h, json_object_get(p, "scenario_level"));
         if (json_is_integer(json_object_get(p, "level")))
             bx_rpt__int_cell(h, json_object_get(p, "level"));
         else

@@ -1127,6 +1127,8 @@ Test(apps_ports, size_writes_size_json_and_rejects_bad_options, .timeout = 300)
     cr_assert_str_eq(json_string_value(json_object_get(p, "name")), "walk");
     cr_assert_str_eq(json_string_value(json_object_get(p, "resource")), "lanes");
     cr_assert_eq(json_integer_value(json_object_get(p, "level")), 5, "Erlang C: 5 lanes");
+    cr_assert_eq(json_integer_value(json_object_get(p, "scenario_level")), 4,
+                 "what the scenario has, beside what it needs");
     json_t *w = json_object_get(p, "p95_wait_s");
     cr_assert(json_is_number(json_object_get(w, "value")) &&
               json_is_array(json_object_get(w, "ci95")));

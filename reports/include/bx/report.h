@@ -230,6 +230,9 @@ struct bx_rpt_size {
 /** YYYY-MM-DD of @p days since 1970-01-01 (Hinnant's civil_from_days). */
 void bx_rpt_date(long days, char out[16]);
 
+/** What port @p pc itself has of resource @p r at t = 0 (lanes or units, cameras per gate,
+ *  officers); -1 for a resource it has no count of. */
+long bx_rpt_size_current(const struct bx_port_config *pc, enum bx_size_resource r);
 /** size.json's object (new reference, or NULL when out of memory): the one schema `bxsim size`
  *  writes and size.html reads (reports/page_size.c holds both). */
 json_t *bx_rpt_size_json(const struct bx_rpt_size *s);

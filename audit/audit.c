@@ -61,12 +61,19 @@ double bx_audit_cp_lower(uint64_t x, uint64_t n, double confidence)
     return bx_beta_quantile(1 - confidence, (double)x, (double)(n - x) + 1);
 }
 
-uint64_t bx_audit_trials_needed(uint64_t x, double claim, double confidence)
+/* Errors among n trials: @p x of them (a fixed count), or ceil(rate n) (a fixed rate). */
+static uint64_t errors_at(uint64_t n, uint64_t x, double rate)
 {
-    BX_REQUIRE(claim > 0 && claim < 1);
-    /* The upper bound falls as n grows with x fixed: bisect on n. */
-    uint64_t lo = x + 1, hi = x + 2;
-    while (bx_audit_cp_upper(x, hi, confidence) >= claim) {
+    return isnan(rate) ? x : (uint64_t)ceil(rate * (double)n);
+}
+
+/* The smallest n >= @p lo whose upper bound is below @p claim: the bound falls as n grows (the
+ * errors fixed, or growing with the rate), so double, then bisect; UINT64_MAX beyond 2^53. */
+static uint64_t first_supporting(uint64_t lo, uint64_t x, double rate, double claim,
+                                 double confidence)
+{
+    uint64_t hi = lo + 1;
+    while (bx_audit_cp_upper(errors_at(hi, x, rate), hi, confidence) >= claim) {
         lo = hi;
         hi *= 2;
         if (hi > (1ULL << 53))
@@ -74,7 +81,7 @@ uint64_t bx_audit_trials_needed(uint64_t x, double claim, double confidence)
     }
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (bx_audit_cp_upper(x, mid, confidence) < claim)
+        if (bx_audit_cp_upper(errors_at(mid, x, rate), mid, confidence) < claim)
             hi = mid;
         else
             lo = mid + 1;
@@ -82,27 +89,18 @@ uint64_t bx_audit_trials_needed(uint64_t x, double claim, double confidence)
     return lo;
 }
 
+uint64_t bx_audit_trials_needed(uint64_t x, double claim, double confidence)
+{
+    BX_REQUIRE(claim > 0 && claim < 1);
+    return first_supporting(x + 1, x, BX_NAN, claim, confidence);
+}
+
 uint64_t bx_audit_trials_needed_at_rate(double rate, double claim, double confidence)
 {
     BX_REQUIRE(claim > 0 && claim < 1 && rate >= 0);
     if (!(rate < claim))
         return UINT64_MAX;
-    /* n trials with ceil(rate n) errors: the upper bound falls as n grows (the rate stays) */
-    uint64_t lo = 1, hi = 2;
-    while (bx_audit_cp_upper((uint64_t)ceil(rate * (double)hi), hi, confidence) >= claim) {
-        lo = hi;
-        hi *= 2;
-        if (hi > (1ULL << 53))
-            return UINT64_MAX;
-    }
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (bx_audit_cp_upper((uint64_t)ceil(rate * (double)mid), mid, confidence) < claim)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
+    return first_supporting(1, 0, rate, claim, confidence);
 }
 
 const char *bx_audit_verdict_name(enum bx_audit_verdict v)

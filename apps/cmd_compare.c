@@ -34,14 +34,13 @@ static const char usage[] =
 struct side {
     struct bx_scn scn;
     struct bx_ports_result *reps;
+    uint64_t seed; /* both sides': common random numbers */
 };
-
-static uint64_t cur_seed; /* both sides' master seed (the replications read it) */
 
 static enum bx_status run_one(void *ctx, uint32_t rep, struct bx_error *err)
 {
     struct side *s = ctx;
-    return bx_ports_run(&s->scn.ports, cur_seed, rep, &s->reps[rep], err);
+    return bx_ports_run(&s->scn.ports, s->seed, rep, &s->reps[rep], err);
 }
 
 static void pack_one(void *ctx, uint32_t rep, struct bx_buf *b)
@@ -170,7 +169,7 @@ int bx_cmd_compare(int argc, char **argv)
                 files[0]);
         rc = BX_EXIT_USAGE;
     }
-    cur_seed = has_seed ? seed : s[0].scn.seed;
+    s[0].seed = s[1].seed = has_seed ? seed : s[0].scn.seed;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned total = threads ? (unsigned)threads : cores > 0 ? (unsigned)cores : 1;
     for (int k = 0; k < 2 && rc == BX_EXIT_OK; ++k) {
@@ -184,7 +183,7 @@ int bx_cmd_compare(int argc, char **argv)
     }
     if (rc == BX_EXIT_OK && !quiet && bx_par_rank() == 0)
         fprintf(stderr, "bxsim compare: %s vs %s, seed %llu, %u replications each\n", s[0].scn.name,
-                s[1].scn.name, (unsigned long long)cur_seed, n);
+                s[1].scn.name, (unsigned long long)s[0].seed, n);
     for (int k = 0; k < 2 && rc == BX_EXIT_OK; ++k) {
         if (bx_par_replicate(n, (unsigned)threads, run_one, &s[k], pack_one, unpack_one, false,
                              NULL, &err) != BX_OK) {
@@ -196,7 +195,7 @@ int bx_cmd_compare(int argc, char **argv)
     json_t *cmp = NULL;
     if (rc == BX_EXIT_OK && bx_par_rank() == 0) {
         struct bx_rpt_compare c = {
-            s[0].scn.name,   files[0],        s[1].scn.name, files[1],  cur_seed,
+            s[0].scn.name,   files[0],        s[1].scn.name, files[1],  s[0].seed,
             &s[0].scn.ports, &s[1].scn.ports, s[0].reps,     s[1].reps, n};
         cmp = bx_rpt_compare_json(&c);
         if (cmp == NULL)

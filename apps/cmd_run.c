@@ -532,7 +532,7 @@ static int run_lifecycle(struct bx_scn *scn, const char *file, struct bx_outdir 
                                    .wall_s = reproducible ? BX_NAN : wall};
     struct bx_rpt_lifecycle lc = {&info, cfg, ctx.reps, n, &fmr, pts, n_pts};
     json_t *ov = rc == BX_EXIT_OK ? bx_rpt_overstay_json(&lc) : NULL;
-    if (rc == BX_EXIT_OK && (ov == NULL || bx_rpt_write_overstay(path, &lc, &err) != BX_OK)) {
+    if (rc == BX_EXIT_OK && (ov == NULL || bx_rpt_write_json(path, ov, &err) != BX_OK)) {
         fprintf(stderr, "bxsim run: %s\n", ov ? err.msg : "out of memory");
         rc = BX_EXIT_RUNTIME;
     }

@@ -21,10 +21,8 @@ int bx_bench_lifecycle(json_t *results, bool quick)
     const char *file = BX_SCENARIO_DIR "/national-year.yaml";
     struct bx_scn scn;
     struct bx_error err = {0};
-    if (bx_scn_load_file(file, &scn, &err) != BX_OK) {
-        fprintf(stderr, "bxsim bench: %s\n", err.msg);
+    if (bx_app_load_scenario(file, &scn) != BX_EXIT_OK)
         return BX_EXIT_RUNTIME;
-    }
     if (!bx_app_ports_profile(&scn, file, NULL, 0)) {
         bx_scn_fini(&scn);
         return BX_EXIT_RUNTIME;

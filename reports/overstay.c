@@ -14,7 +14,7 @@
 #include "bx/report.h"
 
 /* YYYY-MM-DD of days since 1970-01-01 (Hinnant's civil_from_days). */
-void bx_rpt__date(long days, char out[16])
+void bx_rpt_date(long days, char out[16])
 {
     if (days < -1000000 || days > 1000000) /* beyond 4707: no scenario reaches it */
         days = 0;
@@ -143,12 +143,10 @@ static json_t *bims_json(const struct bx_rpt_lifecycle *lc)
                                                "bytes", live * bytes, "expired", gone));
     }
     const struct bx_lc_store *s0 = lc->n_reps ? &lc->reps[0].store : NULL;
-    return json_pack("{sfsfsfsfs{sIsIsIsI}so}", "enrolled_per_day", per_day, "retention_years",
-                     keep, "bytes_per_record", bytes, "records_per_year", per_year, "horizon",
-                     "enrolled", (json_int_t)(s0 ? s0->enrolled : 0), "live",
-                     (json_int_t)(s0 ? s0->live : 0), "expired", (json_int_t)(s0 ? s0->expired : 0),
-                     "citizens_enrolled", (json_int_t)(s0 ? s0->citizens_enrolled : 0), "years",
-                     years);
+    return json_pack("{sfsfsfsfs{sIsIsI}so}", "enrolled_per_day", per_day, "retention_years", keep,
+                     "bytes_per_record", bytes, "records_per_year", per_year, "horizon", "enrolled",
+                     (json_int_t)(s0 ? s0->enrolled : 0), "live", (json_int_t)(s0 ? s0->live : 0),
+                     "expired", (json_int_t)(s0 ? s0->expired : 0), "years", years);
 }
 
 static json_t *fpir_json(const struct bx_rpt_lifecycle *lc)
@@ -187,10 +185,10 @@ json_t *bx_rpt_overstay_json(const struct bx_rpt_lifecycle *lc)
 {
     const struct bx_lc_config *c = lc->cfg;
     char d0[16], d1[16], d2[16], ev[16];
-    bx_rpt__date(c->start_day, d0);
-    bx_rpt__date(c->start_day + (long)c->report_from, d1);
-    bx_rpt__date(c->start_day + (long)c->report_to - 1, d2);
-    bx_rpt__date(c->start_day + (long)c->horizon_days, ev);
+    bx_rpt_date(c->start_day, d0);
+    bx_rpt_date(c->start_day + (long)c->report_from, d1);
+    bx_rpt_date(c->start_day + (long)c->report_to - 1, d2);
+    bx_rpt_date(c->start_day + (long)c->horizon_days, ev);
     json_t *root =
         json_pack("{sssssosssIsIsfsssfsfs{ssss}sssssf}", "kind", "lifecycle", "scenario",
                   lc->info->scenario, "scenario_file",
@@ -282,20 +280,4 @@ json_t *bx_rpt_overstay_json(const struct bx_rpt_lifecycle *lc)
     }
     json_object_set_new(root, "replication_counts", per);
     return root;
-}
-
-enum bx_status bx_rpt_write_overstay(const char *path, const struct bx_rpt_lifecycle *lc,
-                                     struct bx_error *err)
-{
-    json_t *root = bx_rpt_overstay_json(lc);
-    if (root == NULL)
-        return BX_FAIL(err, BX_ENOMEM, "out of memory for %s", path);
-    enum bx_status st = bx_rpt__write_json(path, root, err);
-    json_decref(root);
-    return st;
-}
-
-void bx_rpt_date(long days, char out[16])
-{
-    bx_rpt__date(days, out);
 }

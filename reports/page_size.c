@@ -98,7 +98,7 @@ static json_t *rollout_json(const struct bx_rpt_size *s)
                 json_boolean(!p->failed && isfinite(p->hi) && p->hi <= s->opts->target_p95_s));
             if (s->dated) {
                 char d[16];
-                bx_rpt__date(s->start_day + (long)floor(w->t_s / 86400), d);
+                bx_rpt_date(s->start_day + (long)floor(w->t_s / 86400), d);
                 json_object_set_new(wo, "date", json_string(d));
             }
             json_array_append_new(wk, wo);
@@ -113,7 +113,7 @@ static json_t *rollout_json(const struct bx_rpt_size *s)
                                (json_int_t)s->phases[k].units);
         if (s->dated) {
             char d[16];
-            bx_rpt__date(s->start_day + (long)floor(s->phases[k].t_s / 86400), d);
+            bx_rpt_date(s->start_day + (long)floor(s->phases[k].t_s / 86400), d);
             json_object_set_new(ph, "date", json_string(d));
         }
         json_array_append_new(phases, ph);
@@ -139,7 +139,7 @@ json_t *bx_rpt_size_json(const struct bx_rpt_size *s)
         json_array_append_new(ports, row_json(&s->rows[i]));
     if (s->dated) {
         char d[16];
-        bx_rpt__date(s->start_day, d);
+        bx_rpt_date(s->start_day, d);
         json_object_set_new(root, "start_date", json_string(d));
     }
     if (s->weeks > 0)

@@ -380,7 +380,7 @@ enum bx_status bx_rpt_write_ports_summary(const char *path, const struct bx_rpt_
     json_t *root = bx_rpt__ports_summary(info, cfg, reps, n_reps, err);
     if (root == NULL)
         return bx_err_code(err, BX_ENOMEM);
-    enum bx_status st = bx_rpt__write_json(path, root, err);
+    enum bx_status st = bx_rpt_write_json(path, root, err);
     json_decref(root);
     return st;
 }

@@ -47,7 +47,7 @@ static void bind_date(sqlite3_stmt *s, int i, long start, double day)
         return;
     }
     char d[16];
-    bx_rpt__date(start + (long)floor(day), d);
+    bx_rpt_date(start + (long)floor(day), d);
     sqlite3_bind_text(s, i, d, -1, SQLITE_TRANSIENT);
 }
 

@@ -178,6 +178,5 @@ enum bx_status bx_rpt_write_compare_report(const char *dir, json_t *cmp,
                                            const struct bx_rpt_report_opts *o,
                                            struct bx_rpt_report_result *res, struct bx_error *err)
 {
-    (void)o;
     return publish(dir, dir, &bx_rpt__page_compare, cmp, o, res, err);
 }

@@ -129,7 +129,7 @@ enum bx_status bx_rpt_write_summary(const char *path, const struct bx_rpt_run_in
     json_object_set_new(sys, "in_system", json_pack("{so}", "mean", SYSTEM_CI(in_system_mean)));
     json_object_set_new(root, "system", sys);
 
-    st = bx_rpt__write_json(path, root, err);
+    st = bx_rpt_write_json(path, root, err);
 done:
     json_decref(sources);
     json_decref(stations);
@@ -138,7 +138,7 @@ done:
     return st;
 }
 
-enum bx_status bx_rpt__write_json(const char *path, const json_t *root, struct bx_error *err)
+enum bx_status bx_rpt_write_json(const char *path, const json_t *root, struct bx_error *err)
 {
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
     if (text == NULL)
@@ -154,9 +154,4 @@ enum bx_status bx_rpt__write_json(const char *path, const json_t *root, struct b
     enum bx_status st = bx_file_write_atomic(path, withnl, len + 1, err);
     free(withnl);
     return st;
-}
-
-enum bx_status bx_rpt_write_json(const char *path, const json_t *root, struct bx_error *err)
-{
-    return bx_rpt__write_json(path, root, err);
 }

@@ -15,7 +15,6 @@ struct merge {
     yaml_document_t *out;
     uint8_t *origin; /* per node of out (1-based index - 1): which file */
     size_t cap;
-    struct bx_error *err;
     bool failed;
 };
 
@@ -249,7 +248,7 @@ enum bx_status bx_scn__resolve_base(struct ctx *cx, yaml_document_t *doc,
         yaml_document_delete(&bdoc);
         return BX_FAIL(cx->err, BX_ENOMEM, "out of memory");
     }
-    struct merge m = {.out = &out, .err = cx->err};
+    struct merge m = {.out = &out};
     merge(&m, &bdoc, 1, 1, doc, 1, 0, true);
     yaml_document_delete(&bdoc);
     if (m.failed) {

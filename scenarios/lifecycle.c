@@ -10,17 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A duration in days replacing @p d (the constructors refuse negative values). */
 static enum bx_status load_days(struct ctx *cx, yaml_node_t *n, const char *what, struct bx_dist *d)
 {
     struct bx_dist tmp = {0};
     if (bx_scn__load_dist_unit(cx, n, what, "days", &tmp) != BX_OK)
         return BX_ESCHEMA;
-    if (!(bx_dist_min(&tmp) >= 0)) {
-        bx_dist_fini(&tmp);
-        return FAIL_AT(cx, n, "%s: a duration cannot be negative", what);
-    }
     bx_dist_fini(d);
     *d = tmp;
+    return BX_OK;
+}
+
+/* A mapping key naming a mode. */
+static enum bx_status mode_key(struct ctx *cx, yaml_node_t *k, const char *what, enum bx_lc_mode *m)
+{
+    if (bx_scn__expect(cx, k, YAML_SCALAR_NODE, what) != BX_OK)
+        return BX_ESCHEMA;
+    if (!bx_lc_mode_parse(bx_scn__scalar(k), m))
+        return FAIL_AT(cx, k,
+                       "%s: unknown mode '%s' (known: air, sea, land_vehicle, land_pedestrian)",
+                       what, bx_scn__scalar(k));
     return BX_OK;
 }
 
@@ -34,13 +43,8 @@ static enum bx_status load_by_mode(struct ctx *cx, yaml_node_t *map, const char 
          ++pr) {
         yaml_node_t *k = bx_scn__node_at(cx, pr->key), *v = bx_scn__node_at(cx, pr->value);
         enum bx_lc_mode m;
-        if (bx_scn__expect(cx, k, YAML_SCALAR_NODE, what) != BX_OK)
+        if (mode_key(cx, k, what, &m) != BX_OK)
             return BX_ESCHEMA;
-        if (!bx_lc_mode_parse(bx_scn__scalar(k), &m))
-            return FAIL_AT(cx, k,
-                           "%s: unknown mode '%s' (known: air, sea, land_vehicle, "
-                           "land_pedestrian)",
-                           what, bx_scn__scalar(k));
         if (bx_scn__as_range(cx, v, bx_scn__scalar(k), lo, hi, false, &out[m]) != BX_OK)
             return BX_ESCHEMA;
     }
@@ -129,10 +133,8 @@ static enum bx_status load_class(struct ctx *cx, yaml_node_t *map, const struct 
              ++pr) {
             yaml_node_t *k = bx_scn__node_at(cx, pr->key), *v = bx_scn__node_at(cx, pr->value);
             enum bx_lc_mode m;
-            if (bx_scn__expect(cx, k, YAML_SCALAR_NODE, "exit_modes") != BX_OK)
+            if (mode_key(cx, k, "exit_modes", &m) != BX_OK)
                 return BX_ESCHEMA;
-            if (!bx_lc_mode_parse(bx_scn__scalar(k), &m))
-                return FAIL_AT(cx, k, "exit_modes: unknown entry mode '%s'", bx_scn__scalar(k));
             if (!(cl->arrivals_per_day[m] > 0))
                 return FAIL_AT(cx, k,
                                "exit_modes: class %s has no arrivals by %s, so no exits from it",
@@ -367,13 +369,8 @@ enum bx_status bx_scn__load_lifecycle(struct ctx *cx, yaml_node_t *root, struct 
              ++pr) {
             yaml_node_t *k = bx_scn__node_at(cx, pr->key), *val = bx_scn__node_at(cx, pr->value);
             enum bx_lc_mode m;
-            if (bx_scn__expect(cx, k, YAML_SCALAR_NODE, "modes") != BX_OK)
+            if (mode_key(cx, k, "modes", &m) != BX_OK)
                 return BX_ESCHEMA;
-            if (!bx_lc_mode_parse(bx_scn__scalar(k), &m))
-                return FAIL_AT(cx, k,
-                               "unknown mode '%s' (known: air, sea, land_vehicle, "
-                               "land_pedestrian)",
-                               bx_scn__scalar(k));
             if (load_mode(cx, val, &c->modes[m]) != BX_OK)
                 return BX_ESCHEMA;
         }

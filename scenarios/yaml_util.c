@@ -393,13 +393,8 @@ enum bx_status bx_scn__load_dist_unit(struct ctx *cx, yaml_node_t *map, const ch
         break;
     }
     }
-    if (st != BX_OK) {
-        /* the constructors speak of seconds ("must be >= 0 s"): in another unit, drop the s */
-        char *at;
-        while (!seconds && (at = strstr(derr.msg, " s ")) != NULL)
-            memmove(at, at + 2, strlen(at + 2) + 1);
+    if (st != BX_OK)
         return FAIL_AT(cx, map, "%s: %s", what, derr.msg);
-    }
     return BX_OK;
 }
 

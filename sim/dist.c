@@ -59,14 +59,13 @@ static enum bx_status set(struct bx_dist *d, enum bx_dist_kind kind, double a, d
 
 enum bx_status bx_dist_exponential(struct bx_dist *d, double mean_s, struct bx_error *err)
 {
-    CHECK(isfinite(mean_s) && mean_s > 0, "exponential mean must be > 0 s (got %g)", mean_s);
+    CHECK(isfinite(mean_s) && mean_s > 0, "exponential mean must be > 0 (got %g)", mean_s);
     return set(d, BX_DIST_EXPONENTIAL, mean_s, 0, 0);
 }
 
 enum bx_status bx_dist_deterministic(struct bx_dist *d, double value_s, struct bx_error *err)
 {
-    CHECK(isfinite(value_s) && value_s >= 0, "deterministic value must be >= 0 s (got %g)",
-          value_s);
+    CHECK(isfinite(value_s) && value_s >= 0, "deterministic value must be >= 0 (got %g)", value_s);
     return set(d, BX_DIST_DETERMINISTIC, value_s, 0, 0);
 }
 
@@ -121,7 +120,7 @@ enum bx_status bx_dist_empirical(struct bx_dist *d, const double *values, size_t
     CHECK(n >= 1, "empirical distribution needs at least one value");
     for (size_t i = 0; i < n; ++i)
         CHECK(isfinite(values[i]) && values[i] >= 0,
-              "empirical value %zu must be finite and >= 0 s (got %g)", i + 1, values[i]);
+              "empirical value %zu must be finite and >= 0 (got %g)", i + 1, values[i]);
     double *v = malloc(n * sizeof *v);
     if (v == NULL)
         return BX_FAIL(err, BX_ENOMEM, "cannot allocate %zu empirical values", n);
@@ -171,7 +170,7 @@ enum bx_status bx_dist_from_moments(struct bx_dist *d, enum bx_dist_kind kind, d
 {
     const char *name = bx_dist_name(kind);
     bool has_sd = !(sd_s < 0);
-    CHECK(isfinite(mean_s) && mean_s >= 0, "%s mean must be finite and >= 0 s (got %g)", name,
+    CHECK(isfinite(mean_s) && mean_s >= 0, "%s mean must be finite and >= 0 (got %g)", name,
           mean_s);
     CHECK(!has_sd || isfinite(sd_s), "%s sd must be finite (got %g)", name, sd_s);
     double cv = has_sd && mean_s > 0 ? sd_s / mean_s : BX_NAN;

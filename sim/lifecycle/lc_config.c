@@ -267,7 +267,7 @@ void bx_lc_result_fini(struct bx_lc_result *r)
 
 uint64_t bx_lc_count(const struct bx_lc_result *r, size_t k, enum bx_lc_mode m, enum bx_lc_count c)
 {
-    return r->counts[(k * BX_LC_N_MODES + (size_t)m) * BX_LC_N_COUNTS + (size_t)c];
+    return r->counts[bx_lc__at(k, m, c)];
 }
 
 uint64_t bx_lc_count_sum(const struct bx_lc_result *r, size_t k, int m, enum bx_lc_count c)
@@ -291,7 +291,6 @@ void bx_lc_result_pack(const struct bx_lc_result *r, struct bx_buf *b)
     bx_buf_put(b, &r->store, sizeof r->store);
     bx_buf_put_f64(b, r->enrolled_per_day);
     bx_buf_put(b, r->thresholds, sizeof r->thresholds);
-    bx_buf_put_f64(b, r->evaluation_day);
     bx_buf_put_f64(b, r->wall_s);
     bx_buf_put_u64(b, r->n_records);
     bx_buf_put(b, r->records, r->n_records * sizeof *r->records);
@@ -311,7 +310,6 @@ enum bx_status bx_lc_result_unpack(struct bx_reader *rd, struct bx_lc_result *r,
     bx_reader_get(rd, &r->store, sizeof r->store);
     r->enrolled_per_day = bx_reader_f64(rd);
     bx_reader_get(rd, r->thresholds, sizeof r->thresholds);
-    r->evaluation_day = bx_reader_f64(rd);
     r->wall_s = bx_reader_f64(rd);
     size_t nr = (size_t)bx_reader_u64(rd);
     free(r->records);

@@ -7,6 +7,12 @@
 #include "bx/matcher.h"
 
 #define BX_LC_MAX_CLASSES 32
+
+/* Index of count @p c of class @p k, mode @p m in bx_lc_result.counts. */
+static inline size_t bx_lc__at(size_t k, int m, enum bx_lc_count c)
+{
+    return (k * BX_LC_N_MODES + (size_t)m) * BX_LC_N_COUNTS + (size_t)c;
+}
 #define BX_LC_GALLERY_MAX 200000
 
 /* Identity key ranges of the template generator (disjoint, so no two roles share a face). */

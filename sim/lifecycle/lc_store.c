@@ -41,32 +41,16 @@ static double tail_p(double t, double u, double xi, double sigma, double p_u)
     return b <= 0 ? 0 : p_u * pow(b, -1 / xi);
 }
 
-/* The gamma shape of the per-probe FMR at @p level: each probe's count of the n - 1 impostor
- * scores at or above it (a second pass over the scores), mean c and variance v; a binomial count
- * with a varying p has v = m pbar (1 - pbar) + m^2 var(p). INF when the counts vary no more than
- * a binomial's. */
-static enum bx_status heterogeneity(const struct bx_store *g, const float *q, size_t n, float *s,
-                                    double level, double *shape, struct bx_error *err)
+/* The gamma shape of the per-probe FMR at the threshold from each probe's count of its n - 1
+ * impostor scores at or above it (their sum and sum of squares over the n probes): a binomial
+ * count with a varying p has variance m pbar (1 - pbar) + m^2 var(p). INF when the counts vary
+ * no more than a binomial's. */
+static double gamma_shape(double sum, double sq, size_t n)
 {
-    size_t d = bx_store_dim(g);
-    double sum = 0, sq = 0, mm = (double)(n - 1);
-    for (size_t b = 0; b < n; b += BLOCK) {
-        size_t nb = n - b < BLOCK ? n - b : BLOCK;
-        enum bx_status st = bx_match_scores(g, q + b * d, nb, s, err);
-        if (st != BX_OK)
-            return st;
-        for (size_t i = 0; i < nb; ++i) {
-            double c = 0;
-            for (size_t j = 0; j < n; ++j)
-                c += b + i != j && (double)s[i * n + j] >= level;
-            sum += c;
-            sq += c * c;
-        }
-    }
-    double mean = sum / (double)n, var = (sq - sum * sum / (double)n) / (double)(n - 1);
+    double mm = (double)(n - 1), mean = sum / (double)n;
+    double var = (sq - sum * sum / (double)n) / (double)(n - 1);
     double pbar = mean / mm, vp = (var - mm * pbar * (1 - pbar)) / (mm * mm);
-    *shape = vp > 0 && pbar > 0 ? pbar * pbar / vp : BX_INF;
-    return BX_OK;
+    return vp > 0 && pbar > 0 ? pbar * pbar / vp : BX_INF;
 }
 
 enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, size_t subjects,
@@ -100,28 +84,31 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
     struct bx_topk heap;
     bx_topk_init(&heap, top, TAIL_K + 1);
     uint64_t total = 0, above = 0;
+    double csum = 0, csq = 0; /* per-probe counts above the threshold */
     for (size_t b = 0; b < n && st == BX_OK; b += BLOCK) {
         size_t nb = n - b < BLOCK ? n - b : BLOCK;
         if ((st = bx_match_scores(g, q + b * d, nb, s, err)) != BX_OK)
             break;
-        for (size_t i = 0; i < nb; ++i)
+        for (size_t i = 0; i < nb; ++i) {
+            double c = 0;
             for (size_t j = 0; j < n; ++j)
                 if (b + i != j && !isnan(s[i * n + j])) {
                     total++;
-                    above += (double)s[i * n + j] >= threshold;
+                    c += (double)s[i * n + j] >= threshold;
                     bx_topk_push(&heap, s[i * n + j]);
                 }
+            above += (uint64_t)c;
+            csum += c;
+            csq += c * c;
+        }
     }
     if (st != BX_OK)
         goto done;
     size_t m = heap.n;
     bx_scores_sort_desc(top, m);
     out->threshold = threshold;
-    bool empirical = above >= 30 || m <= TAIL_K;
-    double shape = BX_INF;
-    if ((st = heterogeneity(g, q, n, s, empirical ? threshold : top[TAIL_K], &shape, err)) != BX_OK)
-        goto done;
-    if (empirical) {
+    double shape = gamma_shape(csum, csq, n);
+    if (above >= 30 || m <= TAIL_K) {
         struct bx_ci ci = bx_ci_binomial(above, total, 0.95);
         *out = (struct bx_lc_fmr){
             threshold,        (double)above / (double)total, ci.lo, ci.hi, "empirical", shape,
@@ -134,7 +121,6 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
         goto done;
     }
     double p_u = (double)TAIL_K / (double)total;
-    out->threshold = threshold;
     out->fmr = tail_p(threshold, t.u, t.xi, t.sigma, p_u);
     out->method = "tail model";
     out->shape = shape;

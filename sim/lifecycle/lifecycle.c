@@ -48,11 +48,9 @@ struct person {
     uint8_t kind; /* enum attempt: an impostor or a listed person comes back as one */
 };
 
-enum rec_by { REC_NONE, REC_BIOMETRIC, REC_BIOGRAPHIC, REC_OTHERS };
-
 struct stay {
     uint32_t person;
-    uint8_t klass, entry_mode, exit_mode, cause, rec_by, resolved;
+    uint8_t klass, entry_mode, exit_mode, cause, resolved;
     double entry_day, admit_until, true_exit, recorded_exit, resolved_day;
 };
 
@@ -146,7 +144,7 @@ static void record(struct lc *x, const struct bx_lc_record *r)
 
 static uint64_t *count(struct lc *x, size_t k, int mode, enum bx_lc_count c)
 {
-    return &x->out->counts[(k * BX_LC_N_MODES + (size_t)mode) * BX_LC_N_COUNTS + (size_t)c];
+    return &x->out->counts[bx_lc__at(k, mode, c)];
 }
 
 /* ---------------------------------------------------------------- people and templates */
@@ -250,7 +248,7 @@ static double threshold(struct lc *x, enum bx_device dev, double fmr)
     return t.value;
 }
 
-static enum bx_status setup(struct lc *x, uint64_t seed, uint32_t rep, struct bx_streams *rs)
+static enum bx_status setup(struct lc *x, struct bx_streams *rs)
 {
     const struct bx_lc_config *c = x->cfg;
     struct bx_error *err = x->err;
@@ -258,8 +256,6 @@ static enum bx_status setup(struct lc *x, uint64_t seed, uint32_t rep, struct bx
         return err->code ? err->code : BX_ENOMEM;
     x->dim = bx_tplgen_dim(x->gen);
     x->mix = bx_demog_mix_default();
-    (void)seed;
-    (void)rep;
     if (!(x->arrive = bx_streams_get(rs, "lifecycle/arrivals", err)) ||
         !(x->behave = bx_streams_get(rs, "lifecycle/behaviour", err)) ||
         !(x->capture = bx_streams_get(rs, "lifecycle/capture", err)) ||
@@ -693,13 +689,11 @@ static void entries_of_day(struct lc *x, long day)
 /* ---------------------------------------------------------------- exits */
 
 /* Record a departure on stay @p si (if none yet). */
-static void record_exit(struct lc *x, uint32_t si, double day, enum rec_by by)
+static void record_exit(struct lc *x, uint32_t si, double day)
 {
     struct stay *s = &x->s[si];
-    if (!isnan(s->recorded_exit))
-        return;
-    s->recorded_exit = day;
-    s->rec_by = (uint8_t)by;
+    if (isnan(s->recorded_exit))
+        s->recorded_exit = day;
 }
 
 /* Exits of @p n stays @p st[] by mode @p m on @p day: one staged gallery. */
@@ -828,13 +822,13 @@ static void exit_group(struct lc *x, int m, const uint32_t *st, size_t n, double
                 link = who == (int64_t)i ? BX_LC_LINKED_RIGHT : BX_LC_LINKED_WRONG;
                 linked = who >= 0 ? (uint64_t)who : UINT64_MAX;
                 if (who == (int64_t)i)
-                    record_exit(x, st[j], day, REC_BIOMETRIC);
+                    record_exit(x, st[j], day);
                 else if (who >= 0 && x->p[who].stay != NONE32)
-                    record_exit(x, x->p[who].stay, day, REC_OTHERS);
+                    record_exit(x, x->p[who].stay, day);
             }
         }
         if (bio)
-            record_exit(x, st[j], day, REC_BIOGRAPHIC);
+            record_exit(x, st[j], day);
         if (isnan(s->recorded_exit))
             s->cause = md->exit_photographed == 0 && pb == 0 ? BX_LC_NO_RECORD
                        : !met[j]                             ? BX_LC_NOT_PHOTOGRAPHED
@@ -930,7 +924,6 @@ static void evaluate(struct lc *x)
 {
     const struct bx_lc_config *c = x->cfg;
     double eval = c->horizon_days;
-    x->out->evaluation_day = eval;
     for (size_t si = 0; si < x->ns; ++si) {
         const struct stay *s = &x->s[si];
         if (isnan(s->admit_until) || s->admit_until < c->report_from ||
@@ -984,7 +977,10 @@ static void evaluate(struct lc *x)
             record(x, &flag);
         }
     }
-    x->out->store.live = x->out->store.enrolled - x->out->store.expired;
+    /* the records the store still holds of those enrolled in the horizon */
+    x->out->store.live = 0;
+    for (size_t i = x->fifo_head; i < x->fifo_n; ++i)
+        x->out->store.live += reported(x, x->fifo[i].day);
     x->out->enrolled_per_day = (double)x->out->store.enrolled / c->sample / c->horizon_days;
 }
 
@@ -1024,7 +1020,7 @@ enum bx_status bx_lc_run(const struct bx_lc_config *cfg, uint64_t seed, uint32_t
     if (x.exits == NULL || x.returns == NULL)
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
     if (st == BX_OK)
-        st = setup(&x, seed, rep, rs);
+        st = setup(&x, rs);
     x.st = st;
     for (long day = first; day < last && x.st == BX_OK; ++day) {
         expire(&x, (double)day);

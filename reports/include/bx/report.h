@@ -162,10 +162,8 @@ struct bx_rpt_lifecycle {
     size_t n_fpir;
 };
 
-/** overstay.json's object (docs/lifecycle.md), and the file written atomically. */
+/** overstay.json's object (docs/lifecycle.md); write it with bx_rpt_write_json. */
 json_t *bx_rpt_overstay_json(const struct bx_rpt_lifecycle *lc);
-enum bx_status bx_rpt_write_overstay(const char *path, const struct bx_rpt_lifecycle *lc,
-                                     struct bx_error *err);
 /** records.sqlite from replication 0's records (schema in docs/lifecycle.md): one transaction
  *  into a temporary file, renamed into place. */
 enum bx_status bx_rpt_write_records(const char *path, const struct bx_lc_config *cfg,
@@ -185,7 +183,8 @@ struct bx_rpt_compare {
     const struct bx_ports_result *a_reps, *b_reps;
     size_t n_reps;
 };
-/** Write @p root to @p path as indented JSON with a final newline, atomically. */
+/** Write @p root to @p path as JSON (2-space indent, 12 significant digits, final newline),
+ *  atomically. Does not take ownership of @p root. */
 enum bx_status bx_rpt_write_json(const char *path, const json_t *root, struct bx_error *err);
 /** compare.json's object (docs/compare.md): per port in both, and for all ports, each figure's
  *  means and the paired difference B - A with its Student-t interval. NULL: out of memory. */

@@ -208,10 +208,9 @@ enum bx_lc_link { BX_LC_LINKED_RIGHT, BX_LC_LINKED_WRONG, BX_LC_LINKED_NONE, BX_
 
 /** BIMS at the end of the run and projected over the years. */
 struct bx_lc_store {
-    uint64_t enrolled;          /**< encounters enrolled during the horizon (sampled) */
-    uint64_t live;              /**< records held at its end */
-    uint64_t expired;           /**< tombstoned by the retention rule */
-    uint64_t citizens_enrolled; /**< must stay 0: U.S. citizens never enter BIMS */
+    uint64_t enrolled; /**< encounters enrolled during the horizon (sampled) */
+    uint64_t live;     /**< of those, the records still held at its end */
+    uint64_t expired;  /**< tombstoned by the retention rule */
 };
 
 /** One replication's result: counts by class and mode, flows by mode. */
@@ -225,7 +224,6 @@ struct bx_lc_result {
     struct bx_lc_store store;
     double enrolled_per_day;             /**< in the reported horizon, at full scale */
     double thresholds[BX_LC_N_MODES][3]; /**< per mode: entry 1:1, exit 1:n, entry watch list */
-    double evaluation_day;
     struct bx_lc_record *records;
     size_t n_records, cap_records;
     double wall_s;
@@ -267,10 +265,10 @@ struct bx_lc_fmr {
     double fmr, lo, hi;
     const char *method; /**< "empirical" or "tail model" */
     /** Heterogeneity: the shape k of a gamma distribution of the per-probe FMR (method of
-     *  moments on each probe's count of impostor scores above the threshold, or above the tail's
-     *  level with the same ratio for every probe); INF when the counts show none. A search of N
-     *  then misses every impostor with probability E[(1 - p)^N] ~ (1 + N FMR / k)^-k, below the
-     *  independent 1 - (1 - FMR)^N when some probes attract false matches more than others. */
+     *  moments on each probe's count of impostor scores at or above the threshold); INF when
+     *  the counts show none (as at thresholds too high for the sample to count). A search of N
+     *  then misses every impostor with probability E[(1 - p)^N] ~ (1 + N FMR / k)^-k, below
+     *  the independent 1 - (1 - FMR)^N when some probes attract false matches more than others. */
     double shape;
     char shape_from[32]; /**< "impostor counts", or "search of N" (bx_lc_store_fpir) */
 };

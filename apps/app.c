@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,35 @@ bool bx_app_load_profile(const char *name, struct bx_profile *p)
         return true;
     fprintf(stderr, "%s\n", err.msg);
     return false;
+}
+
+/* Colour only on a terminal and only without NO_COLOR (https://no-color.org: any non-empty
+ * value) and TERM=dumb. */
+static bool use_colour(void)
+{
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    return !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
+}
+
+void bx_app_bar(double t_start, double work, double total, const char *what, bool last)
+{
+    double el = bx_wall_s() - t_start;
+    double left = work > 0 ? el / work * (total - work) : BX_NAN;
+    int width = 30, fill = total > 0 ? (int)((double)width * work / total) : 0;
+    fill = fill < 0 ? 0 : fill > width ? width : fill;
+    bool c = use_colour();
+    char eta[32];
+    if (isfinite(left))
+        snprintf(eta, sizeof eta, "%.0f s left", left);
+    else
+        snprintf(eta, sizeof eta, "estimating");
+    const char *term = getenv("TERM");
+    bool dumb = term && strcmp(term, "dumb") == 0;
+    /* \033[K clears what a longer previous line left */
+    fprintf(stderr, "\r[%s%.*s%s%*s] %s, %3.0f%%, %s %s", c ? "\033[32m" : "", fill,
+            "##############################", c ? "\033[0m" : "", width - fill, "", what,
+            total > 0 ? 100 * work / total : 0, eta, dumb ? "" : "\033[K");
+    if (last)
+        fputc('\n', stderr);
+    fflush(stderr);
 }

@@ -41,6 +41,11 @@ const char *bx_app_blas_better_core(const char *have, int cpu_level);
 bool bx_app_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t lo, uint64_t hi,
                       uint64_t *out);
 
+/* A one-line progress bar on stderr (the caller checks that stderr is a terminal): @p work of
+ * @p total done since @p t_start (bx_wall_s), @p what after it, the time left; coloured unless
+ * NO_COLOR is set or TERM=dumb. @p last ends the line. */
+void bx_app_bar(double t_start, double work, double total, const char *what, bool last);
+
 /* The subcommands (one file each). */
 int bx_cmd_run(int argc, char **argv);      /* cmd_run.c */
 int bx_cmd_validate(int argc, char **argv); /* cmd_run.c */

@@ -96,33 +96,12 @@ static enum bx_status unpack_one(void *vctx, uint32_t rep, struct bx_reader *r,
     return bx_net_rep_unpack(r, ctx->scn->net.n_stations, &ctx->reps[rep], err);
 }
 
-/* Colour only on a terminal and only without NO_COLOR (https://no-color.org: any non-empty
- * value) and TERM=dumb. */
-static bool use_colour(void)
-{
-    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-    return !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
-}
-
 /* Draw the bar: @p work of @p total replications done (fractions count), @p done whole. */
 static void draw_bar(double t_start, double work, uint32_t done, uint32_t total)
 {
-    double el = bx_wall_s() - t_start;
-    double left = work > 0 ? el / work * ((double)total - work) : BX_NAN;
-    int width = 30, fill = (int)((double)width * work / total);
-    fill = fill < 0 ? 0 : fill > width ? width : fill;
-    bool c = use_colour();
-    char eta[32];
-    if (isfinite(left))
-        snprintf(eta, sizeof eta, "%.0f s left", left);
-    else
-        snprintf(eta, sizeof eta, "estimating");
-    fprintf(stderr, "\r[%s%.*s%s%*s] %u/%u replications, %3.0f%%, %s ", c ? "\033[32m" : "", fill,
-            "##############################", c ? "\033[0m" : "", width - fill, "", done, total,
-            100 * work / total, eta);
-    if (done == total)
-        fputc('\n', stderr);
-    fflush(stderr);
+    char what[64];
+    snprintf(what, sizeof what, "%u/%u replications", done, total);
+    bx_app_bar(t_start, work, total, what, done == total);
 }
 
 /* A one-line progress bar on stderr, only when it is a terminal (never in logs or CI). */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bx/common.h"
 #include "bx/par.h"
@@ -41,7 +42,8 @@ static const char usage[] =
     "                       the scenario's rollout delivers by phase, and the weekly waits of\n"
     "                       the first N weeks as units arrive (e.g. 13: Q1 2026)\n"
     "  --out DIR            write DIR/size.json and DIR/size.html (atomically)\n"
-    "  --json               print size.json to stdout instead of the table\n";
+    "  --json               print size.json to stdout instead of the table\n"
+    "  --quiet              no progress bar (it is drawn only when stderr is a terminal)\n";
 
 /* The rollout plan of the selected land ports, printed: units needed (sized) against the
  * rollout's phases, and the weekly waits as units arrive. */
@@ -169,6 +171,37 @@ done:
     return rc;
 }
 
+/* The progress bar (stderr on a terminal, rank 0): the ports' tasks run one after another, each
+ * simulating levels until its searches are confirmed and, with --rollout-weeks, its weeks. */
+struct size_bar {
+    double t_start;
+    const struct bx_ports_config *cfg;
+    const struct bx_size_task *t;
+    size_t n, cur, levels; /* the task in progress, levels simulated in it */
+    unsigned weeks;
+};
+
+static void size_progress(void *vctx, const char *port, const char *what, unsigned level)
+{
+    struct size_bar *b = vctx;
+    size_t i = b->cur;
+    while (i < b->n && strcmp(b->cfg->ports[b->t[i].port].name, port) != 0)
+        ++i;
+    if (i == b->n) /* another rank's port (mpirun): not this bar's */
+        return;
+    if (i != b->cur)
+        b->levels = 0;
+    b->cur = i;
+    ++b->levels;
+    /* A search confirms in about 4 levels; a week may reuse a level already simulated. */
+    double expect = 4.0 * b->t[i].n_kinds + (b->t[i].weekly ? 1 + b->weeks / 4.0 : 0);
+    double within = (double)b->levels / (expect + (double)b->levels);
+    char line[160];
+    snprintf(line, sizeof line, "port %zu/%zu %.40s: %s %u simulated", i + 1, b->n, port,
+             strcmp(what, "week") == 0 ? "week with units" : what, level);
+    bx_app_bar(b->t_start, (double)i + within, (double)b->n, line, false);
+}
+
 int bx_cmd_size(int argc, char **argv)
 {
     const char *file = NULL, *port = NULL, *resource = NULL, *out = NULL;
@@ -178,15 +211,15 @@ int bx_cmd_size(int argc, char **argv)
                              .window_hours = 3,
                              .max_level = 500};
     uint64_t u, seed = 0, weeks = 0;
-    bool has_seed = false, json = false, bad = false;
+    bool has_seed = false, json = false, bad = false, quiet = false;
     for (int i = 1; i < argc && !bad; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage, stdout);
             return BX_EXIT_OK;
         }
-        if (strcmp(a, "--json") == 0) {
-            json = true;
+        if (strcmp(a, "--json") == 0 || strcmp(a, "--quiet") == 0) {
+            *(a[2] == 'j' ? &json : &quiet) = true;
             continue;
         }
         if (a[0] != '-') {
@@ -341,7 +374,21 @@ int bx_cmd_size(int argc, char **argv)
                 "replications per level%s (this takes a while: each level is simulated)\n",
                 scn.name, sized, sized == 1 ? "" : "es", o.target_p95_s, o.replications,
                 weeks > 0 ? ", and the weekly rollout" : "");
-    if (bx_size_tasks(&scn.ports, &o, (unsigned)weeks, ts.t, ts.n, &err) != BX_OK) {
+    struct size_bar bar = {bx_wall_s(), &scn.ports, ts.t, ts.n, 0, 0, (unsigned)weeks};
+    bool drawn = !quiet && !json && bx_par_rank() == 0 && isatty(STDERR_FILENO);
+    if (drawn) {
+        o.progress = size_progress;
+        o.progress_ctx = &bar;
+    }
+    enum bx_status tst = bx_size_tasks(&scn.ports, &o, (unsigned)weeks, ts.t, ts.n, &err);
+    if (drawn && bar.levels > 0 && tst != BX_OK) {
+        fputc('\n', stderr); /* end the bar's line before the error */
+    } else if (drawn && bar.levels > 0) {
+        char line[64];
+        snprintf(line, sizeof line, "%zu port%s sized", ts.n, ts.n == 1 ? "" : "s");
+        bx_app_bar(bar.t_start, (double)ts.n, (double)ts.n, line, true);
+    }
+    if (tst != BX_OK) {
         if (bx_par_rank() == 0)
             fprintf(stderr, "bxsim size: %s\n", err.msg);
         rc = err.code == BX_EINVAL ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;

@@ -230,6 +230,17 @@ enum bx_status bx_rpt__plot_end(FILE *f, FILE *b, const char *dir, const char *n
     return bx_rpt__add_plot(out, name, title, caption, err);
 }
 
+/* A dashed red line at y = @p y across the whole width of the plot, whatever the x range (a
+ * function or data line would cover only the data's); its key entry is a NaN line. */
+void bx_rpt__gp_hline(FILE *b, double y)
+{
+    if (isfinite(y))
+        fprintf(b,
+                "set arrow from graph 0, first %.9g to graph 1, first %.9g nohead dt 2 lw 2 "
+                "lc 'red' front\n",
+                y, y);
+}
+
 double bx_rpt__probit(double p)
 {
     return gsl_cdf_ugaussian_Pinv(p);

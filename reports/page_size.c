@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "report_internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,21 @@ static json_t *row_json(const struct bx_rpt_size_row *row)
                            "window_hours", r->window_from_h, r->window_to_h, "approximation",
                            "lambda_per_s", r->lambda_per_s, "service_mean_s", r->service_mean_s,
                            "service_scv", r->service_scv, "curve", curve);
+    /* The approximation's p95 at the simulated levels and a few either side, to draw the
+     * curve's shape beyond the search's bracket (null where it is unstable). */
+    if (r->search.n_curve > 0 && r->lambda_per_s > 0 && r->service_mean_s > 0) {
+        unsigned lo = r->search.curve[0].level, hi = r->search.curve[r->search.n_curve - 1].level;
+        lo = lo > 4 ? lo - 3 : 1;
+        hi += 3;
+        json_t *ac = json_array();
+        for (unsigned c = lo; c <= hi; ++c) {
+            double q = bx_size_wait_quantile(c, r->lambda_per_s, r->service_mean_s, 1.0,
+                                             r->service_scv, 0.95);
+            json_array_append_new(ac, json_pack("{sIso}", "level", (json_int_t)c, "p95_wait_s",
+                                                isfinite(q) ? json_real(q) : json_null()));
+        }
+        json_object_set_new(po, "approx_curve", ac);
+    }
     json_object_set_new(po, "level", best ? json_integer((json_int_t)best->level) : json_null());
     long now = bx_rpt_size_current(row->port, row->resource);
     json_object_set_new(po, "scenario_level", now >= 0 ? json_integer(now) : json_null());
@@ -288,48 +304,162 @@ static enum bx_status size_plots(json_t *sz, const char *dir, struct rpt_plots *
         FILE *f = bx_rpt__gp_open(dir, name, "dat", err);
         if (f == NULL)
             return BX_EIO;
+        /* Block 0: the simulated levels; block 1: the approximation. */
         fputs("# level p95_wait_s lo hi utilization (overloaded levels are left out)\n", f);
         size_t n = 0;
+        long xmin = LONG_MAX, xmax = 0;
+        double ymax = target;
+        char over[160] = "";
         for (size_t k = 0; k < json_array_size(curve); ++k) {
             json_t *c = json_array_get(curve, k), *w = json_object_get(c, "p95_wait_s"),
                    *ci = json_object_get(w, "ci95");
+            long lvl = (long)json_integer_value(json_object_get(c, "level"));
+            xmin = lvl < xmin ? lvl : xmin;
+            xmax = lvl > xmax ? lvl : xmax;
             if (json_is_true(json_object_get(c, "overloaded")) ||
-                !json_is_number(json_object_get(w, "value")))
+                !json_is_number(json_object_get(w, "value"))) {
+                size_t len = strlen(over);
+                snprintf(over + len, sizeof over - len, "%s%ld", len ? ", " : "", lvl);
                 continue;
+            }
             double v = json_number_value(json_object_get(w, "value"));
             double lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : v,
                    hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : v;
-            fprintf(f, "%lld %.6g %.6g %.6g %.6g\n",
-                    (long long)json_integer_value(json_object_get(c, "level")), v, lo, hi,
+            ymax = isfinite(hi) && hi > ymax ? hi : ymax;
+            fprintf(f, "%ld %.6g %.6g %.6g %.6g\n", lvl, v, lo, hi,
                     json_number_value(json_object_get(c, "utilization")));
             ++n;
         }
+        if (n == 0) /* gnuplot needs a block: one empty point */
+            fputs("NaN NaN NaN NaN NaN\n", f);
+        fputs("\n\n# level p95_wait_s (Erlang C / Allen-Cunneen; NaN: unstable)\n", f);
+        json_t *ac = json_object_get(p, "approx_curve");
+        for (size_t k = 0; k < json_array_size(ac); ++k) {
+            json_t *a = json_array_get(ac, k);
+            long lvl = (long)json_integer_value(json_object_get(a, "level"));
+            double v = bx_rpt__jnum(a, "p95_wait_s");
+            xmin = lvl < xmin ? lvl : xmin;
+            xmax = lvl > xmax ? lvl : xmax;
+            fprintf(f, "%ld %.6g\n", lvl, v);
+            ymax = isfinite(v) && v > ymax ? v : ymax;
+        }
+        if (json_array_size(ac) == 0)
+            fputs("NaN NaN\n", f);
         enum bx_status st = bx_rpt__gp_close(f, name, err);
         if (st != BX_OK)
             return st;
-        if (n == 0)
+        if (n == 0 && json_array_size(ac) == 0)
             continue;
-        char body[4096], title[200];
+        char body[4096], title[200], caption[400];
         snprintf(title, sizeof title, "Capacity curve: %s, %s", pn ? pn : "?", rn ? rn : "?");
         FILE *b = fmemopen(body, sizeof body, "w");
         if (b == NULL)
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
         bx_rpt__gp_setf(b, "set title", "%s", title);
         bx_rpt__gp_setf(b, "set xlabel", "%s (level)", rn ? rn : "servers");
+        /* The whole axis: every level simulated or approximated, the target across it; waits
+         * far above the target are cut at 4 times it (the approximation grows without bound
+         * near saturation). */
+        bx_rpt__gp_hline(b, target);
         fprintf(b,
                 "set grid\nset ylabel 'p95 queue wait in the busiest "
-                "hours (s)'\nset key top right\nset xtics 1\nset offsets 0.5, 0.5, 0, 0\n"
-                "set yrange [0:*]\n"
-                "plot '%s.dat' using 1:2:3:4 with yerrorlines lw 2 pt 7 lc 1 title 'simulated "
-                "p95 (95%% interval)', %g with lines dt 2 lc 'gray30' title 'target %g s'\n",
-                name, target, target);
+                "hours (s)'\nset key top right\nset xtics 1\nset xrange [%g:%g]\n"
+                "set yrange [0:%g]\n"
+                "plot '%s.dat' index 0 using 1:2:3:4 with yerrorlines lw 2 pt 7 lc 1 title "
+                "'simulated p95 (95%% interval)', '%s.dat' index 1 using 1:2 with linespoints "
+                "dt 3 pt 6 lc 'gray50' title 'Erlang C / Allen-Cunneen', NaN with lines dt 2 lw "
+                "2 lc 'red' title 'target %g s'\n",
+                (double)xmin - 0.5, (double)xmax + 0.5, fmin(ymax, 4 * target) * 1.1, name, name,
+                target);
         fclose(b);
+        snprintf(caption, sizeof caption,
+                 "Every level the search simulated (%zu), with the Student-t interval of the p95 "
+                 "queue wait across replications; dotted: the queueing approximation the search "
+                 "started from; dashed: the target%s%s%s.",
+                 n, over[0] ? "; overloaded (queues never cleared, not drawn): level" : "",
+                 over[0] && strchr(over, ',') ? "s "
+                 : over[0]                    ? " "
+                                              : "",
+                 over);
         if ((st = bx_rpt__gp_script(dir, name, body, false, err)) != BX_OK ||
-            (st = bx_rpt__add_plot(
-                 out, name, title,
-                 "Every level the search simulated, with the Student-t interval of the "
-                 "p95 queue wait across replications; dashed: the target.",
-                 err)) != BX_OK)
+            (st = bx_rpt__add_plot(out, name, title, caption, err)) != BX_OK)
+            return st;
+    }
+    return BX_OK;
+}
+
+/* Each land port's weekly plan as a chart: the weekly p95 queue wait with its interval (short
+ * weeks in red), the target, and the units in service on the right axis; dated when the
+ * scenario has a start date. */
+static enum bx_status weekly_plots(json_t *sz, const char *dir, struct rpt_plots *out,
+                                   struct bx_error *err)
+{
+    json_t *ro = json_object_get(sz, "rollout"), *ports = json_object_get(ro, "ports");
+    double target = bx_rpt__jnum(sz, "target_p95_wait_s");
+    bool dated = json_is_string(json_object_get(sz, "start_date"));
+    for (size_t i = 0; i < json_array_size(ports); ++i) {
+        json_t *p = json_array_get(ports, i), *wk = json_object_get(p, "weeks");
+        const char *pn = json_string_value(json_object_get(p, "name"));
+        char name[64], body[4096], title[200];
+        snprintf(name, sizeof name, "weekly_%zu", i);
+        FILE *f, *b;
+        enum bx_status st = bx_rpt__plot_begin(dir, name, body, sizeof body, &f, &b, err);
+        if (st != BX_OK)
+            return st;
+        fputs("# x (date or week) units p95_met lo hi p95_short lo hi (NaN: not this kind or "
+              "overloaded)\n",
+              f);
+        size_t shown = 0;
+        for (size_t k = 0; k < json_array_size(wk); ++k) {
+            json_t *w = json_array_get(wk, k), *pw = json_object_get(w, "p95_wait_s"),
+                   *ci = json_object_get(pw, "ci95");
+            bool met = json_is_true(json_object_get(w, "meets_target"));
+            double v = bx_rpt__jnum(pw, "value"),
+                   lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : v,
+                   hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : v;
+            if (json_is_true(json_object_get(w, "overloaded")))
+                v = lo = hi = BX_NAN;
+            if (dated)
+                fprintf(f, "%s", json_string_value(json_object_get(w, "date")));
+            else
+                fprintf(f, "%lld", (long long)json_integer_value(json_object_get(w, "week")));
+            fprintf(f, " %lld", (long long)json_integer_value(json_object_get(w, "units")));
+            for (int kind = 0; kind < 2; ++kind) {
+                bool here = kind == 0 ? met : !met;
+                fprintf(f, " %.6g %.6g %.6g", here ? v : BX_NAN, here ? lo : BX_NAN,
+                        here ? hi : BX_NAN);
+            }
+            fputc('\n', f);
+            ++shown;
+        }
+        snprintf(title, sizeof title, "Weekly plan: %s", pn ? pn : "?");
+        bx_rpt__gp_setf(b, "set title", "%s", title);
+        bx_rpt__gp_hline(b, target);
+        fputs("set grid\nset key outside bottom center horizontal\n"
+              "set ylabel 'p95 queue wait (s)'\nset y2label 'units in service'\n"
+              "set y2tics 1\nset ytics nomirror\nset yrange [0:*]\nset y2range [0:*]\n"
+              "set offsets 0.5, 0.5, 0, 0\n",
+              b);
+        if (dated)
+            fputs("set xdata time\nset timefmt '%Y-%m-%d'\nset format x '%d %b'\n"
+                  "set xlabel 'week starting'\nset xtics 7*86400 rotate by -45\n"
+                  "set offsets 3.5*86400, 3.5*86400, 0, 0\n",
+                  b);
+        else
+            fputs("set xlabel 'week'\nset xtics 1\n", b);
+        fprintf(b,
+                "plot '%s.dat' using 1:3:4:5 with yerrorbars pt 7 lc 1 title 'p95, meets "
+                "the target (95%% interval)', '%s.dat' using 1:6:7:8 with yerrorbars pt 5 "
+                "lc 'red' title 'p95, short', NaN with lines dt 2 lw 2 lc 'red' title 'target "
+                "%g s', '%s.dat' using 1:2 axes x1y2 with steps lw 2 lc 'gray40' title 'units "
+                "in service'",
+                name, name, target, name);
+        if ((st = bx_rpt__plot_end(
+                 f, b, dir, name, body, shown, false, title,
+                 "A representative day of each week with the units the rollout has in service "
+                 "(right axis): the p95 queue wait with its interval, red where the interval's "
+                 "upper bound is above the target (short); overloaded weeks are not drawn.",
+                 out, err)) != BX_OK)
             return st;
     }
     return BX_OK;
@@ -337,7 +467,8 @@ static enum bx_status size_plots(json_t *sz, const char *dir, struct rpt_plots *
 
 static enum bx_status plots(void *src, const char *dir, struct rpt_plots *out, struct bx_error *err)
 {
-    return size_plots(src, dir, out, err);
+    enum bx_status st = size_plots(src, dir, out, err);
+    return st == BX_OK ? weekly_plots(src, dir, out, err) : st;
 }
 
 static void html(FILE *h, const struct page_plots *pp, void *src)

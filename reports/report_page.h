@@ -87,6 +87,8 @@ enum bx_status bx_rpt__plot_end(FILE *f, FILE *b, const char *dir, const char *n
                                 const char *caption, struct rpt_plots *out, struct bx_error *err);
 /* The standard normal quantile, and DET axes on normal-deviate scales titled @p title, ending
  * with "plot " for the caller's curves. */
+/* A dashed red line across the plot at y (the key entry: a NaN line titled by the caller). */
+void bx_rpt__gp_hline(FILE *b, double y);
 double bx_rpt__probit(double p);
 void bx_rpt__det_axes(FILE *b, const char *title);
 

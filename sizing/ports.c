@@ -26,6 +26,7 @@ struct sim_ctx {
     enum bx_size_resource res;
     double *p95, *util;
     bool *failed;
+    bool weekly; /* simulating a rollout's weeks (for progress) */
 };
 
 /* The port alone: a shallow copy of the scenario whose one port (*work) is set to each level in
@@ -116,6 +117,9 @@ static enum bx_status simulate(void *vctx, unsigned level, struct bx_size_point 
     *p = c->port;
     if (st != BX_OK)
         return st;
+    if (c->run.o->progress)
+        c->run.o->progress(c->run.o->progress_ctx, c->port.name,
+                           c->weekly ? "week" : bx_size_resource_name(c->res), level);
     bool failed = false;
     for (uint32_t r = 0; r < c->run.o->replications; ++r)
         failed |= c->failed[r];
@@ -299,6 +303,7 @@ enum bx_status bx_size_weekly(const struct bx_ports_config *cfg, size_t port,
     struct sim_ctx c;
     struct bx_port_config work;
     enum bx_status st = ctx_init(&c, cfg, port, BX_SIZE_LANES, o, &work, err);
+    c.weekly = true;
     if (st == BX_OK && w == NULL)
         st = BX_FAIL(err, BX_ENOMEM, "out of memory");
     if (st != BX_OK)

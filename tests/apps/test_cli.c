@@ -1133,7 +1133,38 @@ Test(apps_ports, size_writes_size_json_and_rejects_bad_options, .timeout = 300)
     cr_assert(json_is_number(json_object_get(w, "value")) &&
               json_is_array(json_object_get(w, "ci95")));
     cr_assert_geq(json_array_size(json_object_get(p, "curve")), 2, "the level below was tried");
+    /* The approximation around the simulated levels: Erlang C at 5 lanes, 30 s exponential
+     * service, at the busiest hours' measured rate (about 360/h: a = 3, C(5, 3) = 0.2362, p95 =
+     * ln(C / 0.05) / (5/30 - 0.1) = 23.3 s). */
+    json_t *ac = json_object_get(p, "approx_curve");
+    double lam =
+        json_number_value(json_object_get(json_object_get(p, "approximation"), "lambda_per_s"));
+    cr_assert_float_eq(lam, 0.1, 0.005);
+    double erl_b = 1, a = lam * 30;
+    for (int k = 1; k <= 5; ++k)
+        erl_b = a * erl_b / (k + a * erl_b);
+    double erl_c = erl_b / (1 - a / 5 * (1 - erl_b)), want = log(erl_c / 0.05) / (5.0 / 30 - lam);
+    cr_assert_geq(json_array_size(ac), 6, "levels either side of the simulated ones");
+    bool seen5 = false;
+    for (size_t k = 0; k < json_array_size(ac); ++k) {
+        json_t *a = json_array_get(ac, k);
+        if (json_integer_value(json_object_get(a, "level")) != 5)
+            continue;
+        seen5 = true;
+        cr_assert_float_eq(json_number_value(json_object_get(a, "p95_wait_s")), want, 1e-6);
+    }
+    cr_assert(seen5);
     json_decref(root);
+    /* The curve's script: the target across the whole axis (an arrow from edge to edge), the
+     * approximation drawn beside the simulated levels. */
+    char gp[200];
+    snprintf(gp, sizeof gp, "%s/sz/size_plots/size_0_walk_lanes.gp", dir);
+    size_t glen;
+    char *gps = slurp(gp, &glen);
+    cr_assert(strstr(gps, "set arrow from graph 0, first 40 to graph 1, first 40") != NULL, "%s",
+              gps);
+    cr_assert(strstr(gps, "index 1") != NULL && strstr(gps, "Allen-Cunneen") != NULL, "%s", gps);
+    free(gps);
     /* The page with its capacity curve. */
     char cmd[512];
     snprintf(cmd, sizeof cmd,
@@ -1208,7 +1239,7 @@ Test(apps_ports, size_rollout_plan_follows_the_units_as_they_arrive, .timeout = 
     cr_assert(strstr(out, "week  2 (2026-01-08)") && strstr(out, "from 2026-01-15: 6") &&
                   strstr(out, "wrote "),
               "%s", out);
-    char cmd[600];
+    char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 -c \"import xml.dom.minidom as m; d = m.parse('%s/roll/size.html'); "
              "t = d.getElementsByTagName('title')[0].firstChild.data; "
@@ -1216,9 +1247,32 @@ Test(apps_ports, size_rollout_plan_follows_the_units_as_they_arrive, .timeout = 
              "rows = [[c.firstChild.data if c.firstChild else '' for c in "
              "r.getElementsByTagName('td')] for r in d.getElementsByTagName('tr')]; "
              "w = [r for r in rows if len(r) == 6]; assert len(w) == 3, rows; "
-             "assert w[1][1] == '2026-01-08' and w[1][2] == '5', w\"",
+             "assert w[1][1] == '2026-01-08' and w[1][2] == '5', w; "
+             "i = [x.getAttribute('src') for x in d.getElementsByTagName('img')]; "
+             "assert 'size_plots/weekly_0.png' in i, i\"",
              dir);
-    cr_assert_eq(system(cmd), 0, "size.html's weekly plan");
+    cr_assert_eq(system(cmd), 0, "size.html's weekly plan and its chart");
+    /* the chart's data: one dated row per week with the units in service */
+    char path[200];
+    snprintf(path, sizeof path, "%s/roll/size_plots/weekly_0.dat", dir);
+    size_t len;
+    char *dat = slurp(path, &len);
+    cr_assert(strstr(dat, "\n2026-01-08 5 ") != NULL && strstr(dat, "\n2026-01-15 6 ") != NULL,
+              "%s", dat);
+    free(dat);
+    /* On a terminal, progress while it simulates; --quiet: none. */
+    snprintf(args, sizeof args,
+             "size %s --target-p95-wait 40 --resource lanes --window-hours 20 --replications 2 "
+             "--rollout-weeks 2 --out %s/roll2",
+             yaml, dir);
+    bxsim_tty("NO_COLOR=1 TERM=xterm", args);
+    cr_assert(strstr(out, "port 1/1 walk: lanes ") != NULL && strstr(out, "1 port sized, 100%"),
+              "%s", out);
+    cr_assert(strstr(out, "week with units 4 simulated") != NULL, "%s", out);
+    char qargs[600];
+    snprintf(qargs, sizeof qargs, "%s --quiet", args);
+    bxsim_tty("", qargs);
+    cr_assert(strstr(out, "simulated,") == NULL, "--quiet: %s", out);
 }
 
 /* ---------------------------------------------------------------- bxsim bench --baseline */

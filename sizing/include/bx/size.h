@@ -106,6 +106,11 @@ struct bx_size_opts {
      *  traveller once. NULL: each call keeps its own across its levels. Results do not depend
      *  on it. */
     struct bx_ports_cache **caches;
+    /** Optional: called after each level or week is simulated, from the thread that called
+     *  bx_size_port / bx_size_weekly (@p what: the resource's name, or "week"; @p level: the
+     *  level, or the week's unit count). For a progress display; results do not depend on it. */
+    void (*progress)(void *ctx, const char *port, const char *what, unsigned level);
+    void *progress_ctx;
 };
 
 struct bx_size_port_result {

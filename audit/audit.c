@@ -719,9 +719,16 @@ static json_t *det_json(struct bx_audit *a)
         if (t == last)
             continue;
         last = t;
-        json_array_append_new(arr, json_pack("{sosfsf}", "threshold", num(t), "fmr",
-                                             (double)fm_at(a, t) / (double)ni, "fnmr",
-                                             (double)fnm_at(a, t) / (double)ng));
+        /* each rate with its exact (Clopper-Pearson) interval at the audit's confidence: the
+         * DET's band */
+        uint64_t fm = fm_at(a, t), fn = fnm_at(a, t);
+        double ml, mh, nl, nh;
+        bx_audit_cp(fm, ni, a->o.confidence, &ml, &mh);
+        bx_audit_cp(fn, ng, a->o.confidence, &nl, &nh);
+        json_array_append_new(arr,
+                              json_pack("{sosfsfsoso}", "threshold", num(t), "fmr",
+                                        (double)fm / (double)ni, "fnmr", (double)fn / (double)ng,
+                                        "fmr_ci", pair(ml, mh), "fnmr_ci", pair(nl, nh)));
     }
     return arr;
 }

@@ -252,40 +252,74 @@ static enum bx_status audit_plots(json_t *au, const char *dir, struct rpt_plots 
     json_t *det = json_object_get(au, "det");
     enum bx_status st = BX_OK;
     size_t pts = 0;
+    /* The DET's axes (bx_rpt__det_axes): a bound of 0 or beyond is drawn at the edge. */
+    const double x0 = bx_rpt__probit(1e-6), x1 = bx_rpt__probit(0.5), y0 = bx_rpt__probit(1e-5),
+                 y1 = bx_rpt__probit(0.5);
+    bool op_edge = false;
     if (json_array_size(det) >= 2) {
         FILE *f = bx_rpt__gp_open(dir, "audit_det", "dat", err);
         if (f == NULL)
             return BX_EIO;
-        fputs("# threshold FMR FNMR probit(FMR) probit(FNMR) TPR (points with FNMR "
-              "= 0 or FMR = "
-              "0 are left out)\n",
+        fputs("# threshold FMR FNMR probit(FMR) probit(FNMR) TPR probit(FNMR lo) probit(FNMR hi) "
+              "(exact interval, clamped to the axes; points with FNMR = 0 or FMR = 0 are left "
+              "out)\n",
               f);
         for (size_t i = 0; i < json_array_size(det); ++i) {
-            json_t *p = json_array_get(det, i);
+            json_t *p = json_array_get(det, i), *nci = json_object_get(p, "fnmr_ci");
             double t = json_number_value(json_object_get(p, "threshold")),
                    fm = json_number_value(json_object_get(p, "fmr")),
                    fn = json_number_value(json_object_get(p, "fnmr"));
             if (!(fm > 0 && fm < 1 && fn > 0 && fn < 1))
                 continue;
-            fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g\n", t, fm, fn, bx_rpt__probit(fm),
-                    bx_rpt__probit(fn), 1 - fn);
+            double lo = json_is_array(nci) ? json_number_value(json_array_get(nci, 0)) : fn,
+                   hi = json_is_array(nci) ? json_number_value(json_array_get(nci, 1)) : fn;
+            fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g %.6g %.6g\n", t, fm, fn, bx_rpt__probit(fm),
+                    bx_rpt__probit(fn), 1 - fn, lo > 0 ? fmax(y0, bx_rpt__probit(lo)) : y0,
+                    hi < 1 ? fmin(y1, bx_rpt__probit(hi)) : y1);
             ++pts;
         }
+        /* Block 1: the operating point, each rate with its interval (probit, clamped). */
+        json_t *fmr = json_object_get(au, "fmr"), *fnmr = json_object_get(au, "fnmr");
+        double v[2], l[2], h[2];
+        for (int k = 0; k < 2; ++k) {
+            json_t *r = k ? fnmr : fmr, *ci = json_object_get(r, "ci");
+            double lim0 = k ? y0 : x0, lim1 = k ? y1 : x1;
+            double val = bx_rpt__jnum(r, "value"),
+                   lo = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : val,
+                   hi = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : val;
+            op_edge |= !(val > 0) || bx_rpt__probit(val) < lim0 || bx_rpt__probit(val) > lim1;
+            v[k] = val > 0 ? fmin(lim1, fmax(lim0, bx_rpt__probit(val))) : lim0;
+            l[k] = lo > 0 ? fmin(lim1, fmax(lim0, bx_rpt__probit(lo))) : lim0;
+            h[k] = hi > 0 ? fmin(lim1, fmax(lim0, bx_rpt__probit(hi))) : lim0;
+        }
+        fputs("\n\n# operating point: probit(FMR) probit(FNMR) FMR lo hi, FNMR lo hi\n", f);
+        fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g\n", v[0], v[1], l[0], h[0], l[1], h[1]);
         if ((st = bx_rpt__gp_close(f, "audit_det", err)) != BX_OK)
             return st;
     }
     if (pts >= 2) {
-        char body[8192];
+        char body[8192], optitle[96], caption[400];
+        double thr = bx_rpt__jnum(au, "threshold");
+        if (isfinite(thr))
+            snprintf(optitle, sizeof optitle, "operating point (threshold %.6g)", thr);
+        else
+            snprintf(optitle, sizeof optitle, "operating point (per-row thresholds)");
         FILE *b = fmemopen(body, sizeof body, "w");
         bx_rpt__det_axes(b, "DET of the audited comparisons");
-        fputs("'audit_det.dat' using 4:5 with linespoints lw 2 pt 7 ps 0.5 lc 1 title 'DET'\n", b);
+        fprintf(b,
+                "'audit_det.dat' index 0 using 4:7:8 with filledcurves lc 1 title 'FNMR "
+                "%g%% exact interval', 'audit_det.dat' index 0 using 4:5 with linespoints "
+                "lw 2 pt 7 ps 0.5 lc 1 title 'DET', 'audit_det.dat' index 1 using "
+                "1:2:3:4:5:6 with xyerrorbars pt 9 ps 2 lw 2 lc 'red' title '%s'\n",
+                100 * bx_rpt__jnum(au, "confidence"), optitle);
         fclose(b);
+        snprintf(caption, sizeof caption,
+                 "FNMR versus FMR on normal-deviate axes, one point per threshold (thresholds "
+                 "at FMR targets log-spaced from 1/#impostors to 0.5); shaded: FNMR's exact "
+                 "interval at each; red: the audited threshold with both rates' intervals%s.",
+                 op_edge ? " (a rate of 0, or one beyond the axes, is drawn at their edge)" : "");
         if ((st = bx_rpt__gp_script(dir, "audit_det", body, false, err)) != BX_OK ||
-            (st = bx_rpt__add_plot(
-                 out, "audit_det", "DET curve",
-                 "FNMR versus FMR on normal-deviate axes, one point per threshold "
-                 "(thresholds at FMR targets log-spaced from 1/#impostors to 0.5).",
-                 err)) != BX_OK)
+            (st = bx_rpt__add_plot(out, "audit_det", "DET curve", caption, err)) != BX_OK)
             return st;
         snprintf(body, sizeof body,
                  "set title 'ROC of the audited comparisons'\nset grid\nset logscale x\n"

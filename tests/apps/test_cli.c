@@ -893,6 +893,34 @@ Test(apps_cli, audit_writes_the_documented_audit_json_and_rejects_bad_input)
     json_t *root = json_load_file(path, 0, &jerr);
     cr_assert_not_null(root, "%s", jerr.text);
     cr_assert(json_is_number(json_object_get(root, "threshold")));
+    /* The DET's points carry each rate's exact interval (the plot's band), around the rate. */
+    json_t *det = json_object_get(root, "det");
+    cr_assert_geq(json_array_size(det), 2);
+    for (size_t i = 0; i < json_array_size(det); ++i) {
+        json_t *pt = json_array_get(det, i);
+        const char *k[2][2] = {{"fmr", "fmr_ci"}, {"fnmr", "fnmr_ci"}};
+        for (int j = 0; j < 2; ++j) {
+            double v = json_number_value(json_object_get(pt, k[j][0]));
+            json_t *ci = json_object_get(pt, k[j][1]);
+            cr_assert(json_is_array(ci), "det[%zu].%s", i, k[j][1]);
+            cr_assert(json_number_value(json_array_get(ci, 0)) <= v &&
+                          v <= json_number_value(json_array_get(ci, 1)),
+                      "det[%zu].%s", i, k[j][1]);
+        }
+    }
+    /* The DET plot draws the band and the operating point (its own data block). */
+    snprintf(path, sizeof path, "%s/au/audit_plots/audit_det.gp", dir);
+    size_t glen;
+    char *gp = slurp(path, &glen);
+    cr_assert(strstr(gp, "filledcurves") && strstr(gp, "xyerrorbars") &&
+                  strstr(gp, "operating point (threshold "),
+              "%s", gp);
+    free(gp);
+    snprintf(path, sizeof path, "%s/au/audit_plots/audit_det.dat", dir);
+    char *dat = slurp(path, &glen);
+    cr_assert(strstr(dat, "\n\n\n# operating point") != NULL, "%s", dat);
+    free(dat);
+    snprintf(path, sizeof path, "%s/au/audit.json", dir);
     const char *rates[] = {"fmr", "fnmr"};
     for (int i = 0; i < 2; ++i) {
         json_t *r = json_object_get(root, rates[i]);

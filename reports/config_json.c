@@ -146,6 +146,11 @@ json_t *bx_rpt__ports_config(const struct bx_ports_config *cfg)
 {
     json_t *o = json_object(), *ports = json_array();
     json_object_set_new(o, "horizon_hours", json_real(cfg->horizon_s / 3600));
+    if (cfg->dated) {
+        char d[16];
+        bx_rpt_date(cfg->start_day, d);
+        json_object_set_new(o, "start_date", json_string(d));
+    }
     json_object_set_new(o, "profile", json_string(cfg->profile_name));
     json_object_set_new(o, "thresholds",
                         json_pack("{sfsfsf}", "one_to_n_fpir", cfg->one_to_n_fpir, "verify_fmr",

@@ -171,6 +171,19 @@ void bx_rpt__gp_datum(FILE *f, const char *text)
     fputc('"', f);
 }
 
+/* Series colours: ten distinguishable colours (Tableau 10), then the same with dashes, dots
+ * and dash-dots: 40 linetypes before they repeat, so that a plot with more than 8 series (15
+ * land ports in one panel) does not reuse gnuplot's default 8 colours. Series drawn with
+ * `lt N` take colour and dash; `lc N` the colour only. */
+static void gp_palette(FILE *f)
+{
+    static const char *const colour[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+    for (int k = 0; k < 40; ++k)
+        fprintf(f, "set linetype %d lc rgb '%s' dt %d\n", k + 1, colour[k % 10], 1 + k / 10);
+    fputs("set linetype cycle 40\n", f);
+}
+
 /* Write the script: the same body drawn once to PNG and once to SVG. */
 enum bx_status bx_rpt__gp_script(const char *dir, const char *name, const char *body, bool tall,
                                  struct bx_error *err)
@@ -186,12 +199,16 @@ enum bx_status bx_rpt__gp_script(const char *dir, const char *name, const char *
             name, name);
     fprintf(f,
             "set terminal pngcairo size %s enhanced font 'DejaVu Sans,11' background '#ffffff'\n"
-            "set output '%s.png'\nreset\n%s\nunset output\n",
-            size, name, body);
+            "set output '%s.png'\nreset\n",
+            size, name);
+    gp_palette(f);
+    fprintf(f, "%s\nunset output\n", body);
     fprintf(f,
             "set terminal svg size %s enhanced font 'DejaVu Sans,11' background '#ffffff'\n"
-            "set output '%s.svg'\nreset\n%s\nunset output\n",
-            size, name, body);
+            "set output '%s.svg'\nreset\n",
+            size, name);
+    gp_palette(f);
+    fprintf(f, "%s\nunset output\n", body);
     return bx_rpt__gp_close(f, name, err);
 }
 
@@ -239,6 +256,30 @@ void bx_rpt__gp_hline(FILE *b, double y)
                 "set arrow from graph 0, first %.9g to graph 1, first %.9g nohead dt 2 lw 2 "
                 "lc 'red' front\n",
                 y, y);
+}
+
+enum bx_status bx_rpt__plot_nodata(const char *dir, const char *name, const char *title,
+                                   const char *why, struct rpt_plots *out, struct bx_error *err)
+{
+    FILE *f = bx_rpt__gp_open(dir, name, "dat", err);
+    if (f == NULL)
+        return BX_EIO;
+    bx_rpt__gp_comment(f, why);
+    fputc('\n', f);
+    enum bx_status st = bx_rpt__gp_close(f, name, err);
+    char body[2048];
+    FILE *b = fmemopen(body, sizeof body, "w");
+    if (b == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    bx_rpt__gp_setf(b, "set title", "%s", title);
+    bx_rpt__gp_setf(b, "set label 1", "%s", why);
+    fputs("set label 1 at graph 0.5, 0.5 center font ',13'\nunset border\nunset tics\n"
+          "unset key\nset xrange [0:1]\nset yrange [0:1]\nplot NaN notitle\n",
+          b);
+    fclose(b);
+    if (st == BX_OK)
+        st = bx_rpt__gp_script(dir, name, body, false, err);
+    return st == BX_OK ? bx_rpt__add_plot(out, name, title, why, err) : st;
 }
 
 double bx_rpt__probit(double p)

@@ -78,6 +78,65 @@ static size_t plot_hours(const struct bx_rpt_results *d, const char *g)
     return last;
 }
 
+/* The time axis of the hourly plots: hours from the start for a run of up to two days; beyond,
+ * days from the start, or dates when the scenario has a start_date (its x values then seconds
+ * since 1970, read by gnuplot as times). */
+struct taxis {
+    bool days, dated;
+    long start_day;
+    size_t H;
+};
+
+static struct taxis time_axis(const struct bx_rpt_results *d, size_t H)
+{
+    struct taxis t = {.days = H > 48, .H = H};
+    json_t *sd = d->resolved ? json_object_get(d->resolved, "start_date") : NULL;
+    t.dated = t.days && json_is_string(sd) && bx_date_parse(json_string_value(sd), &t.start_day);
+    return t;
+}
+
+/* The axis's x of hour @p h. */
+static void time_x(FILE *f, const struct taxis *t, size_t h)
+{
+    if (t->dated)
+        fprintf(f, "%.0f", (double)t->start_day * 86400 + (double)h * 3600);
+    else if (t->days)
+        fprintf(f, "%.6g", (double)h / 24);
+    else
+        fprintf(f, "%zu", h);
+}
+
+/* The x axis's range, tics and (when @p label) its label. */
+static void time_setup(FILE *b, const struct taxis *t, bool label)
+{
+    double days = (double)t->H / 24;
+    unsigned step = days <= 14 ? 1 : days <= 60 ? 7 : 28; /* tics every day, week or 4 weeks */
+    if (t->dated) {
+        double t0 = (double)t->start_day * 86400;
+        fprintf(b,
+                "set xdata time\nset timefmt '%%s'\nset format x '%%d %%b'\n"
+                "set xrange ['%.0f':'%.0f']\nset xtics %u*86400 rotate by -45\n"
+                "set mxtics %u\n",
+                t0, t0 + (double)t->H * 3600, step,
+                step == 1   ? 4
+                : step == 7 ? 7
+                            : 4);
+        if (label)
+            fputs("set xlabel 'date (tics at midnight)'\n", b);
+    } else if (t->days) {
+        fprintf(b, "set xrange [0:%g]\nset xtics %u\nset mxtics %u\n", days, step,
+                step == 1   ? 4
+                : step == 7 ? 7
+                            : 4);
+        if (label)
+            fputs("set xlabel 'days from the start'\n", b);
+    } else {
+        fprintf(b, "set xrange [0:%zu]\nset xtics 6\nset mxtics 6\n", t->H);
+        if (label)
+            fputs("set xlabel 'hours from the start'\n", b);
+    }
+}
+
 static enum bx_status wait_cdf(const struct bx_rpt_results *d, const char *g, const char *dir,
                                struct rpt_plots *out, struct bx_error *err)
 {
@@ -91,11 +150,21 @@ static enum bx_status wait_cdf(const struct bx_rpt_results *d, const char *g, co
                "set ylabel 'fraction of travellers waiting at most x'\n"
                "set logscale x\nset yrange [0:1]\nset grid\nset key outside right top font ',9'\n"
                "set style fill transparent solid 0.15 noborder\nplot ");
-    size_t block = 0, shown = 0;
+    size_t block = 0, shown = 0, zero = 0;
     for (size_t i = 0; i < d->n_ports; ++i) {
         const struct bx_rpt_port *p = &d->ports[i];
         if (!in_group(p, g) || p->K == 0 || p->R == 0)
             continue;
+        size_t pts = 0;
+        for (size_t k = 0; k < p->K; ++k) {
+            double m, lo, hi;
+            over_reps(p->cdf, p->R, p->K, k, &m, &lo, &hi);
+            pts += m > 0;
+        }
+        if (pts == 0) { /* every wait 0 s: nothing on a log axis; the caption says so */
+            ++zero;
+            continue;
+        }
         bx_rpt__gp_comment(f, p->name);
         fprintf(f, ": wait_s (mean over %zu replications) level\n", p->R);
         for (size_t k = 0; k < p->K; ++k) {
@@ -126,22 +195,29 @@ static enum bx_status wait_cdf(const struct bx_rpt_results *d, const char *g, co
             fputs("\n\n", f);
             band = block++;
         }
-        fprintf(b, "%s'%s.dat' index %zu using 1:2 with lines lw 2 lc %zu title ",
+        fprintf(b, "%s'%s.dat' index %zu using 1:2 with lines lw 2 lt %zu title ",
                 shown ? ", \\\n  " : "", name, curve, shown + 1);
         bx_rpt__gp_string(b, p->name);
         if (p->R >= 2)
-            fprintf(b, ", '%s.dat' index %zu using 1:2 with filledcurves closed lc %zu notitle",
+            fprintf(b, ", '%s.dat' index %zu using 1:2 with filledcurves closed lt %zu notitle",
                     name, band, shown + 1);
         ++shown;
     }
-    char title[160];
+    char title[160], caption[400];
     snprintf(title, sizeof title, "Wait-time distribution (%s)", g);
-    return bx_rpt__plot_end(
-        f, b, dir, name, body, shown, false, title,
-        "Cumulative distribution of each traveller's wait (camera or lane queue, "
-        "capture, matching, officers and secondary), mean over replications; shaded: "
-        "the range over replications.",
-        out, err);
+    snprintf(caption, sizeof caption,
+             "Cumulative distribution of each traveller's wait (camera or lane queue, capture, "
+             "matching, officers and secondary), mean over replications; shaded: the range over "
+             "replications.%s",
+             zero ? " Ports where every wait was 0 s are not drawn (a log axis has no 0)." : "");
+    enum bx_status st =
+        bx_rpt__plot_end(f, b, dir, name, body, shown, false, title, caption, out, err);
+    if (st == BX_OK && shown == 0 && zero > 0)
+        st = bx_rpt__plot_nodata(dir, name, title,
+                                 "No data to draw: every traveller's wait was 0 s at every port "
+                                 "of this group.",
+                                 out, err);
+    return st;
 }
 
 static enum bx_status queue_util(const struct bx_rpt_results *d, const char *g, const char *dir,
@@ -154,14 +230,27 @@ static enum bx_status queue_util(const struct bx_rpt_results *d, const char *g, 
     if (bx_rpt__plot_begin(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
         return bx_err_code(err, BX_EIO);
     bool land = strncmp(g, "land", 4) == 0, ped = strcmp(g, "land-pedestrian") == 0;
-    bx_rpt__gp_setf(b, "set multiplot layout 2,1 title",
-                    "Queues and utilisation over the day: %s ports", g);
+    struct taxis ta = time_axis(d, H);
+    bx_rpt__gp_setf(b, "set multiplot layout 2,1 title", "Queues and utilisation %s: %s ports",
+                    ta.days ? "by hour" : "over the day", g);
+    time_setup(b, &ta, false);
     fprintf(b,
-            "set grid\nset key outside right top font ',9'\nset xrange [0:%zu]\n"
-            "set xtics 6\nset mxtics 6\nset lmargin at screen 0.08\nset rmargin at screen 0.78\n"
+            "set grid\nset key outside right top font ',9'\n"
+            "set lmargin at screen 0.08\nset rmargin at screen 0.78\n"
             "set style fill transparent solid 0.15 noborder\n"
-            "set ylabel '%s waiting (at the hour start)'\nset xlabel ''\nplot ",
-            H, land && !ped ? "vehicles" : "travellers");
+            "set ylabel '%s waiting (at the hour start)'\nset xlabel ''\n",
+            land && !ped ? "vehicles" : "travellers");
+    /* No queue at any hour: say so rather than let gnuplot widen an empty range to [-1, 1]. */
+    double qmax = 0;
+    for (size_t i = 0; i < d->n_ports; ++i)
+        for (size_t k = 0; in_group(&d->ports[i], g) && k < d->ports[i].R * d->ports[i].H; ++k)
+            qmax = fmax(qmax, d->ports[i].queue[k]);
+    if (qmax > 0)
+        fputs("set yrange [0:*]\nplot ", b);
+    else
+        fputs("set yrange [0:1]\nset label 1 'no queue at any hour' at graph 0.5, 0.5 center\n"
+              "plot ",
+              b);
     size_t shown = 0;
     for (size_t i = 0; i < d->n_ports; ++i) {
         const struct bx_rpt_port *p = &d->ports[i];
@@ -181,25 +270,27 @@ static enum bx_status queue_util(const struct bx_rpt_results *d, const char *g, 
             double qm, ql, qh, um, ul, uh;
             over_reps(p->queue, p->R, p->H, h, &qm, &ql, &qh);
             over_reps(u, p->R, p->H, h, &um, &ul, &uh);
-            fprintf(f, "%zu %.6g %.6g %.6g %.6g %.6g %.6g\n", h, qm, ql, qh, um, ul, uh);
+            time_x(f, &ta, h);
+            fprintf(f, " %.6g %.6g %.6g %.6g %.6g %.6g\n", qm, ql, qh, um, ul, uh);
         }
         free(u);
         fputs("\n\n", f);
-        fprintf(b, "%s'%s.dat' index %zu using 1:2 with lines lw 2 lc %zu title ",
+        fprintf(b, "%s'%s.dat' index %zu using 1:2 with lines lw 2 lt %zu title ",
                 shown ? ", \\\n  " : "", name, shown, shown + 1);
         bx_rpt__gp_string(b, p->name);
         if (p->R >= 2)
-            fprintf(b, ", '%s.dat' index %zu using 1:3:4 with filledcurves lc %zu notitle", name,
+            fprintf(b, ", '%s.dat' index %zu using 1:3:4 with filledcurves lt %zu notitle", name,
                     shown, shown + 1);
         ++shown;
     }
-    fprintf(b, "\nset ylabel 'utilisation of cameras or lanes'\nset xlabel 'hours from the start'\n"
-               "set yrange [0:1.05]\nplot ");
+    fputs("\nunset label 1\nset ylabel 'utilisation of cameras or lanes'\n", b);
+    time_setup(b, &ta, true);
+    fputs("set yrange [0:1.05]\nplot ", b);
     for (size_t k = 0; k < shown; ++k) {
-        fprintf(b, "%s'%s.dat' index %zu using 1:5 with lines lw 2 lc %zu notitle",
+        fprintf(b, "%s'%s.dat' index %zu using 1:5 with lines lw 2 lt %zu notitle",
                 k ? ", \\\n  " : "", name, k, k + 1);
         if (d->ports[0].R >= 2)
-            fprintf(b, ", '%s.dat' index %zu using 1:6:7 with filledcurves lc %zu notitle", name, k,
+            fprintf(b, ", '%s.dat' index %zu using 1:6:7 with filledcurves lt %zu notitle", name, k,
                     k + 1);
     }
     fputs("\nunset multiplot", b);
@@ -222,13 +313,12 @@ static enum bx_status throughput(const struct bx_rpt_results *d, const char *g, 
     FILE *f, *b;
     if (bx_rpt__plot_begin(dir, name, body, sizeof body, &f, &b, err) != BX_OK)
         return bx_err_code(err, BX_EIO);
+    struct taxis ta = time_axis(d, H);
     bx_rpt__gp_setf(b, "set title", "Throughput by hour: %s ports", g);
-    fprintf(b,
-            "set grid\nset key outside right top "
-            "font ',9'\nset xrange [0:%zu]\nset xtics 6\nset mxtics 6\n"
-            "set xlabel 'hours from the start'\nset ylabel 'travellers per hour'\n"
-            "set style fill transparent solid 0.15 noborder\nplot ",
-            H);
+    time_setup(b, &ta, true);
+    fputs("set grid\nset key outside right top font ',9'\nset ylabel 'travellers per hour'\n"
+          "set style fill transparent solid 0.15 noborder\nplot ",
+          b);
     size_t shown = 0;
     for (size_t i = 0; i < d->n_ports; ++i) {
         const struct bx_rpt_port *p = &d->ports[i];
@@ -239,10 +329,11 @@ static enum bx_status throughput(const struct bx_rpt_results *d, const char *g, 
         for (size_t h = 0; h < H && h < p->H; ++h) {
             double m, lo, hi;
             over_reps(p->arrivals, p->R, p->H, h, &m, &lo, &hi);
-            fprintf(f, "%zu %.6g %.6g %.6g\n", h, m, lo, hi);
+            time_x(f, &ta, h);
+            fprintf(f, " %.6g %.6g %.6g\n", m, lo, hi);
         }
         fputs("\n\n", f);
-        fprintf(b, "%s'%s.dat' index %zu using 1:2 with steps lw 2 lc %zu title ",
+        fprintf(b, "%s'%s.dat' index %zu using 1:2 with steps lw 2 lt %zu title ",
                 shown ? ", \\\n  " : "", name, shown, shown + 1);
         bx_rpt__gp_string(b, p->name);
         ++shown;
@@ -399,8 +490,8 @@ static enum bx_status det_plot(const struct bx_rpt_results *d, const char *name,
             char label[160];
             snprintf(label, sizeof label, "%s (%zu genuine)", groups[gi].label, s.ng);
             fprintf(b,
-                    "%s'%s.dat' index %zu using 1:3:4 with filledcurves lc %zu notitle, "
-                    "'%s.dat' index %zu using 1:2 with lines lw 2 lc %zu title ",
+                    "%s'%s.dat' index %zu using 1:3:4 with filledcurves lt %zu notitle, "
+                    "'%s.dat' index %zu using 1:2 with lines lw 2 lt %zu title ",
                     shown ? ", \\\n  " : "", name, block, shown + 1, name, block, shown + 1);
             bx_rpt__gp_string(b, label);
             ++shown;
@@ -408,7 +499,15 @@ static enum bx_status det_plot(const struct bx_rpt_results *d, const char *name,
         }
         sets_free(&s);
     }
-    return bx_rpt__plot_end(f, b, dir, name, body, shown, false, title, caption, out, err);
+    enum bx_status st =
+        bx_rpt__plot_end(f, b, dir, name, body, shown, false, title, caption, out, err);
+    if (st == BX_OK && shown == 0 && d->n > 0)
+        st = bx_rpt__plot_nodata(dir, name, title,
+                                 "No data to draw: no threshold has both a false match and a "
+                                 "false non-match among these travellers' scores (too few, or "
+                                 "perfectly separated).",
+                                 out, err);
+    return st;
 }
 
 static enum bx_status det_plots(const struct bx_rpt_results *d, const char *dir,

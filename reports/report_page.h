@@ -87,6 +87,10 @@ enum bx_status bx_rpt__plot_end(FILE *f, FILE *b, const char *dir, const char *n
                                 const char *caption, struct rpt_plots *out, struct bx_error *err);
 /* The standard normal quantile, and DET axes on normal-deviate scales titled @p title, ending
  * with "plot " for the caller's curves. */
+/* A plot that says it has nothing to draw and why (the page's caption too), instead of empty
+ * axes: its data file holds only the reason. */
+enum bx_status bx_rpt__plot_nodata(const char *dir, const char *name, const char *title,
+                                   const char *why, struct rpt_plots *out, struct bx_error *err);
 /* A dashed red line across the plot at y (the key entry: a NaN line titled by the caller). */
 void bx_rpt__gp_hline(FILE *b, double y);
 double bx_rpt__probit(double p);

@@ -406,36 +406,11 @@ enum bx_status bx_scn__load_dist(struct ctx *cx, yaml_node_t *map, const char *w
 
 /* ---------------------------------------------------------------- dates, options, cameras */
 
-/* Days since 1970-01-01 of a strict YYYY-MM-DD date (Hinnant's days_from_civil); false if the
- * text is not a valid calendar date. */
-static bool parse_date(const char *s, long *days)
-{
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
-        return false;
-    for (int i = 0; i < 10; ++i)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
-        return false;
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *days = era * 146097 + doe - 719468;
-    return true;
-}
-
 enum bx_status bx_scn__as_date(struct ctx *cx, yaml_node_t *n, const char *what, long *days)
 {
     if (bx_scn__expect(cx, n, YAML_SCALAR_NODE, what) != BX_OK)
         return BX_ESCHEMA;
-    if (!parse_date(bx_scn__scalar(n), days))
+    if (!bx_date_parse(bx_scn__scalar(n), days))
         return FAIL_AT(cx, n, "%s must be a date YYYY-MM-DD, got '%s'", what, bx_scn__scalar(n));
     return BX_OK;
 }

@@ -652,6 +652,64 @@ static const char small_ports[] =
     "     passengers: 400}\n"
     "  - {name: fbo, type: private, departures: {per_day: 6}}\n";
 
+Test(apps_ports, multi_day_plots_have_dated_axes_distinct_series_and_say_when_empty)
+{
+    /* Ten private ports over three days from 2026-03-01: more series than gnuplot's 8 colours,
+     * hours too many to label one by one, and (quiet airfields) no queue at any hour. */
+    char yaml[128], args[512], path[192];
+    snprintf(yaml, sizeof yaml, "%s/many.yaml", dir);
+    FILE *f = fopen(yaml, "w");
+    cr_assert_not_null(f);
+    fputs("name: many\nkind: ports\nseed: 3\nreplications: 2\nstart_date: 2026-03-01\n"
+          "horizon: {hours: 72}\nprofile: visa-best\nwatchlist_size: 50\n"
+          "calibration_subjects: 300\nports:\n",
+          f);
+    for (int i = 0; i < 10; ++i)
+        fprintf(f, "  - {name: fbo_%d, type: private, departures: {per_day: 2}}\n", i);
+    fclose(f);
+    snprintf(args, sizeof args, "run %s --out %s/many --quiet", yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    size_t len;
+    snprintf(path, sizeof path, "%s/many/plots/queue_private.dat", dir);
+    char *dat = slurp(path, &len);
+    /* x: seconds since 1970 of each hour (2026-03-01 = day 20513) */
+    cr_assert(strstr(dat, "\n1772323200 ") != NULL && strstr(dat, "\n1772326800 ") != NULL,
+              "%.300s", dat);
+    free(dat);
+    snprintf(path, sizeof path, "%s/many/plots/queue_private.gp", dir);
+    char *gp = slurp(path, &len);
+    cr_assert(strstr(gp, "set xdata time") && strstr(gp, "set xtics 1*86400"), "%s", gp);
+    cr_assert(strstr(gp, "by hour: private ports") != NULL, "no 'over the day': %s", gp);
+    /* ten series, ten different linetypes, and those linetypes ten different colours */
+    cr_assert(strstr(gp, "lt 10 title") != NULL, "%s", gp);
+    cr_assert(strstr(gp, "set linetype 9 lc rgb '#bcbd22'") &&
+                  strstr(gp, "set linetype 10 lc rgb '#17becf'") &&
+                  strstr(gp, "set linetype 11 lc rgb '#1f77b4' dt 2"),
+              "%s", gp);
+    cr_assert(strstr(gp, "no queue at any hour") != NULL, "%s", gp);
+    free(gp);
+    snprintf(path, sizeof path, "%s/many/plots/gnuplot.log", dir);
+    if (exists(path)) { /* gnuplot had nothing to complain about (no empty ranges) */
+        char *log = slurp(path, &len);
+        cr_assert(strstr(log, "empty") == NULL, "%s", log);
+        free(log);
+    }
+    /* the same without a start date: days from the start */
+    char *text = slurp(yaml, &len), *sd = strstr(text, "start_date: 2026-03-01\n");
+    cr_assert_not_null(sd);
+    memmove(sd, sd + 23, strlen(sd + 23) + 1);
+    write_file(yaml, text);
+    free(text);
+    snprintf(args, sizeof args, "run %s --out %s/many2 --quiet", yaml, dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/many2/plots/throughput_private.gp", dir);
+    gp = slurp(path, &len);
+    cr_assert(strstr(gp, "set xlabel 'days from the start'") && strstr(gp, "set xrange [0:3]") &&
+                  strstr(gp, "xdata time") == NULL,
+              "%s", gp);
+    free(gp);
+}
+
 Test(apps_ports, a_ports_run_writes_the_documented_summary)
 {
     char yaml[128], args[512], path[160];

@@ -226,3 +226,21 @@ Test(reports_gnuplot, a_report_with_hostile_port_names_runs_nothing)
     snprintf(cmd, sizeof cmd, "find '%s' -name 'pwned*' | grep -q .", dir);
     cr_assert_neq(system(cmd), 0, "no command ran in the plot folder either");
 }
+
+Test(reports_gnuplot, a_plot_with_no_data_says_so_and_why)
+{
+    struct rpt_plots plots = {0};
+    struct bx_error err = {0};
+    const char *why = "No data: every wait was 0 s `touch pwned9`";
+    cr_assert_eq(bx_rpt__plot_nodata(dir, "empty", "Waits", why, &plots, &err), BX_OK, "%s",
+                 err.msg);
+    cr_assert_eq(plots.n, 1);
+    cr_assert_str_eq(plots.v[0].caption, why, "the page's caption gives the reason");
+    cr_assert(strstr(slurp("empty.dat"), "# No data: every wait was 0 s") != NULL);
+    bool cut = false;
+    cr_assert(bx_rpt__run_gnuplot("gnuplot", dir, &plots, &cut, &err), "%s", err.msg);
+    /* the reason is drawn as a label in the SVG, not empty axes */
+    cr_assert(strstr(slurp("empty.svg"), "every wait was 0 s") != NULL);
+    assert_nothing_ran();
+    free(plots.v);
+}

@@ -276,6 +276,9 @@ enum bx_status bx_file_verify(const char *path, bool *stamped, struct bx_error *
  *  file is trusted beyond it. */
 double bx_file_read_limit(const char *path);
 
+/** Days since 1970-01-01 of a strict YYYY-MM-DD date (1900 on); false if @p s is not one. */
+bool bx_date_parse(const char *s, long *days);
+
 /** Monotonic wall-clock seconds, for timing only (never inside a model). */
 double bx_wall_s(void);
 

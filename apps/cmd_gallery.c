@@ -27,16 +27,20 @@ static const char gallery_usage[] =
     "                           Under mpirun -np N each process loads and searches 1/N of\n"
     "                           the gallery; rank 0 merges (the same hits as one process)\n"
     "  gen --profile NAME --subjects N --samples K --out FILE.h5 [--device D]\n"
-    "      [--quality Q] [--age-gap-years Y] [--seed S] [--threads T]\n"
+    "      [--quality Q] [--age-gap-years Y] [--seed S] [--threads T] [--probes-only]\n"
     "                           a synthetic gallery from an algorithm profile: sample 0 of\n"
     "                           each subject is its document photo, the others captures\n"
+    "                           (--probes-only: the captures alone); the file records the\n"
+    "                           profile, seed and options it was made with\n"
     "  profiles [--json]        the algorithm profiles, their published targets and the\n"
     "                           figures last achieved (models/profiles, $BX_PROFILE_PATH)\n";
 
-static const char info_usage[] = "usage: bxsim gallery info FILE.h5\n\n"
-                                 "Describe a template file: format version, templates, dimension,\n"
-                                 "distinct subjects, retention classes, size and metadata ranges\n"
-                                 "(docs/templates.md).\n";
+static const char info_usage[] =
+    "usage: bxsim gallery info FILE.h5\n\n"
+    "Describe a template file: format version, templates, dimension,\n"
+    "distinct subjects, retention classes, size, metadata ranges and,\n"
+    "when the file records it, how it was made (provenance)\n"
+    "(docs/templates.md).\n";
 
 static const char profiles_usage[] =
     "usage: bxsim gallery profiles [--json]\n\n"
@@ -60,6 +64,37 @@ static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
+}
+
+/* The file's provenance: each key of bxsim's JSON object on its own line, other text as it is
+ * (control characters shown as '?': the file may come from anywhere). */
+static void print_provenance(const char *text)
+{
+    if (text == NULL) {
+        puts("provenance:      none recorded");
+        return;
+    }
+    json_t *o = json_loads(text, 0, NULL);
+    if (json_is_object(o)) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(o, key, v)
+        {
+            char *val = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            const char *shown = json_is_string(v) ? json_string_value(v) : val ? val : "?";
+            printf("provenance/%-6s ", key);
+            for (const unsigned char *c = (const unsigned char *)shown; *c; ++c)
+                putchar(*c < 0x20 || *c == 0x7f ? '?' : *c);
+            putchar('\n');
+            free(val);
+        }
+    } else {
+        fputs("provenance:      ", stdout);
+        for (const unsigned char *c = (const unsigned char *)text; *c; ++c)
+            putchar(*c < 0x20 || *c == 0x7f ? '?' : *c);
+        putchar('\n');
+    }
+    json_decref(o);
 }
 
 static int gallery_info(int argc, char **argv)
@@ -110,6 +145,7 @@ static int gallery_info(int argc, char **argv)
         printf("meta/%-11s %s, range [%g, %g]\n", name,
                type == BX_COLUMN_INT64 ? "int64" : "float64", lo, hi);
     }
+    print_provenance(bx_store_provenance(g));
     free(ids);
     bx_store_free(g);
     return BX_EXIT_OK;
@@ -349,12 +385,14 @@ static int gallery_gen(int argc, char **argv)
     const char *name = NULL, *out = NULL, *device_name = "gate_camera";
     uint64_t subjects = 0, samples = 1, seed = 0, threads_opt = 0;
     double quality = 1.0, gap = 0.0;
-    bool has_seed = false;
+    bool has_seed = false, probes_only = false;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         bool v = i + 1 < argc;
         char *end;
-        if (strcmp(a, "--profile") == 0 && v) {
+        if (strcmp(a, "--probes-only") == 0) {
+            probes_only = true;
+        } else if (strcmp(a, "--profile") == 0 && v) {
             name = argv[++i];
         } else if (strcmp(a, "--out") == 0 && v) {
             out = argv[++i];
@@ -386,11 +424,15 @@ static int gallery_gen(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             puts("usage: bxsim gallery gen --profile NAME --subjects N --samples K --out FILE.h5\n"
                  "                         [--device D] [--quality Q] [--age-gap-years Y]\n"
-                 "                         [--seed S] [--threads T]\n\n"
+                 "                         [--seed S] [--threads T] [--probes-only]\n\n"
                  "Sample 0 of each subject is its document (enrolment) photo; samples 1..K-1 are\n"
                  "captures by device D (default gate_camera) at quality Q, Y years later.\n"
+                 "--probes-only writes samples 1..K-1 alone (K >= 2): a probe file for a gallery\n"
+                 "made with the same profile and seed (--samples 1), each template the same as in\n"
+                 "the full file. --seed replaces the profile's seed.\n"
                  "Metadata under /meta/: sex, age_years, age_band, region, device, quality,\n"
-                 "years_since_enrolment, sample, lookalike_of, hard.");
+                 "years_since_enrolment, sample, lookalike_of, hard. The root attribute\n"
+                 "`provenance` records the profile, seed and these options (gallery info).");
             return BX_EXIT_OK;
         } else {
             fprintf(stderr, "bxsim gallery gen: unknown or incomplete option '%s'\n", a);
@@ -424,24 +466,51 @@ static int gallery_gen(int argc, char **argv)
     if (has_seed)
         p.params.seed = seed;
     int rc = BX_EXIT_OK;
-    struct bx_calib_gallery_opts o = {subjects, samples, device,
-                                      quality,  gap,     (unsigned)threads_opt};
+    if (probes_only && samples < 2) {
+        fprintf(stderr, "bxsim gallery gen: --probes-only needs --samples 2 or more (sample 0, "
+                        "the document photo, is left out)\n");
+        bx_scn_profile_fini(&p);
+        return BX_EXIT_USAGE;
+    }
+    struct bx_calib_gallery_opts o = {.subjects = subjects,
+                                      .samples = samples,
+                                      .device = device,
+                                      .quality = quality,
+                                      .years_gap = gap,
+                                      .threads = (unsigned)threads_opt,
+                                      .first_sample = probes_only ? 1 : 0};
     double t0 = bx_wall_s();
     struct bx_store *g = bx_calib_gallery(&p, &o, &err);
     double dt = bx_wall_s() - t0;
+    /* How it was made: enough to make it again (the profile's file may change: its name and
+     * the seed used, with bxsim's version). */
+    json_t *prov =
+        json_pack("{sssssssIsIsIsIsssfsfsb}", "generator", "bxsim gallery gen", "version",
+                  bx_app_version(), "profile", p.name, "seed", (json_int_t)p.params.seed,
+                  "subjects", (json_int_t)subjects, "samples", (json_int_t)samples, "first_sample",
+                  (json_int_t)o.first_sample, "device", bx_device_name(device), "quality", quality,
+                  "age_gap_years", gap, "probes_only", probes_only);
+    char *ptext = prov ? json_dumps(prov, JSON_COMPACT) : NULL;
+    json_decref(prov);
     if (g == NULL) {
         fprintf(stderr, "bxsim gallery gen: %s\n", err.msg);
         rc = err.code == BX_EINVAL ? BX_EXIT_USAGE : BX_EXIT_RUNTIME;
+    } else if (ptext == NULL || bx_store_set_provenance(g, ptext, &err) != BX_OK) {
+        fprintf(stderr, "bxsim gallery gen: %s\n", ptext ? err.msg : "out of memory");
+        rc = BX_EXIT_RUNTIME;
     } else if (bx_store_save_h5(g, out, &err) != BX_OK) {
         fprintf(stderr, "bxsim gallery gen: %s\n", err.msg);
         rc = BX_EXIT_RUNTIME;
     } else {
         fprintf(stderr,
-                "bxsim gallery gen: %zu templates (%llu subjects x %llu) from %s in "
+                "bxsim gallery gen: %zu templates (%llu subjects x %llu%s) from %s in "
                 "%.2f s (%.0f templates/s); wrote %s\n",
-                bx_store_rows(g), (unsigned long long)subjects, (unsigned long long)samples, p.name,
-                dt, (double)bx_store_rows(g) / dt, out);
+                bx_store_rows(g), (unsigned long long)subjects,
+                (unsigned long long)(samples - o.first_sample),
+                probes_only ? " captures, no document photo" : "", p.name, dt,
+                (double)bx_store_rows(g) / dt, out);
     }
+    free(ptext);
     bx_store_free(g);
     bx_scn_profile_fini(&p);
     return rc;

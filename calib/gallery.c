@@ -30,7 +30,7 @@ struct gen_part {
     const struct bx_demog_mix *mix;
     enum bx_device device;
     double quality, gap;
-    uint64_t samples, s0, s_begin, s_end;
+    uint64_t samples, first, s0, s_begin, s_end;
     float *rows;
     int64_t *ids;
     struct bx_tpl_meta *meta;
@@ -46,9 +46,10 @@ static void *gen_worker(void *arg)
         struct bx_subject sub;
         bx_tplgen_subject(pt->gen, (int64_t)sidx, pt->mix, &sub);
         bx_tplgen_prepare(pt->gen, &sub, c, w);
-        for (uint64_t k = 0; k < pt->samples; ++k) {
-            size_t local = (size_t)((sidx - pt->s0) * pt->samples + k);
-            size_t row = (size_t)(sidx * pt->samples + k);
+        uint64_t per = pt->samples - pt->first; /* rows per subject */
+        for (uint64_t k = pt->first; k < pt->samples; ++k) {
+            size_t local = (size_t)((sidx - pt->s0) * per + (k - pt->first));
+            size_t row = (size_t)(sidx * per + (k - pt->first));
             struct bx_capture cap = k == 0 ? (struct bx_capture){BX_DEVICE_DOCUMENT, 1.0, 0.0}
                                            : (struct bx_capture){pt->device, pt->quality, pt->gap};
             bool hard =
@@ -82,10 +83,14 @@ const size_t bx_calib_gallery_n_columns = N_GEN_COLS;
 struct bx_store *bx_calib_gallery(const struct bx_profile *p, const struct bx_calib_gallery_opts *o,
                                   struct bx_error *err)
 {
-    uint64_t subjects = o->subjects, samples = o->samples;
-    if (subjects == 0 || samples == 0)
-        return BX_FAIL(err, BX_EINVAL, "a gallery needs at least one subject and one sample"), NULL;
-    size_t d = p->params.dim, n = (size_t)(subjects * samples);
+    uint64_t subjects = o->subjects, samples = o->samples, first = o->first_sample;
+    if (subjects == 0 || samples <= first)
+        return BX_FAIL(err, BX_EINVAL,
+                       first ? "probes only: at least two samples per subject (sample 0 is the "
+                               "document photo, left out)"
+                             : "a gallery needs at least one subject and one sample"),
+               NULL;
+    size_t d = p->params.dim, n = (size_t)(subjects * (samples - first));
     unsigned threads = o->threads;
     if (threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -120,6 +125,7 @@ struct bx_store *bx_calib_gallery(const struct bx_profile *p, const struct bx_ca
                                          o->quality,
                                          o->years_gap,
                                          samples,
+                                         first,
                                          s0,
                                          s0 + (s1 - s0) * t / nt,
                                          s0 + (s1 - s0) * (t + 1) / nt,
@@ -128,7 +134,7 @@ struct bx_store *bx_calib_gallery(const struct bx_profile *p, const struct bx_ca
                                          meta,
                                          cols};
         bx_fork_join(nt, gen_worker, parts, sizeof *parts);
-        size_t filled = (size_t)((s1 - s0) * samples);
+        size_t filled = (size_t)((s1 - s0) * (samples - first));
         if (bx_store_add(g, rows, filled, ids, meta, err) != BX_OK)
             goto fail;
     }

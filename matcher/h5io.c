@@ -27,6 +27,65 @@ static void quiet(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+/* The optional root attribute `provenance`: a string (fixed or variable length) of at most
+ * BX_TPL_PROVENANCE_MAX bytes (its text up to a NUL); anything else is refused. */
+static enum bx_status read_provenance(hid_t f, const char *path, struct bx_store *g,
+                                      struct bx_error *err)
+{
+    if (H5Aexists(f, "provenance") <= 0)
+        return BX_OK;
+    hid_t a = H5Aopen(f, "provenance", H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+    hid_t s = a >= 0 ? H5Aget_space(a) : -1;
+    enum bx_status st = BX_OK;
+    char *text = NULL;
+    bool var = t >= 0 && H5Tis_variable_str(t) > 0;
+    size_t size = t >= 0 ? H5Tget_size(t) : 0;
+    if (t < 0 || s < 0 || H5Tget_class(t) != H5T_STRING || H5Sget_simple_extent_npoints(s) != 1 ||
+        (!var && (size == 0 || size > BX_TPL_PROVENANCE_MAX))) {
+        st = BX_FAIL(err, BX_EFORMAT,
+                     "%s: root attribute 'provenance' must be one string of at "
+                     "most %d bytes",
+                     path, BX_TPL_PROVENANCE_MAX);
+    } else {
+        /* the file's own character set: HDF5 converts no string between ASCII and UTF-8 */
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        if (mt >= 0 && H5Tset_cset(mt, H5Tget_cset(t)) < 0) {
+            H5Tclose(mt);
+            mt = -1;
+        }
+        if (var) {
+            char *vs = NULL;
+            if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, &vs) < 0)
+                st = BX_FAIL(err, BX_EFORMAT, "%s: cannot read root attribute 'provenance'", path);
+            else if (vs && strlen(vs) > BX_TPL_PROVENANCE_MAX)
+                st = BX_FAIL(err, BX_EFORMAT,
+                             "%s: root attribute 'provenance' is longer than %d bytes", path,
+                             BX_TPL_PROVENANCE_MAX);
+            else if ((text = strdup(vs ? vs : "")) == NULL)
+                st = BX_FAIL(err, BX_ENOMEM, "%s: out of memory", path);
+            if (vs)
+                H5free_memory(vs);
+        } else if ((text = calloc(size + 1, 1)) == NULL) {
+            st = BX_FAIL(err, BX_ENOMEM, "%s: out of memory", path);
+        } else if (mt < 0 || H5Tset_size(mt, size) < 0 || H5Aread(a, mt, text) < 0) {
+            st = BX_FAIL(err, BX_EFORMAT, "%s: cannot read root attribute 'provenance'", path);
+        }
+        if (mt >= 0)
+            H5Tclose(mt);
+    }
+    if (st == BX_OK)
+        st = bx_store_set_provenance(g, text, err);
+    free(text);
+    if (s >= 0)
+        H5Sclose(s);
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+    return st;
+}
+
 /* Read a scalar integer attribute of the root group. */
 static enum bx_status read_attr(hid_t f, const char *path, const char *name, long long *out,
                                 struct bx_error *err)
@@ -303,6 +362,8 @@ struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n
             goto fail;
         }
     }
+    if (read_provenance(f, path, g, err) != BX_OK)
+        goto fail;
     if (H5Lexists(f, "/meta", H5P_DEFAULT) > 0) {
         hid_t meta = H5Gopen2(f, "/meta", H5P_DEFAULT);
         mbuf = malloc((n ? n : 1) * sizeof *mbuf);
@@ -342,6 +403,24 @@ fail:
 }
 
 /* ---------------------------------------------------------------- saving */
+
+static herr_t write_string_attr(hid_t f, const char *name, const char *text)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    hid_t s = H5Screate(H5S_SCALAR);
+    herr_t rc = t < 0 || s < 0 ? -1 : H5Tset_size(t, strlen(text) ? strlen(text) : 1);
+    if (rc >= 0)
+        rc = H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t a = rc < 0 ? -1 : H5Acreate2(f, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    rc = a < 0 ? -1 : H5Awrite(a, t, text);
+    if (a >= 0)
+        H5Aclose(a);
+    if (s >= 0)
+        H5Sclose(s);
+    if (t >= 0)
+        H5Tclose(t);
+    return rc;
+}
 
 static herr_t write_attr(hid_t f, const char *name, long long v)
 {
@@ -423,6 +502,8 @@ enum bx_status bx_store_save_h5(const struct bx_store *g, const char *path, stru
     herr_t rc = write_attr(f, "format_version", BX_TPL_FORMAT_VERSION);
     if (rc >= 0)
         rc = write_attr(f, "dim", (long long)g->dim);
+    if (rc >= 0 && g->provenance)
+        rc = write_string_attr(f, "provenance", g->provenance);
     hsize_t tdims[2] = {g->n_live, g->dim};
     hid_t tpl = rc < 0 ? -1 : create_ds(f, "/templates", H5T_IEEE_F32LE, 2, tdims);
     hid_t sid = tpl < 0 ? -1 : create_ds(f, "/subject_id", H5T_STD_I64LE, 1, tdims);

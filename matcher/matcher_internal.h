@@ -35,6 +35,7 @@ struct bx_store {
     uint8_t *live;
     struct bx_column *cols;
     size_t n_cols;
+    char *provenance; /* how the rows were made (root attribute `provenance`), or NULL */
     /* Built on first fast search; rebuilt when the rows change (`fast_version`). */
     pthread_mutex_t fast_mu;
     struct bx_fast_index fast;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* store.c - template galleries: flat 64-byte aligned float32 rows, tombstones, compaction,
  * metadata columns. */
+#define _POSIX_C_SOURCE 200809L
 #include "matcher_internal.h"
 
 #include <math.h>
@@ -90,6 +91,7 @@ void bx_store_free(struct bx_store *g)
     for (size_t j = 0; j < g->n_cols; ++j)
         free(g->cols[j].v);
     free(g->cols);
+    free(g->provenance);
     bx_match__fast_free(&g->fast);
     pthread_mutex_destroy(&g->fast_mu);
     free(g);
@@ -336,4 +338,22 @@ const double *bx_store_column(const struct bx_store *g, size_t j, const char **n
     if (type)
         *type = g->cols[j].type;
     return g->cols[j].v;
+}
+
+enum bx_status bx_store_set_provenance(struct bx_store *g, const char *text, struct bx_error *err)
+{
+    BX_REQUIRE(g != NULL);
+    if (text && strlen(text) > BX_TPL_PROVENANCE_MAX)
+        return BX_FAIL(err, BX_EINVAL, "provenance longer than %d bytes", BX_TPL_PROVENANCE_MAX);
+    char *copy = text ? strdup(text) : NULL;
+    if (text && copy == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    free(g->provenance);
+    g->provenance = copy;
+    return BX_OK;
+}
+
+const char *bx_store_provenance(const struct bx_store *g)
+{
+    return g->provenance;
 }

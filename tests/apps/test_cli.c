@@ -518,7 +518,45 @@ Test(apps_models, gallery_gen_writes_templates_with_metadata)
         cr_assert_eq(memcmp(bx_store_row(g, r), bx_store_row(h, r), 512 * sizeof(float)), 0,
                      "row %zu", r);
     bx_store_free(h);
+    /* The file records how it was made. */
+    const char *prov = bx_store_provenance(g);
+    cr_assert_not_null(prov);
+    json_t *pj = json_loads(prov, 0, NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(pj, "profile")), "visa-best");
+    cr_assert_eq(json_integer_value(json_object_get(pj, "seed")), 5);
+    cr_assert_eq(json_integer_value(json_object_get(pj, "samples")), 3);
+    cr_assert_str_eq(json_string_value(json_object_get(pj, "device")), "mobile");
+    json_decref(pj);
+    snprintf(args, sizeof args, "gallery info %s", path);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    cr_assert(strstr(out, "provenance/profile visa-best") && strstr(out, "provenance/seed   5"),
+              "%s", out);
+    /* Probes only: the captures alone, each the same template as in the full file. */
+    char probes[128];
+    snprintf(probes, sizeof probes, "%s/probes.h5", dir);
+    snprintf(args, sizeof args,
+             "gallery gen --profile visa-best --subjects 40 --samples 3 --device mobile "
+             "--quality 0.8 --age-gap-years 6 --seed 5 --probes-only --out %s",
+             probes);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    struct bx_store *pr = bx_store_load_h5(probes, &err);
+    cr_assert_not_null(pr, "%s", err.msg);
+    cr_assert_eq(bx_store_rows(pr), 80, "two captures of each of 40 subjects");
+    for (size_t r = 0; r < 80; ++r) {
+        size_t full = r / 2 * 3 + 1 + r % 2; /* subject r/2, sample 1 + r%2 */
+        cr_assert_eq(memcmp(bx_store_row(pr, r), bx_store_row(g, full), 512 * sizeof(float)), 0,
+                     "probe row %zu is full row %zu", r, full);
+        cr_assert_eq(bx_store_subject(pr, r), bx_store_subject(g, full));
+    }
+    cr_assert(strstr(bx_store_provenance(pr), "\"probes_only\":true") != NULL, "%s",
+              bx_store_provenance(pr));
+    bx_store_free(pr);
     bx_store_free(g);
+    snprintf(args, sizeof args,
+             "gallery gen --profile visa-best --subjects 4 --samples 1 --probes-only --out %s",
+             probes);
+    cr_assert_eq(bxsim(args), 2, "one sample is only the document photo: %s", out);
+    cr_assert(strstr(out, "--probes-only") != NULL, "%s", out);
     cr_assert_eq(bxsim("gallery gen --profile nope --subjects 3 --out /tmp/x.h5"), 2);
     cr_assert_eq(bxsim("gallery gen --profile visa-best --subjects 3 --device drone --out x.h5"),
                  2);

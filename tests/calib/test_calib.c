@@ -155,7 +155,7 @@ Test(calib, galleries_do_not_depend_on_the_thread_count)
 {
     struct bx_profile p = load_visa_best();
     struct bx_error err = {0};
-    struct bx_calib_gallery_opts o = {300, 3, BX_DEVICE_GATE_CAMERA, 0.8, 2.0, 1};
+    struct bx_calib_gallery_opts o = {300, 3, BX_DEVICE_GATE_CAMERA, 0.8, 2.0, 1, 0};
     struct bx_store *a = bx_calib_gallery(&p, &o, &err);
     o.threads = 3;
     struct bx_store *b = bx_calib_gallery(&p, &o, &err);

@@ -323,3 +323,42 @@ Test(matcher_h5, truncated_corrupted_and_foreign_files_are_rejected)
     free(c);
     free(buf);
 }
+
+Test(matcher_h5, provenance_round_trips_and_a_non_string_is_refused)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/p.h5", dir);
+    struct bx_store *g = sample(20, 16);
+    struct bx_error err = {0};
+    cr_assert_null(bx_store_provenance(g));
+    const char *text = "{\"generator\":\"test\",\"seed\":7,\"note\":\"caf\u00e9\"}";
+    cr_assert_eq(bx_store_set_provenance(g, text, &err), BX_OK);
+    cr_assert_eq(bx_store_save_h5(g, path, &err), BX_OK, "%s", err.msg);
+    struct bx_store *h = bx_store_load_h5(path, &err);
+    cr_assert_not_null(h, "%s", err.msg);
+    cr_assert_str_eq(bx_store_provenance(h), text);
+    bx_store_free(h);
+    /* too long to set */
+    char *big = malloc(BX_TPL_PROVENANCE_MAX + 2);
+    memset(big, 'x', BX_TPL_PROVENANCE_MAX + 1);
+    big[BX_TPL_PROVENANCE_MAX + 1] = '\0';
+    cr_assert_eq(bx_store_set_provenance(g, big, &err), BX_EINVAL);
+    free(big);
+    bx_store_free(g);
+    /* a hand-made file whose provenance is a number */
+    struct spec s = good();
+    snprintf(path, sizeof path, "%s/pn.h5", dir);
+    write_spec(path, &s);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(f, "provenance", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    long long v = 3;
+    H5Awrite(a, H5T_NATIVE_LLONG, &v);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Fclose(f);
+    err = (struct bx_error){0};
+    cr_assert_null(bx_store_load_h5(path, &err));
+    cr_assert(strstr(err.msg, "root attribute 'provenance' must be one string") != NULL, "%s",
+              err.msg);
+}

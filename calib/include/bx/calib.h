@@ -116,9 +116,12 @@ enum bx_status bx_calib_fit(struct bx_profile *p, const struct bx_calib_opts *o,
  *  1..samples-1 are captures by @p device at @p quality, @p years_gap later. */
 struct bx_calib_gallery_opts {
     uint64_t subjects, samples;
+    /** Samples [first_sample, samples) of each subject are generated (1: probes only, without
+     *  the document photo, sample 0); each is the same template as in a full gallery. */
     enum bx_device device;
     double quality, years_gap;
     unsigned threads; /**< 0: one per online core (at most 64) */
+    uint64_t first_sample;
 };
 
 /** Metadata columns of a generated gallery, in order (bx_store_set_column names). */
@@ -126,8 +129,9 @@ extern const char *const bx_calib_gallery_columns[];
 extern const size_t bx_calib_gallery_n_columns;
 
 /** Generate the gallery of @p o from profile @p p (its seed decides every template): a store of
- *  subjects x samples rows with ids, retention metadata and the columns above. Each template is a
- *  pure function of its keys, so the store does not depend on the thread count. */
+ *  subjects x (samples - first_sample) rows with ids, retention metadata and the columns above.
+ * Each template is a pure function of its keys, so the store does not depend on the thread count.
+ */
 struct bx_store *bx_calib_gallery(const struct bx_profile *p, const struct bx_calib_gallery_opts *o,
                                   struct bx_error *err);
 

@@ -136,6 +136,18 @@ struct bx_store *bx_store_load_h5(const char *path, struct bx_error *err);
 struct bx_store *bx_store_load_h5_shard(const char *path, size_t shard, size_t n_shards,
                                         size_t *row0, struct bx_error *err);
 
+/** The most bytes of a template file's `provenance` attribute. */
+#define BX_TPL_PROVENANCE_MAX 65536
+
+/**
+ * How the rows were made, saved as the file's root attribute `provenance` (UTF-8 text; bxsim
+ * writes a JSON object: generator, version, profile, seed, samples...; docs/templates.md) and
+ * read back by bx_store_load_h5; NULL clears it. BX_EINVAL above BX_TPL_PROVENANCE_MAX bytes.
+ */
+enum bx_status bx_store_set_provenance(struct bx_store *g, const char *text, struct bx_error *err);
+/** The provenance text, or NULL when the rows have none. */
+const char *bx_store_provenance(const struct bx_store *g);
+
 /** Write the live rows of @p g to @p path atomically (temporary file, then rename). */
 enum bx_status bx_store_save_h5(const struct bx_store *g, const char *path, struct bx_error *err);
 

@@ -225,6 +225,7 @@ enum bx_status bx_capture_config_check(const struct bx_capture_config *c, struct
     }
     CHECK(c->max_attempts >= 1 && c->max_attempts <= 20, "max_attempts must lie in [1, 20]");
     CHECK(c->us_optout >= 0 && c->us_optout <= 1, "us_optout must lie in [0, 1]");
+    CHECK((c->exempt & ~(unsigned)BX_EXEMPT_ALL) == 0, "unknown exemption bits");
     CHECK(c->difficulty_sd >= 0 && c->difficulty_sd <= 5, "difficulty_sd must lie in [0, 5]");
     CHECK(c->difficulty_quality >= 0 && c->difficulty_quality <= 2,
           "difficulty_quality must lie in [0, 2]");
@@ -232,6 +233,32 @@ enum bx_status bx_capture_config_check(const struct bx_capture_config *c, struct
               c->exclude_family <= 1,
           "exclusion probabilities must lie in [0, 1]");
     return BX_OK;
+}
+
+const char *bx_exempt_name(unsigned bit)
+{
+    switch (bit) {
+    case BX_EXEMPT_UNDER_14:
+        return "under_14";
+    case BX_EXEMPT_OVER_79:
+        return "over_79";
+    case BX_EXEMPT_CANADIAN:
+        return "canadian";
+    case BX_EXEMPT_DIPLOMAT:
+        return "diplomat";
+    default:
+        return NULL;
+    }
+}
+
+bool bx_capture_exempt(const struct bx_capture_config *c, const struct bx_traveller *t)
+{
+    unsigned e = c->exempt;
+    return e != 0 && t->citizenship != BX_CIT_US &&
+           (((e & BX_EXEMPT_UNDER_14) && t->age_years < 14) ||
+            ((e & BX_EXEMPT_OVER_79) && t->age_years > 79) ||
+            ((e & BX_EXEMPT_CANADIAN) && t->citizenship == BX_CIT_CANADIAN) ||
+            ((e & BX_EXEMPT_DIPLOMAT) && t->citizenship == BX_CIT_DIPLOMAT));
 }
 
 double bx_capture_quality(const struct bx_capture_config *c, const struct bx_traveller *t)
@@ -250,6 +277,10 @@ void bx_capture_run(const struct bx_capture_config *c, enum bx_device device,
     double u_opt = gsl_rng_uniform(r), u_ex = gsl_rng_uniform(r);
     if (t->citizenship == BX_CIT_US && u_opt < c->us_optout) {
         out->opted_out = true;
+        return;
+    }
+    if (bx_capture_exempt(c, t)) {
+        out->exempt = true;
         return;
     }
     if ((t->wheelchair && u_ex < c->exclude_wheelchair) ||

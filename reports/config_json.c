@@ -88,6 +88,11 @@ static json_t *capture_json(const struct bx_capture_config *c)
     json_object_set_new(
         o, "exclusions",
         json_pack("{sfsf}", "wheelchair", c->exclude_wheelchair, "families", c->exclude_family));
+    json_t *ex = json_array();
+    for (unsigned b = 1; b <= BX_EXEMPT_ALL; b <<= 1)
+        if (c->exempt & b)
+            json_array_append_new(ex, json_string(bx_exempt_name(b)));
+    json_object_set_new(o, "exempt", ex);
     return o;
 }
 

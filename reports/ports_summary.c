@@ -75,6 +75,7 @@ static void ops_add(struct bx_port_ops *sum, const struct bx_port_ops *x, double
     sum->with_record += x->with_record;
     sum->matched_gallery += x->matched_gallery;
     sum->left_unphotographed += x->left_unphotographed;
+    sum->exempt += x->exempt;
     if (x->answer_s.n) { /* the mean needs the sum; the max the larger */
         *answer_sum += (double)x->answer_s.n * bx_tally_mean(&x->answer_s);
         sum->answer_s.max =
@@ -125,6 +126,7 @@ static json_t *ops_json(const struct bx_port_ops *o, double answer_sum,
                                   "failed_to_acquire", (json_int_t)o->not_acquired,
                                   "no_working_camera", (json_int_t)o->outage));
     json_object_set_new(j, "left_unphotographed", json_integer((json_int_t)o->left_unphotographed));
+    json_object_set_new(j, "exempt", json_integer((json_int_t)o->exempt));
     json_object_set_new(j, "no_answer", json_integer((json_int_t)o->no_answer));
     for (size_t k = 0; k < sizeof shares / sizeof shares[0]; ++k) {
         const struct ops_share *sh = &shares[k];

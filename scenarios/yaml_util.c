@@ -443,8 +443,8 @@ enum bx_status bx_scn__load_capture(struct ctx *cx, yaml_node_t *n, enum bx_devi
     yaml_node_t *m;
     /* The port's camera (its device): time per attempt, failure to acquire, retries. */
     static const char *const cap_fields[] = {
-        "time_mean_s",   "time_sd_s",          "time_dist",  "fta", "max_attempts",
-        "difficulty_sd", "difficulty_quality", "exclusions", NULL};
+        "time_mean_s",   "time_sd_s",          "time_dist",  "fta",    "max_attempts",
+        "difficulty_sd", "difficulty_quality", "exclusions", "exempt", NULL};
     static const char *const ex_fields[] = {"wheelchair", "families", NULL};
     unsigned tries = c->max_attempts;
     if (bx_scn__check_keys(cx, n, "capture", cap_fields) != BX_OK ||
@@ -471,6 +471,26 @@ enum bx_status bx_scn__load_capture(struct ctx *cx, yaml_node_t *n, enum bx_devi
         else
             return FAIL_AT(cx, m, "time_dist must be lognormal or exponential, got '%s'",
                            bx_scn__scalar(m));
+    }
+    /* The exemptions before the 2025 rule: a list of their names (none by default). */
+    if ((m = bx_scn__get(cx, n, "exempt"))) {
+        if (bx_scn__expect(cx, m, YAML_SEQUENCE_NODE, "exempt") != BX_OK)
+            return BX_ESCHEMA;
+        c->exempt = 0;
+        for (yaml_node_item_t *it = m->data.sequence.items.start; it < m->data.sequence.items.top;
+             ++it) {
+            yaml_node_t *e = bx_scn__node_at(cx, *it);
+            unsigned bit = 0;
+            for (unsigned b = 1; e->type == YAML_SCALAR_NODE && b <= BX_EXEMPT_ALL; b <<= 1)
+                if (strcmp(bx_scn__scalar(e), bx_exempt_name(b)) == 0)
+                    bit = b;
+            if (bit == 0)
+                return FAIL_AT(cx, e,
+                               "unknown exemption '%s' (known: under_14, over_79, canadian, "
+                               "diplomat: those the 2025 rule ended)",
+                               e->type == YAML_SCALAR_NODE ? bx_scn__scalar(e) : "?");
+            c->exempt |= bit;
+        }
     }
     return BX_OK;
 }

@@ -109,11 +109,12 @@ double bx_port__capture(struct run *r, struct port_rt *p, struct trav *t)
     struct bx_port_ops *ops = &o->ports[t->port].ops;
     struct bx_capture_outcome co;
     bx_capture_run(&p->cfg->capture, p->cfg->device, &t->t, 1.0, p->capture, &co);
-    bool in_scope = t->t.citizenship != BX_CIT_US;
+    bool in_scope = t->t.citizenship != BX_CIT_US && !co.exempt;
+    ops->exempt += co.exempt;
     if (co.opted_out) {
         o->ports[t->port].opt_outs++;
         o->opt_outs++;
-    } else if (!co.excluded) {
+    } else if (!co.excluded && !co.exempt) {
         o->fta.trials++;
         o->fta.errors += !co.acquired;
     }
@@ -124,7 +125,8 @@ double bx_port__capture(struct run *r, struct port_rt *p, struct trav *t)
         ops->not_acquired += !co.acquired && !co.excluded;
     }
     t->has_photo = co.acquired;
-    t->leaves = co.excluded || (!co.acquired && !co.opted_out && p->cfg->unphotographed_board);
+    t->leaves =
+        co.excluded || co.exempt || (!co.acquired && !co.opted_out && p->cfg->unphotographed_board);
     t->to_manual = !co.acquired && !t->leaves;
     ops->left_unphotographed += t->leaves;
     /* Without a shared service the port's own answer time is part of the camera's hold; with

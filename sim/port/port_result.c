@@ -95,22 +95,38 @@ static void get_tally(struct bx_reader *rd, struct bx_tally *t)
 
 static void put_ops(struct bx_buf *b, const struct bx_port_ops *o)
 {
-    const uint64_t c[11] = {
-        o->in_scope,    o->photographed,    o->excluded,           o->not_acquired,
-        o->outage,      o->no_answer,       o->answered,           o->matched,
-        o->with_record, o->matched_gallery, o->left_unphotographed};
-    for (int k = 0; k < 11; ++k)
+    const uint64_t c[12] = {o->in_scope,
+                            o->photographed,
+                            o->excluded,
+                            o->not_acquired,
+                            o->outage,
+                            o->no_answer,
+                            o->answered,
+                            o->matched,
+                            o->with_record,
+                            o->matched_gallery,
+                            o->left_unphotographed,
+                            o->exempt};
+    for (int k = 0; k < 12; ++k)
         bx_buf_put_u64(b, c[k]);
     put_tally(b, &o->answer_s);
 }
 
 static void get_ops(struct bx_reader *rd, struct bx_port_ops *o)
 {
-    uint64_t *c[11] = {
-        &o->in_scope,    &o->photographed,    &o->excluded,           &o->not_acquired,
-        &o->outage,      &o->no_answer,       &o->answered,           &o->matched,
-        &o->with_record, &o->matched_gallery, &o->left_unphotographed};
-    for (int k = 0; k < 11; ++k)
+    uint64_t *c[12] = {&o->in_scope,
+                       &o->photographed,
+                       &o->excluded,
+                       &o->not_acquired,
+                       &o->outage,
+                       &o->no_answer,
+                       &o->answered,
+                       &o->matched,
+                       &o->with_record,
+                       &o->matched_gallery,
+                       &o->left_unphotographed,
+                       &o->exempt};
+    for (int k = 0; k < 12; ++k)
         *c[k] = bx_reader_u64(rd);
     get_tally(rd, &o->answer_s);
 }

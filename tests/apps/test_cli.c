@@ -1626,6 +1626,22 @@ Test(apps_cli, compare_pairs_the_same_travellers_through_two_plans, .timeout = 3
               "the interval excludes 0");
     cr_assert(json_is_true(json_object_get(d, "significant")));
     json_decref(cmp);
+    /* the exemptions before the 2025 rule against the rule: the same travellers, so the rule's
+     * extra photographs show as more officer inspections (failed captures of people who were
+     * exempt), significant at 3 replications */
+    snprintf(args, sizeof args,
+             "compare scenarios/crossing-pre-rule.yaml scenarios/crossing-2-units.yaml "
+             "--replications 3 --out %s/rule",
+             dir);
+    cr_assert_eq(bxsim(args), 0, "%s", out);
+    snprintf(path, sizeof path, "%s/rule/compare.json", dir);
+    cmp = json_load_file(path, 0, &je);
+    cr_assert_not_null(cmp, "%s", je.text);
+    d = json_object_get(json_object_get(json_object_get(cmp, "system"), "manual"), "difference");
+    cr_assert(json_number_value(json_object_get(d, "value")) > 0 &&
+                  json_is_true(json_object_get(d, "significant")),
+              "manual inspections rise under the rule");
+    json_decref(cmp);
     /* bad input */
     cr_assert_eq(bxsim("compare scenarios/default.yaml"), 2, "%s", out);
     cr_assert_eq(bxsim("compare scenarios/default.yaml scenarios/national-year.yaml"), 2, "%s",

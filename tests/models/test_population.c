@@ -282,6 +282,55 @@ Test(models_capture, staff_exclusions_follow_the_configuration)
     gsl_rng_free(r);
 }
 
+/* Before the 2025 rule: exempt travellers walk past the camera (no attempt, no time, the same
+ * draws used); each exemption applies to its own group only, and never to U.S. citizens. */
+Test(models_capture, pre_rule_exemptions_apply_to_their_groups_only)
+{
+    struct bx_capture_config c = bx_capture_config_default();
+    struct bx_pop_config pc = bx_pop_config_default();
+    for (int k = 0; k < BX_N_CITIZENSHIPS; ++k)
+        pc.citizenship[k] = 1.0 / BX_N_CITIZENSHIPS;
+    gsl_rng *pr = rng(12), *a = rng(1), *b = rng(1);
+    enum { N = 50000 };
+    for (unsigned bit = 1; bit <= BX_EXEMPT_ALL; bit <<= 1) {
+        c.exempt = bit;
+        cr_assert_not_null(bx_exempt_name(bit));
+        size_t exempt = 0, group = 0;
+        for (int i = 0; i < N; ++i) {
+            struct bx_traveller t;
+            bx_pop_draw(&pc, pr, i, &t);
+            bool in = t.citizenship != BX_CIT_US &&
+                      (bit == BX_EXEMPT_UNDER_14   ? t.age_years < 14
+                       : bit == BX_EXEMPT_OVER_79  ? t.age_years > 79
+                       : bit == BX_EXEMPT_CANADIAN ? t.citizenship == BX_CIT_CANADIAN
+                                                   : t.citizenship == BX_CIT_DIPLOMAT);
+            group += in;
+            cr_assert_eq(bx_capture_exempt(&c, &t), in, "%s, traveller %d", bx_exempt_name(bit), i);
+            /* the capture: no attempt, and the stream advanced as for an opt-out (two draws) */
+            gsl_rng_set(a, (unsigned long)i);
+            gsl_rng_set(b, (unsigned long)i);
+            struct bx_capture_outcome o;
+            bx_capture_run(&c, BX_DEVICE_MOBILE, &t, 1.0, a, &o);
+            exempt += o.exempt;
+            cr_assert_eq(o.exempt, in);
+            if (o.exempt && i < 2000) {
+                cr_assert(o.attempts == 0 && o.time_s == 0 && !o.acquired);
+                gsl_rng_uniform(b);
+                gsl_rng_uniform(b);
+                cr_assert_eq(gsl_rng_get(a), gsl_rng_get(b), "two draws, as documented");
+            }
+        }
+        cr_assert_gt(group, 0, "%s: some travellers in the group", bx_exempt_name(bit));
+        cr_assert_eq(exempt, group);
+    }
+    c.exempt = BX_EXEMPT_ALL + 16;
+    struct bx_error err = {0};
+    cr_assert_eq(bx_capture_config_check(&c, &err), BX_EINVAL);
+    gsl_rng_free(b);
+    gsl_rng_free(a);
+    gsl_rng_free(pr);
+}
+
 /* A harder traveller's usable photo is a poorer one: quality exp(-k z) for difficulty z > 0, 1
  * otherwise, never 0. */
 Test(models_capture, photo_quality_falls_with_the_travellers_difficulty)

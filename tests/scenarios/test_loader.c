@@ -502,6 +502,12 @@ static struct bad_case bad_ports[] = {
     {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
                 "     population: {citizenship: {martian: 1}}}\n",
      6, 33, "unknown citizenship class 'martian'"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     capture: {exempt: [under_14, martians]}}\n",
+     6, 35, "unknown exemption 'martians'"},
+    {PORTS_HEAD "ports:\n  - {name: a, type: air, departures: {per_day: 4},\n"
+                "     capture: {exempt: canadian}}\n",
+     6, 24, "exempt"},
     {PORTS_HEAD "ports:\n  - {name: a, type: air}\n", 5, 5, "needs the field 'departures'"},
     {"name: t\nkind: ports\nhorizon: {hours: 24, warmup_hours: 2}\nports: []\n", 3, 36,
      "no warm-up"},

@@ -381,6 +381,29 @@ Test(sim_port, equipment_availability_is_mtbf_over_mtbf_plus_mttr, .timeout = 12
     bx_ports_config_fini(&cfg);
 }
 
+/* Before the 2025 rule: the same travellers (common random numbers), but the exempt walk past
+ * the camera out of scope and leave unphotographed; every traveller is still accounted for. */
+Test(sim_port, pre_rule_exemptions_take_travellers_out_of_scope, .timeout = 60)
+{
+    struct bx_ports_config cfg = air(0.0, 0.0);
+    struct bx_ports_result rule, pre;
+    run(&cfg, 0, &rule);
+    cfg.ports[0].capture.exempt = BX_EXEMPT_ALL;
+    run(&cfg, 0, &pre);
+    const struct bx_port_ops *a = &rule.ports[0].ops, *b = &pre.ports[0].ops;
+    cr_assert_eq(a->exempt, 0, "the rule: nobody exempt");
+    cr_assert_gt(b->exempt, 0);
+    cr_assert_eq(rule.ports[0].travellers, pre.ports[0].travellers, "the same travellers");
+    cr_assert_eq(a->in_scope, b->in_scope + b->exempt, "the exempt left the scope, no one else");
+    cr_assert_eq(b->in_scope, b->photographed + b->excluded + b->not_acquired + b->outage);
+    cr_assert_geq(b->left_unphotographed, b->exempt);
+    cr_assert_lt(b->photographed, a->photographed);
+    cr_assert_eq(pre.conservation_violations, 0);
+    bx_ports_result_fini(&rule);
+    bx_ports_result_fini(&pre);
+    bx_ports_config_fini(&cfg);
+}
+
 /* A gate whose only camera is broken: passengers who arrive then, or are still waiting when the
  * flight leaves, board unphotographed and are counted; the capture rate falls with the
  * camera's availability and nobody is lost. */

@@ -264,7 +264,24 @@ struct bx_capture_config {
     /** Staff exclusions: the probability that a wheelchair user, or a traveller with small
      *  children, is waved past the camera unphotographed. */
     double exclude_wheelchair, exclude_family;
+    /** Exemptions before the 2025 rule (BX_EXEMPT_* bits): those travellers were not required
+     *  to give biometrics at exit and walk past the camera; 0 (the default): the rule, no
+     *  exemption. */
+    unsigned exempt;
 };
+/** The exemptions the 2025 rule ended (8 CFR 215.8 before it): children under 14, adults over
+ *  79, Canadian citizens, diplomats (A and G visas). */
+enum {
+    BX_EXEMPT_UNDER_14 = 1u << 0,
+    BX_EXEMPT_OVER_79 = 1u << 1,
+    BX_EXEMPT_CANADIAN = 1u << 2,
+    BX_EXEMPT_DIPLOMAT = 1u << 3,
+    BX_EXEMPT_ALL = 15u
+};
+/** The name of exemption bit @p bit (under_14, over_79, canadian, diplomat), or NULL. */
+const char *bx_exempt_name(unsigned bit);
+/** Whether traveller @p t is exempt under @p c (never a U.S. citizen: they are out of scope). */
+bool bx_capture_exempt(const struct bx_capture_config *c, const struct bx_traveller *t);
 struct bx_capture_config bx_capture_config_default(void);
 enum bx_status bx_capture_config_check(const struct bx_capture_config *c, struct bx_error *err);
 
@@ -274,6 +291,7 @@ struct bx_capture_outcome {
     double time_s;     /**< total capture time */
     bool opted_out;
     bool excluded; /**< waved past the camera by staff (no attempt) */
+    bool exempt;   /**< exempt (bx_capture_exempt): no attempt */
 };
 /** The quality (0, 1] of traveller @p t's usable photo under @p c (difficulty_quality). */
 double bx_capture_quality(const struct bx_capture_config *c, const struct bx_traveller *t);

@@ -258,8 +258,10 @@ struct bx_port_ops {
     uint64_t outage;          /**< in scope, no camera working (all of the gate's or port's
                                    units down, or still waiting at departure) */
     uint64_t left_unphotographed; /**< every traveller who left without a photo and without an
-                                       officer (excluded, an outage at a manifest port, or
-                                       `unphotographed: board`) */
+                                       officer (excluded, exempt, an outage at a manifest port,
+                                       or `unphotographed: board`) */
+    uint64_t exempt;              /**< not in scope: exempt under capture.exempt (the exemptions
+                                       before the 2025 rule), walked past the camera */
     struct bx_tally answer_s;     /**< camera to answer (s) of photographed in-scope travellers */
 };
 

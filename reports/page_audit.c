@@ -260,6 +260,12 @@ static enum bx_status audit_plots(json_t *au, const char *dir, struct rpt_plots 
         FILE *f = bx_rpt__gp_open(dir, "audit_det", "dat", err);
         if (f == NULL)
             return BX_EIO;
+        FILE *roc = bx_rpt__gp_open(dir, "audit_roc", "dat", err);
+        if (roc == NULL) {
+            fclose(f);
+            return BX_EIO;
+        }
+        fputs("# threshold FMR TPR (= 1 - FNMR)\n", roc);
         fputs("# threshold FMR FNMR probit(FMR) probit(FNMR) TPR probit(FNMR lo) probit(FNMR hi) "
               "(exact interval, clamped to the axes; points with FNMR = 0 or FMR = 0 are left "
               "out)\n",
@@ -276,6 +282,7 @@ static enum bx_status audit_plots(json_t *au, const char *dir, struct rpt_plots 
             fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g %.6g %.6g\n", t, fm, fn, bx_rpt__probit(fm),
                     bx_rpt__probit(fn), 1 - fn, lo > 0 ? fmax(y0, bx_rpt__probit(lo)) : y0,
                     hi < 1 ? fmin(y1, bx_rpt__probit(hi)) : y1);
+            fprintf(roc, "%.6g %.6g %.6g\n", t, fm, 1 - fn);
             ++pts;
         }
         /* Block 1: the operating point, each rate with its interval (probit, clamped). */
@@ -294,7 +301,9 @@ static enum bx_status audit_plots(json_t *au, const char *dir, struct rpt_plots 
         }
         fputs("\n\n# operating point: probit(FMR) probit(FNMR) FMR lo hi, FNMR lo hi\n", f);
         fprintf(f, "%.6g %.6g %.6g %.6g %.6g %.6g\n", v[0], v[1], l[0], h[0], l[1], h[1]);
-        if ((st = bx_rpt__gp_close(f, "audit_det", err)) != BX_OK)
+        st = bx_rpt__gp_close(f, "audit_det", err);
+        enum bx_status st2 = bx_rpt__gp_close(roc, "audit_roc", err);
+        if (st != BX_OK || (st = st2) != BX_OK)
             return st;
     }
     if (pts >= 2) {
@@ -325,13 +334,13 @@ static enum bx_status audit_plots(json_t *au, const char *dir, struct rpt_plots 
                  "set title 'ROC of the audited comparisons'\nset grid\nset logscale x\n"
                  "set format x '10^{%%L}'\nset xlabel 'FMR (false match rate)'\n"
                  "set ylabel 'TPR = 1 - FNMR'\nset key bottom right\n"
-                 "plot 'audit_det.dat' using 2:6 with linespoints lw 2 pt 7 ps 0.5 lc 2 "
+                 "plot 'audit_roc.dat' using 1:2 with linespoints lw 2 pt 7 ps 0.5 lc 2 "
                  "title 'ROC'\n");
         if ((st = bx_rpt__gp_script(dir, "audit_roc", body, false, err)) != BX_OK ||
             (st = bx_rpt__add_plot(
                  out, "audit_roc", "ROC curve",
-                 "True accept rate (1 - FNMR) versus FMR on a log axis; its data are "
-                 "those of the DET curve (audit_det.dat).",
+                 "True accept rate (1 - FNMR) versus FMR on a log axis, at the DET "
+                 "curve's thresholds.",
                  err)) != BX_OK)
             return st;
     }

@@ -22,6 +22,12 @@ pkgs=(
     clang libclang-rt-14-dev clang-format clang-tidy cppcheck
     python3 python3-numpy python3-scipy python3-sklearn python3-h5py
 )
+# The browser check of the written pages (ctest `pages`): Debian's Chromium with its driver and
+# Selenium. Large, so installed only in CI (CI set, as on the CI runner that calls .ci/run) or
+# on request (BX_DEPS_BROWSER=1); `make test` elsewhere skips that one test with a message.
+if [ -n "${CI:-}" ] || [ "${BX_DEPS_BROWSER:-0}" = 1 ]; then
+    pkgs+=(chromium chromium-driver python3-selenium)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -153,12 +153,15 @@ void bx_app_bar(double t_start, double work, double total, const char *what, boo
         snprintf(eta, sizeof eta, "%.0f s left", left);
     else
         snprintf(eta, sizeof eta, "estimating");
-    const char *term = getenv("TERM");
-    bool dumb = term && strcmp(term, "dumb") == 0;
-    /* \033[K clears what a longer previous line left */
-    fprintf(stderr, "\r[%s%.*s%s%*s] %s, %3.0f%%, %s %s", c ? "\033[32m" : "", fill,
-            "##############################", c ? "\033[0m" : "", width - fill, "", what,
-            total > 0 ? 100 * work / total : 0, eta, dumb ? "" : "\033[K");
+    /* A shorter line than the last one: blank the rest (spaces, so that NO_COLOR and dumb
+     * terminals get no escape sequence at all). */
+    static int last_len;
+    int len = fprintf(stderr, "\r[%s%.*s%s%*s] %s, %3.0f%%, %s ", c ? "\033[32m" : "", fill,
+                      "##############################", c ? "\033[0m" : "", width - fill, "", what,
+                      total > 0 ? 100 * work / total : 0, eta);
+    if (len < last_len)
+        fprintf(stderr, "%*s", last_len - len, "");
+    last_len = last ? 0 : len;
     if (last)
         fputc('\n', stderr);
     fflush(stderr);

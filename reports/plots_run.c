@@ -111,23 +111,18 @@ static void time_setup(FILE *b, const struct taxis *t, bool label)
 {
     double days = (double)t->H / 24;
     unsigned step = days <= 14 ? 1 : days <= 60 ? 7 : 28; /* tics every day, week or 4 weeks */
+    unsigned minor = step == 7 ? 7u : 4u;                 /* minor tics: 6 h, a day, a week */
     if (t->dated) {
         double t0 = (double)t->start_day * 86400;
         fprintf(b,
                 "set xdata time\nset timefmt '%%s'\nset format x '%%d %%b'\n"
                 "set xrange ['%.0f':'%.0f']\nset xtics %u*86400 rotate by -45\n"
                 "set mxtics %u\n",
-                t0, t0 + (double)t->H * 3600, step,
-                step == 1   ? 4
-                : step == 7 ? 7
-                            : 4);
+                t0, t0 + (double)t->H * 3600, step, minor);
         if (label)
             fputs("set xlabel 'date (tics at midnight)'\n", b);
     } else if (t->days) {
-        fprintf(b, "set xrange [0:%g]\nset xtics %u\nset mxtics %u\n", days, step,
-                step == 1   ? 4
-                : step == 7 ? 7
-                            : 4);
+        fprintf(b, "set xrange [0:%g]\nset xtics %u\nset mxtics %u\n", days, step, minor);
         if (label)
             fputs("set xlabel 'days from the start'\n", b);
     } else {

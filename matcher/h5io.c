@@ -27,6 +27,17 @@ static void quiet(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+/* Close an attribute, its type and its space (each when opened). */
+static void close_attr(hid_t a, hid_t t, hid_t s)
+{
+    if (s >= 0)
+        H5Sclose(s);
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+}
+
 /* The optional root attribute `provenance`: a string (fixed or variable length) of at most
  * BX_TPL_PROVENANCE_MAX bytes (its text up to a NUL); anything else is refused. */
 static enum bx_status read_provenance(hid_t f, const char *path, struct bx_store *g,
@@ -77,12 +88,7 @@ static enum bx_status read_provenance(hid_t f, const char *path, struct bx_store
     if (st == BX_OK)
         st = bx_store_set_provenance(g, text, err);
     free(text);
-    if (s >= 0)
-        H5Sclose(s);
-    if (t >= 0)
-        H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
+    close_attr(a, t, s);
     return st;
 }
 
@@ -100,12 +106,7 @@ static enum bx_status read_attr(hid_t f, const char *path, const char *name, lon
         st = BX_FAIL(err, BX_EFORMAT, "%s: root attribute '%s' must be one integer", path, name);
     else if (H5Aread(a, H5T_NATIVE_LLONG, out) < 0)
         st = BX_FAIL(err, BX_EFORMAT, "%s: cannot read root attribute '%s'", path, name);
-    if (s >= 0)
-        H5Sclose(s);
-    if (t >= 0)
-        H5Tclose(t);
-    if (a >= 0)
-        H5Aclose(a);
+    close_attr(a, t, s);
     return st;
 }
 

@@ -5,17 +5,27 @@
  * (7 bits: BX_I8_LEVELS, which lets the AVX2 kernel add two steps in 16 bits), so that
  * q . q' * s * s' approximates the cosine to about 3e-3 for d = 512 unit vectors; the exact
  * re-scoring in search.c removes that error from the reported scores. Kernels are chosen at run
- * time: AVX-512 VNNI (vpdpbusd, unsigned x signed bytes, hence the probe is offset by 128 and
- * 128 * sum(q) subtracted), AVX2 (sign-extend to 16 bits, vpmaddwd), or portable C.
+ * time: AMX-INT8 (tdpbssd on 16 x 64-byte tiles, signed x signed bytes, the index stored in
+ * tile order), AVX-512 VNNI (vpdpbusd, unsigned x signed bytes, hence the probe is offset by 128
+ * and 128 * sum(q) subtracted), AVX2 (sign-extend to 16 bits, vpmaddwd), or portable C. Every
+ * kernel computes the same exact integers.
  */
+#define _GNU_SOURCE /* syscall: the AMX permission */
 #include "matcher_internal.h"
 
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 /* ---------------------------------------------------------------- kernels */
+
+/* Probes per call of the vector kernels (their accumulators stay in registers). */
+#define VEC_PROBES 4
 
 static void i8_portable(const int8_t *p, const int32_t *psum, size_t n_p,
                         const struct bx_fast_index *ix, size_t r0, size_t r1, int32_t *out)
@@ -96,18 +106,18 @@ __attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, const int32
                                                     size_t r0, size_t r1, int32_t *out)
 {
     size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0;
-    BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);
+    BX_REQUIRE(n_p <= VEC_PROBES && stride <= BX_TPL_DIM_MAX);
     if (n_p == 4) {
         i8_avx2_x4(p, psum, ix, r0, r1, out);
         return;
     }
     const __m256i ones = _mm256_set1_epi16(1), off = _mm256_set1_epi8(64);
-    int32_t corr[BX_I8_MAX_PROBES];
+    int32_t corr[VEC_PROBES];
     for (size_t j = 0; j < n_p; ++j)
         corr[j] = 64 * psum[j];
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;
-        __m256i acc[BX_I8_MAX_PROBES];
+        __m256i acc[VEC_PROBES];
         for (size_t j = 0; j < n_p; ++j)
             acc[j] = _mm256_setzero_si256();
         for (size_t c = 0; c < n64; ++c) {
@@ -132,13 +142,13 @@ i8_vnni(const int8_t *p, const int32_t *psum, size_t n_p, const struct bx_fast_i
 {
     (void)psum; /* the offset is on the probe here: 128 * sum(row) is subtracted */
     size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0;
-    _Alignas(64) uint8_t u[BX_I8_MAX_PROBES * BX_TPL_DIM_MAX];
-    BX_REQUIRE(n_p <= BX_I8_MAX_PROBES && stride <= BX_TPL_DIM_MAX);
+    _Alignas(64) uint8_t u[VEC_PROBES * BX_TPL_DIM_MAX];
+    BX_REQUIRE(n_p <= VEC_PROBES && stride <= BX_TPL_DIM_MAX);
     for (size_t i = 0; i < n_p * stride; ++i)
         u[i] = (uint8_t)(p[i] + 128);
     for (size_t r = r0; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;
-        __m512i acc[BX_I8_MAX_PROBES];
+        __m512i acc[VEC_PROBES];
         for (size_t j = 0; j < n_p; ++j)
             acc[j] = _mm512_setzero_si512();
         for (size_t c = 0; c < n64; ++c) {
@@ -151,6 +161,89 @@ i8_vnni(const int8_t *p, const int32_t *psum, size_t n_p, const struct bx_fast_i
             out[j * nb + (r - r0)] = _mm512_reduce_add_epi32(acc[j]) - 128 * ix->sum[r];
     }
 }
+
+/* AMX-INT8. The probes are the tiles A (up to 16 probes x 64 bytes, read in place: a probe is a
+ * row of `stride` bytes), the index's blocks of 16 rows the tiles B (the tiled layout: a block's
+ * 64-byte chunk is 16 rows of four-byte groups, one column per index row), so C = A B holds
+ * probe x index-row dot products in the output's own order and is stored in place. Two probe
+ * groups x two row blocks: C in tmm0-3, A in tmm4-5, B in tmm6-7. A block only partly in
+ * [r0, r1) goes through a scratch tile. tdpbssd is signed x signed: no offset. */
+struct amx_cfg {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+};
+
+/* Store C tile @p t (probes p0.. of a group of @p m, block @p b) into out, only its rows in
+ * [r0, r1). */
+#define BX_AMX_STORE(t, p0, m, b)                                                                  \
+    do {                                                                                           \
+        size_t lo_ = 16 * (b) > r0 ? 16 * (b) : r0, hi_ = 16 * (b) + 16 < r1 ? 16 * (b) + 16 : r1; \
+        if (lo_ == 16 * (b) && hi_ == 16 * (b) + 16) {                                             \
+            _tile_stored(t, out + (p0)*nb + (lo_ - r0), (long)(nb * 4));                           \
+        } else {                                                                                   \
+            _tile_stored(t, tmp, 64);                                                              \
+            for (size_t m_ = 0; m_ < (m); ++m_)                                                    \
+                for (size_t r_ = lo_; r_ < hi_; ++r_)                                              \
+                    out[((p0) + m_) * nb + (r_ - r0)] = tmp[m_ * 16 + (r_ - 16 * (b))];            \
+        }                                                                                          \
+    } while (0)
+
+__attribute__((target("amx-tile,amx-int8"))) static void i8_amx(const int8_t *p,
+                                                                const int32_t *psum, size_t n_p,
+                                                                const struct bx_fast_index *ix,
+                                                                size_t r0, size_t r1, int32_t *out)
+{
+    (void)psum;
+    BX_REQUIRE(ix->tiled && n_p >= 1 && n_p <= 32 && r0 < r1);
+    size_t stride = ix->stride, nc = stride / 64, nb = r1 - r0;
+    size_t g0 = n_p < 16 ? n_p : 16, g1 = n_p - g0; /* probes in each group */
+    _Alignas(64) struct amx_cfg cfg = {.palette = 1};
+    _Alignas(64) int32_t tmp[16 * 16];
+    for (int t = 0; t < 8; ++t) {
+        size_t rows = t == 0 || t == 1 || t == 4 ? g0 : t == 2 || t == 3 || t == 5 ? g1 : 16;
+        cfg.rows[t] = (uint8_t)rows;
+        cfg.colsb[t] = rows ? 64 : 0;
+    }
+    _tile_loadconfig(&cfg);
+    const int8_t *p1 = p + 16 * stride;
+    size_t b_end = (r1 + 15) / 16;
+    for (size_t b = r0 / 16; b < b_end; b += 2) {
+        bool two = b + 1 < b_end;
+        const int8_t *t0 = ix->q + b * nc * 1024, *t1 = t0 + nc * 1024;
+        _tile_zero(0);
+        _tile_zero(1);
+        if (g1) {
+            _tile_zero(2);
+            _tile_zero(3);
+        }
+        for (size_t c = 0; c < nc; ++c) {
+            _tile_loadd(4, p + 64 * c, (long)stride);
+            _tile_loadd(6, t0 + c * 1024, 64);
+            _tile_dpbssd(0, 4, 6);
+            if (two) {
+                _tile_loadd(7, t1 + c * 1024, 64);
+                _tile_dpbssd(1, 4, 7);
+            }
+            if (g1) {
+                _tile_loadd(5, p1 + 64 * c, (long)stride);
+                _tile_dpbssd(2, 5, 6);
+                if (two)
+                    _tile_dpbssd(3, 5, 7);
+            }
+        }
+        BX_AMX_STORE(0, 0, g0, b);
+        if (two)
+            BX_AMX_STORE(1, 0, g0, b + 1);
+        if (g1) {
+            BX_AMX_STORE(2, 16, g1, b);
+            if (two)
+                BX_AMX_STORE(3, 16, g1, b + 1);
+        }
+    }
+    _tile_release();
+}
+#undef BX_AMX_STORE
 
 __attribute__((target("avx2,fma"))) static void
 f32_avx2(const float *p, const float *rows, size_t stride, size_t dim, size_t n, float *out)
@@ -226,9 +319,31 @@ select_avx2(const int32_t *d, size_t n, float sp, const float *scale, float cuto
 }
 #endif
 
+/* Sixteen rows at a time: the AMX kernel's output comes fast enough for selection to matter. */
+__attribute__((target("avx512f"))) static size_t
+select_avx512(const int32_t *d, size_t n, float sp, const float *scale, float cutoff, uint32_t *idx)
+{
+    size_t m = 0, i = 0;
+    const __m512 vsp = _mm512_set1_ps(sp), vcut = _mm512_set1_ps(cutoff);
+    for (; i + 16 <= n; i += 16) {
+        __m512 s = _mm512_mul_ps(
+            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(d + i))), vsp),
+            _mm512_loadu_ps(scale + i));
+        unsigned mask = (unsigned)_mm512_cmp_ps_mask(s, vcut, _CMP_GE_OQ);
+        while (mask) {
+            idx[m++] = (uint32_t)(i + (size_t)__builtin_ctz(mask));
+            mask &= mask - 1;
+        }
+    }
+    for (; i < n; ++i)
+        if ((float)d[i] * sp * scale[i] >= cutoff)
+            idx[m++] = (uint32_t)i;
+    return m;
+}
+
 /* What this CPU has, detected once (pthread_once: the search threads ask concurrently). */
 struct cpu_isa {
-    bool avx2, fma, avx512_vnni;
+    bool avx2, fma, avx512f, avx512_vnni, amx_int8;
 };
 static struct cpu_isa isa;
 static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
@@ -239,8 +354,18 @@ static void detect_isa(void)
     __builtin_cpu_init();
     isa.avx2 = __builtin_cpu_supports("avx2");
     isa.fma = __builtin_cpu_supports("fma");
+    isa.avx512f = __builtin_cpu_supports("avx512f");
     isa.avx512_vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vnni");
+#endif
+#if defined(__x86_64__)
+    /* AMX: the CPU has it, and Linux lets this process use the tile data (a permission asked
+     * once, for the whole process; refused on kernels before 5.16 or where the admin forbids
+     * it: then the kernel is not offered). */
+    if (__builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-int8")) {
+        enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
+        isa.amx_int8 = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+    }
 #endif
 }
 
@@ -254,6 +379,8 @@ size_t bx_match__i8_select(const int32_t *d, size_t n, float sp, const float *sc
                            uint32_t *idx)
 {
 #if defined(__x86_64__) || defined(__i386__)
+    if (cpu()->avx512f)
+        return select_avx512(d, n, sp, scale, cutoff, idx);
     if (cpu()->avx2)
         return select_avx2(d, n, sp, scale, cutoff, idx);
 #endif
@@ -281,54 +408,51 @@ bx_match__f32_fn *bx_match__f32_kernel(void)
     return f32_portable;
 }
 
-static bool cpu_has(const char *name)
+/* The kernels, best first: probes per call (what a kernel's registers or tiles hold), and the
+ * index layout each reads. */
+static const struct bx_match__i8_kernel kernels[] = {
+#if defined(__x86_64__)
+    {"amx-int8", i8_amx, 32, true},
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+    {"avx512-vnni", i8_vnni, VEC_PROBES, false},
+    {"avx2", i8_avx2, VEC_PROBES, false},
+#endif
+    {"portable", i8_portable, VEC_PROBES, false},
+};
+#define N_KERNELS (sizeof kernels / sizeof kernels[0])
+
+static bool cpu_runs(const char *name)
 {
-    if (strcmp(name, "avx2") == 0)
-        return cpu()->avx2;
+    if (strcmp(name, "amx-int8") == 0)
+        return cpu()->amx_int8;
     if (strcmp(name, "avx512-vnni") == 0)
         return cpu()->avx512_vnni;
+    if (strcmp(name, "avx2") == 0)
+        return cpu()->avx2;
     return strcmp(name, "portable") == 0;
 }
 
-bx_match__i8_fn *bx_match__i8_kernel_named(const char *name)
+const struct bx_match__i8_kernel *bx_match__i8_kernel_named(const char *name)
 {
-    if (!cpu_has(name))
-        return NULL;
-#if defined(__x86_64__) || defined(__i386__)
-    if (strcmp(name, "avx512-vnni") == 0)
-        return i8_vnni;
-    if (strcmp(name, "avx2") == 0)
-        return i8_avx2;
-#endif
-    return i8_portable;
+    for (size_t i = 0; i < N_KERNELS; ++i)
+        if (strcmp(kernels[i].name, name) == 0)
+            return cpu_runs(name) ? &kernels[i] : NULL;
+    return NULL;
 }
 
-bx_match__i8_fn *bx_match__i8_kernel(const char **name)
+const struct bx_match__i8_kernel *bx_match__i8_kernel(void)
 {
-    static const char *const order[] = {"avx512-vnni", "avx2", "portable"};
     const char *forced = getenv("BX_MATCH_ISA");
-    if (forced && bx_match__i8_kernel_named(forced)) {
-        for (size_t i = 0; i < 3; ++i)
-            if (strcmp(order[i], forced) == 0)
-                *name = order[i];
-        return bx_match__i8_kernel_named(forced);
-    }
-    for (size_t i = 0; i < 3; ++i) {
-        bx_match__i8_fn *fn = bx_match__i8_kernel_named(order[i]);
-        if (fn) {
-            *name = order[i];
-            return fn;
-        }
-    }
-    *name = "portable";
-    return i8_portable;
+    const struct bx_match__i8_kernel *k = forced ? bx_match__i8_kernel_named(forced) : NULL;
+    for (size_t i = 0; k == NULL && i < N_KERNELS; ++i)
+        k = bx_match__i8_kernel_named(kernels[i].name);
+    return k;
 }
 
 const char *bx_match_fast_isa(void)
 {
-    const char *name = "portable";
-    bx_match__i8_kernel(&name);
-    return name;
+    return bx_match__i8_kernel()->name;
 }
 
 /* ---------------------------------------------------------------- the index */
@@ -360,29 +484,49 @@ float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, i
     return scale;
 }
 
-enum bx_status bx_match__fast_prepare(struct bx_store *g, struct bx_error *err)
+/* Row r's quantised bytes (a natural row of `stride` bytes) into the tiled layout. */
+static void put_tiled(struct bx_fast_index *ix, size_t r, const int8_t *row)
+{
+    size_t nc = ix->stride / 64, b = r / 16, n = r % 16;
+    int8_t *blk = ix->q + b * nc * 1024;
+    for (size_t c = 0; c < nc; ++c)
+        for (size_t kk = 0; kk < 16; ++kk)
+            memcpy(blk + c * 1024 + kk * 64 + n * 4, row + c * 64 + kk * 4, 4);
+}
+
+enum bx_status bx_match__fast_prepare(struct bx_store *g, bool tiled, struct bx_error *err)
 {
     enum bx_status st = BX_OK;
     pthread_mutex_lock(&g->fast_mu);
-    if (g->fast.q != NULL && g->fast_version == g->version && g->fast.rows == g->n)
+    if (g->fast.q != NULL && g->fast_version == g->version && g->fast.rows == g->n &&
+        g->fast.tiled == tiled)
         goto done;
-    struct bx_fast_index ix = {.rows = g->n, .stride = (g->dim + 63) / 64 * 64};
-    size_t bytes;
-    if (!bx_size_mul(g->n ? g->n : 1, ix.stride, &bytes)) {
+    struct bx_fast_index ix = {.rows = g->n, .stride = (g->dim + 63) / 64 * 64, .tiled = tiled};
+    size_t bytes, padded = tiled ? (g->n + 15) / 16 * 16 : g->n;
+    if (!bx_size_mul(padded ? padded : 1, ix.stride, &bytes)) {
         st = BX_FAIL(err, BX_ENOMEM, "int8 index too large");
         goto done;
     }
     ix.q = bx_alloc_aligned(bytes);
     ix.scale = malloc((g->n ? g->n : 1) * sizeof *ix.scale);
     ix.sum = malloc((g->n ? g->n : 1) * sizeof *ix.sum);
-    if (ix.q == NULL || ix.scale == NULL || ix.sum == NULL) {
+    int8_t *row = tiled ? bx_alloc_aligned(ix.stride) : NULL;
+    if (ix.q == NULL || ix.scale == NULL || ix.sum == NULL || (tiled && row == NULL)) {
         bx_match__fast_free(&ix);
+        bx_free_aligned(row);
         st = BX_FAIL(err, BX_ENOMEM, "cannot allocate the int8 index (%zu rows)", g->n);
         goto done;
     }
-    for (size_t r = 0; r < g->n; ++r)
-        ix.scale[r] = bx_match__quantize(g->tpl + r * g->stride, g->dim, ix.stride,
-                                         ix.q + r * ix.stride, &ix.sum[r]);
+    if (tiled)
+        memset(ix.q, 0, bytes); /* the padding rows of the last block */
+    for (size_t r = 0; r < g->n; ++r) {
+        int8_t *dst = tiled ? row : ix.q + r * ix.stride;
+        ix.scale[r] =
+            bx_match__quantize(g->tpl + r * g->stride, g->dim, ix.stride, dst, &ix.sum[r]);
+        if (tiled)
+            put_tiled(&ix, r, row);
+    }
+    bx_free_aligned(row);
     bx_match__fast_free(&g->fast);
     g->fast = ix;
     g->fast_version = g->version;

@@ -20,9 +20,14 @@ struct bx_column {
 struct bx_fast_index {
     size_t rows;   /* rows covered (== store rows when fresh) */
     size_t stride; /* bytes per row, a multiple of 64, zero padded */
-    int8_t *q;     /* rows * stride */
-    float *scale;  /* per row: value = q * scale */
-    int32_t *sum;  /* per row: sum of q (for the unsigned-times-signed VNNI trick) */
+    /* rows * stride; or, `tiled` (the AMX kernel's layout), rows padded with zeros to a
+     * multiple of 16 and stored by blocks of 16 rows and 64-byte chunks: chunk c of block b is
+     * the 1,024 bytes at (b * stride / 64 + c) * 1024, byte 64 kk + 4 n + t holding
+     * q[16 b + n][64 c + 4 kk + t] (a tile operand B: 16 rows of 4-byte groups). */
+    int8_t *q;
+    bool tiled;
+    float *scale; /* per row: value = q * scale */
+    int32_t *sum; /* per row: sum of q (for the unsigned-times-signed VNNI trick) */
 };
 
 struct bx_store {
@@ -61,18 +66,28 @@ double bx_match__dot(const float *a, const float *b, size_t dim);
 float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, int32_t *sum);
 void bx_match__fast_free(struct bx_fast_index *ix);
 
-/* Build or refresh g's int8 index under its mutex. */
-enum bx_status bx_match__fast_prepare(struct bx_store *g, struct bx_error *err);
+/* Build or refresh g's int8 index under its mutex, in the layout a kernel reads (`tiled`: the
+ * AMX kernel's; a change of kernel rebuilds it). */
+enum bx_status bx_match__fast_prepare(struct bx_store *g, bool tiled, struct bx_error *err);
 
-/* int8 dot products of n_p (1 to BX_I8_MAX_PROBES) quantised probes, each padded like a row,
- * against rows [r0, r1) of the index: out[j * (r1 - r0) + (r - r0)] = q_probe_j . q_row.
- * psum[j] is the sum of probe j's quantised values (bx_match__quantize's *sum), computed once
- * per search rather than once per block. */
-#define BX_I8_MAX_PROBES 4
+/* int8 dot products of n_p (1 to the kernel's max_probes) quantised probes, each padded like a
+ * row, consecutive, against rows [r0, r1) of the index: out[j * (r1 - r0) + (r - r0)] =
+ * q_probe_j . q_row. psum[j] is the sum of probe j's quantised values (bx_match__quantize's
+ * *sum), computed once per search rather than once per block. */
+#define BX_I8_MAX_PROBES 32 /* the most any kernel takes per call */
 typedef void bx_match__i8_fn(const int8_t *probes, const int32_t *psum, size_t n_p,
                              const struct bx_fast_index *ix, size_t r0, size_t r1, int32_t *out);
-bx_match__i8_fn *bx_match__i8_kernel(const char **name);
-bx_match__i8_fn *bx_match__i8_kernel_named(const char *name); /* NULL if unsupported */
+struct bx_match__i8_kernel {
+    const char *name; /* amx-int8, avx512-vnni, avx2, portable (BX_MATCH_ISA) */
+    bx_match__i8_fn *fn;
+    size_t max_probes; /* probes per call */
+    bool tiled;        /* reads the index in the tiled layout */
+};
+/* The kernel to use: BX_MATCH_ISA's when this CPU runs it, else the best it runs. */
+const struct bx_match__i8_kernel *bx_match__i8_kernel(void);
+/* The kernel of that name, or NULL when this CPU (or its kernel: AMX needs the permission to use
+ * tiles) cannot run it. */
+const struct bx_match__i8_kernel *bx_match__i8_kernel_named(const char *name);
 
 /* Rows i < n of a kernel's output whose approximate score (float)d[i] * sp * scale[i] reaches
  * @p cutoff, into idx (ascending); @return how many. */

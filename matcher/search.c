@@ -45,7 +45,7 @@ struct job {
     const int8_t *qprobes; /* fast: n_q * fast.stride (offset by 128 for VNNI) */
     const float *qscale;   /* fast: n_q */
     const int32_t *qsum;   /* fast: n_q sums of the quantised probes */
-    bx_match__i8_fn *i8;
+    const struct bx_match__i8_kernel *i8;
     bx_match__f32_fn *f32; /* exact with few probes: streaming dot products */
     size_t keep;           /* heap size: k (exact) or L (fast) */
     float margin;          /* exact: 2 * rounding bound; fast: 0 */
@@ -54,7 +54,7 @@ struct job {
     size_t r0, r1;     /* this thread's rows */
     struct pstate *ps; /* n_q */
     float *buf;        /* n_q * block (exact) or block (fast) */
-    int32_t *ibuf;     /* fast: BX_I8_MAX_PROBES * block */
+    int32_t *ibuf;     /* fast: the kernel's max_probes * block */
     uint32_t *sel;     /* fast: block (rows over the cutoff) */
     enum bx_status status;
 };
@@ -175,9 +175,11 @@ static void *worker(void *arg)
             }
         } else {
             const struct bx_fast_index *ix = &g->fast;
-            for (size_t q0 = 0; q0 < j->n_q; q0 += BX_I8_MAX_PROBES) {
-                size_t n_p = j->n_q - q0 < BX_I8_MAX_PROBES ? j->n_q - q0 : BX_I8_MAX_PROBES;
-                j->i8(j->qprobes + q0 * ix->stride, j->qsum + q0, n_p, ix, b0, b0 + nb, j->ibuf);
+            size_t mp = j->i8->max_probes;
+            for (size_t q0 = 0; q0 < j->n_q; q0 += mp) {
+                size_t n_p = j->n_q - q0 < mp ? j->n_q - q0 : mp;
+                j->i8->fn(j->qprobes + q0 * ix->stride, j->qsum + q0, n_p, ix, b0, b0 + nb,
+                          j->ibuf);
                 for (size_t pj = 0; pj < n_p; ++pj) {
                     struct pstate *p = &j->ps[q0 + pj];
                     float sp = j->qscale[q0 + pj];
@@ -219,18 +221,19 @@ static int cmp_cand_desc(const void *a, const void *b)
  * against 72 M). BX_MATCH_ISA forces the int8 kernel (tests, benchmarks). */
 static bool uses_int8(const char *isa, size_t n_q)
 {
-    return n_q < 512 || strcmp(isa, "avx512-vnni") == 0 || getenv("BX_MATCH_ISA") != NULL;
+    return n_q < 512 || strcmp(isa, "avx512-vnni") == 0 || strcmp(isa, "amx-int8") == 0 ||
+           getenv("BX_MATCH_ISA") != NULL;
 }
 
 const char *bx_match_engine(bool fast, size_t n_q)
 {
-    const char *isa = "portable";
     if (fast) {
-        bx_match__i8_kernel(&isa);
+        const char *isa = bx_match__i8_kernel()->name;
         if (uses_int8(isa, n_q))
-            return strcmp(isa, "avx512-vnni") == 0 ? "int8-avx512-vnni"
-                   : strcmp(isa, "avx2") == 0      ? "int8-avx2"
-                                                   : "int8-portable";
+            return strcmp(isa, "amx-int8") == 0      ? "int8-amx"
+                   : strcmp(isa, "avx512-vnni") == 0 ? "int8-avx512-vnni"
+                   : strcmp(isa, "avx2") == 0        ? "int8-avx2"
+                                                     : "int8-portable";
     }
     return n_q < 4 ? "f32-stream" : "sgemm";
 }
@@ -404,17 +407,16 @@ static enum bx_status search(const struct bx_store *g, const float *probes, size
         }
     }
 
-    bx_match__i8_fn *i8 = NULL;
-    const char *isa = "portable";
-    bx_match__i8_fn *kernel = o->fast ? bx_match__i8_kernel(&isa) : NULL;
-    if (o->fast && g->n > 0 && uses_int8(isa, n_q)) {
+    const struct bx_match__i8_kernel *i8 = NULL;
+    const struct bx_match__i8_kernel *kernel = o->fast ? bx_match__i8_kernel() : NULL;
+    if (o->fast && g->n > 0 && uses_int8(kernel->name, n_q)) {
         i8 = kernel;
         /* The index is logically part of the const gallery: built once, under its mutex. */
-        st = bx_match__fast_prepare((struct bx_store *)(uintptr_t)g, err);
+        st = bx_match__fast_prepare((struct bx_store *)(uintptr_t)g, i8->tiled, err);
         if (st != BX_OK)
             goto done;
         size_t qs = g->fast.stride;
-        QP = bx_alloc_aligned(n_q * qs);
+        QP = bx_alloc_aligned((n_q + 31) / 32 * 32 * qs); /* whole tiles of probes */
         qscale = malloc(n_q * sizeof *qscale);
         qsum = malloc(n_q * sizeof *qsum);
         if (QP == NULL || qscale == NULL || qsum == NULL) {
@@ -435,11 +437,13 @@ static enum bx_status search(const struct bx_store *g, const float *probes, size
     if (nt > 256)
         nt = 256;
     size_t per = (g->n + nt - 1) / (nt ? nt : 1);
+    if (i8 && i8->tiled) /* threads start on a block of 16 rows */
+        per = (per + 15) / 16 * 16;
     /* Blocks: SGEMM's scores of a block fill about 4 MB; the int8 kernel passes over a block
      * once per BX_I8_MAX_PROBES probes, so a batch's block (256 KB) stays in L2 between passes. */
     size_t block = n_q == 1 ? 8192 : (size_t)fmax(256.0, (double)(1u << 20) / (double)n_q);
     if (i8 != NULL)
-        block = n_q <= BX_I8_MAX_PROBES ? 8192 : 512;
+        block = n_q <= i8->max_probes ? 8192 : i8->tiled ? 1024 : 512;
     size_t keep = i8 ? bx_match_shard_cap(o) : o->k; /* fast: the short list */
     float margin = i8 ? 0.0f : (float)(2 * bx_match__float_dot_bound(dim));
     float thr_cut = -HUGE_VALF;
@@ -470,7 +474,7 @@ static enum bx_status search(const struct bx_store *g, const float *probes, size
         j->r1 = (t + 1) * per < g->n ? (t + 1) * per : g->n;
         j->ps = calloc(n_q, sizeof *j->ps);
         j->buf = i8 ? NULL : malloc(n_q * block * sizeof(float));
-        j->ibuf = i8 ? malloc(BX_I8_MAX_PROBES * block * sizeof(int32_t)) : NULL;
+        j->ibuf = i8 ? malloc(i8->max_probes * block * sizeof(int32_t)) : NULL;
         j->sel = i8 ? malloc(block * sizeof(uint32_t)) : NULL;
         j->f32 = !i8 && n_q < 4 ? bx_match__f32_kernel() : NULL;
         if (j->ps == NULL || (!i8 && j->buf == NULL) ||

@@ -320,10 +320,12 @@ Test(matcher_fast, top1_agrees_with_exact_search_on_noisy_copies, .timeout = 120
     size_t *nx = malloc(n_q * sizeof *nx), *nf = malloc(n_q * sizeof *nf);
     struct bx_error err = {0};
     cr_assert_eq(bx_match_one_to_n(g, p, n_q, &o, ex, nx, &err), BX_OK);
-    const char *isas[] = {"portable", "avx2", "avx512-vnni"};
-    for (size_t k = 0; k < 3; ++k) {
-        if (bx_match__i8_kernel_named(isas[k]) == NULL)
-            continue; /* not on this CPU */
+    const char *isas[] = {"portable", "avx2", "avx512-vnni", "amx-int8"};
+    for (size_t k = 0; k < 4; ++k) {
+        if (bx_match__i8_kernel_named(isas[k]) == NULL) {
+            cr_log_warn("int8 kernel %s skipped: this CPU (or its kernel) cannot run it", isas[k]);
+            continue;
+        }
         setenv("BX_MATCH_ISA", isas[k], 1);
         cr_assert_str_eq(bx_match_fast_isa(), isas[k]);
         o.fast = true;
@@ -357,40 +359,57 @@ Test(matcher_fast, every_int8_kernel_matches_the_portable_one)
 {
     gsl_rng *r = rng(9);
     size_t dims[] = {128, 130, 512, 1000};
+    enum { N = 300, P = 32 };
+    const char *names[] = {"avx2", "avx512-vnni", "amx-int8"};
+    for (int k = 0; k < 3; ++k)
+        if (bx_match__i8_kernel_named(names[k]) == NULL)
+            cr_log_warn("int8 kernel %s skipped: this CPU (or its kernel) cannot run it", names[k]);
     for (size_t t = 0; t < 4; ++t) {
-        struct bx_store *g = gallery(r, 300, dims[t]);
+        struct bx_store *g = gallery(r, N, dims[t]);
         struct bx_error err = {0};
-        cr_assert_eq(bx_match__fast_prepare(g, &err), BX_OK);
-        const struct bx_fast_index *ix = &g->fast;
-        int8_t *q = bx_alloc_aligned(4 * ix->stride);
-        float *p = random_vectors(r, 4, dims[t]);
+        cr_assert_eq(bx_match__fast_prepare(g, false, &err), BX_OK);
+        size_t stride = g->fast.stride;
+        int8_t *q = bx_alloc_aligned(P * stride);
+        float *p = random_vectors(r, P, dims[t]);
         float sp = 0;
-        int32_t psum[4];
-        for (int j = 0; j < 4; ++j) {
+        int32_t psum[P];
+        for (int j = 0; j < P; ++j) {
             bx_tpl_normalize(p + j * dims[t], dims[t], NULL);
-            float s = bx_match__quantize(p + j * dims[t], dims[t], ix->stride, q + j * ix->stride,
-                                         &psum[j]);
+            float s =
+                bx_match__quantize(p + j * dims[t], dims[t], stride, q + j * stride, &psum[j]);
             sp = j == 0 ? s : sp;
         }
-        static int32_t ref[4 * 300], got[4 * 300];
-        const char *names[] = {"avx2", "avx512-vnni"};
-        for (size_t n_p = 1; n_p <= 4; ++n_p) {
-            bx_match__i8_kernel_named("portable")(q, psum, n_p, ix, 0, 300, ref);
-            for (int k = 0; k < 2; ++k) {
-                bx_match__i8_fn *fn = bx_match__i8_kernel_named(names[k]);
-                if (fn == NULL)
-                    continue;
-                /* Rows 7..300: an unaligned start exercises the row offset. */
-                fn(q, psum, n_p, ix, 7, 300, got);
-                for (size_t j = 0; j < n_p; ++j)
-                    cr_assert_eq(memcmp(ref + j * 300 + 7, got + j * 293, 293 * sizeof *ref), 0,
-                                 "%s, d = %zu, %zu probes, probe %zu", names[k], dims[t], n_p, j);
-            }
+        static int32_t ref[P * N], got[P * N];
+        const struct bx_match__i8_kernel *portable = bx_match__i8_kernel_named("portable");
+        /* the portable kernel, four probes at a time, is the reference */
+        for (size_t j0 = 0; j0 < P; j0 += 4) {
+            static int32_t part[4 * N];
+            portable->fn(q + j0 * stride, psum + j0, 4, &g->fast, 0, N, part);
+            for (size_t j = 0; j < 4; ++j)
+                memcpy(ref + (j0 + j) * N, part + j * N, N * sizeof *ref);
         }
-        bx_match__i8_kernel_named("portable")(q, psum, 1, ix, 0, 300, ref);
+        for (int k = 0; k < 3; ++k) {
+            const struct bx_match__i8_kernel *kn = bx_match__i8_kernel_named(names[k]);
+            if (kn == NULL)
+                continue;
+            cr_assert_eq(bx_match__fast_prepare(g, kn->tiled, &err), BX_OK);
+            /* every probe count the kernel takes; rows 7..300 and 32..288 (an unaligned start
+             * and end exercise partial blocks; an aligned range the direct stores) */
+            size_t ranges[2][2] = {{7, N}, {32, 288}};
+            for (size_t n_p = 1; n_p <= kn->max_probes; ++n_p)
+                for (int rg = 0; rg < 2; ++rg) {
+                    size_t r0 = ranges[rg][0], r1 = ranges[rg][1], nb = r1 - r0;
+                    memset(got, 0x55, sizeof got);
+                    kn->fn(q, psum, n_p, &g->fast, r0, r1, got);
+                    for (size_t j = 0; j < n_p; ++j)
+                        cr_assert_eq(memcmp(ref + j * N + r0, got + j * nb, nb * sizeof *ref), 0,
+                                     "%s, d = %zu, %zu probes, probe %zu, rows %zu-%zu", names[k],
+                                     dims[t], n_p, j, r0, r1);
+                }
+        }
         /* The int8 score approximates the cosine to about 1e-3. */
-        for (size_t row = 0; row < 300; ++row) {
-            double approx = ref[row] * (double)sp * (double)ix->scale[row];
+        for (size_t row = 0; row < N; ++row) {
+            double approx = ref[row] * (double)sp * (double)g->fast.scale[row];
             double exact = bx_match_verify(p, bx_store_row(g, row), dims[t]);
             cr_assert_lt(fabs(approx - exact), 0.01, "row %zu: %g vs %g", row, approx, exact);
         }

@@ -214,12 +214,13 @@ enum bx_status bx_match_scores(const struct bx_store *g, const float *probes, si
                                float *out, struct bx_error *err);
 
 /** What serves a call of @p n_q probes: "f32-stream" (fewer than 4 probes, exact), "sgemm"
- *  (batches, exact; also the fast path's choice for 512 or more probes on CPUs without VNNI),
- *  or "int8-avx512-vnni" / "int8-avx2" / "int8-portable" (fast path). */
+ *  (batches, exact; also the fast path's choice for 512 or more probes on CPUs without VNNI or
+ *  AMX), or "int8-amx" / "int8-avx512-vnni" / "int8-avx2" / "int8-portable" (fast path). */
 const char *bx_match_engine(bool fast, size_t n_q);
 
-/** The int8 kernel the fast path uses on this CPU: "avx512-vnni", "avx2" or "portable".
- *  BX_MATCH_ISA=portable|avx2|avx512-vnni forces a kernel the CPU supports (tests, benchmarks). */
+/** The int8 kernel the fast path uses on this CPU: "amx-int8" (where Linux grants the process
+ *  the AMX tile state), "avx512-vnni", "avx2" or "portable". BX_MATCH_ISA=portable|avx2|
+ *  avx512-vnni|amx-int8 forces a kernel the CPU supports (tests, benchmarks). */
 const char *bx_match_fast_isa(void);
 
 /* ================================================================ thresholds */

@@ -201,6 +201,53 @@ static void faiss_compare(json_t *results, size_t n, const size_t *nqs, size_t n
 }
 #endif
 
+/* ---------------------------------------------------------------- int8 ceilings */
+
+struct peak_job {
+    const char *name;
+    double out;
+};
+
+static void *peak_worker(void *arg)
+{
+    struct peak_job *j = arg;
+    j->out = bx_match_i8_peak(j->name, 0.5);
+    return NULL;
+}
+
+/* Int8 multiply-adds per second of kernel @p name on @p threads threads at once (each thread its
+ * own core's ceiling: AMX units and vector ports are per core). */
+static double i8_peak(const char *name, unsigned threads)
+{
+    struct peak_job jobs[8];
+    pthread_t th[8];
+    threads = threads < 1 ? 1 : threads > 8 ? 8 : threads;
+    for (unsigned t = 0; t < threads; ++t) {
+        jobs[t] = (struct peak_job){name, 0};
+        if (t > 0)
+            pthread_create(&th[t], NULL, peak_worker, &jobs[t]);
+    }
+    peak_worker(&jobs[0]);
+    double sum = jobs[0].out;
+    for (unsigned t = 1; t < threads; ++t) {
+        pthread_join(th[t], NULL);
+        sum += jobs[t].out;
+    }
+    return sum;
+}
+
+/* The ceiling that bounds a fast search of @p nq probes on @p t threads with kernel @p k: its
+ * compute ceiling (DIM multiply-adds a comparison), or memory, which must deliver DIM bytes of
+ * the index per row for every pass over it (one pass per probe group of the kernel). */
+static double fast_limit(double macs, double bw, size_t nq, size_t per_pass, const char **which)
+{
+    double compute = macs / DIM;
+    double passes = ceil((double)nq / (double)per_pass);
+    double memory = bw / DIM * (double)nq / passes;
+    *which = memory < compute ? "memory read bandwidth" : "int8 compute ceiling";
+    return fmin(compute, memory);
+}
+
 /* Uniform random vectors in [-0.5, 0.5)^d from a named stream. */
 static void fill(gsl_rng *r, float *v, size_t n)
 {
@@ -278,10 +325,26 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
     printf("limits: read bandwidth %.1f GB/s (1 thread), %.1f GB/s (2); SGEMM %.1f GFLOP/s (1), "
            "%.1f GFLOP/s (2); int8 kernel %s\n",
            bw[1] / 1e9, bw[2] / 1e9, peak[1] / 1e9, peak[2] / 1e9, bx_match_fast_isa());
+    /* Every int8 kernel this CPU runs, with its own compute ceiling (1 and 2 threads). */
+    const char *kn[4];
+    size_t n_kn = bx_match_i8_kernels(kn, 4);
+    double kpeak[4][3] = {{0}};
+    json_t *jk = json_object();
+    for (size_t k = 0; k < n_kn; ++k) {
+        kpeak[k][1] = i8_peak(kn[k], 1);
+        kpeak[k][2] = i8_peak(kn[k], 2);
+        printf("        int8 ceiling %-12s %.3g multiply-adds/s (1 thread), %.3g (2): %.2f G "
+               "comparisons/s at d = %d on 2 threads\n",
+               kn[k], kpeak[k][1], kpeak[k][2], kpeak[k][2] / DIM / 1e9, DIM);
+        json_object_set_new(jk, kn[k],
+                            json_pack("{sfsf}", "int8_macs_per_s_1t", kpeak[k][1],
+                                      "int8_macs_per_s_2t", kpeak[k][2]));
+    }
     json_object_set_new(env, "matcher_limits",
-                        json_pack("{sfsfsfsfss}", "read_bandwidth_bytes_per_s_1t", bw[1],
+                        json_pack("{sfsfsfsfssso}", "read_bandwidth_bytes_per_s_1t", bw[1],
                                   "read_bandwidth_bytes_per_s_2t", bw[2], "sgemm_flops_1t", peak[1],
-                                  "sgemm_flops_2t", peak[2], "int8_kernel", bx_match_fast_isa()));
+                                  "sgemm_flops_2t", peak[2], "int8_kernel", bx_match_fast_isa(),
+                                  "int8_ceilings", jk));
 
     static const size_t sizes_full[] = {1000, 100000, 1000000}, sizes_quick[] = {1000, 10000};
     static const size_t nq_full[] = {1, 32, 1024}, nq_quick[] = {1, 32};
@@ -314,23 +377,28 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
                     for (unsigned rep = 0; rep < repeat; ++rep)
                         v[rep] = rate(g, probes, nqs[qi], &o, hits, nh);
                     bool one = nqs[qi] == 1;
+                    const char *what = one ? "memory read bandwidth" : "sgemm peak";
                     double limit = one ? bw[t] / (fast ? DIM : DIM * 4.0) : peak[t] / (2.0 * DIM);
+                    const char *eng = bx_match_engine(fast, nqs[qi]);
+                    if (fast && strncmp(eng, "int8", 4) == 0 && n_kn > 0)
+                        /* the int8 path: its kernel's own ceiling, or memory */
+                        limit = fast_limit(kpeak[0][t], bw[t], nqs[qi],
+                                           bx_match_i8_probes_per_pass(kn[0]), &what);
                     char name[96];
                     snprintf(name, sizeof name, "matcher/%s/N=%zu/q=%zu/t=%u",
                              fast ? "fast" : "exact", sizes[si], nqs[qi], t);
-                    json_t *extra = json_pack(
-                        "{sssssIsIsIsfss}", "path", fast ? "fast" : "exact", "engine",
-                        bx_match_engine(fast, nqs[qi]), "gallery", (json_int_t)sizes[si], "probes",
-                        (json_int_t)nqs[qi], "threads", (json_int_t)t, "limit_comparisons_per_s",
-                        limit, "limit", one ? "memory read bandwidth" : "sgemm peak");
+                    json_t *extra =
+                        json_pack("{sssssIsIsIsfss}", "path", fast ? "fast" : "exact", "engine",
+                                  bx_match_engine(fast, nqs[qi]), "gallery", (json_int_t)sizes[si],
+                                  "probes", (json_int_t)nqs[qi], "threads", (json_int_t)t,
+                                  "limit_comparisons_per_s", limit, "limit", what);
                     double med = bx_bench_figure(results, name, "comparisons/s", (double)sizes[si],
                                                  v, repeat, extra);
                     if (!fast)
                         ours[qi][t - 1] = med;
                     json_object_set_new(json_array_get(results, json_array_size(results) - 1),
                                         "fraction_of_limit", json_real(med / limit));
-                    printf("%34s %.2f of the %s limit (%s)\n", "", med / limit,
-                           one ? "bandwidth" : "SGEMM", bx_match_engine(fast, nqs[qi]));
+                    printf("%34s %.2f of the %s (%s)\n", "", med / limit, what, eng);
                 }
             }
         }
@@ -341,6 +409,42 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
         (void)ours;
 #endif
     }
+    /* Each int8 kernel this CPU runs (BX_MATCH_ISA), 2 threads, against its own ceiling. */
+    const char *forced = getenv("BX_MATCH_ISA");
+    char saved[32] = "";
+    if (forced)
+        snprintf(saved, sizeof saved, "%s", forced);
+    size_t nk = quick ? 10000 : 100000;
+    struct bx_store *g = rc == BX_EXIT_OK ? make_gallery(r, nk, &err) : NULL;
+    for (size_t k = 0; g && k < n_kn; ++k) {
+        setenv("BX_MATCH_ISA", kn[k], 1);
+        struct bx_search_opts o = bx_search_opts_default();
+        o.fast = true;
+        o.threads = 2;
+        for (size_t qi = 0; qi < n_nq; ++qi) {
+            for (unsigned rep = 0; rep < repeat; ++rep)
+                v[rep] = rate(g, probes, nqs[qi], &o, hits, nh);
+            const char *what;
+            double limit =
+                fast_limit(kpeak[k][2], bw[2], nqs[qi], bx_match_i8_probes_per_pass(kn[k]), &what);
+            char name[96];
+            snprintf(name, sizeof name, "matcher/kernel/%s/N=%zu/q=%zu/t=2", kn[k], nk, nqs[qi]);
+            json_t *extra = json_pack("{sssssIsIsIsfss}", "path", "fast", "engine",
+                                      bx_match_engine(true, nqs[qi]), "gallery", (json_int_t)nk,
+                                      "probes", (json_int_t)nqs[qi], "threads", (json_int_t)2,
+                                      "limit_comparisons_per_s", limit, "limit", what);
+            double med =
+                bx_bench_figure(results, name, "comparisons/s", (double)nk, v, repeat, extra);
+            json_object_set_new(json_array_get(results, json_array_size(results) - 1),
+                                "fraction_of_limit", json_real(med / limit));
+            printf("%34s %.2f of the %s (%s)\n", "", med / limit, what, kn[k]);
+        }
+    }
+    bx_store_free(g);
+    if (saved[0])
+        setenv("BX_MATCH_ISA", saved, 1);
+    else
+        unsetenv("BX_MATCH_ISA");
     free(v);
     free(nh);
     free(hits);

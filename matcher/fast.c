@@ -455,6 +455,173 @@ const char *bx_match_fast_isa(void)
     return bx_match__i8_kernel()->name;
 }
 
+size_t bx_match_i8_kernels(const char **names, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_KERNELS && n < max; ++i)
+        if (cpu_runs(kernels[i].name))
+            names[n++] = kernels[i].name;
+    return n;
+}
+
+size_t bx_match_i8_probes_per_pass(const char *name)
+{
+    for (size_t i = 0; i < N_KERNELS; ++i)
+        if (strcmp(kernels[i].name, name) == 0)
+            return kernels[i].max_probes;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- compute ceilings */
+
+static volatile int32_t peak_sink;
+
+#if defined(__x86_64__)
+/* tdpbssd into six tiles from one A and one B tile that never change: 6 x 16 x 16 x 64
+ * multiply-adds per iteration (six chains hide the instruction's latency). */
+__attribute__((target("amx-tile,amx-int8"))) static double peak_amx(double seconds)
+{
+    _Alignas(64) struct amx_cfg cfg = {.palette = 1};
+    for (int t = 0; t < 8; ++t) {
+        cfg.rows[t] = 16;
+        cfg.colsb[t] = 64;
+    }
+    _Alignas(64) int8_t src[1024];
+    _Alignas(64) int32_t dst[256];
+    for (int i = 0; i < 1024; ++i)
+        src[i] = (int8_t)(i % 7 - 3);
+    _tile_loadconfig(&cfg);
+    _tile_loadd(6, src, 64);
+    _tile_loadd(7, src, 64);
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    _tile_zero(4);
+    _tile_zero(5);
+    double t0 = bx_wall_s(), dt, macs = 0;
+    do {
+        for (int k = 0; k < 4096; ++k) {
+            _tile_dpbssd(0, 6, 7);
+            _tile_dpbssd(1, 6, 7);
+            _tile_dpbssd(2, 6, 7);
+            _tile_dpbssd(3, 6, 7);
+            _tile_dpbssd(4, 6, 7);
+            _tile_dpbssd(5, 6, 7);
+        }
+        macs += 4096.0 * 6 * 16 * 16 * 64;
+        dt = bx_wall_s() - t0;
+    } while (dt < seconds);
+    _tile_stored(0, dst, 64);
+    _tile_release();
+    peak_sink = peak_sink + dst[0];
+    return macs / dt;
+}
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+/* vpdpbusd into twelve independent accumulators: 12 x 64 multiply-adds per iteration. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double peak_vnni(double seconds)
+{
+    __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+    __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0,
+            c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    double t0 = bx_wall_s(), dt, macs = 0;
+    do {
+        for (int k = 0; k < 65536; ++k) {
+            c0 = _mm512_dpbusd_epi32(c0, a, b);
+            c1 = _mm512_dpbusd_epi32(c1, a, b);
+            c2 = _mm512_dpbusd_epi32(c2, a, b);
+            c3 = _mm512_dpbusd_epi32(c3, a, b);
+            c4 = _mm512_dpbusd_epi32(c4, a, b);
+            c5 = _mm512_dpbusd_epi32(c5, a, b);
+            c6 = _mm512_dpbusd_epi32(c6, a, b);
+            c7 = _mm512_dpbusd_epi32(c7, a, b);
+            c8 = _mm512_dpbusd_epi32(c8, a, b);
+            c9 = _mm512_dpbusd_epi32(c9, a, b);
+            c10 = _mm512_dpbusd_epi32(c10, a, b);
+            c11 = _mm512_dpbusd_epi32(c11, a, b);
+            __asm__ volatile("" : "+v"(a), "+v"(b)); /* no hoisting of the sums */
+        }
+        macs += 65536.0 * 12 * 64;
+        dt = bx_wall_s() - t0;
+    } while (dt < seconds);
+    __m512i s = _mm512_add_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
+        _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)),
+                         _mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11))));
+    peak_sink = peak_sink + _mm512_reduce_add_epi32(s);
+    return macs / dt;
+}
+
+/* The AVX2 kernel's step (two vpmaddubsw, vpaddw, vpmaddwd, vpaddd: 64 multiply-adds) into
+ * four independent accumulators. */
+__attribute__((target("avx2"))) static double peak_avx2(double seconds)
+{
+    __m256i a = _mm256_set1_epi8(3), b = _mm256_set1_epi8(-2), ones = _mm256_set1_epi16(1);
+    __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0;
+#define STEP(c)                                                                                    \
+    c = _mm256_add_epi32(                                                                          \
+        c, _mm256_madd_epi16(                                                                      \
+               _mm256_add_epi16(_mm256_maddubs_epi16(a, b), _mm256_maddubs_epi16(b, a)), ones))
+    double t0 = bx_wall_s(), dt, macs = 0;
+    do {
+        for (int k = 0; k < 65536; ++k) {
+            STEP(c0);
+            STEP(c1);
+            STEP(c2);
+            STEP(c3);
+            __asm__ volatile("" : "+x"(a), "+x"(b));
+        }
+        macs += 65536.0 * 4 * 64;
+        dt = bx_wall_s() - t0;
+    } while (dt < seconds);
+#undef STEP
+    __m256i s = _mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3));
+    peak_sink = peak_sink + _mm256_extract_epi32(s, 0);
+    return macs / dt;
+}
+#endif
+
+/* The portable kernel on 64 rows of d = 512 in L1, four probes. */
+static double peak_portable(double seconds)
+{
+    enum { ROWS = 64, D = 512 };
+    int8_t *q = bx_alloc_aligned(ROWS * D + 4 * D);
+    if (q == NULL)
+        return BX_NAN;
+    for (int i = 0; i < ROWS * D + 4 * D; ++i)
+        q[i] = (int8_t)(i % 11 - 5);
+    struct bx_fast_index ix = {.rows = ROWS, .stride = D, .q = q};
+    int32_t out[4 * ROWS], psum[4] = {0};
+    double t0 = bx_wall_s(), dt, macs = 0;
+    do {
+        i8_portable(q + ROWS * D, psum, 4, &ix, 0, ROWS, out);
+        peak_sink = peak_sink + out[0];
+        macs += 4.0 * ROWS * D;
+        dt = bx_wall_s() - t0;
+    } while (dt < seconds);
+    bx_free_aligned(q);
+    return macs / dt;
+}
+
+double bx_match_i8_peak(const char *name, double seconds)
+{
+    if (!cpu_runs(name))
+        return BX_NAN;
+#if defined(__x86_64__)
+    if (strcmp(name, "amx-int8") == 0)
+        return peak_amx(seconds);
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+    if (strcmp(name, "avx512-vnni") == 0)
+        return peak_vnni(seconds);
+    if (strcmp(name, "avx2") == 0)
+        return peak_avx2(seconds);
+#endif
+    return peak_portable(seconds);
+}
+
 /* ---------------------------------------------------------------- the index */
 
 void bx_match__fast_free(struct bx_fast_index *ix)

@@ -223,6 +223,22 @@ const char *bx_match_engine(bool fast, size_t n_q);
  *  avx512-vnni|amx-int8 forces a kernel the CPU supports (tests, benchmarks). */
 const char *bx_match_fast_isa(void);
 
+/** The int8 kernels this CPU runs, best first (at most 4 names into @p names); @return how
+ *  many. */
+size_t bx_match_i8_kernels(const char **names, size_t max);
+/** Probes int8 kernel @p name takes per pass over the index (0 for an unknown name). */
+size_t bx_match_i8_probes_per_pass(const char *name);
+
+/**
+ * The compute ceiling of int8 kernel @p name on the calling thread: int8 multiply-adds per
+ * second of its core instruction on register- or tile-resident operands (AMX: tdpbssd into four
+ * tiles; AVX-512 VNNI: vpdpbusd into twelve registers; AVX2: vpmaddubsw, vpaddw, vpmaddwd,
+ * vpaddd as the kernel uses them; portable: the portable kernel on rows in L1), timed over
+ * about @p seconds. NaN when this CPU cannot run the kernel. For `bxsim bench` (bench/matcher.c),
+ * which divides measured throughputs by it.
+ */
+double bx_match_i8_peak(const char *name, double seconds);
+
 /* ================================================================ thresholds */
 
 /**

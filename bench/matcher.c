@@ -219,7 +219,7 @@ static void *peak_worker(void *arg)
  * own core's ceiling: AMX units and vector ports are per core). */
 static double i8_peak(const char *name, unsigned threads)
 {
-    struct peak_job jobs[8];
+    struct peak_job jobs[8] = {{0}};
     pthread_t th[8];
     threads = threads < 1 ? 1 : threads > 8 ? 8 : threads;
     for (unsigned t = 0; t < threads; ++t) {

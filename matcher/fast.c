@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #endif
@@ -362,7 +363,8 @@ static void detect_isa(void)
     /* AMX: the CPU has it, and Linux lets this process use the tile data (a permission asked
      * once, for the whole process; refused on kernels before 5.16 or where the admin forbids
      * it: then the kernel is not offered). */
-    if (__builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-int8")) {
+    unsigned a, b, c, d; /* CPUID leaf 7: EDX bit 24 AMX-TILE, bit 25 AMX-INT8 */
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 24 & 1) && (d >> 25 & 1)) {
         enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
         isa.amx_int8 = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
     }

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* tplgen.c - synthetic identities and templates (the model is described in bx/models.h).
  *
- * Randomness: every draw comes from a xoshiro256++ generator on the stack, seeded from
- * (profile seed, purpose, subject id[, sample]) through bx_rng_seed-style hashing, so a template
- * depends only on those keys. Gaussians use GSL's ziggurat sampler.
+ * Randomness: every draw comes from four xoshiro256++ lanes on the stack (inline, bx/normal.h),
+ * seeded from (profile seed, purpose, subject id[, sample]) through bx_rng_seed-style hashing, so
+ * a template depends only on those keys. Gaussians come from bxsim's own 256-layer ziggurat,
+ * element i of a vector from lane i mod 4 (four independent chains in flight); uniforms from
+ * lane 0, the same numbers GSL's gsl_rng_uniform gives on bx_rng_xoshiro256pp.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_randist.h>
-#include <gsl/gsl_rng.h>
-
 #include "bx/models.h"
+#include "bx/normal.h"
 
 static const char *const sex_names[] = {"female", "male"};
 static const char *const region_names[] = {"e_europe", "e_asia",   "s_asia",
@@ -191,42 +191,63 @@ struct bx_tplgen {
     float *axes; /* (2 + 6 + 6) unit group directions, dim each */
 };
 
-/* A generator on the stack: a gsl_rng whose state is `st`. */
+/* A generator on the stack, keyed by (key, a, b): four xoshiro256++ lanes inline (bx/normal.h).
+ * Lane 0 is seeded as bx_rng_xoshiro256pp would be and gives the uniforms (the same as GSL's
+ * gsl_rng_uniform on it); element i of a vector of normal deviates comes from lane i mod 4
+ * (bxsim's own ziggurat), so that four independent chains keep the core busy. Every value is a
+ * pure function of the key: the same on any CPU, in any thread. */
 struct local_rng {
-    uint64_t st[4];
-    gsl_rng r;
+    struct bx_xoshiro r[4];
 };
 
 static void rng_init(struct local_rng *l, uint64_t key, uint64_t a, uint64_t b)
 {
-    l->r.type = bx_rng_xoshiro256pp;
-    l->r.state = l->st;
-    gsl_rng_set(&l->r,
-                (unsigned long)bx_hash64(key ^ bx_hash64(a + 0x9e3779b97f4a7c15ULL * (b + 1))));
+    uint64_t seed = bx_hash64(key ^ bx_hash64(a + 0x9e3779b97f4a7c15ULL * (b + 1)));
+    for (uint64_t k = 0; k < 4; ++k)
+        bx_xoshiro_seed(&l->r[k], k ? bx_hash64(seed + k) : seed);
+}
+
+/* v[i] = scale x a normal deviate, i < dim; @return the sum of the deviates' squares (four
+ * partial sums in a fixed order). */
+static double normals(struct local_rng *l, float *v, size_t dim, float scale)
+{
+    double ss[4] = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 4 <= dim; i += 4)
+        for (size_t k = 0; k < 4; ++k) {
+            double x = bx_normal(&l->r[k]);
+            v[i + k] = scale * (float)x;
+            ss[k] += x * x;
+        }
+    for (; i < dim; ++i) {
+        double x = bx_normal(&l->r[i & 3]);
+        v[i] = scale * (float)x;
+        ss[i & 3] += x * x;
+    }
+    return (ss[0] + ss[1]) + (ss[2] + ss[3]);
 }
 
 /* v[dim] = a random unit vector. */
-static void random_unit(gsl_rng *r, float *v, size_t dim)
+static void random_unit(struct local_rng *l, float *v, size_t dim)
 {
-    double ss = 0;
-    for (size_t i = 0; i < dim; ++i) {
-        double x = gsl_ran_gaussian_ziggurat(r, 1.0);
-        v[i] = (float)x;
-        ss += x * x;
-    }
-    float inv = (float)(1 / sqrt(ss));
+    float inv = (float)(1 / sqrt(normals(l, v, dim, 1.0f)));
     for (size_t i = 0; i < dim; ++i)
         v[i] *= inv;
 }
 
 static void normalize(float *v, size_t dim)
 {
-    double ss = 0;
-    for (size_t i = 0; i < dim; ++i)
-        ss += (double)v[i] * (double)v[i];
-    double inv = ss > 0 ? 1 / sqrt(ss) : 0;
-    for (size_t i = 0; i < dim; ++i)
-        v[i] = (float)((double)v[i] * inv);
+    double ss[4] = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 4 <= dim; i += 4)
+        for (size_t k = 0; k < 4; ++k)
+            ss[k] += (double)v[i + k] * (double)v[i + k];
+    for (; i < dim; ++i)
+        ss[i & 3] += (double)v[i] * (double)v[i];
+    double t = (ss[0] + ss[1]) + (ss[2] + ss[3]);
+    double inv = t > 0 ? 1 / sqrt(t) : 0;
+    for (size_t i2 = 0; i2 < dim; ++i2)
+        v[i2] = (float)((double)v[i2] * inv);
 }
 
 /* Modified Gram-Schmidt in double precision over the k rows of a (k x dim, k <= dim): the group
@@ -285,7 +306,7 @@ struct bx_tplgen *bx_tplgen_alloc(const struct bx_tplgen_params *p, struct bx_er
     for (size_t a = 0; a < n_axes; ++a) {
         struct local_rng l;
         rng_init(&l, key_axes, a, 0);
-        random_unit(&l.r, g->axes + a * p->dim, p->dim);
+        random_unit(&l, g->axes + a * p->dim, p->dim);
     }
     if (!orthonormalise(g->axes, n_axes, p->dim)) {
         bx_tplgen_free(g);
@@ -314,13 +335,14 @@ static void draw_subject(const struct bx_tplgen *g, int64_t id, const struct bx_
     struct local_rng l;
     rng_init(&l, g->key_subject, (uint64_t)id, 0);
     out->id = id;
-    out->sex = gsl_rng_uniform(&l.r) < mix->female ? BX_SEX_FEMALE : BX_SEX_MALE;
-    out->region = (enum bx_region)bx_pick(gsl_rng_uniform(&l.r), mix->region, BX_N_REGIONS);
-    out->band = (enum bx_age_band)bx_pick(gsl_rng_uniform(&l.r), mix->age_band, BX_N_AGE_BANDS);
-    out->age_years =
-        band_lo[out->band] + gsl_rng_uniform(&l.r) * (band_hi[out->band] - band_lo[out->band]);
+    out->sex = bx_xoshiro_uniform(&l.r[0]) < mix->female ? BX_SEX_FEMALE : BX_SEX_MALE;
+    out->region = (enum bx_region)bx_pick(bx_xoshiro_uniform(&l.r[0]), mix->region, BX_N_REGIONS);
+    out->band =
+        (enum bx_age_band)bx_pick(bx_xoshiro_uniform(&l.r[0]), mix->age_band, BX_N_AGE_BANDS);
+    out->age_years = band_lo[out->band] +
+                     bx_xoshiro_uniform(&l.r[0]) * (band_hi[out->band] - band_lo[out->band]);
     out->lookalike_of = -1;
-    if (allow_lookalike && id > 0 && gsl_rng_uniform(&l.r) < g->p.lookalike_fraction) {
+    if (allow_lookalike && id > 0 && bx_xoshiro_uniform(&l.r[0]) < g->p.lookalike_fraction) {
         /* A look-alike of the previous subject shares its demographics (which may themselves
          * come from a look-alike chain). */
         draw_subject(g, id - 1, mix, out, true);
@@ -343,7 +365,7 @@ static void base_centre(const struct bx_tplgen *g, int64_t id, const struct bx_s
     size_t d = p->dim;
     struct local_rng l;
     rng_init(&l, g->key_centre, (uint64_t)id, 0);
-    random_unit(&l.r, out, d);
+    random_unit(&l, out, d);
     double a_s = p->shared_sex[s->sex], a_r = p->shared_region[s->region],
            a_a = p->shared_age[s->band];
     float w_u = (float)sqrt(1 - a_s - a_r - a_a), w_s = (float)sqrt(a_s), w_r = (float)sqrt(a_r),
@@ -372,7 +394,7 @@ void bx_tplgen_prepare(const struct bx_tplgen *g, const struct bx_subject *s, fl
     }
     struct local_rng l;
     rng_init(&l, g->key_ageing, (uint64_t)s->id, 0);
-    random_unit(&l.r, ageing, d);
+    random_unit(&l, ageing, d);
 }
 
 bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subject *s,
@@ -390,15 +412,16 @@ bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subje
      * their rate scales with the device's squared noise relative to the document photo's. */
     double rel =
         p->noise[BX_DEVICE_DOCUMENT] > 0 ? p->noise[c->device] / p->noise[BX_DEVICE_DOCUMENT] : 1.0;
-    bool hard = gsl_rng_uniform(&l.r) < fmin(1.0, p->hard_fraction * rel * rel);
+    bool hard = bx_xoshiro_uniform(&l.r[0]) < fmin(1.0, p->hard_fraction * rel * rel);
     double sigma = p->noise[c->device] * pow(c->quality, -p->quality_exponent) *
                    p->age_noise[band] * (hard ? p->hard_multiplier : 1.0);
     /* Ageing moves the centre along the subject's own direction; children change fastest. The
      * multiplier is that of the band the subject was in at enrolment. */
     double drift = p->drift_per_decade * p->age_drift[s->band] * sqrt(c->years_since_enrol / 10);
     float scale = (float)(sigma / sqrt((double)d)), fd = (float)drift;
+    normals(&l, out, d, scale);
     for (size_t i = 0; i < d; ++i)
-        out[i] = centre[i] + fd * ageing[i] + scale * (float)gsl_ran_gaussian_ziggurat(&l.r, 1.0);
+        out[i] = centre[i] + fd * ageing[i] + out[i];
     normalize(out, d);
     return hard;
 }

@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "bx/common.h"
+#include "bx/normal.h"
 
 Test(common_error, first_failure_wins_and_null_is_allowed)
 {
@@ -436,4 +439,86 @@ Test(common_topk, the_kth_largest_equals_a_full_sort)
         cr_assert_eq(bx_topk_min(&t), sorted[k - 1], "k = %zu", k);
     }
     gsl_rng_free(r);
+}
+
+/* ---------------------------------------------------------------- fast normals (bx/normal.h) */
+
+/* The inline generator's uniforms are bx_rng_xoshiro256pp's, draw for draw. */
+Test(common_normal, inline_uniforms_are_the_gsl_generators)
+{
+    gsl_rng *r = gsl_rng_alloc(bx_rng_xoshiro256pp);
+    struct bx_xoshiro x;
+    for (uint64_t seed = 1; seed < 1000000; seed = seed * 7 + 13) {
+        gsl_rng_set(r, (unsigned long)seed);
+        bx_xoshiro_seed(&x, seed);
+        for (int i = 0; i < 100; ++i)
+            cr_assert_eq(bx_xoshiro_uniform(&x), gsl_rng_uniform(r), "seed %llu draw %d",
+                         (unsigned long long)seed, i);
+    }
+    gsl_rng_free(r);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The ziggurat's deviates against the normal law (moments, tails beyond the base layer's edge,
+ * Kolmogorov-Smirnov) and against GSL's own sampler (two-sample Kolmogorov-Smirnov). */
+Test(common_normal, ziggurat_deviates_are_standard_normal, .timeout = 120)
+{
+    enum { N = 2000000 };
+    double *z = malloc(N * sizeof *z), *g = malloc(N * sizeof *g);
+    cr_assert(z && g);
+    struct bx_xoshiro x;
+    bx_xoshiro_seed(&x, 2026);
+    double s1 = 0, s2 = 0, s4 = 0;
+    size_t t2 = 0, t3 = 0, tr = 0, t4 = 0;
+    for (size_t i = 0; i < N; ++i) {
+        double v = bx_normal(&x);
+        z[i] = v;
+        s1 += v;
+        s2 += v * v;
+        s4 += v * v * v * v;
+        t2 += fabs(v) > 2;
+        t3 += fabs(v) > 3;
+        tr += fabs(v) > 3.6541528853610088; /* the tail path */
+        t4 += fabs(v) > 4;
+    }
+    double n = N, mean = s1 / n, var = s2 / n - mean * mean;
+    cr_assert_lt(fabs(mean), 5 / sqrt(n), "mean %g", mean);
+    cr_assert_lt(fabs(var - 1), 5 * sqrt(2 / n), "variance %g", var);
+    cr_assert_lt(fabs(s4 / n - 3), 5 * sqrt(96 / n), "fourth moment %g", s4 / n);
+    double lim[4] = {2, 3, 3.6541528853610088, 4};
+    size_t cnt[4] = {t2, t3, tr, t4};
+    for (int k = 0; k < 4; ++k) {
+        double p = 2 * gsl_cdf_ugaussian_Q(lim[k]), e = n * p, sd = sqrt(n * p * (1 - p));
+        cr_assert_lt(fabs((double)cnt[k] - e), 5 * sd + 1, "P(|z| > %g): %zu drawn, %.1f expected",
+                     lim[k], cnt[k], e);
+    }
+    qsort(z, N, sizeof *z, cmp_d);
+    double d = 0;
+    for (size_t i = 0; i < N; ++i) {
+        double c = gsl_cdf_ugaussian_P(z[i]);
+        d = fmax(d, fmax(fabs(c - (double)i / n), fabs((double)(i + 1) / n - c)));
+    }
+    cr_assert_lt(d, 1.95 / sqrt(n), "Kolmogorov-Smirnov D = %g", d); /* 99.9% */
+    gsl_rng *r = gsl_rng_alloc(bx_rng_xoshiro256pp);
+    gsl_rng_set(r, 7);
+    for (size_t i = 0; i < N; ++i)
+        g[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    qsort(g, N, sizeof *g, cmp_d);
+    double d2 = 0;
+    for (size_t i = 0, j = 0; i < N && j < N;) {
+        if (z[i] <= g[j])
+            ++i;
+        else
+            ++j;
+        d2 = fmax(d2, fabs((double)i - (double)j) / n);
+    }
+    cr_assert_lt(d2, 1.95 * sqrt(2 / n), "two-sample D against GSL = %g", d2);
+    gsl_rng_free(r);
+    free(g);
+    free(z);
 }

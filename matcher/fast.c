@@ -624,6 +624,70 @@ double bx_match_i8_peak(const char *name, double seconds)
     return peak_portable(seconds);
 }
 
+/* ---------------------------------------------------------------- exact re-scoring */
+
+/* Eight interleaved partial sums (term i into sum i mod 8), combined pairwise in a fixed order:
+ * as deterministic as a sequential sum (and at least as accurate), but without its
+ * 4-cycle-per-term dependency chain. The vector versions keep the eight sums in lanes and give
+ * the same numbers: each product and each sum rounded once, never fused. */
+double bx_match__dot_portable(const float *a, const float *b, size_t dim)
+{
+    double s[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= dim; i += 8)
+        for (size_t j = 0; j < 8; ++j)
+            s[j] += (double)a[i + j] * (double)b[i + j];
+    for (size_t j = 0; i < dim; ++i, ++j)
+        s[j] += (double)a[i] * (double)b[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx512f"))) static double dot_avx512(const float *a, const float *b,
+                                                            size_t dim)
+{
+    __m512d acc = _mm512_setzero_pd();
+    size_t i = 0;
+    for (; i + 8 <= dim; i += 8)
+        acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i)),
+                                               _mm512_cvtps_pd(_mm256_loadu_ps(b + i))));
+    _Alignas(64) double s[8];
+    _mm512_store_pd(s, acc);
+    for (size_t j = 0; i < dim; ++i, ++j)
+        s[j] += (double)a[i] * (double)b[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+__attribute__((target("avx2"))) static double dot_avx2(const float *a, const float *b, size_t dim)
+{
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    size_t i = 0;
+    for (; i + 8 <= dim; i += 8) {
+        lo = _mm256_add_pd(lo, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i)),
+                                             _mm256_cvtps_pd(_mm_loadu_ps(b + i))));
+        hi = _mm256_add_pd(hi, _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 4)),
+                                             _mm256_cvtps_pd(_mm_loadu_ps(b + i + 4))));
+    }
+    _Alignas(32) double s[8];
+    _mm256_store_pd(s, lo);
+    _mm256_store_pd(s + 4, hi);
+    for (size_t j = 0; i < dim; ++i, ++j)
+        s[j] += (double)a[i] * (double)b[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+#endif
+
+double bx_match__dot(const float *a, const float *b, size_t dim)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu()->avx512f)
+        return dot_avx512(a, b, dim);
+    if (cpu()->avx2)
+        return dot_avx2(a, b, dim);
+#endif
+    return bx_match__dot_portable(a, b, dim);
+}
+
 /* ---------------------------------------------------------------- the index */
 
 void bx_match__fast_free(struct bx_fast_index *ix)
@@ -634,7 +698,41 @@ void bx_match__fast_free(struct bx_fast_index *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, int32_t *sum)
+#if defined(__x86_64__) || defined(__i386__)
+/* The same numbers as the portable code: the largest magnitude is exact in any order, the
+ * division is IEEE's, vcvtps2dq rounds to nearest even as lrintf does in the default rounding
+ * mode, and the sum is of integers. */
+__attribute__((target("avx512f,avx512bw"))) static float
+quantize_avx512(const float *v, size_t dim, size_t stride, int8_t *q, int32_t *sum)
+{
+    __m512 m = _mm512_setzero_ps();
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+    for (size_t i = 0; i < dim; i += 16) {
+        __mmask16 k = dim - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - i)) - 1);
+        m = _mm512_max_ps(m, _mm512_castsi512_ps(_mm512_and_si512(
+                                 _mm512_castps_si512(_mm512_maskz_loadu_ps(k, v + i)), absmask)));
+    }
+    float amax = _mm512_reduce_max_ps(m);
+    float scale = amax > 0 ? amax / (float)BX_I8_LEVELS : 1.0f;
+    const __m512 vs = _mm512_set1_ps(scale);
+    const __m512i hi = _mm512_set1_epi32(BX_I8_LEVELS), lo = _mm512_set1_epi32(-BX_I8_LEVELS);
+    __m512i acc = _mm512_setzero_si512();
+    for (size_t i = 0; i < dim; i += 16) {
+        __mmask16 k = dim - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (dim - i)) - 1);
+        __m512i x = _mm512_cvtps_epi32(_mm512_div_ps(_mm512_maskz_loadu_ps(k, v + i), vs));
+        x = _mm512_min_epi32(_mm512_max_epi32(x, lo), hi);
+        x = _mm512_maskz_mov_epi32(k, x);
+        acc = _mm512_add_epi32(acc, x);
+        _mm512_mask_cvtepi32_storeu_epi8(q + i, k, x);
+    }
+    memset(q + dim, 0, stride - dim);
+    if (sum)
+        *sum = _mm512_reduce_add_epi32(acc);
+    return scale;
+}
+#endif
+
+static float quantize_portable(const float *v, size_t dim, size_t stride, int8_t *q, int32_t *sum)
 {
     float amax = 0;
     for (size_t i = 0; i < dim; ++i)
@@ -653,6 +751,15 @@ float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, i
     return scale;
 }
 
+float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, int32_t *sum)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu()->avx512f && cpu()->avx512_vnni) /* avx512bw comes with VNNI here */
+        return quantize_avx512(v, dim, stride, q, sum);
+#endif
+    return quantize_portable(v, dim, stride, q, sum);
+}
+
 /* Row r's quantised bytes (a natural row of `stride` bytes) into the tiled layout. */
 static void put_tiled(struct bx_fast_index *ix, size_t r, const int8_t *row)
 {
@@ -663,42 +770,68 @@ static void put_tiled(struct bx_fast_index *ix, size_t r, const int8_t *row)
             memcpy(blk + c * 1024 + kk * 64 + n * 4, row + c * 64 + kk * 4, 4);
 }
 
+/* Room for @p rows in @p ix (capacity doubling, a multiple of 16 rows), the rows held kept. */
+static enum bx_status grow(struct bx_fast_index *ix, size_t rows, struct bx_error *err)
+{
+    if (rows <= ix->cap && ix->q != NULL)
+        return BX_OK;
+    size_t cap = ix->cap * 2 > rows ? ix->cap * 2 : rows;
+    cap = (cap + 15) / 16 * 16;
+    size_t bytes, old = ix->cap * ix->stride;
+    if (!bx_size_mul(cap ? cap : 16, ix->stride, &bytes))
+        return BX_FAIL(err, BX_ENOMEM, "int8 index too large");
+    int8_t *q = bx_alloc_aligned(bytes);
+    float *scale = realloc(ix->scale, (cap ? cap : 16) * sizeof *scale);
+    if (scale)
+        ix->scale = scale;
+    int32_t *sum = realloc(ix->sum, (cap ? cap : 16) * sizeof *sum);
+    if (sum)
+        ix->sum = sum;
+    if (q == NULL || scale == NULL || sum == NULL) {
+        bx_free_aligned(q);
+        return BX_FAIL(err, BX_ENOMEM, "cannot allocate the int8 index (%zu rows)", rows);
+    }
+    if (ix->q && old)
+        memcpy(q, ix->q, old);
+    memset(q + old, 0, bytes - old); /* the tiled layout's padding rows are zero */
+    bx_free_aligned(ix->q);
+    ix->q = q;
+    ix->cap = cap;
+    return BX_OK;
+}
+
 enum bx_status bx_match__fast_prepare(struct bx_store *g, bool tiled, struct bx_error *err)
 {
     enum bx_status st = BX_OK;
     pthread_mutex_lock(&g->fast_mu);
-    if (g->fast.q != NULL && g->fast_version == g->version && g->fast.rows == g->n &&
-        g->fast.tiled == tiled)
+    struct bx_fast_index *ix = &g->fast;
+    size_t stride = (g->dim + 63) / 64 * 64;
+    /* Up to date; or only rows appended since: quantise those. Else start again. */
+    bool keep = ix->q != NULL && ix->tiled == tiled && ix->stride == stride &&
+                g->fast_layout_version == g->layout_version && ix->rows <= g->n;
+    if (keep && ix->rows == g->n)
         goto done;
-    struct bx_fast_index ix = {.rows = g->n, .stride = (g->dim + 63) / 64 * 64, .tiled = tiled};
-    size_t bytes, padded = tiled ? (g->n + 15) / 16 * 16 : g->n;
-    if (!bx_size_mul(padded ? padded : 1, ix.stride, &bytes)) {
-        st = BX_FAIL(err, BX_ENOMEM, "int8 index too large");
-        goto done;
+    if (!keep) {
+        bx_match__fast_free(ix);
+        *ix = (struct bx_fast_index){.stride = stride, .tiled = tiled};
     }
-    ix.q = bx_alloc_aligned(bytes);
-    ix.scale = malloc((g->n ? g->n : 1) * sizeof *ix.scale);
-    ix.sum = malloc((g->n ? g->n : 1) * sizeof *ix.sum);
-    int8_t *row = tiled ? bx_alloc_aligned(ix.stride) : NULL;
-    if (ix.q == NULL || ix.scale == NULL || ix.sum == NULL || (tiled && row == NULL)) {
-        bx_match__fast_free(&ix);
+    int8_t *row = tiled ? bx_alloc_aligned(stride) : NULL;
+    if ((tiled && row == NULL) || (st = grow(ix, g->n, err)) != BX_OK) {
         bx_free_aligned(row);
-        st = BX_FAIL(err, BX_ENOMEM, "cannot allocate the int8 index (%zu rows)", g->n);
+        bx_match__fast_free(ix);
+        st = st != BX_OK ? st : BX_FAIL(err, BX_ENOMEM, "out of memory");
         goto done;
     }
-    if (tiled)
-        memset(ix.q, 0, bytes); /* the padding rows of the last block */
-    for (size_t r = 0; r < g->n; ++r) {
-        int8_t *dst = tiled ? row : ix.q + r * ix.stride;
-        ix.scale[r] =
-            bx_match__quantize(g->tpl + r * g->stride, g->dim, ix.stride, dst, &ix.sum[r]);
+    for (size_t r = ix->rows; r < g->n; ++r) {
+        int8_t *dst = tiled ? row : ix->q + r * stride;
+        ix->scale[r] = bx_match__quantize(g->tpl + r * g->stride, g->dim, stride, dst, &ix->sum[r]);
         if (tiled)
-            put_tiled(&ix, r, row);
+            put_tiled(ix, r, row);
     }
     bx_free_aligned(row);
-    bx_match__fast_free(&g->fast);
-    g->fast = ix;
+    ix->rows = g->n;
     g->fast_version = g->version;
+    g->fast_layout_version = g->layout_version;
 done:
     pthread_mutex_unlock(&g->fast_mu);
     return st;

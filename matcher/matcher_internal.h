@@ -25,6 +25,7 @@ struct bx_fast_index {
      * the 1,024 bytes at (b * stride / 64 + c) * 1024, byte 64 kk + 4 n + t holding
      * q[16 b + n][64 c + 4 kk + t] (a tile operand B: 16 rows of 4-byte groups). */
     int8_t *q;
+    size_t cap; /* rows q, scale and sum have room for (a multiple of 16) */
     bool tiled;
     float *scale; /* per row: value = q * scale */
     int32_t *sum; /* per row: sum of q (for the unsigned-times-signed VNNI trick) */
@@ -41,10 +42,12 @@ struct bx_store {
     struct bx_column *cols;
     size_t n_cols;
     char *provenance; /* how the rows were made (root attribute `provenance`), or NULL */
-    /* Built on first fast search; rebuilt when the rows change (`fast_version`). */
+    /* Built on first fast search; extended when rows were only appended since (`version`
+     * counts every change, `layout_version` those that move rows: compaction), rebuilt
+     * otherwise. */
     pthread_mutex_t fast_mu;
     struct bx_fast_index fast;
-    uint64_t version, fast_version;
+    uint64_t version, fast_version, layout_version, fast_layout_version;
 };
 
 /* Rigorous bound on |float32 dot - exact dot| for unit vectors of dimension dim accumulated in
@@ -58,6 +61,8 @@ static inline double bx_match__float_dot_bound(size_t dim)
 
 /* Double-precision dot product in a fixed order (docs/templates.md): the reported score. */
 double bx_match__dot(const float *a, const float *b, size_t dim);
+/* The same on the portable path (tests: every path gives its numbers). */
+double bx_match__dot_portable(const float *a, const float *b, size_t dim);
 
 /* Quantisation levels of the int8 index: values in [-BX_I8_LEVELS, BX_I8_LEVELS] (fast.c). */
 #define BX_I8_LEVELS 63

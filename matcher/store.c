@@ -14,22 +14,6 @@ static const char *const builtin_columns[] = {"enrol_time_s", "retain_until_s", 
 
 static enum bx_status reserve_exact(struct bx_store *g, size_t cap, struct bx_error *err);
 
-double bx_match__dot(const float *a, const float *b, size_t dim)
-{
-    /* Eight interleaved partial sums, combined pairwise in a fixed order: as deterministic as a
-     * sequential sum (and at least as accurate), but without its 4-cycle-per-term dependency
-     * chain, so the compiler can use vector multiplies and adds (never fused: -ffp-contract=off).
-     */
-    double s[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= dim; i += 8)
-        for (size_t j = 0; j < 8; ++j)
-            s[j] += (double)a[i + j] * (double)b[i + j];
-    for (size_t j = 0; i < dim; ++i, ++j)
-        s[j] += (double)a[i] * (double)b[i];
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-}
-
 double bx_match_verify(const float *a, const float *b, size_t dim)
 {
     double ab = 0, aa = 0, bb = 0;
@@ -229,8 +213,10 @@ size_t bx_store_compact(struct bx_store *g)
     }
     size_t dropped = g->n - w;
     g->n = w;
-    if (dropped)
+    if (dropped) {
         g->version++;
+        g->layout_version++; /* rows moved: the int8 index is rebuilt */
+    }
     return dropped;
 }
 

@@ -582,3 +582,129 @@ Test(matcher_shard, merged_shards_equal_one_search_exact_and_fast, .timeout = 12
     bx_store_free(g);
     gsl_rng_free(r);
 }
+
+/* Quantisation (vectorised where the CPU allows) gives the scalar definition's numbers: scale
+ * max|x| / 63, round to nearest even, clamp, sum; zero padding. */
+Test(matcher_fast, quantisation_matches_its_scalar_definition)
+{
+    gsl_rng *r = rng(21);
+    size_t dims[] = {8, 15, 16, 17, 130, 512, 1000};
+    for (size_t t = 0; t < sizeof dims / sizeof *dims; ++t) {
+        size_t d = dims[t], stride = (d + 63) / 64 * 64;
+        float *v = random_vectors(r, 50, d);
+        int8_t *q = malloc(stride);
+        for (size_t k = 0; k < 50; ++k) {
+            const float *x = v + k * d;
+            if (k == 7) /* halves exactly between two levels: round to even */
+                for (size_t i = 0; i < d; ++i)
+                    ((float *)x)[i] = i == 0 ? 63.0f : (float)(i % 5) + 0.5f;
+            int32_t sum = 0;
+            memset(q, 0x77, stride);
+            float s = bx_match__quantize(x, d, stride, q, &sum);
+            float amax = 0;
+            for (size_t i = 0; i < d; ++i)
+                amax = fabsf(x[i]) > amax ? fabsf(x[i]) : amax;
+            cr_assert_eq(s, amax / 63.0f, "d = %zu: scale", d);
+            int32_t want = 0;
+            for (size_t i = 0; i < d; ++i) {
+                long y = lrintf(x[i] / s);
+                y = y > 63 ? 63 : y < -63 ? -63 : y;
+                cr_assert_eq(q[i], (int8_t)y, "d = %zu, vector %zu, component %zu", d, k, i);
+                want += (int32_t)y;
+            }
+            cr_assert_eq(sum, want);
+            for (size_t i = d; i < stride; ++i)
+                cr_assert_eq(q[i], 0, "padding");
+        }
+        free(q);
+        free(v);
+    }
+    gsl_rng_free(r);
+}
+
+/* The int8 index follows its gallery: rows appended after a search are quantised and found
+ * (the index extended in place), and a compaction rebuilds it; the hits equal those of a
+ * gallery built from scratch with the same rows, in either index layout. */
+Test(matcher_fast, the_index_follows_appends_and_compaction, .timeout = 60)
+{
+    gsl_rng *r = rng(22);
+    size_t d = 128, n0 = 1000, n1 = 537, nq = 40;
+    float *rows = random_vectors(r, n0 + n1, d), *probes = random_vectors(r, nq, d);
+    int64_t *ids = malloc((n0 + n1) * sizeof *ids);
+    for (size_t i = 0; i < n0 + n1; ++i)
+        ids[i] = (int64_t)i;
+    struct bx_search_opts o = bx_search_opts_default();
+    o.fast = true;
+    o.k = 5;
+    struct bx_hit *a = malloc(nq * 5 * sizeof *a), *b = malloc(nq * 5 * sizeof *b);
+    size_t *na = malloc(nq * sizeof *na), *nb = malloc(nq * sizeof *nb);
+    struct bx_error err = {0};
+    const char *isas[] = {"amx-int8", "avx512-vnni", "portable"};
+    for (int k = 0; k < 3; ++k) {
+        if (bx_match__i8_kernel_named(isas[k]) == NULL) {
+            cr_log_warn("int8 kernel %s skipped: this CPU (or its kernel) cannot run it", isas[k]);
+            continue;
+        }
+        setenv("BX_MATCH_ISA", isas[k], 1);
+        struct bx_store *g = bx_store_alloc(d, 16, &err), *h = bx_store_alloc(d, 16, &err);
+        cr_assert_eq(bx_store_add(g, rows, n0, ids, NULL, &err), BX_OK);
+        cr_assert_eq(bx_match_one_to_n(g, probes, nq, &o, a, na, &err), BX_OK); /* builds it */
+        cr_assert_eq(bx_store_add(g, rows + n0 * d, n1, ids + n0, NULL, &err), BX_OK);
+        cr_assert_eq(bx_match_one_to_n(g, probes, nq, &o, a, na, &err), BX_OK); /* extends it */
+        cr_assert_eq(bx_store_add(h, rows, n0 + n1, ids, NULL, &err), BX_OK);
+        cr_assert_eq(bx_match_one_to_n(h, probes, nq, &o, b, nb, &err), BX_OK);
+        for (size_t q = 0; q < nq; ++q) {
+            cr_assert_eq(na[q], nb[q]);
+            for (size_t i = 0; i < na[q]; ++i)
+                cr_assert(a[q * 5 + i].row == b[q * 5 + i].row &&
+                              a[q * 5 + i].score == b[q * 5 + i].score,
+                          "%s: appended rows, probe %zu hit %zu", isas[k], q, i);
+        }
+        /* every third subject removed and the gallery compacted: rows move */
+        for (size_t i = 0; i < n0 + n1; i += 3) {
+            bx_store_remove_subject(g, (int64_t)i);
+            bx_store_remove_subject(h, (int64_t)i);
+        }
+        bx_store_compact(g);
+        struct bx_store *c = bx_store_alloc(d, 16, &err);
+        for (size_t i = 0; i < n0 + n1; ++i)
+            if (i % 3 != 0)
+                cr_assert_eq(bx_store_add(c, rows + i * d, 1, ids + i, NULL, &err), BX_OK);
+        cr_assert_eq(bx_match_one_to_n(g, probes, nq, &o, a, na, &err), BX_OK);
+        cr_assert_eq(bx_match_one_to_n(c, probes, nq, &o, b, nb, &err), BX_OK);
+        for (size_t q = 0; q < nq; ++q)
+            for (size_t i = 0; i < na[q]; ++i)
+                cr_assert(a[q * 5 + i].row == b[q * 5 + i].row &&
+                              a[q * 5 + i].score == b[q * 5 + i].score,
+                          "%s: after compaction, probe %zu hit %zu", isas[k], q, i);
+        bx_store_free(c);
+        bx_store_free(h);
+        bx_store_free(g);
+    }
+    unsetenv("BX_MATCH_ISA");
+    free(nb);
+    free(na);
+    free(b);
+    free(a);
+    free(ids);
+    free(probes);
+    free(rows);
+    gsl_rng_free(r);
+}
+
+/* The exact score's vectorised paths give the portable path's numbers, to the last bit. */
+Test(matcher_search, the_exact_dot_product_is_the_same_on_every_path)
+{
+    gsl_rng *r = rng(23);
+    size_t dims[] = {1, 7, 8, 9, 130, 512, 1001};
+    for (size_t t = 0; t < sizeof dims / sizeof *dims; ++t) {
+        float *v = random_vectors(r, 20, dims[t]);
+        for (size_t k = 0; k + 1 < 20; ++k) {
+            double x = bx_match__dot(v + k * dims[t], v + (k + 1) * dims[t], dims[t]);
+            double y = bx_match__dot_portable(v + k * dims[t], v + (k + 1) * dims[t], dims[t]);
+            cr_assert(x == y, "d = %zu: %.17g vs %.17g", dims[t], x, y);
+        }
+        free(v);
+    }
+    gsl_rng_free(r);
+}

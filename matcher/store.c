@@ -25,14 +25,26 @@ double bx_match_verify(const float *a, const float *b, size_t dim)
     return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : BX_NAN;
 }
 
+/* The sum of squares in double: eight partial sums (term i into sum i mod 8) combined
+ * pairwise, a fixed order without a sequential sum's dependency chain (as bx_match__dot). */
+static double sum_squares(const float *v, size_t dim)
+{
+    double s[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= dim; i += 8)
+        for (size_t j = 0; j < 8; ++j)
+            s[j] += (double)v[i + j] * (double)v[i + j];
+    for (size_t j = 0; i < dim; ++i, ++j)
+        s[j] += (double)v[i] * (double)v[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 enum bx_status bx_tpl_normalize(float *v, size_t dim, struct bx_error *err)
 {
-    double ss = 0;
-    for (size_t i = 0; i < dim; ++i) {
+    for (size_t i = 0; i < dim; ++i)
         if (!isfinite(v[i]))
             return BX_FAIL(err, BX_EINVAL, "component %zu is not finite", i);
-        ss += (double)v[i] * (double)v[i];
-    }
+    double ss = sum_squares(v, dim);
     if (!(ss > 0) || !isfinite(ss))
         return BX_FAIL(err, BX_EINVAL, "zero or overflowing norm: cannot be normalised");
     double inv = 1 / sqrt(ss);
@@ -137,12 +149,10 @@ enum bx_status bx_store_add(struct bx_store *g, const float *tpl, size_t n,
     /* Check every row first, so that a bad row leaves the gallery unchanged. */
     for (size_t i = 0; i < n; ++i) {
         const float *v = tpl + i * g->dim;
-        double ss = 0;
-        for (size_t c = 0; c < g->dim; ++c) {
+        for (size_t c = 0; c < g->dim; ++c)
             if (!isfinite(v[c]))
                 return BX_FAIL(err, BX_EINVAL, "template %zu: component %zu is not finite", i, c);
-            ss += (double)v[c] * (double)v[c];
-        }
+        double ss = sum_squares(v, g->dim);
         if (!(ss > 0) || !isfinite(ss))
             return BX_FAIL(err, BX_EINVAL, "template %zu has zero norm: cannot be normalised", i);
         if (meta && (isnan(meta[i].enrol_time_s) || isnan(meta[i].retain_until_s)))

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* tplgen.c - synthetic identities and templates (the model is described in bx/models.h).
  *
- * Randomness: every draw comes from four xoshiro256++ lanes on the stack (inline, bx/normal.h),
+ * Randomness: every draw comes from eight xoshiro256++ lanes on the stack (inline, bx/normal.h),
  * seeded from (profile seed, purpose, subject id[, sample]) through bx_rng_seed-style hashing, so
  * a template depends only on those keys. Gaussians come from bxsim's own 256-layer ziggurat,
- * element i of a vector from lane i mod 4 (four independent chains in flight); uniforms from
+ * element i of a vector from lane i mod 8 (eight lanes at once with AVX-512); uniforms from
  * lane 0, the same numbers GSL's gsl_rng_uniform gives on bx_rng_xoshiro256pp.
  */
 #include <math.h>
@@ -191,40 +191,26 @@ struct bx_tplgen {
     float *axes; /* (2 + 6 + 6) unit group directions, dim each */
 };
 
-/* A generator on the stack, keyed by (key, a, b): four xoshiro256++ lanes inline (bx/normal.h).
- * Lane 0 is seeded as bx_rng_xoshiro256pp would be and gives the uniforms (the same as GSL's
- * gsl_rng_uniform on it); element i of a vector of normal deviates comes from lane i mod 4
- * (bxsim's own ziggurat), so that four independent chains keep the core busy. Every value is a
- * pure function of the key: the same on any CPU, in any thread. */
+/* A generator on the stack, keyed by (key, a, b): eight xoshiro256++ lanes inline
+ * (bx/normal.h). Lane 0 is seeded as bx_rng_xoshiro256pp would be and gives the uniforms (the
+ * same as GSL's gsl_rng_uniform on it); element i of a vector of normal deviates comes from lane
+ * i mod 8 (bxsim's own ziggurat, eight lanes at once where the CPU has AVX-512). Every value is
+ * a pure function of the key: the same on any CPU, in any thread. */
 struct local_rng {
-    struct bx_xoshiro r[4];
+    struct bx_xoshiro r[8];
 };
 
 static void rng_init(struct local_rng *l, uint64_t key, uint64_t a, uint64_t b)
 {
     uint64_t seed = bx_hash64(key ^ bx_hash64(a + 0x9e3779b97f4a7c15ULL * (b + 1)));
-    for (uint64_t k = 0; k < 4; ++k)
+    for (uint64_t k = 0; k < 8; ++k)
         bx_xoshiro_seed(&l->r[k], k ? bx_hash64(seed + k) : seed);
 }
 
-/* v[i] = scale x a normal deviate, i < dim; @return the sum of the deviates' squares (four
- * partial sums in a fixed order). */
+/* v[i] = scale x a normal deviate, i < dim; @return the sum of the deviates' squares. */
 static double normals(struct local_rng *l, float *v, size_t dim, float scale)
 {
-    double ss[4] = {0, 0, 0, 0};
-    size_t i = 0;
-    for (; i + 4 <= dim; i += 4)
-        for (size_t k = 0; k < 4; ++k) {
-            double x = bx_normal(&l->r[k]);
-            v[i + k] = scale * (float)x;
-            ss[k] += x * x;
-        }
-    for (; i < dim; ++i) {
-        double x = bx_normal(&l->r[i & 3]);
-        v[i] = scale * (float)x;
-        ss[i & 3] += x * x;
-    }
-    return (ss[0] + ss[1]) + (ss[2] + ss[3]);
+    return bx_normal_fill8(l->r, v, dim, scale);
 }
 
 /* v[dim] = a random unit vector. */

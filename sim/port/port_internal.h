@@ -123,7 +123,7 @@ struct run {
  * large gallery serves the whole batch. What is recorded (samples, counts, retention) happens at
  * the camera, in capture order (judge). */
 #define MATCH_BATCH 256 /* a land block in one search: 8 AMX passes over each L2-resident block */
-#define LAND_BLOCK 256 /* land: travellers drawn ahead per block of arrivals */
+#define LAND_BLOCK 256  /* land: travellers drawn ahead per block of arrivals */
 
 /* ---------------------------------------------------------------- port_match.c */
 

@@ -677,6 +677,17 @@ __attribute__((target("avx2"))) static double dot_avx2(const float *a, const flo
 }
 #endif
 
+double bx_match__dot_with(const char *path, const float *a, const float *b, size_t dim)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (strcmp(path, "avx512") == 0)
+        return cpu()->avx512f ? dot_avx512(a, b, dim) : BX_NAN;
+    if (strcmp(path, "avx2") == 0)
+        return cpu()->avx2 ? dot_avx2(a, b, dim) : BX_NAN;
+#endif
+    return strcmp(path, "portable") == 0 ? bx_match__dot_portable(a, b, dim) : BX_NAN;
+}
+
 double bx_match__dot(const float *a, const float *b, size_t dim)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -63,6 +63,8 @@ static inline double bx_match__float_dot_bound(size_t dim)
 double bx_match__dot(const float *a, const float *b, size_t dim);
 /* The same on the portable path (tests: every path gives its numbers). */
 double bx_match__dot_portable(const float *a, const float *b, size_t dim);
+/* The path named "avx512", "avx2" or "portable"; NaN where the CPU lacks it (tests). */
+double bx_match__dot_with(const char *isa, const float *a, const float *b, size_t dim);
 
 /* Quantisation levels of the int8 index: values in [-BX_I8_LEVELS, BX_I8_LEVELS] (fast.c). */
 #define BX_I8_LEVELS 63

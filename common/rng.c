@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bx/common.h"
+#include "bx/normal.h"
 
 uint64_t bx_hash64(uint64_t k)
 {
@@ -58,59 +59,26 @@ uint64_t bx_rng_seed(uint64_t master_seed, uint32_t replication, const char *nam
 
 /* ---------------------------------------------------------------- xoshiro256++ as a gsl_rng */
 
-struct xoshiro_state {
-    uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t xoshiro_next(struct xoshiro_state *st)
-{
-    uint64_t *s = st->s;
-    const uint64_t result = rotl(s[0] + s[3], 23) + s[0];
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
+/* The generator itself is bx/normal.h's (inline), so that the template generator's inline draws
+ * and this gsl_rng's are the same numbers. */
 static unsigned long xoshiro_get(void *vstate)
 {
-    return (unsigned long)xoshiro_next(vstate);
+    return (unsigned long)bx_xoshiro_next(vstate);
 }
 
 static double xoshiro_get_double(void *vstate)
 {
-    /* 53 random bits in [0, 1). */
-    return (double)(xoshiro_next(vstate) >> 11) * 0x1.0p-53;
+    return bx_xoshiro_uniform(vstate); /* 53 random bits in [0, 1) */
 }
 
 static void xoshiro_set(void *vstate, unsigned long seed)
 {
-    struct xoshiro_state *st = vstate;
-    uint64_t x = (uint64_t)seed;
-    for (int i = 0; i < 4; ++i)
-        st->s[i] = splitmix64(&x);
+    bx_xoshiro_seed(vstate, (uint64_t)seed);
 }
 
-static const gsl_rng_type xoshiro_type = {
-    "bx-xoshiro256++", ULONG_MAX,          0, sizeof(struct xoshiro_state), &xoshiro_set,
-    &xoshiro_get,      &xoshiro_get_double};
+static const gsl_rng_type xoshiro_type = {"bx-xoshiro256++",         ULONG_MAX,    0,
+                                          sizeof(struct bx_xoshiro), &xoshiro_set, &xoshiro_get,
+                                          &xoshiro_get_double};
 
 const gsl_rng_type *bx_rng_xoshiro256pp = &xoshiro_type;
 

@@ -285,11 +285,11 @@ f32_avx2(const float *p, const float *rows, size_t stride, size_t dim, size_t n,
 
 /* ---------------------------------------------------------------- candidate selection */
 
-static size_t select_portable(const int32_t *d, size_t n, float sp, const float *scale,
-                              float cutoff, uint32_t *idx)
+/* Rows [i, n) one at a time: the portable path, and the vector paths' tails. */
+static size_t select_from(size_t i, const int32_t *d, size_t n, float sp, const float *scale,
+                          float cutoff, uint32_t *idx, size_t m)
 {
-    size_t m = 0;
-    for (size_t i = 0; i < n; ++i)
+    for (; i < n; ++i)
         if ((float)d[i] * sp * scale[i] >= cutoff)
             idx[m++] = (uint32_t)i;
     return m;
@@ -313,10 +313,7 @@ select_avx2(const int32_t *d, size_t n, float sp, const float *scale, float cuto
             mask &= mask - 1;
         }
     }
-    for (; i < n; ++i)
-        if ((float)d[i] * sp * scale[i] >= cutoff)
-            idx[m++] = (uint32_t)i;
-    return m;
+    return select_from(i, d, n, sp, scale, cutoff, idx, m);
 }
 #endif
 
@@ -336,10 +333,7 @@ select_avx512(const int32_t *d, size_t n, float sp, const float *scale, float cu
             mask &= mask - 1;
         }
     }
-    for (; i < n; ++i)
-        if ((float)d[i] * sp * scale[i] >= cutoff)
-            idx[m++] = (uint32_t)i;
-    return m;
+    return select_from(i, d, n, sp, scale, cutoff, idx, m);
 }
 
 /* What this CPU has, detected once (pthread_once: the search threads ask concurrently). */
@@ -386,7 +380,7 @@ size_t bx_match__i8_select(const int32_t *d, size_t n, float sp, const float *sc
     if (cpu()->avx2)
         return select_avx2(d, n, sp, scale, cutoff, idx);
 #endif
-    return select_portable(d, n, sp, scale, cutoff, idx);
+    return select_from(0, d, n, sp, scale, cutoff, idx, 0);
 }
 
 static void f32_portable(const float *p, const float *rows, size_t stride, size_t dim, size_t n,

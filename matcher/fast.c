@@ -395,6 +395,98 @@ static void f32_portable(const float *p, const float *rows, size_t stride, size_
     }
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/* R rows x P probes (R <= 4, P <= 6: 24 accumulators of 16 lanes, four row registers and one
+ * probe register fit the 32 vector registers), over the whole stride, then each accumulator's
+ * lanes summed. Inlined with constant R and P, so the arrays become registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+f32_tile(int R, int P, const float *probes, const float *rows, size_t stride, size_t n, float *out)
+{
+    __m512 acc[4][6];
+    for (int r = 0; r < R; ++r)
+        for (int q = 0; q < P; ++q)
+            acc[r][q] = _mm512_setzero_ps();
+    for (size_t c = 0; c < stride; c += 16) {
+        __m512 rv[4];
+        for (int r = 0; r < R; ++r)
+            rv[r] = _mm512_load_ps(rows + (size_t)r * stride + c);
+        for (int q = 0; q < P; ++q) {
+            __m512 pv = _mm512_load_ps(probes + (size_t)q * stride + c);
+            for (int r = 0; r < R; ++r)
+                acc[r][q] = _mm512_fmadd_ps(rv[r], pv, acc[r][q]);
+        }
+    }
+    for (int q = 0; q < P; ++q)
+        for (int r = 0; r < R; ++r)
+            out[(size_t)q * n + (size_t)r] = _mm512_reduce_add_ps(acc[r][q]);
+}
+
+/* Rows in blocks of 256 (in L2 while every probe group passes over them), then groups of six
+ * probes and four rows. */
+__attribute__((target("avx512f"))) static void f32_batch_avx512(const float *probes, size_t n_q,
+                                                                const float *rows, size_t stride,
+                                                                size_t n, float *out)
+{
+    for (size_t b0 = 0; b0 < n; b0 += 256) {
+        size_t b1 = b0 + 256 < n ? b0 + 256 : n;
+        for (size_t q0 = 0; q0 < n_q; q0 += 6) {
+            int P = n_q - q0 < 6 ? (int)(n_q - q0) : 6;
+            const float *pq = probes + q0 * stride;
+            for (size_t r0 = b0; r0 < b1; r0 += 4) {
+                int R = b1 - r0 < 4 ? (int)(b1 - r0) : 4;
+                const float *rr = rows + r0 * stride;
+                float *o = out + q0 * n + r0;
+#define BX_TILE(RR)                                                                                \
+    switch (P) {                                                                                   \
+    case 1:                                                                                        \
+        f32_tile(RR, 1, pq, rr, stride, n, o);                                                     \
+        break;                                                                                     \
+    case 2:                                                                                        \
+        f32_tile(RR, 2, pq, rr, stride, n, o);                                                     \
+        break;                                                                                     \
+    case 3:                                                                                        \
+        f32_tile(RR, 3, pq, rr, stride, n, o);                                                     \
+        break;                                                                                     \
+    case 4:                                                                                        \
+        f32_tile(RR, 4, pq, rr, stride, n, o);                                                     \
+        break;                                                                                     \
+    case 5:                                                                                        \
+        f32_tile(RR, 5, pq, rr, stride, n, o);                                                     \
+        break;                                                                                     \
+    default:                                                                                       \
+        f32_tile(RR, 6, pq, rr, stride, n, o);                                                     \
+        break;                                                                                     \
+    }
+                switch (R) {
+                case 1:
+                    BX_TILE(1);
+                    break;
+                case 2:
+                    BX_TILE(2);
+                    break;
+                case 3:
+                    BX_TILE(3);
+                    break;
+                default:
+                    BX_TILE(4);
+                    break;
+                }
+#undef BX_TILE
+            }
+        }
+    }
+}
+#endif
+
+bx_match__f32_batch_fn *bx_match__f32_batch_kernel(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu()->avx512f && getenv("BX_MATCH_NO_MICROKERNEL") == NULL)
+        return f32_batch_avx512;
+#endif
+    return NULL;
+}
+
 bx_match__f32_fn *bx_match__f32_kernel(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -107,4 +107,13 @@ typedef void bx_match__f32_fn(const float *probe, const float *rows, size_t stri
                               size_t n, float *out);
 bx_match__f32_fn *bx_match__f32_kernel(void);
 
+/* float32 dot products of n_q probes (rows of `stride` floats, zero padded, stride a multiple of
+ * 16) with n rows: out[q * n + r] = probe_q . row_r, accumulated in float with fused
+ * multiply-adds in some fixed order (within bx_match__float_dot_bound, which holds for any
+ * order). A register-blocked micro-kernel for the small and middle batches where SGEMM's
+ * packing dominates; NULL where the CPU has no AVX-512. */
+typedef void bx_match__f32_batch_fn(const float *probes, size_t n_q, const float *rows,
+                                    size_t stride, size_t n, float *out);
+bx_match__f32_batch_fn *bx_match__f32_batch_kernel(void);
+
 #endif /* BX_MATCHER_INTERNAL_H */

@@ -46,10 +46,11 @@ struct job {
     const float *qscale;   /* fast: n_q */
     const int32_t *qsum;   /* fast: n_q sums of the quantised probes */
     const struct bx_match__i8_kernel *i8;
-    bx_match__f32_fn *f32; /* exact with few probes: streaming dot products */
-    size_t keep;           /* heap size: k (exact) or L (fast) */
-    float margin;          /* exact: 2 * rounding bound; fast: 0 */
-    float thr_cut;         /* threshold lowered by the margin (or -inf) */
+    bx_match__f32_fn *f32;        /* exact with few probes: streaming dot products */
+    bx_match__f32_batch_fn *f32b; /* exact, small and middle batches: register-blocked */
+    size_t keep;                  /* heap size: k (exact) or L (fast) */
+    float margin;                 /* exact: 2 * rounding bound; fast: 0 */
+    float thr_cut;                /* threshold lowered by the margin (or -inf) */
     size_t block;
     size_t r0, r1;     /* this thread's rows */
     struct pstate *ps; /* n_q */
@@ -157,6 +158,8 @@ static void *worker(void *arg)
             if (j->f32 != NULL) {
                 for (size_t q = 0; q < j->n_q; ++q)
                     j->f32(j->probes + q * g->stride, gb, g->stride, g->dim, nb, j->buf + q * nb);
+            } else if (j->f32b != NULL) {
+                j->f32b(j->probes, j->n_q, gb, g->stride, nb, j->buf);
             } else {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)j->n_q, (int)nb,
                             (int)g->dim, 1.0f, j->probes, (int)g->stride, gb, (int)g->stride, 0.0f,
@@ -235,7 +238,9 @@ const char *bx_match_engine(bool fast, size_t n_q)
                    : strcmp(isa, "avx2") == 0        ? "int8-avx2"
                                                      : "int8-portable";
     }
-    return n_q < 4 ? "f32-stream" : "sgemm";
+    if (n_q < 4)
+        return "f32-stream";
+    return n_q <= 64 && bx_match__f32_batch_kernel() ? "f32-microkernel" : "sgemm";
 }
 
 struct bx_search_opts bx_search_opts_default(void)
@@ -477,6 +482,8 @@ static enum bx_status search(const struct bx_store *g, const float *probes, size
         j->ibuf = i8 ? malloc(i8->max_probes * block * sizeof(int32_t)) : NULL;
         j->sel = i8 ? malloc(block * sizeof(uint32_t)) : NULL;
         j->f32 = !i8 && n_q < 4 ? bx_match__f32_kernel() : NULL;
+        /* 4-64 probes: the micro-kernel, where SGEMM would spend its time packing */
+        j->f32b = !i8 && n_q >= 4 && n_q <= 64 ? bx_match__f32_batch_kernel() : NULL;
         if (j->ps == NULL || (!i8 && j->buf == NULL) ||
             (i8 && (j->ibuf == NULL || j->sel == NULL))) {
             st = BX_FAIL(err, BX_ENOMEM, "cannot allocate search workspace");

@@ -213,9 +213,11 @@ size_t bx_match_merge(const struct bx_search_opts *o, struct bx_shard_hit *cand,
 enum bx_status bx_match_scores(const struct bx_store *g, const float *probes, size_t n_q,
                                float *out, struct bx_error *err);
 
-/** What serves a call of @p n_q probes: "f32-stream" (fewer than 4 probes, exact), "sgemm"
- *  (batches, exact; also the fast path's choice for 512 or more probes on CPUs without VNNI or
- *  AMX), or "int8-amx" / "int8-avx512-vnni" / "int8-avx2" / "int8-portable" (fast path). */
+/** What serves a call of @p n_q probes: "f32-stream" (fewer than 4 probes, exact),
+ *  "f32-microkernel" (4 to 64 probes, exact, where the CPU has AVX-512: register-blocked, no
+ *  packing), "sgemm" (batches, exact; also the fast path's choice for 512 or more probes on CPUs
+ *  without VNNI or AMX), or "int8-amx" / "int8-avx512-vnni" / "int8-avx2" / "int8-portable"
+ *  (fast path). BX_MATCH_NO_MICROKERNEL set: SGEMM instead of the micro-kernel (benchmarks). */
 const char *bx_match_engine(bool fast, size_t n_q);
 
 /** The int8 kernel the fast path uses on this CPU: "amx-int8" (where Linux grants the process

@@ -718,3 +718,39 @@ Test(matcher_search, the_exact_dot_product_is_the_same_on_every_path)
     }
     gsl_rng_free(r);
 }
+
+/* The exact path's micro-kernel: every probe x row dot product within the float rounding bound
+ * of the double one, for probe counts and row counts that leave partial tiles. */
+Test(matcher_search, the_exact_micro_kernel_computes_every_dot_product)
+{
+    bx_match__f32_batch_fn *fn = bx_match__f32_batch_kernel();
+    if (fn == NULL) {
+        cr_log_warn("exact micro-kernel skipped: this CPU has no AVX-512");
+        return;
+    }
+    gsl_rng *r = rng(24);
+    size_t d = 130, stride = 144, nqs[] = {4, 5, 6, 7, 13, 32, 64}, ns[] = {1, 3, 4, 5, 259};
+    for (size_t a = 0; a < sizeof nqs / sizeof *nqs; ++a)
+        for (size_t b = 0; b < sizeof ns / sizeof *ns; ++b) {
+            size_t nq = nqs[a], n = ns[b];
+            float *v = random_vectors(r, nq + n, d);
+            float *p = bx_alloc_aligned((nq + n) * stride * sizeof *p), *out = malloc(nq * n * 4);
+            memset(p, 0, (nq + n) * stride * sizeof *p);
+            for (size_t i = 0; i < nq + n; ++i) {
+                bx_tpl_normalize(v + i * d, d, NULL);
+                memcpy(p + i * stride, v + i * d, d * sizeof *p);
+            }
+            fn(p, nq, p + nq * stride, stride, n, out);
+            for (size_t q = 0; q < nq; ++q)
+                for (size_t i = 0; i < n; ++i) {
+                    double want = bx_match__dot_portable(p + q * stride, p + (nq + i) * stride, d);
+                    cr_assert_leq(fabs(out[q * n + i] - want), bx_match__float_dot_bound(d),
+                                  "%zu probes, %zu rows: probe %zu row %zu: %g vs %g", nq, n, q, i,
+                                  out[q * n + i], want);
+                }
+            free(out);
+            bx_free_aligned(p);
+            free(v);
+        }
+    gsl_rng_free(r);
+}

@@ -68,6 +68,14 @@ static int cmp_i64(const void *a, const void *b)
 
 /* The file's provenance: each key of bxsim's JSON object on its own line, other text as it is
  * (control characters shown as '?': the file may come from anywhere). */
+/* @p text and a line break, control characters shown as '?'. */
+static void put_clean_line(const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *)text; *c; ++c)
+        putchar(*c < 0x20 || *c == 0x7f ? '?' : *c);
+    putchar('\n');
+}
+
 static void print_provenance(const char *text)
 {
     if (text == NULL) {
@@ -83,16 +91,12 @@ static void print_provenance(const char *text)
             char *val = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
             const char *shown = json_is_string(v) ? json_string_value(v) : val ? val : "?";
             printf("provenance/%-6s ", key);
-            for (const unsigned char *c = (const unsigned char *)shown; *c; ++c)
-                putchar(*c < 0x20 || *c == 0x7f ? '?' : *c);
-            putchar('\n');
+            put_clean_line(shown);
             free(val);
         }
     } else {
         fputs("provenance:      ", stdout);
-        for (const unsigned char *c = (const unsigned char *)text; *c; ++c)
-            putchar(*c < 0x20 || *c == 0x7f ? '?' : *c);
-        putchar('\n');
+        put_clean_line(text);
     }
     json_decref(o);
 }

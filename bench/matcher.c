@@ -248,6 +248,22 @@ static double fast_limit(double macs, double bw, size_t nq, size_t per_pass, con
     return fmin(compute, memory);
 }
 
+/* Record figure @p name (comparisons/s of @p repeat runs in v) with its engine, sizes and the
+ * limit that bounds it, and print its fraction of that limit; @return the median. */
+static double record(json_t *results, const char *name, bool fast, size_t n, size_t nq, unsigned t,
+                     const double *v, unsigned repeat, double limit, const char *what,
+                     const char *engine)
+{
+    json_t *extra = json_pack("{sssssIsIsIsfss}", "path", fast ? "fast" : "exact", "engine", engine,
+                              "gallery", (json_int_t)n, "probes", (json_int_t)nq, "threads",
+                              (json_int_t)t, "limit_comparisons_per_s", limit, "limit", what);
+    double med = bx_bench_figure(results, name, "comparisons/s", (double)n, v, repeat, extra);
+    json_object_set_new(json_array_get(results, json_array_size(results) - 1), "fraction_of_limit",
+                        json_real(med / limit));
+    printf("%34s %.2f of the %s (%s)\n", "", med / limit, what, engine);
+    return med;
+}
+
 /* Uniform random vectors in [-0.5, 0.5)^d from a named stream. */
 static void fill(gsl_rng *r, float *v, size_t n)
 {
@@ -327,7 +343,10 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
            bw[1] / 1e9, bw[2] / 1e9, peak[1] / 1e9, peak[2] / 1e9, bx_match_fast_isa());
     /* Every int8 kernel this CPU runs, with its own compute ceiling (1 and 2 threads). */
     const char *kn[4];
-    size_t n_kn = bx_match_i8_kernels(kn, 4);
+    size_t n_kn = bx_match_i8_kernels(kn, 4), in_use = 0; /* the kernel the fast path uses */
+    for (size_t k = 0; k < n_kn; ++k)
+        if (strcmp(kn[k], bx_match_fast_isa()) == 0)
+            in_use = k;
     double kpeak[4][3] = {{0}};
     json_t *jk = json_object();
     for (size_t k = 0; k < n_kn; ++k) {
@@ -382,23 +401,15 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
                     const char *eng = bx_match_engine(fast, nqs[qi]);
                     if (fast && strncmp(eng, "int8", 4) == 0 && n_kn > 0)
                         /* the int8 path: its kernel's own ceiling, or memory */
-                        limit = fast_limit(kpeak[0][t], bw[t], nqs[qi],
-                                           bx_match_i8_probes_per_pass(kn[0]), &what);
+                        limit = fast_limit(kpeak[in_use][t], bw[t], nqs[qi],
+                                           bx_match_i8_probes_per_pass(kn[in_use]), &what);
                     char name[96];
                     snprintf(name, sizeof name, "matcher/%s/N=%zu/q=%zu/t=%u",
                              fast ? "fast" : "exact", sizes[si], nqs[qi], t);
-                    json_t *extra =
-                        json_pack("{sssssIsIsIsfss}", "path", fast ? "fast" : "exact", "engine",
-                                  bx_match_engine(fast, nqs[qi]), "gallery", (json_int_t)sizes[si],
-                                  "probes", (json_int_t)nqs[qi], "threads", (json_int_t)t,
-                                  "limit_comparisons_per_s", limit, "limit", what);
-                    double med = bx_bench_figure(results, name, "comparisons/s", (double)sizes[si],
-                                                 v, repeat, extra);
+                    double med = record(results, name, fast, sizes[si], nqs[qi], t, v, repeat,
+                                        limit, what, eng);
                     if (!fast)
                         ours[qi][t - 1] = med;
-                    json_object_set_new(json_array_get(results, json_array_size(results) - 1),
-                                        "fraction_of_limit", json_real(med / limit));
-                    printf("%34s %.2f of the %s (%s)\n", "", med / limit, what, eng);
                 }
             }
         }
@@ -429,15 +440,8 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
                 fast_limit(kpeak[k][2], bw[2], nqs[qi], bx_match_i8_probes_per_pass(kn[k]), &what);
             char name[96];
             snprintf(name, sizeof name, "matcher/kernel/%s/N=%zu/q=%zu/t=2", kn[k], nk, nqs[qi]);
-            json_t *extra = json_pack("{sssssIsIsIsfss}", "path", "fast", "engine",
-                                      bx_match_engine(true, nqs[qi]), "gallery", (json_int_t)nk,
-                                      "probes", (json_int_t)nqs[qi], "threads", (json_int_t)2,
-                                      "limit_comparisons_per_s", limit, "limit", what);
-            double med =
-                bx_bench_figure(results, name, "comparisons/s", (double)nk, v, repeat, extra);
-            json_object_set_new(json_array_get(results, json_array_size(results) - 1),
-                                "fraction_of_limit", json_real(med / limit));
-            printf("%34s %.2f of the %s (%s)\n", "", med / limit, what, kn[k]);
+            record(results, name, true, nk, nqs[qi], 2, v, repeat, limit, what,
+                   bx_match_engine(true, nqs[qi]));
         }
     }
     bx_store_free(g);

@@ -11,7 +11,6 @@
 #include "bx/normal.h"
 
 #include <math.h>
-#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -32,6 +31,9 @@ void bx_xoshiro_seed(struct bx_xoshiro *x, uint64_t seed)
 
 __attribute__((constructor)) static void build_tables(void)
 {
+#if defined(__x86_64__)
+    __builtin_cpu_init(); /* before bx_normal_fill8's __builtin_cpu_supports, in any thread */
+#endif
     const double r = 3.6541528853610088, v = 0.00492867323399, m = 0x1.0p52;
     double *x = bx_zig.x, *f = bx_zig.f;
     x[0] = v / exp(-0.5 * r * r);
@@ -176,12 +178,7 @@ fill8_avx512(struct bx_xoshiro lanes[8], float *v, size_t n, float scale)
 double bx_normal_fill8(struct bx_xoshiro lanes[8], float *v, size_t n, float scale)
 {
 #if defined(__x86_64__)
-    static int have = -1; /* benign race: every thread computes the same answer */
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-    }
-    if (have)
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"))
         return fill8_avx512(lanes, v, n, scale);
 #endif
     return bx_normal_fill8_portable(lanes, v, n, scale);

@@ -207,7 +207,7 @@ __attribute__((target("amx-tile,amx-int8"))) static void i8_amx(const int8_t *p,
         cfg.colsb[t] = rows ? 64 : 0;
     }
     _tile_loadconfig(&cfg);
-    const int8_t *p1 = p + 16 * stride;
+    const int8_t *p1 = g1 ? p + 16 * stride : p; /* the second group, when there is one */
     size_t b_end = (r1 + 15) / 16;
     for (size_t b = r0 / 16; b < b_end; b += 2) {
         bool two = b + 1 < b_end;
@@ -338,7 +338,8 @@ select_avx512(const int32_t *d, size_t n, float sp, const float *scale, float cu
 
 /* What this CPU has, detected once (pthread_once: the search threads ask concurrently). */
 struct cpu_isa {
-    bool avx2, fma, avx512f, avx512_vnni, amx_int8;
+    bool avx2, fma, avx512f, avx512bw, avx512_vnni, amx_int8;
+    bool microkernel; /* the exact micro-kernel (BX_MATCH_NO_MICROKERNEL unset at start) */
 };
 static struct cpu_isa isa;
 static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
@@ -350,8 +351,9 @@ static void detect_isa(void)
     isa.avx2 = __builtin_cpu_supports("avx2");
     isa.fma = __builtin_cpu_supports("fma");
     isa.avx512f = __builtin_cpu_supports("avx512f");
-    isa.avx512_vnni = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512vnni");
+    isa.avx512bw = isa.avx512f && __builtin_cpu_supports("avx512bw");
+    isa.avx512_vnni = isa.avx512bw && __builtin_cpu_supports("avx512vnni");
+    isa.microkernel = isa.avx512f && getenv("BX_MATCH_NO_MICROKERNEL") == NULL;
 #endif
 #if defined(__x86_64__)
     /* AMX: the CPU has it, and Linux lets this process use the tile data (a permission asked
@@ -505,7 +507,7 @@ __attribute__((target("avx512f"))) static void f32_batch_avx512(const float *pro
 bx_match__f32_batch_fn *bx_match__f32_batch_kernel(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    if (cpu()->avx512f && getenv("BX_MATCH_NO_MICROKERNEL") == NULL)
+    if (cpu()->microkernel)
         return f32_batch_avx512;
 #endif
     return NULL;
@@ -740,6 +742,11 @@ double bx_match_i8_peak(const char *name, double seconds)
  * as deterministic as a sequential sum (and at least as accurate), but without its
  * 4-cycle-per-term dependency chain. The vector versions keep the eight sums in lanes and give
  * the same numbers: each product and each sum rounded once, never fused. */
+static double combine8(const double s[8])
+{
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
 double bx_match__dot_portable(const float *a, const float *b, size_t dim)
 {
     double s[8] = {0};
@@ -749,7 +756,7 @@ double bx_match__dot_portable(const float *a, const float *b, size_t dim)
             s[j] += (double)a[i + j] * (double)b[i + j];
     for (size_t j = 0; i < dim; ++i, ++j)
         s[j] += (double)a[i] * (double)b[i];
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    return combine8(s);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -765,7 +772,7 @@ __attribute__((target("avx512f"))) static double dot_avx512(const float *a, cons
     _mm512_store_pd(s, acc);
     for (size_t j = 0; i < dim; ++i, ++j)
         s[j] += (double)a[i] * (double)b[i];
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    return combine8(s);
 }
 
 __attribute__((target("avx2"))) static double dot_avx2(const float *a, const float *b, size_t dim)
@@ -783,7 +790,7 @@ __attribute__((target("avx2"))) static double dot_avx2(const float *a, const flo
     _mm256_store_pd(s + 4, hi);
     for (size_t j = 0; i < dim; ++i, ++j)
         s[j] += (double)a[i] * (double)b[i];
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    return combine8(s);
 }
 #endif
 
@@ -875,7 +882,7 @@ static float quantize_portable(const float *v, size_t dim, size_t stride, int8_t
 float bx_match__quantize(const float *v, size_t dim, size_t stride, int8_t *q, int32_t *sum)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    if (cpu()->avx512f && cpu()->avx512_vnni) /* avx512bw comes with VNNI here */
+    if (cpu()->avx512bw)
         return quantize_avx512(v, dim, stride, q, sum);
 #endif
     return quantize_portable(v, dim, stride, q, sum);
@@ -951,7 +958,6 @@ enum bx_status bx_match__fast_prepare(struct bx_store *g, bool tiled, struct bx_
     }
     bx_free_aligned(row);
     ix->rows = g->n;
-    g->fast_version = g->version;
     g->fast_layout_version = g->layout_version;
 done:
     pthread_mutex_unlock(&g->fast_mu);

@@ -414,12 +414,7 @@ static herr_t write_string_attr(hid_t f, const char *name, const char *text)
         rc = H5Tset_cset(t, H5T_CSET_UTF8);
     hid_t a = rc < 0 ? -1 : H5Acreate2(f, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
     rc = a < 0 ? -1 : H5Awrite(a, t, text);
-    if (a >= 0)
-        H5Aclose(a);
-    if (s >= 0)
-        H5Sclose(s);
-    if (t >= 0)
-        H5Tclose(t);
+    close_attr(a, t, s);
     return rc;
 }
 

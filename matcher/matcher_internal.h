@@ -42,12 +42,12 @@ struct bx_store {
     struct bx_column *cols;
     size_t n_cols;
     char *provenance; /* how the rows were made (root attribute `provenance`), or NULL */
-    /* Built on first fast search; extended when rows were only appended since (`version`
-     * counts every change, `layout_version` those that move rows: compaction), rebuilt
+    /* Built on first fast search; extended when rows were only appended since (rows are only
+     * ever appended, or moved by a compaction, which counts in `layout_version`), rebuilt
      * otherwise. */
     pthread_mutex_t fast_mu;
     struct bx_fast_index fast;
-    uint64_t version, fast_version, layout_version, fast_layout_version;
+    uint64_t layout_version, fast_layout_version;
 };
 
 /* Rigorous bound on |float32 dot - exact dot| for unit vectors of dimension dim accumulated in
@@ -64,7 +64,7 @@ double bx_match__dot(const float *a, const float *b, size_t dim);
 /* The same on the portable path (tests: every path gives its numbers). */
 double bx_match__dot_portable(const float *a, const float *b, size_t dim);
 /* The path named "avx512", "avx2" or "portable"; NaN where the CPU lacks it (tests). */
-double bx_match__dot_with(const char *isa, const float *a, const float *b, size_t dim);
+double bx_match__dot_with(const char *path, const float *a, const float *b, size_t dim);
 
 /* Quantisation levels of the int8 index: values in [-BX_I8_LEVELS, BX_I8_LEVELS] (fast.c). */
 #define BX_I8_LEVELS 63

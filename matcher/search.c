@@ -421,7 +421,7 @@ static enum bx_status search(const struct bx_store *g, const float *probes, size
         if (st != BX_OK)
             goto done;
         size_t qs = g->fast.stride;
-        QP = bx_alloc_aligned((n_q + 31) / 32 * 32 * qs); /* whole tiles of probes */
+        QP = bx_alloc_aligned(n_q * qs);
         qscale = malloc(n_q * sizeof *qscale);
         qsum = malloc(n_q * sizeof *qsum);
         if (QP == NULL || qscale == NULL || qsum == NULL) {

@@ -25,43 +25,40 @@ double bx_match_verify(const float *a, const float *b, size_t dim)
     return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : BX_NAN;
 }
 
-/* The sum of squares in double: eight partial sums (term i into sum i mod 8) combined
- * pairwise, a fixed order without a sequential sum's dependency chain (as bx_match__dot). */
-static double sum_squares(const float *v, size_t dim)
+/* What keeps a template from being normalised: 0 none, 1 a component that is not finite, 2 all
+ * zero. One pass of exponent and magnitude tests, no branch per component. For finite floats
+ * the double sum of squares is finite, and positive as soon as one component is not zero (the
+ * smallest subnormal squared is about 2e-90), so this decides what a norm check would. */
+static int row_fault(const float *v, size_t n)
 {
-    double s[8] = {0};
-    size_t i = 0;
-    for (; i + 8 <= dim; i += 8)
-        for (size_t j = 0; j < 8; ++j)
-            s[j] += (double)v[i + j] * (double)v[i + j];
-    for (size_t j = 0; i < dim; ++i, ++j)
-        s[j] += (double)v[i] * (double)v[i];
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-}
-
-/* Whether every component is finite: an OR of exponent tests, no branch per component (the
- * slow search for the culprit runs only when one is not). */
-static bool all_finite(const float *v, size_t n)
-{
-    uint32_t bad = 0;
+    uint32_t bad = 0, nonzero = 0;
     for (size_t i = 0; i < n; ++i) {
         uint32_t b;
         memcpy(&b, v + i, sizeof b);
         bad |= (b & 0x7f800000u) == 0x7f800000u;
+        nonzero |= b & 0x7fffffffu;
     }
-    return bad == 0;
+    return bad ? 1 : nonzero ? 0 : 2;
+}
+
+/* The first component that is not finite (a fault of kind 1). */
+static size_t first_nonfinite(const float *v, size_t n)
+{
+    size_t i = 0;
+    while (i < n && isfinite(v[i]))
+        ++i;
+    return i;
 }
 
 enum bx_status bx_tpl_normalize(float *v, size_t dim, struct bx_error *err)
 {
-    if (!all_finite(v, dim))
-        for (size_t i = 0; i < dim; ++i)
-            if (!isfinite(v[i]))
-                return BX_FAIL(err, BX_EINVAL, "component %zu is not finite", i);
-    double ss = sum_squares(v, dim);
-    if (!(ss > 0) || !isfinite(ss))
+    int fault = row_fault(v, dim);
+    if (fault == 1)
+        return BX_FAIL(err, BX_EINVAL, "component %zu is not finite", first_nonfinite(v, dim));
+    if (fault == 2)
         return BX_FAIL(err, BX_EINVAL, "zero or overflowing norm: cannot be normalised");
-    double inv = 1 / sqrt(ss);
+    /* the sum of squares in the exact score's fixed order (bx_match__dot) */
+    double inv = 1 / sqrt(bx_match__dot(v, v, dim));
     for (size_t i = 0; i < dim; ++i)
         v[i] = (float)((double)v[i] * inv);
     return BX_OK;
@@ -163,13 +160,11 @@ enum bx_status bx_store_add(struct bx_store *g, const float *tpl, size_t n,
     /* Check every row first, so that a bad row leaves the gallery unchanged. */
     for (size_t i = 0; i < n; ++i) {
         const float *v = tpl + i * g->dim;
-        if (!all_finite(v, g->dim))
-            for (size_t c = 0; c < g->dim; ++c)
-                if (!isfinite(v[c]))
-                    return BX_FAIL(err, BX_EINVAL, "template %zu: component %zu is not finite", i,
-                                   c);
-        double ss = sum_squares(v, g->dim);
-        if (!(ss > 0) || !isfinite(ss))
+        int fault = row_fault(v, g->dim);
+        if (fault == 1)
+            return BX_FAIL(err, BX_EINVAL, "template %zu: component %zu is not finite", i,
+                           first_nonfinite(v, g->dim));
+        if (fault == 2)
             return BX_FAIL(err, BX_EINVAL, "template %zu has zero norm: cannot be normalised", i);
         if (meta && (isnan(meta[i].enrol_time_s) || isnan(meta[i].retain_until_s)))
             return BX_FAIL(err, BX_EINVAL, "template %zu: metadata times must not be NaN", i);
@@ -191,7 +186,6 @@ enum bx_status bx_store_add(struct bx_store *g, const float *tpl, size_t n,
     }
     g->n += n;
     g->n_live += n;
-    g->version++;
     return BX_OK;
 }
 
@@ -239,10 +233,8 @@ size_t bx_store_compact(struct bx_store *g)
     }
     size_t dropped = g->n - w;
     g->n = w;
-    if (dropped) {
-        g->version++;
+    if (dropped)
         g->layout_version++; /* rows moved: the int8 index is rebuilt */
-    }
     return dropped;
 }
 

@@ -200,11 +200,12 @@ struct local_rng {
     struct bx_xoshiro r[8];
 };
 
-static void rng_init(struct local_rng *l, uint64_t key, uint64_t a, uint64_t b)
+/* @p lanes (1, or all 8 where normal deviates are drawn) seeded from the key. */
+static void rng_init(struct local_rng *l, uint64_t key, uint64_t a, uint64_t b, int lanes)
 {
     uint64_t seed = bx_hash64(key ^ bx_hash64(a + 0x9e3779b97f4a7c15ULL * (b + 1)));
-    for (uint64_t k = 0; k < 8; ++k)
-        bx_xoshiro_seed(&l->r[k], k ? bx_hash64(seed + k) : seed);
+    for (int k = 0; k < lanes; ++k)
+        bx_xoshiro_seed(&l->r[k], k ? bx_hash64(seed + (uint64_t)k) : seed);
 }
 
 /* v[i] = scale x a normal deviate, i < dim; @return the sum of the deviates' squares. */
@@ -291,7 +292,7 @@ struct bx_tplgen *bx_tplgen_alloc(const struct bx_tplgen_params *p, struct bx_er
     uint64_t key_axes = bx_rng_seed(p->seed, 0, "tplgen/axes");
     for (size_t a = 0; a < n_axes; ++a) {
         struct local_rng l;
-        rng_init(&l, key_axes, a, 0);
+        rng_init(&l, key_axes, a, 0, 8);
         random_unit(&l, g->axes + a * p->dim, p->dim);
     }
     if (!orthonormalise(g->axes, n_axes, p->dim)) {
@@ -319,7 +320,7 @@ static void draw_subject(const struct bx_tplgen *g, int64_t id, const struct bx_
                          struct bx_subject *out, bool allow_lookalike)
 {
     struct local_rng l;
-    rng_init(&l, g->key_subject, (uint64_t)id, 0);
+    rng_init(&l, g->key_subject, (uint64_t)id, 0, 1); /* uniforms only */
     out->id = id;
     out->sex = bx_xoshiro_uniform(&l.r[0]) < mix->female ? BX_SEX_FEMALE : BX_SEX_MALE;
     out->region = (enum bx_region)bx_pick(bx_xoshiro_uniform(&l.r[0]), mix->region, BX_N_REGIONS);
@@ -350,7 +351,7 @@ static void base_centre(const struct bx_tplgen *g, int64_t id, const struct bx_s
     const struct bx_tplgen_params *p = &g->p;
     size_t d = p->dim;
     struct local_rng l;
-    rng_init(&l, g->key_centre, (uint64_t)id, 0);
+    rng_init(&l, g->key_centre, (uint64_t)id, 0, 8);
     random_unit(&l, out, d);
     double a_s = p->shared_sex[s->sex], a_r = p->shared_region[s->region],
            a_a = p->shared_age[s->band];
@@ -379,7 +380,7 @@ void bx_tplgen_prepare(const struct bx_tplgen *g, const struct bx_subject *s, fl
         normalize(centre, d);
     }
     struct local_rng l;
-    rng_init(&l, g->key_ageing, (uint64_t)s->id, 0);
+    rng_init(&l, g->key_ageing, (uint64_t)s->id, 0, 8);
     random_unit(&l, ageing, d);
 }
 
@@ -392,7 +393,7 @@ bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subje
     BX_REQUIRE((unsigned)c->device < BX_N_DEVICES && c->quality > 0 && c->quality <= 1 &&
                c->years_since_enrol >= 0);
     struct local_rng l;
-    rng_init(&l, g->key_noise, (uint64_t)s->id, sample);
+    rng_init(&l, g->key_noise, (uint64_t)s->id, sample, 8);
     enum bx_age_band band = bx_age_band_of(s->age_years + c->years_since_enrol);
     /* Hard captures (a closed eye, a turned head, a smudged lens) are rarer on better devices:
      * their rate scales with the device's squared noise relative to the document photo's. */

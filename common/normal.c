@@ -131,27 +131,25 @@ fill8_avx512(struct bx_xoshiro lanes[8], float *v, size_t n, float scale)
         __m512d x = _mm512_mul_pd(_mm512_cvtepi64_pd(j),
                                   _mm512_i64gather_pd(idx, (const void *)bx_zig.w, 8));
         if (ok != 0xff) { /* rare: finish the missing lanes one by one */
-            _Alignas(64) double xs[8];
-            _Alignas(64) uint64_t us[8];
-            _mm512_store_pd(xs, x);
+            _Alignas(64) uint64_t us[8], l0[8], l1[8], l2[8], l3[8];
             _mm512_store_si512(us, u);
-            _mm512_store_si512(st[0], s0);
-            _mm512_store_si512(st[1], s1);
-            _mm512_store_si512(st[2], s2);
-            _mm512_store_si512(st[3], s3);
-            for (int k = 0; k < 8; ++k) {
-                if (ok >> k & 1)
-                    continue;
-                struct bx_xoshiro lane = {{st[0][k], st[1][k], st[2][k], st[3][k]}};
-                xs[k] = bx_normal_slow(&lane, us[k]);
-                for (int w = 0; w < 4; ++w)
-                    st[w][k] = lane.s[w];
+            _mm512_store_si512(l0, s0);
+            _mm512_store_si512(l1, s1);
+            _mm512_store_si512(l2, s2);
+            _mm512_store_si512(l3, s3);
+            for (unsigned miss = (unsigned)(uint8_t)~ok; miss; miss &= miss - 1) {
+                int k = __builtin_ctz(miss);
+                struct bx_xoshiro lane = {{l0[k], l1[k], l2[k], l3[k]}};
+                double xk = bx_normal_slow(&lane, us[k]);
+                /* back into lane k alone: masked broadcasts, not a vector load over freshly
+                 * written scalars (which stalls store forwarding) */
+                __mmask8 m = (__mmask8)(1u << k);
+                x = _mm512_mask_broadcastsd_pd(x, m, _mm_set_sd(xk));
+                s0 = _mm512_mask_set1_epi64(s0, m, (long long)lane.s[0]);
+                s1 = _mm512_mask_set1_epi64(s1, m, (long long)lane.s[1]);
+                s2 = _mm512_mask_set1_epi64(s2, m, (long long)lane.s[2]);
+                s3 = _mm512_mask_set1_epi64(s3, m, (long long)lane.s[3]);
             }
-            x = _mm512_load_pd(xs);
-            s0 = _mm512_load_si512(st[0]);
-            s1 = _mm512_load_si512(st[1]);
-            s2 = _mm512_load_si512(st[2]);
-            s3 = _mm512_load_si512(st[3]);
         }
         acc = _mm512_add_pd(acc, _mm512_mul_pd(x, x));
         /* (float)x, then times scale in float: as the portable code */

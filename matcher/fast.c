@@ -418,9 +418,12 @@ sum4_avx512(__m512 a, __m512 b, __m512 c, __m512 d)
 
 /* R rows x P probes (R <= 4, P <= 6: 24 accumulators of 16 lanes, four row registers and one
  * probe register fit the 32 vector registers), over the whole stride, then each accumulator's
- * lanes summed. Inlined with constant R and P, so the arrays become registers. */
+ * lanes summed; the R rows at @p next are prefetched into L1 on the way (the rows come from L2,
+ * and their loads were half the time). Inlined with constant R and P, so the arrays become
+ * registers. */
 __attribute__((target("avx512f"), always_inline)) static inline void
-f32_tile(int R, int P, const float *probes, const float *rows, size_t stride, size_t n, float *out)
+f32_tile(int R, int P, const float *probes, const float *rows, const float *next, size_t stride,
+         size_t n, float *out)
 {
     __m512 acc[4][6];
     for (int r = 0; r < R; ++r)
@@ -428,8 +431,10 @@ f32_tile(int R, int P, const float *probes, const float *rows, size_t stride, si
             acc[r][q] = _mm512_setzero_ps();
     for (size_t c = 0; c < stride; c += 16) {
         __m512 rv[4];
-        for (int r = 0; r < R; ++r)
+        for (int r = 0; r < R; ++r) {
             rv[r] = _mm512_load_ps(rows + (size_t)r * stride + c);
+            _mm_prefetch((const char *)(next + (size_t)r * stride + c), _MM_HINT_T0);
+        }
         for (int q = 0; q < P; ++q) {
             __m512 pv = _mm512_load_ps(probes + (size_t)q * stride + c);
             for (int r = 0; r < R; ++r)
@@ -461,26 +466,28 @@ __attribute__((target("avx512f"))) static void f32_batch_avx512(const float *pro
             for (size_t r0 = b0; r0 < b1; r0 += 4) {
                 int R = b1 - r0 < 4 ? (int)(b1 - r0) : 4;
                 const float *rr = rows + r0 * stride;
+                /* the next four rows, fetched into L1 while these are multiplied */
+                const float *nx = r0 + 8 <= n ? rr + 4 * stride : rr;
                 float *o = out + q0 * n + r0;
 #define BX_TILE(RR)                                                                                \
     switch (P) {                                                                                   \
     case 1:                                                                                        \
-        f32_tile(RR, 1, pq, rr, stride, n, o);                                                     \
+        f32_tile(RR, 1, pq, rr, nx, stride, n, o);                                                 \
         break;                                                                                     \
     case 2:                                                                                        \
-        f32_tile(RR, 2, pq, rr, stride, n, o);                                                     \
+        f32_tile(RR, 2, pq, rr, nx, stride, n, o);                                                 \
         break;                                                                                     \
     case 3:                                                                                        \
-        f32_tile(RR, 3, pq, rr, stride, n, o);                                                     \
+        f32_tile(RR, 3, pq, rr, nx, stride, n, o);                                                 \
         break;                                                                                     \
     case 4:                                                                                        \
-        f32_tile(RR, 4, pq, rr, stride, n, o);                                                     \
+        f32_tile(RR, 4, pq, rr, nx, stride, n, o);                                                 \
         break;                                                                                     \
     case 5:                                                                                        \
-        f32_tile(RR, 5, pq, rr, stride, n, o);                                                     \
+        f32_tile(RR, 5, pq, rr, nx, stride, n, o);                                                 \
         break;                                                                                     \
     default:                                                                                       \
-        f32_tile(RR, 6, pq, rr, stride, n, o);                                                     \
+        f32_tile(RR, 6, pq, rr, nx, stride, n, o);                                                 \
         break;                                                                                     \
     }
                 switch (R) {

@@ -23,7 +23,8 @@
 #ifndef BX_VERSION
 #define BX_VERSION "0.0.0"
 #endif
-#ifndef BX_GIT_REVISION
+#include "bx_revision.h" /* BX_GIT_REVISION, written at build time (cmake/BxRevision.cmake) */
+#ifndef BX_GIT_REVISION  /* (for checkers that read the sources without the build folder) */
 #define BX_GIT_REVISION "unknown"
 #endif
 

@@ -238,12 +238,12 @@ static double i8_peak(const char *name, unsigned threads)
 
 /* The ceiling that bounds a fast search of @p nq probes on @p t threads with kernel @p k: its
  * compute ceiling (DIM multiply-adds a comparison), or memory, which must deliver DIM bytes of
- * the index per row for every pass over it (one pass per probe group of the kernel). */
-static double fast_limit(double macs, double bw, size_t nq, size_t per_pass, const char **which)
+ * the index per row once per search (the search cuts the index into blocks that stay in cache
+ * while every probe group of the kernel passes over them). */
+static double fast_limit(double macs, double bw, size_t nq, const char **which)
 {
     double compute = macs / DIM;
-    double passes = ceil((double)nq / (double)per_pass);
-    double memory = bw / DIM * (double)nq / passes;
+    double memory = bw / DIM * (double)nq;
     *which = memory < compute ? "memory read bandwidth" : "int8 compute ceiling";
     return fmin(compute, memory);
 }
@@ -353,8 +353,9 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
         kpeak[k][1] = i8_peak(kn[k], 1);
         kpeak[k][2] = i8_peak(kn[k], 2);
         printf("        int8 ceiling %-12s %.3g multiply-adds/s (1 thread), %.3g (2): %.2f G "
-               "comparisons/s at d = %d on 2 threads\n",
-               kn[k], kpeak[k][1], kpeak[k][2], kpeak[k][2] / DIM / 1e9, DIM);
+               "comparisons/s at d = %d on 2 threads (%zu probes per pass)\n",
+               kn[k], kpeak[k][1], kpeak[k][2], kpeak[k][2] / DIM / 1e9, DIM,
+               bx_match_i8_probes_per_pass(kn[k]));
         json_object_set_new(jk, kn[k],
                             json_pack("{sfsf}", "int8_macs_per_s_1t", kpeak[k][1],
                                       "int8_macs_per_s_2t", kpeak[k][2]));
@@ -408,8 +409,7 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
                     const char *eng = bx_match_engine(fast, nqs[qi]);
                     if (fast && strncmp(eng, "int8", 4) == 0 && n_kn > 0)
                         /* the int8 path: its kernel's own ceiling, or memory */
-                        limit = fast_limit(kpeak[in_use][t], bw[t], nqs[qi],
-                                           bx_match_i8_probes_per_pass(kn[in_use]), &what);
+                        limit = fast_limit(kpeak[in_use][t], bw[t], nqs[qi], &what);
                     char name[96];
                     snprintf(name, sizeof name, "matcher/%s/N=%zu/q=%zu/t=%u",
                              fast ? "fast" : "exact", sizes[si], nqs[qi], t);
@@ -443,8 +443,7 @@ int bx_bench_matcher(json_t *results, json_t *env, unsigned repeat, bool quick)
             for (unsigned rep = 0; rep < repeat; ++rep)
                 v[rep] = rate(g, probes, nqs[qi], &o, hits, nh);
             const char *what;
-            double limit =
-                fast_limit(kpeak[k][2], bw[2], nqs[qi], bx_match_i8_probes_per_pass(kn[k]), &what);
+            double limit = fast_limit(kpeak[k][2], bw[2], nqs[qi], &what);
             char name[96];
             snprintf(name, sizeof name, "matcher/kernel/%s/N=%zu/q=%zu/t=2", kn[k], nk, nqs[qi]);
             record(results, name, true, nk, nqs[qi], 2, v, repeat, limit, what,

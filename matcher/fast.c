@@ -218,7 +218,15 @@ __attribute__((target("amx-tile,amx-int8"))) static void i8_amx(const int8_t *p,
             _tile_zero(2);
             _tile_zero(3);
         }
+        /* The pair of blocks after next (32 KB ahead at d = 512) on its way from memory into L2
+         * while this pair is multiplied, 32 cache lines per chunk: an index larger than the
+         * caches streams from memory (32 probes, N = 10^6, 2 threads: median 4.6 -> 5.3 x 10^8
+         * comparisons/s over six alternating runs; no change where the index is in cache). */
+        const int8_t *pf = b + 5 < b_end ? t0 + 4 * nc * 1024 : NULL;
         for (size_t c = 0; c < nc; ++c) {
+            if (pf != NULL)
+                for (size_t l = 0; l < 2048; l += 64)
+                    _mm_prefetch((const char *)(pf + c * 2048 + l), _MM_HINT_T1);
             _tile_loadd(4, p + 64 * c, (long)stride);
             _tile_loadd(6, t0 + c * 1024, 64);
             _tile_dpbssd(0, 4, 6);

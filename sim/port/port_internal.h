@@ -138,9 +138,13 @@ enum bx_status bx_port__match_batch(struct run *r, const struct bx_store *galler
 void bx_port__cache_begin(struct run *r, uint64_t seed, uint32_t rep);
 /* ---------------------------------------------------------------- port_thresholds.c */
 
-/* Every port's operating thresholds: thr[3 i + BX_THR_ONE_TO_N / VERIFY / WATCHLIST]. */
+/* Every port's operating thresholds: thr[3 i + BX_THR_ONE_TO_N / VERIFY / WATCHLIST]. Targets
+ * that need the same impostor sample share one computation of it, on cfg->search_threads
+ * threads; every threshold is the one it would get alone, on one thread. */
 enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
                                    struct bx_port_threshold *thr, struct bx_error *err);
+/* Forget the remembered thresholds (tests: compute them again). */
+void bx_port__threshold_memo_clear(void);
 
 /* ---------------------------------------------------------------- port_flow.c */
 

@@ -76,56 +76,134 @@ static void memo_put(const struct bx_tplgen_params *p, enum bx_device dev, size_
     pthread_mutex_unlock(&memo_lock);
 }
 
+void bx_port__threshold_memo_clear(void)
+{
+    pthread_mutex_lock(&memo_lock);
+    n_memo = 0;
+    pthread_mutex_unlock(&memo_lock);
+}
+
 /* ---------------------------------------------------------------- one sample */
+
+/* A part of the sample's work for one thread: captures [c0, c1) of the subjects, then probe
+ * blocks b0, b0 + step, ... into its own heap (the k highest scores of a set are those of the
+ * union of its parts' k highest: the result does not depend on the split). */
+struct part {
+    const struct bx_tplgen *gen;
+    enum bx_device dev;
+    size_t n, d, c0, c1, b0, step;
+    float *e, *q; /* shared: document photos and captures, n x d each */
+    int64_t *ids;
+    const struct bx_store *g;
+    float *s; /* BLOCK x n */
+    struct bx_topk heap;
+    size_t k;
+    enum bx_status st;
+};
+
+static void *capture_part(void *arg)
+{
+    struct part *p = arg;
+    struct bx_demog_mix mix = bx_demog_mix_default();
+    for (size_t i = p->c0; i < p->c1; ++i) {
+        struct bx_subject sub;
+        bx_tplgen_subject(p->gen, (int64_t)(1000000000 + i), &mix, &sub);
+        struct bx_capture ce = {BX_DEVICE_DOCUMENT, 1, 0}, cp = {p->dev, 1, 0};
+        bx_tplgen_capture(p->gen, &sub, &ce, 0, p->e + i * p->d);
+        bx_tplgen_capture(p->gen, &sub, &cp, 1, p->q + i * p->d);
+        p->ids[i] = sub.id;
+    }
+    return NULL;
+}
+
+static void *score_part(void *arg)
+{
+    struct part *p = arg;
+    size_t n = p->n;
+    for (size_t b = p->b0 * BLOCK; b < n; b += p->step * BLOCK) {
+        size_t nb = n - b < BLOCK ? n - b : BLOCK;
+        struct bx_error err = {0};
+        if ((p->st = bx_match_scores(p->g, p->q + b * p->d, nb, p->s, &err)) != BX_OK)
+            return NULL;
+        for (size_t i = 0; i < nb; ++i)
+            for (size_t j = 0; j < n; ++j)
+                if (b + i != j && !isnan(p->s[i * n + j])) {
+                    bx_topk_push(&p->heap, p->s[i * n + j]);
+                    ++p->k;
+                }
+    }
+    return NULL;
+}
 
 /* The @p keep highest of the n(n-1) impostor scores of n subjects (document photo against a
  * capture by @p dev), descending, in @p top; *k receives the number of impostor scores (NaN
- * left out). Subjects are keyed 10^9 + i, so a larger sample extends a smaller one. */
+ * left out). Subjects are keyed 10^9 + i, so a larger sample extends a smaller one. The
+ * captures and the probe blocks are shared among @p threads threads; the numbers do not depend
+ * on how many. */
 static enum bx_status impostor_top(const struct bx_tplgen *gen, enum bx_device dev, size_t n,
-                                   size_t keep, double *top, size_t *m, size_t *k,
+                                   size_t keep, unsigned threads, double *top, size_t *m, size_t *k,
                                    struct bx_error *err)
 {
-    size_t d = bx_tplgen_dim(gen);
-    struct bx_demog_mix mix = bx_demog_mix_default();
+    size_t d = bx_tplgen_dim(gen), n_blocks = (n + BLOCK - 1) / BLOCK;
+    unsigned nt = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+    if (nt > n_blocks)
+        nt = (unsigned)n_blocks;
     float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q);
-    float *s = malloc(BLOCK * n * sizeof *s);
     int64_t *ids = malloc(n * sizeof *ids);
+    struct part *parts = calloc(nt, sizeof *parts);
+    double *heaps = malloc((size_t)nt * (keep ? keep : 1) * sizeof *heaps);
     struct bx_store *g = bx_store_alloc(d, n, err);
     enum bx_status st = BX_OK;
-    if (!e || !q || !s || !ids || !g) {
+    if (!e || !q || !ids || !parts || !heaps || !g) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration (%zu subjects)", n);
         goto done;
     }
-    for (size_t i = 0; i < n; ++i) {
-        struct bx_subject sub;
-        bx_tplgen_subject(gen, (int64_t)(1000000000 + i), &mix, &sub);
-        struct bx_capture ce = {BX_DEVICE_DOCUMENT, 1, 0}, cp = {dev, 1, 0};
-        bx_tplgen_capture(gen, &sub, &ce, 0, e + i * d);
-        bx_tplgen_capture(gen, &sub, &cp, 1, q + i * d);
-        ids[i] = sub.id;
+    for (unsigned t = 0; t < nt; ++t) {
+        parts[t] = (struct part){.gen = gen,
+                                 .dev = dev,
+                                 .n = n,
+                                 .d = d,
+                                 .c0 = n * t / nt,
+                                 .c1 = n * (t + 1) / nt,
+                                 .b0 = t,
+                                 .step = nt,
+                                 .e = e,
+                                 .q = q,
+                                 .ids = ids,
+                                 .s = malloc(BLOCK * n * sizeof(float))};
+        bx_topk_init(&parts[t].heap, heaps + (size_t)t * keep, keep);
+        if (parts[t].s == NULL) {
+            st = BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
+            goto done;
+        }
     }
+    bx_fork_join(nt, capture_part, parts, sizeof *parts);
     if ((st = bx_store_add(g, e, n, ids, NULL, err)) != BX_OK)
         goto done;
+    for (unsigned t = 0; t < nt; ++t)
+        parts[t].g = g;
+    bx_fork_join(nt, score_part, parts, sizeof *parts);
     struct bx_topk heap;
     bx_topk_init(&heap, top, keep);
     *k = 0;
-    for (size_t b = 0; b < n && st == BX_OK; b += BLOCK) {
-        size_t nb = n - b < BLOCK ? n - b : BLOCK;
-        if ((st = bx_match_scores(g, q + b * d, nb, s, err)) != BX_OK)
+    for (unsigned t = 0; t < nt && st == BX_OK; ++t) {
+        if (parts[t].st != BX_OK) {
+            st = BX_FAIL(err, parts[t].st, "threshold calibration: scoring failed");
             break;
-        for (size_t i = 0; i < nb; ++i)
-            for (size_t j = 0; j < n; ++j)
-                if (b + i != j && !isnan(s[i * n + j])) {
-                    bx_topk_push(&heap, s[i * n + j]);
-                    ++*k;
-                }
+        }
+        for (size_t i = 0; i < parts[t].heap.n; ++i)
+            bx_topk_push(&heap, parts[t].heap.v[i]);
+        *k += parts[t].k;
     }
     *m = heap.n;
     bx_scores_sort_desc(top, *m);
 done:
+    for (unsigned t = 0; parts && t < nt; ++t)
+        free(parts[t].s);
     bx_store_free(g);
+    free(heaps);
+    free(parts);
     free(ids);
-    free(s);
     free(q);
     free(e);
     return st;
@@ -150,12 +228,15 @@ static void order_interval(const double *top, size_t m_kept, double m, double *l
     *lo = top[r_lo < m_kept ? r_lo : m_kept - 1];
 }
 
-/* The threshold at FMR @p f for device @p dev: from the configured sample of @p n0 subjects
- * when it resolves f, else from a sample grown for f alone (so that a threshold depends on its
- * own target only, never on which other ports or targets came first); at the limit, from the
- * tail model of that sample. */
-static enum bx_status one_threshold(const struct bx_tplgen *gen, enum bx_device dev, size_t n0,
-                                    double f, struct bx_port_threshold *out, struct bx_error *err)
+/* What FMR @p f needs: the sample (the configured @p n0 subjects when they resolve f, else a
+ * sample grown for f alone, so that a threshold depends on its own target only, never on which
+ * other ports or targets came first) and how many of its highest scores to keep. */
+struct need {
+    double f;
+    size_t n, keep;
+};
+
+static struct need need_for(size_t n0, double f)
 {
     size_t want = subjects_for(f), n = n0;
     if (want > n)
@@ -165,39 +246,91 @@ static enum bx_status one_threshold(const struct bx_tplgen *gen, enum bx_device 
     if (m_est < RESOLVE_MIN) /* the tail model's exceedances and level */
         keep_d = fmax(keep_d, BX_PORT_TAIL_K + 1);
     keep_d = fmin(k_est, keep_d);
-    size_t keep = (size_t)keep_d;
-    double *top = malloc((keep ? keep : 1) * sizeof *top);
-    if (top == NULL)
-        return BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
-    size_t m = 0, k = 0;
-    enum bx_status st = impostor_top(gen, dev, n, keep, top, &m, &k, err);
-    if (st == BX_OK && k == 0)
-        st = BX_FAIL(err, BX_EINVAL, "threshold calibration: no impostor scores");
-    if (st == BX_OK) {
-        double expect = f * (double)k;
-        *out = (struct bx_port_threshold){.value = bx_threshold_at_fmr_top(top, m, k, f),
-                                          .target_fmr = f,
-                                          .expected_above = expect,
-                                          .subjects = n,
-                                          .resolved = expect >= RESOLVE_MIN,
-                                          .method = BX_THR_EMPIRICAL,
-                                          .tail_xi = BX_NAN,
-                                          .tail_sigma = BX_NAN};
-        order_interval(top, m, expect, &out->lo, &out->hi);
-        struct bx_tail_threshold t;
-        if (!out->resolved && m > BX_PORT_TAIL_K &&
-            bx_threshold_tail(top, BX_PORT_TAIL_K, k, f, 400, bx_hash64(n + (uint64_t)dev), &t) &&
-            isfinite(t.lo)) {
-            out->value = t.value;
-            out->lo = t.lo;
-            out->hi = t.hi;
-            out->tail_xi = t.xi;
-            out->tail_sigma = t.sigma;
-            out->method = BX_THR_TAIL_MODEL;
-        }
+    return (struct need){f, n, (size_t)keep_d};
+}
+
+/* The threshold at FMR @p nd.f from the sample's @p m_all highest scores (descending, at least
+ * nd.keep of them unless the sample has fewer) of its @p k: the same as from its own nd.keep
+ * (the first nd.keep of a longer list of the highest scores are the nd.keep highest); at the
+ * limit, from the tail model. */
+static enum bx_status threshold_from(const double *top, size_t m_all, size_t k, struct need nd,
+                                     enum bx_device dev, struct bx_port_threshold *out,
+                                     struct bx_error *err)
+{
+    if (k == 0)
+        return BX_FAIL(err, BX_EINVAL, "threshold calibration: no impostor scores");
+    size_t m = m_all < nd.keep ? m_all : nd.keep, n = nd.n;
+    double f = nd.f, expect = f * (double)k;
+    *out = (struct bx_port_threshold){.value = bx_threshold_at_fmr_top(top, m, k, f),
+                                      .target_fmr = f,
+                                      .expected_above = expect,
+                                      .subjects = n,
+                                      .resolved = expect >= RESOLVE_MIN,
+                                      .method = BX_THR_EMPIRICAL,
+                                      .tail_xi = BX_NAN,
+                                      .tail_sigma = BX_NAN};
+    order_interval(top, m, expect, &out->lo, &out->hi);
+    struct bx_tail_threshold t;
+    if (!out->resolved && m > BX_PORT_TAIL_K &&
+        bx_threshold_tail(top, BX_PORT_TAIL_K, k, f, 400, bx_hash64(n + (uint64_t)dev), &t) &&
+        isfinite(t.lo)) {
+        out->value = t.value;
+        out->lo = t.lo;
+        out->hi = t.hi;
+        out->tail_xi = t.xi;
+        out->tail_sigma = t.sigma;
+        out->method = BX_THR_TAIL_MODEL;
     }
-    free(top);
+    return BX_OK;
+}
+
+/* Thresholds for @p n_t targets (FMR f[i] for captures by dev[i]), each not yet remembered: the
+ * targets that need the same sample (device and size) share one computation of it, kept to the
+ * largest number of highest scores any of them needs. */
+static enum bx_status thresholds_for(const struct bx_tplgen *gen, const struct bx_tplgen_params *p,
+                                     size_t n0, const enum bx_device *dev, const double *f,
+                                     size_t n_t, unsigned threads, struct bx_port_threshold *out,
+                                     struct bx_error *err)
+{
+    struct need *nd = malloc((n_t ? n_t : 1) * sizeof *nd);
+    bool *done = calloc(n_t ? n_t : 1, sizeof *done);
+    enum bx_status st = nd && done ? BX_OK : BX_FAIL(err, BX_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_t && st == BX_OK; ++i)
+        nd[i] = need_for(n0, f[i]);
+    for (size_t i = 0; i < n_t && st == BX_OK; ++i) {
+        if (done[i])
+            continue;
+        size_t keep = 0;
+        for (size_t j = i; j < n_t; ++j)
+            if (!done[j] && dev[j] == dev[i] && nd[j].n == nd[i].n && nd[j].keep > keep)
+                keep = nd[j].keep;
+        double *top = malloc((keep ? keep : 1) * sizeof *top);
+        size_t m = 0, k = 0;
+        st = top ? impostor_top(gen, dev[i], nd[i].n, keep, threads, top, &m, &k, err)
+                 : BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
+        for (size_t j = i; j < n_t && st == BX_OK; ++j)
+            if (!done[j] && dev[j] == dev[i] && nd[j].n == nd[i].n) {
+                if ((st = threshold_from(top, m, k, nd[j], dev[j], &out[j], err)) != BX_OK)
+                    break;
+                memo_put(p, dev[j], n0, f[j], &out[j]);
+                done[j] = true;
+            }
+        free(top);
+    }
+    free(done);
+    free(nd);
     return st;
+}
+
+/* Port @p i's three targets: 1:n FPIR / gallery size, 1:1 verify FMR, watch list FPIR / size. */
+static void targets_of(const struct bx_ports_config *cfg, size_t i, double f[3])
+{
+    const struct bx_port_config *pc = &cfg->ports[i];
+    double size =
+        pc->type == BX_PORT_LAND ? (double)pc->land.expected_gallery : pc->passengers_mean;
+    f[0] = fmin(0.5, cfg->one_to_n_fpir / fmax(1, size));
+    f[1] = cfg->verify_fmr;
+    f[2] = cfg->watchlist_fpir / (double)(cfg->watchlist_size ? cfg->watchlist_size : 1);
 }
 
 enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const struct bx_tplgen *gen,
@@ -205,22 +338,40 @@ enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const stru
 {
     size_t n0 = cfg->calibration_subjects ? cfg->calibration_subjects : 1500;
     const struct bx_tplgen_params *params = &cfg->profile;
-    enum bx_status st = BX_OK;
+    size_t n_t = cfg->n_ports > 0 ? 3 * cfg->n_ports : 1, miss = 0;
+    enum bx_device *dev = malloc(n_t * sizeof *dev);
+    double *f = malloc(n_t * sizeof *f);
+    struct bx_port_threshold *got = malloc(n_t * sizeof *got);
+    enum bx_status st = dev && f && got ? BX_OK : BX_FAIL(err, BX_ENOMEM, "out of memory");
+    /* the targets not remembered yet, each once */
     for (size_t i = 0; i < cfg->n_ports && st == BX_OK; ++i) {
-        const struct bx_port_config *pc = &cfg->ports[i];
-        double size =
-            pc->type == BX_PORT_LAND ? (double)pc->land.expected_gallery : pc->passengers_mean;
-        double f[3] = {fmin(0.5, cfg->one_to_n_fpir / fmax(1, size)), cfg->verify_fmr,
-                       cfg->watchlist_fpir /
-                           (double)(cfg->watchlist_size ? cfg->watchlist_size : 1)};
-        for (size_t t = 0; t < 3 && st == BX_OK; ++t) {
-            struct bx_port_threshold *o = &thr[3 * i + t];
-            if (memo_get(params, pc->device, n0, f[t], o))
-                continue;
-            if ((st = one_threshold(gen, pc->device, n0, f[t], o, err)) == BX_OK)
-                memo_put(params, pc->device, n0, f[t], o);
+        double fi[3];
+        targets_of(cfg, i, fi);
+        for (size_t t = 0; t < 3; ++t) {
+            enum bx_device d = cfg->ports[i].device;
+            bool known = memo_get(params, d, n0, fi[t], &thr[3 * i + t]);
+            for (size_t j = 0; j < miss && !known; ++j)
+                known = dev[j] == d && f[j] == fi[t];
+            if (!known) {
+                dev[miss] = d;
+                f[miss++] = fi[t];
+            }
         }
     }
+    unsigned threads = cfg->search_threads > 1 ? cfg->search_threads : 1;
+    if (st == BX_OK && miss > 0)
+        st = thresholds_for(gen, params, n0, dev, f, miss, threads, got, err);
+    for (size_t i = 0; i < cfg->n_ports && st == BX_OK; ++i) {
+        double fi[3];
+        targets_of(cfg, i, fi);
+        for (size_t t = 0; t < 3; ++t)
+            for (size_t j = 0; j < miss; ++j)
+                if (dev[j] == cfg->ports[i].device && f[j] == fi[t])
+                    thr[3 * i + t] = got[j];
+    }
+    free(dev);
+    free(f);
+    free(got);
     return st;
 }
 
@@ -234,9 +385,7 @@ enum bx_status bx_port_threshold_for(const struct bx_tplgen_params *params, enum
     struct bx_tplgen *gen = bx_tplgen_alloc(params, err);
     if (gen == NULL)
         return err && err->code != BX_OK ? err->code : BX_ENOMEM;
-    enum bx_status st = one_threshold(gen, dev, n0, fmr, out, err);
+    enum bx_status st = thresholds_for(gen, params, n0, &dev, &fmr, 1, 1, out, err);
     bx_tplgen_free(gen);
-    if (st == BX_OK)
-        memo_put(params, dev, n0, fmr, out);
     return st;
 }

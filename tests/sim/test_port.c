@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_port.c - manifest ports: conservation, retention, determinism, matching outcomes. */
+#include "port_internal.h" /* the thresholds' internals: bx_port__thresholds, the memo */
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,59 @@ Test(sim_port, thresholds_are_per_port_and_independent_of_port_order, .timeout =
                  wl->hi, resolved_at_2e6);
     bx_ports_result_fini(&ra);
     bx_ports_config_fini(&a);
+}
+
+/* Targets that need the same impostor sample (device and size) share one computation of it, on
+ * several threads; each threshold must be exactly the one it gets alone, on one thread: value,
+ * interval, sample, method. Here, with 600 configured subjects (359,400 impostor scores): on the
+ * gate camera, the 1:n FMR 6e-4 of the 5-passenger port and the 1:1 FMR 1e-4 share that sample
+ * with different numbers of scores kept; the 1:n FMRs 7.5e-5 and 7.5e-6 and the watch list's
+ * 2e-6 grow samples of their own; the mobile device has its own samples. */
+Test(sim_port, shared_threshold_samples_give_every_target_its_own_numbers, .timeout = 120)
+{
+    struct bx_ports_config cfg = bx_test_ports(4, 256, 500, 600);
+    static const double sizes[] = {40, 400, 5, 40};
+    for (size_t i = 0; i < 4; ++i) {
+        struct bx_port_config *p = &cfg.ports[i];
+        snprintf(p->name, sizeof p->name, "P%zu", i);
+        p->type = BX_PORT_AIR;
+        p->device = i == 3 ? BX_DEVICE_MOBILE : BX_DEVICE_GATE_CAMERA;
+        p->passengers_mean = sizes[i];
+    }
+    cfg.search_threads = 3;
+    struct bx_error err = {0};
+    struct bx_tplgen *gen = bx_tplgen_alloc(&cfg.profile, &err);
+    cr_assert_not_null(gen, "%s", err.msg);
+    struct bx_port_threshold together[12], alone;
+    bx_port__threshold_memo_clear();
+    cr_assert_eq(bx_port__thresholds(&cfg, gen, together, &err), BX_OK, "%s", err.msg);
+    bx_port__threshold_memo_clear();
+    size_t grown = 0;
+    for (size_t i = 0; i < 4; ++i) {
+        double f[3] = {cfg.one_to_n_fpir / sizes[i], cfg.verify_fmr,
+                       cfg.watchlist_fpir / (double)cfg.watchlist_size};
+        for (int k = 0; k < 3; ++k) {
+            cr_assert_eq(
+                bx_port_threshold_for(&cfg.profile, cfg.ports[i].device, 600, f[k], &alone, &err),
+                BX_OK, "%s", err.msg);
+            const struct bx_port_threshold *t = &together[3 * i + k];
+            cr_assert_eq(t->value, alone.value, "port %zu target %d", i, k);
+            cr_assert_eq(t->lo, alone.lo, "port %zu target %d", i, k);
+            cr_assert_eq(t->hi, alone.hi, "port %zu target %d", i, k);
+            cr_assert_eq(t->target_fmr, alone.target_fmr);
+            cr_assert_eq(t->expected_above, alone.expected_above);
+            cr_assert_eq(t->subjects, alone.subjects);
+            cr_assert_eq(t->resolved, alone.resolved);
+            cr_assert_eq(t->method, alone.method);
+            grown += t->subjects > 600;
+        }
+    }
+    /* the cases the test means to cover: samples of the configured size and grown ones */
+    cr_assert_gt(grown, 0);
+    cr_assert_lt(grown, 12);
+    cr_assert_neq(together[0].value, together[3].value, "different targets, one sample");
+    bx_tplgen_free(gen);
+    bx_ports_config_fini(&cfg);
 }
 
 Test(sim_port, matching_outcomes_follow_the_thresholds, .timeout = 60)

@@ -809,6 +809,46 @@ __attribute__((target("avx2"))) static double dot_avx2(const float *a, const flo
 }
 #endif
 
+#if defined(__x86_64__) || defined(__i386__)
+/* dot_avx512 of @p a with four rows at once: four independent chains of additions instead of
+ * one (each row's sums are dot_avx512's, in its order: the same numbers). */
+__attribute__((target("avx512f"))) static void dot4_avx512(const float *a, const float *const b[4],
+                                                           size_t dim, double out[4])
+{
+    __m512d c0 = _mm512_setzero_pd(), c1 = c0, c2 = c0, c3 = c0;
+    size_t i = 0;
+    for (; i + 8 <= dim; i += 8) {
+        __m512d x = _mm512_cvtps_pd(_mm256_loadu_ps(a + i));
+        c0 = _mm512_add_pd(c0, _mm512_mul_pd(x, _mm512_cvtps_pd(_mm256_loadu_ps(b[0] + i))));
+        c1 = _mm512_add_pd(c1, _mm512_mul_pd(x, _mm512_cvtps_pd(_mm256_loadu_ps(b[1] + i))));
+        c2 = _mm512_add_pd(c2, _mm512_mul_pd(x, _mm512_cvtps_pd(_mm256_loadu_ps(b[2] + i))));
+        c3 = _mm512_add_pd(c3, _mm512_mul_pd(x, _mm512_cvtps_pd(_mm256_loadu_ps(b[3] + i))));
+    }
+    _Alignas(64) double s[4][8];
+    _mm512_store_pd(s[0], c0);
+    _mm512_store_pd(s[1], c1);
+    _mm512_store_pd(s[2], c2);
+    _mm512_store_pd(s[3], c3);
+    for (int r = 0; r < 4; ++r) {
+        for (size_t j = 0, t = i; t < dim; ++t, ++j)
+            s[r][j] += (double)a[t] * (double)b[r][t];
+        out[r] = combine8(s[r]);
+    }
+}
+#endif
+
+void bx_match__dot4(const float *a, const float *const b[4], size_t dim, double out[4])
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu()->avx512f) {
+        dot4_avx512(a, b, dim, out);
+        return;
+    }
+#endif
+    for (int r = 0; r < 4; ++r)
+        out[r] = bx_match__dot(a, b[r], dim);
+}
+
 double bx_match__dot_with(const char *path, const float *a, const float *b, size_t dim)
 {
 #if defined(__x86_64__) || defined(__i386__)

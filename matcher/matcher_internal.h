@@ -61,6 +61,9 @@ static inline double bx_match__float_dot_bound(size_t dim)
 
 /* Double-precision dot product in a fixed order (docs/templates.md): the reported score. */
 double bx_match__dot(const float *a, const float *b, size_t dim);
+/* bx_match__dot of @p a with four rows at once (the same four numbers, faster: the exact
+ * re-scoring of a probe's candidates). */
+void bx_match__dot4(const float *a, const float *const b[4], size_t dim, double out[4]);
 /* The same on the portable path (tests: every path gives its numbers). */
 double bx_match__dot_portable(const float *a, const float *b, size_t dim);
 /* The path named "avx512", "avx2" or "portable"; NaN where the CPU lacks it (tests). */

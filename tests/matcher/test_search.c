@@ -703,6 +703,13 @@ Test(matcher_search, the_exact_dot_product_is_the_same_on_every_path)
             const float *a = v + k * dims[t], *b = v + (k + 1) * dims[t];
             double y = bx_match__dot_portable(a, b, dims[t]);
             cr_assert(bx_match__dot(a, b, dims[t]) == y, "d = %zu", dims[t]);
+            /* four rows at once (the re-scoring's path): each the single product */
+            const float *four[4] = {b, a, v + ((k + 5) % 20) * dims[t], b};
+            double got[4];
+            bx_match__dot4(a, four, dims[t], got);
+            for (int c = 0; c < 4; ++c)
+                cr_assert(got[c] == bx_match__dot_portable(a, four[c], dims[t]),
+                          "dot4 row %d, d = %zu: %.17g", c, dims[t], got[c]);
             const char *paths[] = {"avx512", "avx2"};
             for (int p = 0; p < 2; ++p) {
                 double x = bx_match__dot_with(paths[p], a, b, dims[t]);

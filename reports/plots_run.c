@@ -344,12 +344,6 @@ static enum bx_status throughput(const struct bx_rpt_results *d, const char *g, 
 
 /* ---------------------------------------------------------------- matching plots */
 
-static int cmp_asc(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Number of entries of sorted-ascending v[n] below t. */
 static size_t count_below(const double *v, size_t n, double t)
 {
@@ -370,28 +364,70 @@ struct score_sets {
     size_t ng, ni;
 };
 
-static bool collect(const struct bx_rpt_results *d,
+/* Every genuine and every impostor score with its sample, each list sorted by score once for
+ * all the plots (a group's sorted scores are then one pass over it, not a sort of its own). */
+struct scored {
+    double v;
+    size_t k;
+};
+struct score_order {
+    struct scored *g, *i;
+    size_t ng, ni;
+};
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const struct scored *x = a, *y = b;
+    if (x->v != y->v)
+        return x->v > y->v ? 1 : -1;
+    return (x->k > y->k) - (x->k < y->k);
+}
+
+static bool order_init(const struct bx_rpt_results *d, struct score_order *o)
+{
+    o->g = malloc((d->n ? d->n : 1) * sizeof *o->g);
+    o->i = malloc((d->n ? d->n : 1) * sizeof *o->i);
+    o->ng = o->ni = 0;
+    if (o->g == NULL || o->i == NULL) {
+        free(o->g);
+        free(o->i);
+        return false;
+    }
+    for (size_t k = 0; k < d->n; ++k) {
+        if (d->mated[k] && isfinite(d->verify[k]))
+            o->g[o->ng++] = (struct scored){d->verify[k], k};
+        if (isfinite(d->impostor[k]))
+            o->i[o->ni++] = (struct scored){d->impostor[k], k};
+    }
+    qsort(o->g, o->ng, sizeof *o->g, cmp_scored);
+    qsort(o->i, o->ni, sizeof *o->i, cmp_scored);
+    return true;
+}
+
+static void order_fini(struct score_order *o)
+{
+    free(o->g);
+    free(o->i);
+}
+
+static bool collect(const struct bx_rpt_results *d, const struct score_order *o,
                     bool (*keep)(const struct bx_rpt_results *, size_t, int), int arg,
                     struct score_sets *s)
 {
-    s->g = malloc((d->n ? d->n : 1) * sizeof *s->g);
-    s->i = malloc((d->n ? d->n : 1) * sizeof *s->i);
+    s->g = malloc((o->ng ? o->ng : 1) * sizeof *s->g);
+    s->i = malloc((o->ni ? o->ni : 1) * sizeof *s->i);
     s->ng = s->ni = 0;
     if (s->g == NULL || s->i == NULL) {
         free(s->g);
         free(s->i);
         return false;
     }
-    for (size_t k = 0; k < d->n; ++k) {
-        if (keep && !keep(d, k, arg))
-            continue;
-        if (d->mated[k] && isfinite(d->verify[k]))
-            s->g[s->ng++] = d->verify[k];
-        if (isfinite(d->impostor[k]))
-            s->i[s->ni++] = d->impostor[k];
-    }
-    qsort(s->g, s->ng, sizeof *s->g, cmp_asc);
-    qsort(s->i, s->ni, sizeof *s->i, cmp_asc);
+    for (size_t j = 0; j < o->ng; ++j)
+        if (keep == NULL || keep(d, o->g[j].k, arg))
+            s->g[s->ng++] = o->g[j].v;
+    for (size_t j = 0; j < o->ni; ++j)
+        if (keep == NULL || keep(d, o->i[j].k, arg))
+            s->i[s->ni++] = o->i[j].v;
     return true;
 }
 
@@ -462,9 +498,10 @@ static bool keep_region(const struct bx_rpt_results *d, size_t k, int arg)
     return d->region[k] == arg;
 }
 
-static enum bx_status det_plot(const struct bx_rpt_results *d, const char *name, const char *title,
-                               const char *caption, const struct det_group *groups, size_t n_groups,
-                               const char *dir, struct rpt_plots *out, struct bx_error *err)
+static enum bx_status det_plot(const struct bx_rpt_results *d, const struct score_order *o,
+                               const char *name, const char *title, const char *caption,
+                               const struct det_group *groups, size_t n_groups, const char *dir,
+                               struct rpt_plots *out, struct bx_error *err)
 {
     char body[32768];
     FILE *f, *b;
@@ -474,7 +511,7 @@ static enum bx_status det_plot(const struct bx_rpt_results *d, const char *name,
     size_t block = 0, shown = 0;
     for (size_t gi = 0; gi < n_groups; ++gi) {
         struct score_sets s;
-        if (!collect(d, groups[gi].keep, groups[gi].arg, &s)) {
+        if (!collect(d, o, groups[gi].keep, groups[gi].arg, &s)) {
             fclose(b);
             fclose(f);
             return BX_FAIL(err, BX_ENOMEM, "out of memory");
@@ -505,8 +542,8 @@ static enum bx_status det_plot(const struct bx_rpt_results *d, const char *name,
     return st;
 }
 
-static enum bx_status det_plots(const struct bx_rpt_results *d, const char *dir,
-                                struct rpt_plots *out, struct bx_error *err)
+static enum bx_status det_plots(const struct bx_rpt_results *d, const struct score_order *o,
+                                const char *dir, struct rpt_plots *out, struct bx_error *err)
 {
     static const char *const det_caption =
         "DET curve of the 1:1 comparison (live capture vs document photo) on normal-deviate "
@@ -519,32 +556,34 @@ static enum bx_status det_plots(const struct bx_rpt_results *d, const char *dir,
     static const char *const types[] = {"air", "sea", "private", "land"};
     for (int t = 0; t < 4; ++t)
         g[n++] = (struct det_group){types[t], keep_type, t};
-    enum bx_status st = det_plot(d, "det", "DET: all travellers and by port type", det_caption, g,
-                                 n, dir, out, err);
+    enum bx_status st = det_plot(d, o, "det", "DET: all travellers and by port type", det_caption,
+                                 g, n, dir, out, err);
     n = 0;
     for (int s = 0; s < BX_N_SEXES && st == BX_OK; ++s)
         g[n++] = (struct det_group){bx_sex_name((enum bx_sex)s), keep_sex, s};
     if (st == BX_OK)
-        st = det_plot(d, "det_sex", "DET by sex", det_caption, g, n, dir, out, err);
+        st = det_plot(d, o, "det_sex", "DET by sex", det_caption, g, n, dir, out, err);
     n = 0;
     for (int a = 0; a < BX_N_AGE_BANDS && a < 8; ++a)
         g[n++] = (struct det_group){bx_age_band_name((enum bx_age_band)a), keep_age, a};
     if (st == BX_OK)
-        st = det_plot(d, "det_age", "DET by age band (at enrolment)", det_caption, g, n, dir, out,
-                      err);
+        st = det_plot(d, o, "det_age", "DET by age band (at enrolment)", det_caption, g, n, dir,
+                      out, err);
     n = 0;
     for (int r = 0; r < BX_N_REGIONS && r < 8; ++r)
         g[n++] = (struct det_group){bx_region_name((enum bx_region)r), keep_region, r};
     if (st == BX_OK)
-        st = det_plot(d, "det_region", "DET by region of birth", det_caption, g, n, dir, out, err);
+        st = det_plot(d, o, "det_region", "DET by region of birth", det_caption, g, n, dir, out,
+                      err);
     return st;
 }
 
-static enum bx_status rates_vs_threshold(const struct bx_rpt_results *d, const char *dir,
+static enum bx_status rates_vs_threshold(const struct bx_rpt_results *d,
+                                         const struct score_order *o, const char *dir,
                                          struct rpt_plots *out, struct bx_error *err)
 {
     struct score_sets s;
-    if (!collect(d, NULL, 0, &s))
+    if (!collect(d, o, NULL, 0, &s))
         return BX_FAIL(err, BX_ENOMEM, "out of memory");
     enum bx_status st = BX_OK;
     if (s.ng < 10 || s.ni < 10)
@@ -603,11 +642,11 @@ done:
     return st;
 }
 
-static enum bx_status fpir_vs_gallery(const struct bx_rpt_results *d, const char *dir,
-                                      struct rpt_plots *out, struct bx_error *err)
+static enum bx_status fpir_vs_gallery(const struct bx_rpt_results *d, const struct score_order *o,
+                                      const char *dir, struct rpt_plots *out, struct bx_error *err)
 {
     struct score_sets s;
-    if (!collect(d, NULL, 0, &s))
+    if (!collect(d, o, NULL, 0, &s))
         return BX_FAIL(err, BX_ENOMEM, "out of memory");
     enum bx_status st = BX_OK;
     if (s.ni < 10)
@@ -701,11 +740,16 @@ enum bx_status bx_rpt__run_plots(const struct bx_rpt_results *d, const char *dir
         if (st == BX_OK)
             st = throughput(d, group_order[g], dir, out, err);
     }
+    if (st != BX_OK)
+        return st;
+    struct score_order o;
+    if (!order_init(d, &o))
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    st = det_plots(d, &o, dir, out, err);
     if (st == BX_OK)
-        st = det_plots(d, dir, out, err);
+        st = rates_vs_threshold(d, &o, dir, out, err);
     if (st == BX_OK)
-        st = rates_vs_threshold(d, dir, out, err);
-    if (st == BX_OK)
-        st = fpir_vs_gallery(d, dir, out, err);
+        st = fpir_vs_gallery(d, &o, dir, out, err);
+    order_fini(&o);
     return st;
 }

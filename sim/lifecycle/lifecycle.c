@@ -244,7 +244,7 @@ static double threshold(struct lc *x, enum bx_device dev, double fmr)
     if (x->st != BX_OK)
         return BX_NAN;
     x->st = bx_port_threshold_for(&x->cfg->profile, dev, x->cfg->calibration_subjects,
-                                  fmin(0.5, fmr), &t, x->err);
+                                  fmin(0.5, fmr), x->cfg->threads, &t, x->err);
     return t.value;
 }
 

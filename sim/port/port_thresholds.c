@@ -376,8 +376,8 @@ enum bx_status bx_port__thresholds(const struct bx_ports_config *cfg, const stru
 }
 
 enum bx_status bx_port_threshold_for(const struct bx_tplgen_params *params, enum bx_device dev,
-                                     size_t subjects, double fmr, struct bx_port_threshold *out,
-                                     struct bx_error *err)
+                                     size_t subjects, double fmr, unsigned threads,
+                                     struct bx_port_threshold *out, struct bx_error *err)
 {
     size_t n0 = subjects ? subjects : 1500;
     if (memo_get(params, dev, n0, fmr, out))
@@ -385,7 +385,7 @@ enum bx_status bx_port_threshold_for(const struct bx_tplgen_params *params, enum
     struct bx_tplgen *gen = bx_tplgen_alloc(params, err);
     if (gen == NULL)
         return err && err->code != BX_OK ? err->code : BX_ENOMEM;
-    enum bx_status st = thresholds_for(gen, params, n0, &dev, &fmr, 1, 1, out, err);
+    enum bx_status st = thresholds_for(gen, params, n0, &dev, &fmr, 1, threads, out, err);
     bx_tplgen_free(gen);
     return st;
 }

@@ -383,9 +383,9 @@ Test(lifecycle, whole_store_fpir_model_agrees_with_real_searches)
     /* a threshold with FMR near 1e-4 for the air exit camera against entry photos */
     struct bx_port_threshold t;
     struct bx_error err = {0};
-    cr_assert_eq(
-        bx_port_threshold_for(&c->profile, c->modes[BX_LC_AIR].exit_device, 1500, 1e-4, &t, &err),
-        BX_OK, "%s", err.msg);
+    cr_assert_eq(bx_port_threshold_for(&c->profile, c->modes[BX_LC_AIR].exit_device, 1500, 1e-4, 1,
+                                       &t, &err),
+                 BX_OK, "%s", err.msg);
     struct bx_lc_fmr f;
     cr_assert_eq(bx_lc_fmr_at(c, t.value, 3000, &f, &err), BX_OK, "%s", err.msg);
     cr_assert(f.fmr > 2e-5 && f.fmr < 5e-4, "FMR %g", f.fmr);

@@ -184,9 +184,9 @@ Test(sim_port, shared_threshold_samples_give_every_target_its_own_numbers, .time
         double f[3] = {cfg.one_to_n_fpir / sizes[i], cfg.verify_fmr,
                        cfg.watchlist_fpir / (double)cfg.watchlist_size};
         for (int k = 0; k < 3; ++k) {
-            cr_assert_eq(
-                bx_port_threshold_for(&cfg.profile, cfg.ports[i].device, 600, f[k], &alone, &err),
-                BX_OK, "%s", err.msg);
+            cr_assert_eq(bx_port_threshold_for(&cfg.profile, cfg.ports[i].device, 600, f[k], 1,
+                                               &alone, &err),
+                         BX_OK, "%s", err.msg);
             const struct bx_port_threshold *t = &together[3 * i + k];
             cr_assert_eq(t->value, alone.value, "port %zu target %d", i, k);
             cr_assert_eq(t->lo, alone.lo, "port %zu target %d", i, k);

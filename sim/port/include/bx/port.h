@@ -231,10 +231,11 @@ struct bx_port_threshold {
 
 /** The operating threshold at per-comparison FMR @p fmr for captures by @p dev against document
  *  photos under @p params, set as every port's are (a sample of @p subjects, 0: 1500, grown or
- *  extended by the tail model as needed); remembered like theirs. */
+ *  extended by the tail model as needed); remembered like theirs. The sample is computed on
+ *  @p threads threads (0 or 1: the calling one); the threshold does not depend on it. */
 enum bx_status bx_port_threshold_for(const struct bx_tplgen_params *params, enum bx_device dev,
-                                     size_t subjects, double fmr, struct bx_port_threshold *out,
-                                     struct bx_error *err);
+                                     size_t subjects, double fmr, unsigned threads,
+                                     struct bx_port_threshold *out, struct bx_error *err);
 enum { BX_THR_ONE_TO_N, BX_THR_VERIFY, BX_THR_WATCHLIST };
 #define BX_PORT_CAL_MAX 8000
 /** Highest scores of the largest sample that the tail model is fitted to. */

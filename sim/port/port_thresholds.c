@@ -76,10 +76,80 @@ static void memo_put(const struct bx_tplgen_params *p, enum bx_device dev, size_
     pthread_mutex_unlock(&memo_lock);
 }
 
+/* The impostor samples computed so far, by their highest scores: a later target that needs the
+ * same sample (profile, device, size) and no more of its highest scores than are kept takes
+ * them from here (the first keep of a longer list of the highest scores are the keep highest).
+ * Under memo_lock. */
+struct sample {
+    struct bx_tplgen_params params;
+    enum bx_device dev;
+    size_t n, keep, m, k;
+    double *top;
+};
+static struct sample samples[32];
+static size_t n_samples;
+
+static struct sample *sample_find(const struct bx_tplgen_params *p, enum bx_device dev, size_t n)
+{
+    for (size_t i = 0; i < n_samples; ++i)
+        if (samples[i].dev == dev && samples[i].n == n &&
+            memcmp(&samples[i].params, p, sizeof *p) == 0) /* NOLINT: bytes, as memo_get */
+            return &samples[i];
+    return NULL;
+}
+
+/* Sample (p, dev, n)'s @p keep highest scores into top (m of them) and its count k, when
+ * remembered with at least that many kept. */
+static bool sample_get(const struct bx_tplgen_params *p, enum bx_device dev, size_t n, size_t keep,
+                       double *top, size_t *m, size_t *k)
+{
+    pthread_mutex_lock(&memo_lock);
+    const struct sample *s = sample_find(p, dev, n);
+    bool hit = s != NULL && s->keep >= keep;
+    if (hit) {
+        *m = s->m < keep ? s->m : keep;
+        *k = s->k;
+        memcpy(top, s->top, *m * sizeof *top);
+    }
+    pthread_mutex_unlock(&memo_lock);
+    return hit;
+}
+
+static void sample_put(const struct bx_tplgen_params *p, enum bx_device dev, size_t n, size_t keep,
+                       const double *top, size_t m, size_t k)
+{
+    double *copy = malloc((m ? m : 1) * sizeof *copy);
+    if (copy == NULL)
+        return; /* only not remembered */
+    memcpy(copy, top, m * sizeof *copy);
+    pthread_mutex_lock(&memo_lock);
+    struct sample *s = sample_find(p, dev, n);
+    if (s == NULL && n_samples < sizeof samples / sizeof samples[0]) {
+        s = &samples[n_samples++];
+        memset(s, 0, sizeof *s);
+        memcpy(&s->params, p, sizeof *p);
+        s->dev = dev;
+        s->n = n;
+    }
+    if (s != NULL && (s->top == NULL || s->keep < keep)) {
+        free(s->top);
+        s->top = copy;
+        s->keep = keep;
+        s->m = m;
+        s->k = k;
+    } else {
+        free(copy);
+    }
+    pthread_mutex_unlock(&memo_lock);
+}
+
 void bx_port__threshold_memo_clear(void)
 {
     pthread_mutex_lock(&memo_lock);
     n_memo = 0;
+    for (size_t i = 0; i < n_samples; ++i)
+        free(samples[i].top);
+    n_samples = 0;
     pthread_mutex_unlock(&memo_lock);
 }
 
@@ -306,8 +376,12 @@ static enum bx_status thresholds_for(const struct bx_tplgen *gen, const struct b
                 keep = nd[j].keep;
         double *top = malloc((keep ? keep : 1) * sizeof *top);
         size_t m = 0, k = 0;
-        st = top ? impostor_top(gen, dev[i], nd[i].n, keep, threads, top, &m, &k, err)
-                 : BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
+        if (top == NULL)
+            st = BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
+        else if (!sample_get(p, dev[i], nd[i].n, keep, top, &m, &k) &&
+                 (st = impostor_top(gen, dev[i], nd[i].n, keep, threads, top, &m, &k, err)) ==
+                     BX_OK)
+            sample_put(p, dev[i], nd[i].n, keep, top, m, k);
         for (size_t j = i; j < n_t && st == BX_OK; ++j)
             if (!done[j] && dev[j] == dev[i] && nd[j].n == nd[i].n) {
                 if ((st = threshold_from(top, m, k, nd[j], dev[j], &out[j], err)) != BX_OK)

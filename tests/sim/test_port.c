@@ -184,6 +184,7 @@ Test(sim_port, shared_threshold_samples_give_every_target_its_own_numbers, .time
         double f[3] = {cfg.one_to_n_fpir / sizes[i], cfg.verify_fmr,
                        cfg.watchlist_fpir / (double)cfg.watchlist_size};
         for (int k = 0; k < 3; ++k) {
+            bx_port__threshold_memo_clear(); /* each computed afresh, sample included */
             cr_assert_eq(bx_port_threshold_for(&cfg.profile, cfg.ports[i].device, 600, f[k], 1,
                                                &alone, &err),
                          BX_OK, "%s", err.msg);
@@ -197,6 +198,24 @@ Test(sim_port, shared_threshold_samples_give_every_target_its_own_numbers, .time
             cr_assert_eq(t->resolved, alone.resolved);
             cr_assert_eq(t->method, alone.method);
             grown += t->subjects > 600;
+        }
+    }
+    /* One after another without forgetting: a sample remembered from an earlier target serves a
+     * later one that keeps fewer of its highest scores (port 2's 1:n target keeps more of the
+     * 600-subject gate camera sample than the 1:1 target that follows it). */
+    bx_port__threshold_memo_clear();
+    for (size_t i = 4; i-- > 0;) {
+        double f[3] = {cfg.one_to_n_fpir / sizes[i], cfg.verify_fmr,
+                       cfg.watchlist_fpir / (double)cfg.watchlist_size};
+        for (int k = 0; k < 3; ++k) {
+            cr_assert_eq(bx_port_threshold_for(&cfg.profile, cfg.ports[i].device, 600, f[k], 2,
+                                               &alone, &err),
+                         BX_OK, "%s", err.msg);
+            const struct bx_port_threshold *t = &together[3 * i + k];
+            cr_assert(t->value == alone.value && t->lo == alone.lo && t->hi == alone.hi &&
+                          t->expected_above == alone.expected_above &&
+                          t->subjects == alone.subjects,
+                      "in sequence: port %zu target %d", i, k);
         }
     }
     /* the cases the test means to cover: samples of the configured size and grown ones */

@@ -644,3 +644,70 @@ enum bx_status bx_match_scores(const struct bx_store *g, const float *probes, si
     bx_free_aligned(P);
     return st;
 }
+
+/* One thread's share of bx_match_score_blocks. */
+struct block_part {
+    const struct bx_store *g;
+    const float *probes;
+    size_t n_q, block, t, nt;
+    void (*fn)(void *, size_t, size_t, const float *);
+    void *ctx;
+    enum bx_status st;
+    struct bx_error err;
+};
+
+static void *block_worker(void *arg)
+{
+    struct block_part *p = arg;
+    size_t rows = bx_store_rows(p->g);
+    float *s = malloc(p->block * (rows ? rows : 1) * sizeof *s);
+    if (s == NULL) {
+        p->st = BX_FAIL(&p->err, BX_ENOMEM, "out of memory for a block of %zu x %zu scores",
+                        p->block, rows);
+        return NULL;
+    }
+    for (size_t q0 = p->t * p->block; q0 < p->n_q && p->st == BX_OK; q0 += p->nt * p->block) {
+        size_t nb = p->n_q - q0 < p->block ? p->n_q - q0 : p->block;
+        p->st = bx_match_scores(p->g, p->probes + q0 * p->g->dim, nb, s, &p->err);
+        if (p->st == BX_OK)
+            p->fn(p->ctx, q0, nb, s);
+    }
+    free(s);
+    return NULL;
+}
+
+enum bx_status bx_match_score_blocks(const struct bx_store *g, const float *probes, size_t n_q,
+                                     size_t block, unsigned threads,
+                                     void (*fn)(void *ctx, size_t q0, size_t nq,
+                                                const float *scores),
+                                     void *ctx, size_t ctx_size, struct bx_error *err)
+{
+    if (block == 0)
+        return BX_FAIL(err, BX_EINVAL, "block must be at least 1");
+    size_t n_blocks = (n_q + block - 1) / block;
+    unsigned nt = threads < 1 ? 1 : threads > 256 ? 256 : threads;
+    if (nt > n_blocks)
+        nt = n_blocks ? (unsigned)n_blocks : 1;
+    struct block_part *parts = calloc(nt, sizeof *parts);
+    if (parts == NULL)
+        return BX_FAIL(err, BX_ENOMEM, "out of memory");
+    for (unsigned t = 0; t < nt; ++t)
+        parts[t] = (struct block_part){.g = g,
+                                       .probes = probes,
+                                       .n_q = n_q,
+                                       .block = block,
+                                       .t = t,
+                                       .nt = nt,
+                                       .fn = fn,
+                                       .ctx = (char *)ctx + (size_t)t * ctx_size};
+    bx_fork_join(nt, block_worker, parts, sizeof *parts);
+    enum bx_status st = BX_OK;
+    for (unsigned t = 0; t < nt && st == BX_OK; ++t)
+        if (parts[t].st != BX_OK) {
+            st = parts[t].st;
+            if (err)
+                *err = parts[t].err;
+        }
+    free(parts);
+    return st;
+}

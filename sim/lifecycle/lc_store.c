@@ -53,6 +53,35 @@ static double gamma_shape(double sum, double sq, size_t n)
     return vp > 0 && pbar > 0 ? pbar * pbar / vp : BX_INF;
 }
 
+/* One thread's share of the impostor scores: its own heap of the highest, the count of scores
+ * and of those at or above the threshold, and the per-probe counts' sum and sum of squares
+ * (integers, exact in double in any order: the result does not depend on the split). */
+struct fmr_part {
+    struct bx_topk heap;
+    double threshold;
+    size_t n;
+    uint64_t total, above;
+    double csum, csq;
+};
+
+static void fmr_part(void *ctx, size_t q0, size_t nq, const float *s)
+{
+    struct fmr_part *p = ctx;
+    size_t n = p->n;
+    for (size_t i = 0; i < nq; ++i) {
+        double c = 0;
+        for (size_t j = 0; j < n; ++j)
+            if (q0 + i != j && !isnan(s[i * n + j])) {
+                p->total++;
+                c += (double)s[i * n + j] >= p->threshold;
+                bx_topk_push(&p->heap, s[i * n + j]);
+            }
+        p->above += (uint64_t)c;
+        p->csum += c;
+        p->csq += c * c;
+    }
+}
+
 enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, size_t subjects,
                             struct bx_lc_fmr *out, struct bx_error *err)
 {
@@ -60,50 +89,50 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
     if (gen == NULL)
         return err && err->code ? err->code : BX_ENOMEM;
     size_t n = subjects < 100 ? 100 : subjects, d = bx_tplgen_dim(gen);
+    unsigned nt = cfg->threads < 1 ? 1 : cfg->threads > 64 ? 64 : cfg->threads;
     enum bx_device enrol = cfg->modes[BX_LC_AIR].entry_device,
                    probe = cfg->modes[BX_LC_AIR].exit_device;
     float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q);
-    float *s = malloc(BLOCK * n * sizeof *s);
     int64_t *ids = malloc(n * sizeof *ids);
+    struct bx_tpl_job *jobs = malloc(2 * n * sizeof *jobs);
+    struct fmr_part *parts = calloc(nt, sizeof *parts);
+    double *heaps = malloc((size_t)nt * (TAIL_K + 1) * sizeof *heaps);
     double *top = malloc((TAIL_K + 1) * sizeof *top);
     struct bx_store *g = bx_store_alloc(d, n, err);
     enum bx_status st = BX_OK;
-    if (!e || !q || !s || !ids || !top || !g) {
+    if (!e || !q || !ids || !jobs || !parts || !heaps || !top || !g) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for the store's FMR (%zu subjects)", n);
         goto done;
     }
     for (size_t i = 0; i < n; ++i) {
         struct bx_subject sub;
         store_subject(gen, LC_ID_STORE + 2000000000LL + (int64_t)i, &sub);
-        bx_tplgen_capture(gen, &sub, &(struct bx_capture){enrol, 1, 0}, 1, e + i * d);
-        bx_tplgen_capture(gen, &sub, &(struct bx_capture){probe, 1, 0.5}, 2, q + i * d);
+        jobs[2 * i] = (struct bx_tpl_job){gen, sub, {enrol, 1, 0}, 1, e + i * d};
+        jobs[2 * i + 1] = (struct bx_tpl_job){gen, sub, {probe, 1, 0.5}, 2, q + i * d};
         ids[i] = sub.id;
     }
+    bx_port_generate(jobs, 2 * n, nt);
     if ((st = bx_store_add(g, e, n, ids, NULL, err)) != BX_OK)
+        goto done;
+    for (unsigned t = 0; t < nt; ++t) {
+        parts[t] = (struct fmr_part){.threshold = threshold, .n = n};
+        bx_topk_init(&parts[t].heap, heaps + (size_t)t * (TAIL_K + 1), TAIL_K + 1);
+    }
+    if ((st = bx_match_score_blocks(g, q, n, BLOCK, nt, fmr_part, parts, sizeof *parts, err)) !=
+        BX_OK)
         goto done;
     struct bx_topk heap;
     bx_topk_init(&heap, top, TAIL_K + 1);
     uint64_t total = 0, above = 0;
     double csum = 0, csq = 0; /* per-probe counts above the threshold */
-    for (size_t b = 0; b < n && st == BX_OK; b += BLOCK) {
-        size_t nb = n - b < BLOCK ? n - b : BLOCK;
-        if ((st = bx_match_scores(g, q + b * d, nb, s, err)) != BX_OK)
-            break;
-        for (size_t i = 0; i < nb; ++i) {
-            double c = 0;
-            for (size_t j = 0; j < n; ++j)
-                if (b + i != j && !isnan(s[i * n + j])) {
-                    total++;
-                    c += (double)s[i * n + j] >= threshold;
-                    bx_topk_push(&heap, s[i * n + j]);
-                }
-            above += (uint64_t)c;
-            csum += c;
-            csq += c * c;
-        }
+    for (unsigned t = 0; t < nt; ++t) {
+        for (size_t i = 0; i < parts[t].heap.n; ++i)
+            bx_topk_push(&heap, parts[t].heap.v[i]);
+        total += parts[t].total;
+        above += parts[t].above;
+        csum += parts[t].csum;
+        csq += parts[t].csq;
     }
-    if (st != BX_OK)
-        goto done;
     size_t m = heap.n;
     bx_scores_sort_desc(top, m);
     out->threshold = threshold;
@@ -158,8 +187,10 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
 done:
     bx_store_free(g);
     free(top);
+    free(heaps);
+    free(parts);
+    free(jobs);
     free(ids);
-    free(s);
     free(q);
     free(e);
     bx_tplgen_free(gen);

@@ -155,54 +155,24 @@ void bx_port__threshold_memo_clear(void)
 
 /* ---------------------------------------------------------------- one sample */
 
-/* A part of the sample's work for one thread: captures [c0, c1) of the subjects, then probe
- * blocks b0, b0 + step, ... into its own heap (the k highest scores of a set are those of the
- * union of its parts' k highest: the result does not depend on the split). */
+/* One thread's share of a sample's scores: its own top-k heap and count (the k highest scores of
+ * a set are those of the union of its parts' k highest: the result does not depend on the
+ * split). */
 struct part {
-    const struct bx_tplgen *gen;
-    enum bx_device dev;
-    size_t n, d, c0, c1, b0, step;
-    float *e, *q; /* shared: document photos and captures, n x d each */
-    int64_t *ids;
-    const struct bx_store *g;
-    float *s; /* BLOCK x n */
     struct bx_topk heap;
-    size_t k;
-    enum bx_status st;
+    size_t n, k;
 };
 
-static void *capture_part(void *arg)
+static void score_part(void *ctx, size_t q0, size_t nq, const float *s)
 {
-    struct part *p = arg;
-    struct bx_demog_mix mix = bx_demog_mix_default();
-    for (size_t i = p->c0; i < p->c1; ++i) {
-        struct bx_subject sub;
-        bx_tplgen_subject(p->gen, (int64_t)(1000000000 + i), &mix, &sub);
-        struct bx_capture ce = {BX_DEVICE_DOCUMENT, 1, 0}, cp = {p->dev, 1, 0};
-        bx_tplgen_capture(p->gen, &sub, &ce, 0, p->e + i * p->d);
-        bx_tplgen_capture(p->gen, &sub, &cp, 1, p->q + i * p->d);
-        p->ids[i] = sub.id;
-    }
-    return NULL;
-}
-
-static void *score_part(void *arg)
-{
-    struct part *p = arg;
+    struct part *p = ctx;
     size_t n = p->n;
-    for (size_t b = p->b0 * BLOCK; b < n; b += p->step * BLOCK) {
-        size_t nb = n - b < BLOCK ? n - b : BLOCK;
-        struct bx_error err = {0};
-        if ((p->st = bx_match_scores(p->g, p->q + b * p->d, nb, p->s, &err)) != BX_OK)
-            return NULL;
-        for (size_t i = 0; i < nb; ++i)
-            for (size_t j = 0; j < n; ++j)
-                if (b + i != j && !isnan(p->s[i * n + j])) {
-                    bx_topk_push(&p->heap, p->s[i * n + j]);
-                    ++p->k;
-                }
-    }
-    return NULL;
+    for (size_t i = 0; i < nq; ++i)
+        for (size_t j = 0; j < n; ++j)
+            if (q0 + i != j && !isnan(s[i * n + j])) {
+                bx_topk_push(&p->heap, s[i * n + j]);
+                ++p->k;
+            }
 }
 
 /* The @p keep highest of the n(n-1) impostor scores of n subjects (document photo against a
@@ -214,53 +184,39 @@ static enum bx_status impostor_top(const struct bx_tplgen *gen, enum bx_device d
                                    size_t keep, unsigned threads, double *top, size_t *m, size_t *k,
                                    struct bx_error *err)
 {
-    size_t d = bx_tplgen_dim(gen), n_blocks = (n + BLOCK - 1) / BLOCK;
+    size_t d = bx_tplgen_dim(gen);
     unsigned nt = threads < 1 ? 1 : threads > 64 ? 64 : threads;
-    if (nt > n_blocks)
-        nt = (unsigned)n_blocks;
+    struct bx_demog_mix mix = bx_demog_mix_default();
     float *e = malloc(n * d * sizeof *e), *q = malloc(n * d * sizeof *q);
     int64_t *ids = malloc(n * sizeof *ids);
+    struct bx_tpl_job *jobs = malloc(2 * n * sizeof *jobs);
     struct part *parts = calloc(nt, sizeof *parts);
     double *heaps = malloc((size_t)nt * (keep ? keep : 1) * sizeof *heaps);
     struct bx_store *g = bx_store_alloc(d, n, err);
     enum bx_status st = BX_OK;
-    if (!e || !q || !ids || !parts || !heaps || !g) {
+    if (!e || !q || !ids || !jobs || !parts || !heaps || !g) {
         st = BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration (%zu subjects)", n);
         goto done;
     }
-    for (unsigned t = 0; t < nt; ++t) {
-        parts[t] = (struct part){.gen = gen,
-                                 .dev = dev,
-                                 .n = n,
-                                 .d = d,
-                                 .c0 = n * t / nt,
-                                 .c1 = n * (t + 1) / nt,
-                                 .b0 = t,
-                                 .step = nt,
-                                 .e = e,
-                                 .q = q,
-                                 .ids = ids,
-                                 .s = malloc(BLOCK * n * sizeof(float))};
-        bx_topk_init(&parts[t].heap, heaps + (size_t)t * keep, keep);
-        if (parts[t].s == NULL) {
-            st = BX_FAIL(err, BX_ENOMEM, "out of memory for threshold calibration");
-            goto done;
-        }
+    for (size_t i = 0; i < n; ++i) {
+        struct bx_subject sub;
+        bx_tplgen_subject(gen, (int64_t)(1000000000 + i), &mix, &sub);
+        jobs[2 * i] = (struct bx_tpl_job){gen, sub, {BX_DEVICE_DOCUMENT, 1, 0}, 0, e + i * d};
+        jobs[2 * i + 1] = (struct bx_tpl_job){gen, sub, {dev, 1, 0}, 1, q + i * d};
+        ids[i] = sub.id;
     }
-    bx_fork_join(nt, capture_part, parts, sizeof *parts);
+    bx_port_generate(jobs, 2 * n, nt);
     if ((st = bx_store_add(g, e, n, ids, NULL, err)) != BX_OK)
         goto done;
-    for (unsigned t = 0; t < nt; ++t)
-        parts[t].g = g;
-    bx_fork_join(nt, score_part, parts, sizeof *parts);
+    for (unsigned t = 0; t < nt; ++t) {
+        parts[t].n = n;
+        bx_topk_init(&parts[t].heap, heaps + (size_t)t * keep, keep);
+    }
+    st = bx_match_score_blocks(g, q, n, BLOCK, nt, score_part, parts, sizeof *parts, err);
     struct bx_topk heap;
     bx_topk_init(&heap, top, keep);
     *k = 0;
     for (unsigned t = 0; t < nt && st == BX_OK; ++t) {
-        if (parts[t].st != BX_OK) {
-            st = BX_FAIL(err, parts[t].st, "threshold calibration: scoring failed");
-            break;
-        }
         for (size_t i = 0; i < parts[t].heap.n; ++i)
             bx_topk_push(&heap, parts[t].heap.v[i]);
         *k += parts[t].k;
@@ -268,11 +224,10 @@ static enum bx_status impostor_top(const struct bx_tplgen *gen, enum bx_device d
     *m = heap.n;
     bx_scores_sort_desc(top, *m);
 done:
-    for (unsigned t = 0; parts && t < nt; ++t)
-        free(parts[t].s);
     bx_store_free(g);
     free(heaps);
     free(parts);
+    free(jobs);
     free(ids);
     free(q);
     free(e);

@@ -195,6 +195,72 @@ Test(matcher_search, threshold_cuts_hits)
     gsl_rng_free(r);
 }
 
+/* bx_match_score_blocks: each thread's callback sees its blocks' scores, which are
+ * bx_match_scores' own for that block (whatever the thread count); every probe is seen once, in
+ * a block of at most the block size, by the thread the block belongs to. */
+struct seen {
+    float *all; /* n_q x rows, shared: each probe written by one block */
+    size_t rows, block, nt, t, calls;
+    bool wrong_thread;
+};
+
+static void note_block(void *ctx, size_t q0, size_t nq, const float *s)
+{
+    struct seen *x = ctx;
+    x->calls++;
+    x->wrong_thread |= q0 % x->block != 0 || (q0 / x->block) % x->nt != x->t || nq > x->block;
+    memcpy(x->all + q0 * x->rows, s, nq * x->rows * sizeof *s);
+}
+
+Test(matcher_search, score_blocks_are_the_scores_split_over_threads)
+{
+    gsl_rng *r = rng(31);
+    const size_t n = 150, n_q = 53, d = 40;
+    float *rows = random_vectors(r, n, d), *probes = random_vectors(r, n_q, d);
+    struct bx_error err = {0};
+    struct bx_store *g = bx_store_alloc(d, n, &err);
+    int64_t *ids = malloc(n * sizeof *ids);
+    for (size_t i = 0; i < n; ++i)
+        ids[i] = (int64_t)i;
+    cr_assert_eq(bx_store_add(g, rows, n, ids, NULL, &err), BX_OK, "%s", err.msg);
+    float *want = malloc(n_q * n * sizeof *want), *got = malloc(n_q * n * sizeof *got);
+    static const size_t blocks[] = {1, 7, 16, 100};
+    for (size_t bi = 0; bi < 4; ++bi) {
+        /* SGEMM's rounding depends on the batch's shape: the reference is block by block */
+        for (size_t q0 = 0; q0 < n_q; q0 += blocks[bi]) {
+            size_t m = n_q - q0 < blocks[bi] ? n_q - q0 : blocks[bi];
+            cr_assert_eq(bx_match_scores(g, probes + q0 * d, m, want + q0 * n, &err), BX_OK);
+        }
+        for (unsigned threads = 1; threads <= 4; ++threads) {
+            struct seen ctx[4];
+            size_t nb = (n_q + blocks[bi] - 1) / blocks[bi];
+            unsigned nt = threads < nb ? threads : (unsigned)nb;
+            for (unsigned t = 0; t < 4; ++t)
+                ctx[t] = (struct seen){got, n, blocks[bi], nt, t, 0, false};
+            memset(got, 0xff, n_q * n * sizeof *got); /* NaN everywhere */
+            cr_assert_eq(bx_match_score_blocks(g, probes, n_q, blocks[bi], threads, note_block, ctx,
+                                               sizeof *ctx, &err),
+                         BX_OK, "%s", err.msg);
+            size_t calls = 0;
+            for (unsigned t = 0; t < 4; ++t) {
+                cr_assert_not(ctx[t].wrong_thread, "block %zu, %u threads", blocks[bi], threads);
+                calls += ctx[t].calls;
+            }
+            cr_assert_eq(calls, nb, "block %zu, %u threads", blocks[bi], threads);
+            cr_assert_eq(memcmp(got, want, n_q * n * sizeof *got), 0, "block %zu, %u threads",
+                         blocks[bi], threads);
+        }
+    }
+    cr_assert_eq(bx_match_score_blocks(g, probes, n_q, 0, 2, note_block, NULL, 0, &err), BX_EINVAL);
+    free(got);
+    free(want);
+    free(ids);
+    bx_store_free(g);
+    free(probes);
+    free(rows);
+    gsl_rng_free(r);
+}
+
 Test(matcher_search, results_do_not_depend_on_thread_count)
 {
     gsl_rng *r = rng(5);

@@ -213,6 +213,22 @@ size_t bx_match_merge(const struct bx_search_opts *o, struct bx_shard_hit *cand,
 enum bx_status bx_match_scores(const struct bx_store *g, const float *probes, size_t n_q,
                                float *out, struct bx_error *err);
 
+/**
+ * bx_match_scores of @p n_q probes in blocks of @p block, spread over up to @p threads threads
+ * for score matrices too large to hold at once (calibration samples of n^2 scores): block b
+ * (probes [b block, b block + nb)) goes to thread b mod T, which calls
+ * fn(ctx + t ctx_size, b block, nb, scores) with the block's nb x rows scores. Each thread has
+ * its own context, so a callback that only accumulates into it needs no lock. The scores are
+ * bx_match_scores' of each block (SGEMM's rounding depends on the block size, never on the
+ * thread count); what a callback accumulates must not depend on the order of blocks if the
+ * result is not to depend on the thread count. Returns the first failure.
+ */
+enum bx_status bx_match_score_blocks(const struct bx_store *g, const float *probes, size_t n_q,
+                                     size_t block, unsigned threads,
+                                     void (*fn)(void *ctx, size_t q0, size_t nq,
+                                                const float *scores),
+                                     void *ctx, size_t ctx_size, struct bx_error *err);
+
 /** What serves a call of @p n_q probes: "f32-stream" (fewer than 4 probes, exact),
  *  "f32-microkernel" (4 to 64 probes, exact, where the CPU has AVX-512: register-blocked, no
  *  packing), "sgemm" (batches, exact; also the fast path's choice for 512 or more probes on CPUs

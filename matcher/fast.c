@@ -135,6 +135,77 @@ __attribute__((target("avx2"))) static void i8_avx2(const int8_t *p, const int32
 }
 #undef BX_I8_STEP
 
+/* The sums of the sixteen 32-bit lanes of a, b, c and d, as one vector of four (the integer
+ * twin of sum4_avx512). */
+__attribute__((target("avx512f"), always_inline)) static inline __m128i
+sum4_epi32(__m512i a, __m512i b, __m512i c, __m512i d)
+{
+    __m512i ab =
+        _mm512_add_epi32(_mm512_shuffle_i32x4(a, b, 0x44), _mm512_shuffle_i32x4(a, b, 0xee));
+    __m512i cd =
+        _mm512_add_epi32(_mm512_shuffle_i32x4(c, d, 0x44), _mm512_shuffle_i32x4(c, d, 0xee));
+    __m512i v =
+        _mm512_add_epi32(_mm512_shuffle_i32x4(ab, cd, 0x88), _mm512_shuffle_i32x4(ab, cd, 0xdd));
+    v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, (_MM_PERM_ENUM)0x4e));
+    v = _mm512_add_epi32(v, _mm512_shuffle_epi32(v, (_MM_PERM_ENUM)0xb1));
+    const __m512i idx = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);
+    return _mm512_castsi512_si128(_mm512_permutexvar_epi32(idx, v));
+}
+
+/* Four probes (offset to unsigned in u) against four rows at once: sixteen named accumulators
+ * (an array over a run-time probe count was kept on the stack), each probe's four rows summed
+ * and stored together; rows [r, r1) left over are returned for the general loop. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static size_t
+i8_vnni_x4(const uint8_t *u, const struct bx_fast_index *ix, size_t r0, size_t r1, int32_t *out)
+{
+    size_t stride = ix->stride, n64 = stride / 64, nb = r1 - r0, r = r0;
+    const uint8_t *u0 = u, *u1 = u + stride, *u2 = u + 2 * stride, *u3 = u + 3 * stride;
+    for (; r + 4 <= r1; r += 4) {
+        const int8_t *q = ix->q + r * stride;
+        __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00,
+                a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00,
+                a31 = a00, a32 = a00, a33 = a00;
+        for (size_t c = 0; c < n64; ++c) {
+            __m512i q0 = _mm512_load_si512((const void *)(q + 64 * c)),
+                    q1 = _mm512_load_si512((const void *)(q + stride + 64 * c)),
+                    q2 = _mm512_load_si512((const void *)(q + 2 * stride + 64 * c)),
+                    q3 = _mm512_load_si512((const void *)(q + 3 * stride + 64 * c));
+            __m512i v = _mm512_load_si512((const void *)(u0 + 64 * c));
+            a00 = _mm512_dpbusd_epi32(a00, v, q0);
+            a01 = _mm512_dpbusd_epi32(a01, v, q1);
+            a02 = _mm512_dpbusd_epi32(a02, v, q2);
+            a03 = _mm512_dpbusd_epi32(a03, v, q3);
+            v = _mm512_load_si512((const void *)(u1 + 64 * c));
+            a10 = _mm512_dpbusd_epi32(a10, v, q0);
+            a11 = _mm512_dpbusd_epi32(a11, v, q1);
+            a12 = _mm512_dpbusd_epi32(a12, v, q2);
+            a13 = _mm512_dpbusd_epi32(a13, v, q3);
+            v = _mm512_load_si512((const void *)(u2 + 64 * c));
+            a20 = _mm512_dpbusd_epi32(a20, v, q0);
+            a21 = _mm512_dpbusd_epi32(a21, v, q1);
+            a22 = _mm512_dpbusd_epi32(a22, v, q2);
+            a23 = _mm512_dpbusd_epi32(a23, v, q3);
+            v = _mm512_load_si512((const void *)(u3 + 64 * c));
+            a30 = _mm512_dpbusd_epi32(a30, v, q0);
+            a31 = _mm512_dpbusd_epi32(a31, v, q1);
+            a32 = _mm512_dpbusd_epi32(a32, v, q2);
+            a33 = _mm512_dpbusd_epi32(a33, v, q3);
+        }
+        /* 128 * sum(row) of the four rows, subtracted from every probe's four sums */
+        __m128i corr =
+            _mm_slli_epi32(_mm_loadu_si128((const __m128i *)(const void *)(ix->sum + r)), 7);
+        int32_t *o = out + (r - r0);
+        _mm_storeu_si128((__m128i *)(void *)o, _mm_sub_epi32(sum4_epi32(a00, a01, a02, a03), corr));
+        _mm_storeu_si128((__m128i *)(void *)(o + nb),
+                         _mm_sub_epi32(sum4_epi32(a10, a11, a12, a13), corr));
+        _mm_storeu_si128((__m128i *)(void *)(o + 2 * nb),
+                         _mm_sub_epi32(sum4_epi32(a20, a21, a22, a23), corr));
+        _mm_storeu_si128((__m128i *)(void *)(o + 3 * nb),
+                         _mm_sub_epi32(sum4_epi32(a30, a31, a32, a33), corr));
+    }
+    return r;
+}
+
 /* vpdpbusd multiplies unsigned by signed bytes: probes are offset by 128 once per call and
  * 128 * sum(q_row) is subtracted. */
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static void
@@ -147,7 +218,10 @@ i8_vnni(const int8_t *p, const int32_t *psum, size_t n_p, const struct bx_fast_i
     BX_REQUIRE(n_p <= VEC_PROBES && stride <= BX_TPL_DIM_MAX);
     for (size_t i = 0; i < n_p * stride; ++i)
         u[i] = (uint8_t)(p[i] + 128);
-    for (size_t r = r0; r < r1; ++r) {
+    size_t r = r0;
+    if (n_p == 4)
+        r = i8_vnni_x4(u, ix, r0, r1, out);
+    for (; r < r1; ++r) {
         const int8_t *q = ix->q + r * stride;
         __m512i acc[VEC_PROBES];
         for (size_t j = 0; j < n_p; ++j)

@@ -170,26 +170,20 @@ i8_vnni_x4(const uint8_t *u, const struct bx_fast_index *ix, size_t r0, size_t r
                     q1 = _mm512_load_si512((const void *)(q + stride + 64 * c)),
                     q2 = _mm512_load_si512((const void *)(q + 2 * stride + 64 * c)),
                     q3 = _mm512_load_si512((const void *)(q + 3 * stride + 64 * c));
-            __m512i v = _mm512_load_si512((const void *)(u0 + 64 * c));
-            a00 = _mm512_dpbusd_epi32(a00, v, q0);
-            a01 = _mm512_dpbusd_epi32(a01, v, q1);
-            a02 = _mm512_dpbusd_epi32(a02, v, q2);
-            a03 = _mm512_dpbusd_epi32(a03, v, q3);
-            v = _mm512_load_si512((const void *)(u1 + 64 * c));
-            a10 = _mm512_dpbusd_epi32(a10, v, q0);
-            a11 = _mm512_dpbusd_epi32(a11, v, q1);
-            a12 = _mm512_dpbusd_epi32(a12, v, q2);
-            a13 = _mm512_dpbusd_epi32(a13, v, q3);
-            v = _mm512_load_si512((const void *)(u2 + 64 * c));
-            a20 = _mm512_dpbusd_epi32(a20, v, q0);
-            a21 = _mm512_dpbusd_epi32(a21, v, q1);
-            a22 = _mm512_dpbusd_epi32(a22, v, q2);
-            a23 = _mm512_dpbusd_epi32(a23, v, q3);
-            v = _mm512_load_si512((const void *)(u3 + 64 * c));
-            a30 = _mm512_dpbusd_epi32(a30, v, q0);
-            a31 = _mm512_dpbusd_epi32(a31, v, q1);
-            a32 = _mm512_dpbusd_epi32(a32, v, q2);
-            a33 = _mm512_dpbusd_epi32(a33, v, q3);
+/* probe P's chunk against the four rows' chunks */
+#define BX_VNNI_ROW(P, u)                                                                          \
+    do {                                                                                           \
+        __m512i v_ = _mm512_load_si512((const void *)((u) + 64 * c));                              \
+        a##P##0 = _mm512_dpbusd_epi32(a##P##0, v_, q0);                                            \
+        a##P##1 = _mm512_dpbusd_epi32(a##P##1, v_, q1);                                            \
+        a##P##2 = _mm512_dpbusd_epi32(a##P##2, v_, q2);                                            \
+        a##P##3 = _mm512_dpbusd_epi32(a##P##3, v_, q3);                                            \
+    } while (0)
+            BX_VNNI_ROW(0, u0);
+            BX_VNNI_ROW(1, u1);
+            BX_VNNI_ROW(2, u2);
+            BX_VNNI_ROW(3, u3);
+#undef BX_VNNI_ROW
         }
         /* 128 * sum(row) of the four rows, subtracted from every probe's four sums */
         __m128i corr =
@@ -838,6 +832,15 @@ static double combine8(const double s[8])
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+/* The terms from @p i on (fewer than eight: the tail past the vector loop) into s, then
+ * combine8: every path's last step. */
+static double finish8(double s[8], const float *a, const float *b, size_t i, size_t dim)
+{
+    for (size_t j = 0; i < dim; ++i, ++j)
+        s[j] += (double)a[i] * (double)b[i];
+    return combine8(s);
+}
+
 double bx_match__dot_portable(const float *a, const float *b, size_t dim)
 {
     double s[8] = {0};
@@ -845,9 +848,7 @@ double bx_match__dot_portable(const float *a, const float *b, size_t dim)
     for (; i + 8 <= dim; i += 8)
         for (size_t j = 0; j < 8; ++j)
             s[j] += (double)a[i + j] * (double)b[i + j];
-    for (size_t j = 0; i < dim; ++i, ++j)
-        s[j] += (double)a[i] * (double)b[i];
-    return combine8(s);
+    return finish8(s, a, b, i, dim);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -861,9 +862,7 @@ __attribute__((target("avx512f"))) static double dot_avx512(const float *a, cons
                                                _mm512_cvtps_pd(_mm256_loadu_ps(b + i))));
     _Alignas(64) double s[8];
     _mm512_store_pd(s, acc);
-    for (size_t j = 0; i < dim; ++i, ++j)
-        s[j] += (double)a[i] * (double)b[i];
-    return combine8(s);
+    return finish8(s, a, b, i, dim);
 }
 
 __attribute__((target("avx2"))) static double dot_avx2(const float *a, const float *b, size_t dim)
@@ -879,9 +878,7 @@ __attribute__((target("avx2"))) static double dot_avx2(const float *a, const flo
     _Alignas(32) double s[8];
     _mm256_store_pd(s, lo);
     _mm256_store_pd(s + 4, hi);
-    for (size_t j = 0; i < dim; ++i, ++j)
-        s[j] += (double)a[i] * (double)b[i];
-    return combine8(s);
+    return finish8(s, a, b, i, dim);
 }
 #endif
 
@@ -905,11 +902,8 @@ __attribute__((target("avx512f"))) static void dot4_avx512(const float *a, const
     _mm512_store_pd(s[1], c1);
     _mm512_store_pd(s[2], c2);
     _mm512_store_pd(s[3], c3);
-    for (int r = 0; r < 4; ++r) {
-        for (size_t j = 0, t = i; t < dim; ++t, ++j)
-            s[r][j] += (double)a[t] * (double)b[r][t];
-        out[r] = combine8(s[r]);
-    }
+    for (int r = 0; r < 4; ++r)
+        out[r] = finish8(s[r], a, b[r], i, dim);
 }
 #endif
 

@@ -50,13 +50,10 @@ static size_t first_nonfinite(const float *v, size_t n)
     return i;
 }
 
-/* v *= inv in double, each element rounded once; compiled for AVX-512 and AVX2 as well, chosen
- * at load time (the same numbers on any CPU). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-static void
-scale_row(float *v, size_t dim, double inv)
+/* v *= inv in double, each element rounded once (BX_TARGET_CLONES: the same numbers on any
+ * CPU). */
+BX_TARGET_CLONES
+static void scale_row(float *v, size_t dim, double inv)
 {
     for (size_t i = 0; i < dim; ++i)
         v[i] = (float)((double)v[i] * inv);

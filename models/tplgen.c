@@ -214,16 +214,8 @@ static double normals(struct local_rng *l, float *v, size_t dim, float scale)
     return bx_normal_fill8(l->r, v, dim, scale);
 }
 
-/* The element-wise loops below are compiled for AVX-512 and AVX2 as well as the baseline, chosen
- * when the program loads (GCC's target_clones): the same IEEE operations in the same order on
- * every element, so the same numbers on any CPU (contraction into FMA is off project-wide). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define BX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define BX_CLONES
-#endif
-
-BX_CLONES static void scale_by(float *v, size_t dim, float f)
+/* The element-wise loops below: BX_TARGET_CLONES (the same numbers on any CPU). */
+BX_TARGET_CLONES static void scale_by(float *v, size_t dim, float f)
 {
     for (size_t i = 0; i < dim; ++i)
         v[i] *= f;
@@ -235,7 +227,7 @@ static void random_unit(struct local_rng *l, float *v, size_t dim)
     scale_by(v, dim, (float)(1 / sqrt(normals(l, v, dim, 1.0f))));
 }
 
-BX_CLONES static void normalize(float *v, size_t dim)
+BX_TARGET_CLONES static void normalize(float *v, size_t dim)
 {
     double ss[4] = {0, 0, 0, 0};
     size_t i = 0;
@@ -358,16 +350,16 @@ void bx_tplgen_subject(const struct bx_tplgen *g, int64_t id, const struct bx_de
 }
 
 /* out = w_u out + w_s gs + w_r gr + w_a ga */
-BX_CLONES static void mix4(float *out, size_t d, float w_u, float w_s, const float *gs, float w_r,
-                           const float *gr, float w_a, const float *ga)
+BX_TARGET_CLONES static void mix4(float *out, size_t d, float w_u, float w_s, const float *gs,
+                                  float w_r, const float *gr, float w_a, const float *ga)
 {
     for (size_t i = 0; i < d; ++i)
         out[i] = w_u * out[i] + w_s * gs[i] + w_r * gr[i] + w_a * ga[i];
 }
 
 /* out = centre + fd ageing + out */
-BX_CLONES static void add_drift(float *out, size_t d, const float *centre, float fd,
-                                const float *ageing)
+BX_TARGET_CLONES static void add_drift(float *out, size_t d, const float *centre, float fd,
+                                       const float *ageing)
 {
     for (size_t i = 0; i < d; ++i)
         out[i] = centre[i] + fd * ageing[i] + out[i];

@@ -64,7 +64,7 @@ struct fmr_part {
     double csum, csq;
 };
 
-static void fmr_part(void *ctx, size_t q0, size_t nq, const float *s)
+static void count_block(void *ctx, size_t q0, size_t nq, const float *s)
 {
     struct fmr_part *p = ctx;
     size_t n = p->n;
@@ -118,7 +118,7 @@ enum bx_status bx_lc_fmr_at(const struct bx_lc_config *cfg, double threshold, si
         parts[t] = (struct fmr_part){.threshold = threshold, .n = n};
         bx_topk_init(&parts[t].heap, heaps + (size_t)t * (TAIL_K + 1), TAIL_K + 1);
     }
-    if ((st = bx_match_score_blocks(g, q, n, BLOCK, nt, fmr_part, parts, sizeof *parts, err)) !=
+    if ((st = bx_match_score_blocks(g, q, n, BLOCK, nt, count_block, parts, sizeof *parts, err)) !=
         BX_OK)
         goto done;
     struct bx_topk heap;

@@ -30,6 +30,16 @@ extern "C" {
 /** Positive infinity of type double. */
 #define BX_INF (__builtin_inf())
 
+/** A function compiled for AVX-512 and AVX2 as well as the baseline, the version chosen when the
+ *  program loads (GCC's target_clones). For element-wise loops: the same IEEE operations in the
+ *  same order on every element, so the same numbers on any CPU (FMA contraction is off
+ *  project-wide). Empty where the compiler or the target lacks it. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define BX_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BX_TARGET_CLONES
+#endif
+
 /* ---------------------------------------------------------------- errors */
 
 /** Status codes returned by every fallible bxsim function. Append only. */

@@ -42,10 +42,13 @@ static void *gen_worker(void *arg)
     struct gen_part *pt = arg;
     size_t d = bx_tplgen_dim(pt->gen);
     float c[BX_MODELS_DIM_MAX], w[BX_MODELS_DIM_MAX];
+    /* Sample 0 is the enrolment photo; the others are taken `gap` years later and need the
+     * ageing direction only when that is more than none. */
+    float *aged = pt->samples > (pt->first > 1 ? pt->first : 1) && pt->gap != 0 ? w : NULL;
     for (uint64_t sidx = pt->s_begin; sidx < pt->s_end; ++sidx) {
         struct bx_subject sub;
         bx_tplgen_subject(pt->gen, (int64_t)sidx, pt->mix, &sub);
-        bx_tplgen_prepare(pt->gen, &sub, c, w);
+        bx_tplgen_prepare(pt->gen, &sub, c, aged);
         uint64_t per = pt->samples - pt->first; /* rows per subject */
         for (uint64_t k = pt->first; k < pt->samples; ++k) {
             size_t local = (size_t)((sidx - pt->s0) * per + (k - pt->first));
@@ -53,7 +56,7 @@ static void *gen_worker(void *arg)
             struct bx_capture cap = k == 0 ? (struct bx_capture){BX_DEVICE_DOCUMENT, 1.0, 0.0}
                                            : (struct bx_capture){pt->device, pt->quality, pt->gap};
             bool hard =
-                bx_tplgen_capture_prepared(pt->gen, &sub, c, w, &cap, k, pt->rows + local * d);
+                bx_tplgen_capture_prepared(pt->gen, &sub, c, aged, &cap, k, pt->rows + local * d);
             pt->ids[local] = sub.id;
             pt->meta[local] = (struct bx_tpl_meta){cap.years_since_enrol * 365.25 * 86400, BX_INF,
                                                    BX_RETAIN_NONCITIZEN};

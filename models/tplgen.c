@@ -385,6 +385,32 @@ static void base_centre(const struct bx_tplgen *g, int64_t id, const struct bx_s
     normalize(out, d);
 }
 
+/* The unit direction along which subject s's centre moves with age. */
+static void ageing_direction(const struct bx_tplgen *g, const struct bx_subject *s, float *out)
+{
+    struct local_rng l;
+    rng_init(&l, g->key_ageing, (uint64_t)s->id, 0, 8);
+    random_unit(&l, out, g->p.dim);
+}
+
+/* out = centre + out: add_drift's numbers when fd x ageing is a zero, which leaves every centre
+ * component as it is except -0 (-0 + +0 is +0): @return false, adding nothing, where the centre
+ * has a -0. */
+BX_TARGET_CLONES static bool add_centre(float *out, size_t d, const float *centre)
+{
+    unsigned neg0 = 0;
+    for (size_t i = 0; i < d; ++i) {
+        uint32_t b;
+        memcpy(&b, &centre[i], sizeof b);
+        neg0 |= b == 0x80000000u;
+    }
+    if (neg0)
+        return false;
+    for (size_t i = 0; i < d; ++i)
+        out[i] = centre[i] + out[i];
+    return true;
+}
+
 void bx_tplgen_prepare(const struct bx_tplgen *g, const struct bx_subject *s, float *centre,
                        float *ageing)
 {
@@ -399,9 +425,8 @@ void bx_tplgen_prepare(const struct bx_tplgen *g, const struct bx_subject *s, fl
             centre[i] = (float)(c * (double)orig[i] + o * (double)centre[i]);
         normalize(centre, d);
     }
-    struct local_rng l;
-    rng_init(&l, g->key_ageing, (uint64_t)s->id, 0, 8);
-    random_unit(&l, ageing, d);
+    if (ageing != NULL)
+        ageing_direction(g, s, ageing);
 }
 
 bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subject *s,
@@ -427,7 +452,14 @@ bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subje
     double drift = p->drift_per_decade * p->age_drift[s->band] * sqrt(c->years_since_enrol / 10);
     float scale = (float)(sigma / sqrt((double)d)), fd = (float)drift;
     normals(&l, out, d, scale);
-    add_drift(out, d, centre, fd, ageing);
+    if (ageing != NULL) {
+        add_drift(out, d, centre, fd, ageing);
+    } else if (fd != 0 || !add_centre(out, d, centre)) {
+        /* not prepared: the ageing direction, now that this capture needs it */
+        float own[BX_MODELS_DIM_MAX];
+        ageing_direction(g, s, own);
+        add_drift(out, d, centre, fd, own);
+    }
     normalize(out, d);
     return hard;
 }
@@ -435,8 +467,8 @@ bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subje
 bool bx_tplgen_capture(const struct bx_tplgen *g, const struct bx_subject *s,
                        const struct bx_capture *c, uint64_t sample, float *out)
 {
-    float centre[BX_MODELS_DIM_MAX], ageing[BX_MODELS_DIM_MAX];
+    float centre[BX_MODELS_DIM_MAX];
     BX_REQUIRE(g->p.dim <= BX_MODELS_DIM_MAX);
-    bx_tplgen_prepare(g, s, centre, ageing);
-    return bx_tplgen_capture_prepared(g, s, centre, ageing, c, sample, out);
+    bx_tplgen_prepare(g, s, centre, NULL);
+    return bx_tplgen_capture_prepared(g, s, centre, NULL, c, sample, out);
 }

@@ -58,6 +58,56 @@ Test(models_tplgen, templates_are_unit_vectors_and_a_pure_function_of_their_keys
     bx_tplgen_free(g);
 }
 
+/* The ageing direction left unprepared (NULL) is computed where a capture needs it, and left
+ * out where it does not: the same templates either way, a centre with -0 components included
+ * (-0 + +0 is +0: such a centre is aged by a zero, as it would be with the direction). */
+Test(models_tplgen, an_unprepared_ageing_direction_gives_the_same_templates)
+{
+    struct bx_tplgen_params p = bx_tplgen_params_default(D);
+    struct bx_tplgen *g = make(&p);
+    struct bx_demog_mix mix = bx_demog_mix_default();
+    static float c[D], w[D], a[D], b[D], x[D];
+    double years[] = {0.0, 0.25, 7.0};
+    for (int id = 0; id < 40; ++id) {
+        struct bx_subject s;
+        bx_tplgen_subject(g, id, &mix, &s);
+        bx_tplgen_prepare(g, &s, c, w);
+        for (size_t y = 0; y < sizeof years / sizeof *years; ++y) {
+            struct bx_capture cap = {(enum bx_device)(id % BX_N_DEVICES), 0.9, years[y]};
+            bool ha = bx_tplgen_capture_prepared(g, &s, c, w, &cap, 3, a);
+            bool hb = bx_tplgen_capture_prepared(g, &s, c, NULL, &cap, 3, b);
+            bx_tplgen_capture(g, &s, &cap, 3, x);
+            cr_assert(ha == hb, "subject %d, %g years", id, years[y]);
+            cr_assert_eq(memcmp(a, b, sizeof a), 0, "subject %d, %g years", id, years[y]);
+            cr_assert_eq(memcmp(a, x, sizeof a), 0, "subject %d, %g years", id, years[y]);
+        }
+    }
+    /* Noiseless captures keep a -0 of the centre where the noise is -0 too: with the direction
+     * that component becomes +0 (where the direction is positive). */
+    for (int i = 0; i < BX_N_DEVICES; ++i)
+        p.noise[i] = 0;
+    struct bx_tplgen *z = make(&p);
+    struct bx_subject s;
+    bx_tplgen_subject(z, 11, &mix, &s);
+    bx_tplgen_prepare(z, &s, c, w);
+    int zeros = 0;
+    for (int i = 0; i < D && zeros < 64; ++i)
+        if (w[i] > 0) {
+            c[i] = -0.0f;
+            ++zeros;
+        }
+    struct bx_capture at_enrolment = {BX_DEVICE_DOCUMENT, 1.0, 0.0};
+    bx_tplgen_capture_prepared(z, &s, c, w, &at_enrolment, 0, a);
+    bx_tplgen_capture_prepared(z, &s, c, NULL, &at_enrolment, 0, b);
+    int plus = 0;
+    for (int i = 0; i < D; ++i)
+        plus += c[i] == 0 && signbit(c[i]) && a[i] == 0 && !signbit(a[i]);
+    cr_assert_eq(plus, zeros, "every -0 of the centre became +0 with the direction");
+    cr_assert_eq(memcmp(a, b, sizeof a), 0, "and without it");
+    bx_tplgen_free(z);
+    bx_tplgen_free(g);
+}
+
 /* Mean genuine score of n subjects: document enrolment vs a capture under `cap`. */
 static double mean_genuine(const struct bx_tplgen *g, const struct bx_demog_mix *mix,
                            struct bx_capture cap, int n)

@@ -156,9 +156,12 @@ bool bx_tplgen_capture(const struct bx_tplgen *g, const struct bx_subject *s,
 
 /** The identity centre of @p s at enrolment and its ageing direction (unit vectors, dim floats
  *  each). Computing them once per subject and calling bx_tplgen_capture_prepared() for each of
- *  its captures saves two thirds of the work. */
+ *  its captures saves two thirds of the work. @p ageing may be NULL where the captures are all
+ *  at enrolment (years_since_enrol 0, no ageing to add): a third less work. */
 void bx_tplgen_prepare(const struct bx_tplgen *g, const struct bx_subject *s, float *centre,
                        float *ageing);
+/** bx_tplgen_capture() from prepared vectors: the same template. @p ageing NULL (not
+ *  prepared): computed here when the capture ages the centre. */
 bool bx_tplgen_capture_prepared(const struct bx_tplgen *g, const struct bx_subject *s,
                                 const float *centre, const float *ageing,
                                 const struct bx_capture *c, uint64_t sample, float *out);

@@ -536,10 +536,18 @@ __attribute__((target("avx512f"))) static void f32_batch_avx512(const float *pro
 {
     for (size_t b0 = 0; b0 < n; b0 += 256) {
         size_t b1 = b0 + 256 < n ? b0 + 256 : n;
+        /* The next block on its way from memory into L2 while this one is multiplied, spread
+         * evenly over this block's tiles. */
+        const char *pf = (const char *)(rows + b1 * stride),
+                   *pf_end = (const char *)(rows + (b1 + 256 < n ? b1 + 256 : n) * stride);
+        size_t tiles = (n_q + 5) / 6 * ((b1 - b0 + 3) / 4),
+               per_tile = ((size_t)(pf_end - pf) / 64 + tiles - 1) / tiles;
         for (size_t q0 = 0; q0 < n_q; q0 += 6) {
             int P = n_q - q0 < 6 ? (int)(n_q - q0) : 6;
             const float *pq = probes + q0 * stride;
             for (size_t r0 = b0; r0 < b1; r0 += 4) {
+                for (size_t l = 0; l < per_tile && pf < pf_end; ++l, pf += 64)
+                    _mm_prefetch(pf, _MM_HINT_T1);
                 int R = b1 - r0 < 4 ? (int)(b1 - r0) : 4;
                 const float *rr = rows + r0 * stride;
                 /* the next four rows, fetched into L1 while these are multiplied */

@@ -462,10 +462,14 @@ static enum bx_status search(const struct bx_store *g, const float *probes, size
     if (i8 && i8->tiled) /* threads start on a block of 16 rows */
         per = (per + 15) / 16 * 16;
     /* Blocks: SGEMM's scores of a block fill about 4 MB; the int8 kernel passes over a block
-     * once per BX_I8_MAX_PROBES probes, so a batch's block (256 KB) stays in L2 between passes. */
+     * once per BX_I8_MAX_PROBES probes, so a batch's block (256 KB) stays in L2 between passes.
+     * With one pass per block, short blocks keep the index streaming: the selection after each
+     * kernel call issues no loads from memory (32 probes, N = 10^6, 2 threads, AMX: 8192-row
+     * blocks 4.8-5.4 x 10^8 comparisons/s, 1024-row blocks 6.6-7.1 x 10^8, medians of
+     * alternating runs). */
     size_t block = n_q == 1 ? 8192 : (size_t)fmax(256.0, (double)(1u << 20) / (double)n_q);
     if (i8 != NULL)
-        block = n_q <= i8->max_probes ? 8192 : i8->tiled ? 1024 : 512;
+        block = n_q <= i8->max_probes || i8->tiled ? 1024 : 512;
     size_t keep = i8 ? bx_match_shard_cap(o) : o->k; /* fast: the short list */
     float margin = i8 ? 0.0f : (float)(2 * bx_match__float_dot_bound(dim));
     float thr_cut = -HUGE_VALF;

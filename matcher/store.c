@@ -59,6 +59,14 @@ static void scale_row(float *v, size_t dim, double inv)
         v[i] = (float)((double)v[i] * inv);
 }
 
+/* The same into another row: dst = src * inv. */
+BX_TARGET_CLONES
+static void scale_into(float *restrict dst, const float *restrict src, size_t dim, double inv)
+{
+    for (size_t i = 0; i < dim; ++i)
+        dst[i] = (float)((double)src[i] * inv);
+}
+
 enum bx_status bx_tpl_normalize(float *v, size_t dim, struct bx_error *err)
 {
     int fault = row_fault(v, dim);
@@ -182,9 +190,11 @@ enum bx_status bx_store_add(struct bx_store *g, const float *tpl, size_t n,
     for (size_t i = 0; i < n; ++i) {
         size_t r = g->n + i;
         float *dst = g->tpl + r * g->stride;
-        memcpy(dst, tpl + i * g->dim, g->dim * sizeof(float));
+        const float *src = tpl + i * g->dim;
+        /* bx_tpl_normalize's numbers (the rows were checked above), written straight into
+         * place: one pass over the row fewer than a copy normalised there */
+        scale_into(dst, src, g->dim, 1 / sqrt(bx_match__dot(src, src, g->dim)));
         memset(dst + g->dim, 0, (g->stride - g->dim) * sizeof(float));
-        bx_tpl_normalize(dst, g->dim, NULL);
         g->subject[r] = subject_ids[i];
         g->meta[r] = meta ? meta[i] : (struct bx_tpl_meta){0, BX_INF, BX_RETAIN_NONCITIZEN};
         g->live[r] = 1;

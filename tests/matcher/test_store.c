@@ -38,6 +38,34 @@ Test(matcher_store, templates_are_stored_unit_norm_and_bad_rows_rejected)
     bx_store_free(g);
 }
 
+/* A stored row is bx_tpl_normalize of the row given, bit for bit, and zero beyond its
+ * dimension up to the row's 64-byte stride (the kernels sum whole strides). */
+Test(matcher_store, stored_rows_are_the_normalised_rows_bit_for_bit)
+{
+    size_t dims[] = {16, 17, 130, 512, 1000};
+    for (size_t t = 0; t < sizeof dims / sizeof *dims; ++t) {
+        size_t d = dims[t], n = 5, stride = (d + 15) / 16 * 16;
+        struct bx_error err = {0};
+        struct bx_store *g = bx_store_alloc(d, 0, &err);
+        float *v = malloc(n * d * sizeof *v), *want = malloc(d * sizeof *want);
+        int64_t ids[5] = {1, 2, 3, 4, 5};
+        for (size_t i = 0; i < n * d; ++i)
+            v[i] = (float)sin(0.37 * (double)i + (double)d) * (float)(1 + i % 3);
+        cr_assert_eq(bx_store_add(g, v + 1, n - 1, ids, NULL, &err), BX_OK, "%s", err.msg);
+        for (size_t r = 0; r + 1 < n; ++r) {
+            memcpy(want, v + 1 + r * d, d * sizeof *want);
+            cr_assert_eq(bx_tpl_normalize(want, d, NULL), BX_OK);
+            const float *row = bx_store_row(g, r);
+            cr_assert_eq(memcmp(row, want, d * sizeof *want), 0, "d = %zu, row %zu", d, r);
+            for (size_t i = d; i < stride; ++i)
+                cr_assert(row[i] == 0 && !signbit(row[i]), "d = %zu, padding %zu", d, i);
+        }
+        free(want);
+        free(v);
+        bx_store_free(g);
+    }
+}
+
 Test(matcher_store, retention_deadlines_remove_rows)
 {
     struct bx_error err = {0};

@@ -54,7 +54,8 @@ static double generate(size_t subjects, size_t samples, struct bx_store **keep)
     struct bx_demog_mix mix = bx_demog_mix_default();
     size_t n = subjects * samples, slab = 4096, filled = 0;
     struct bx_store *g = bx_store_alloc(512, n, &err);
-    float *rows = malloc(slab * 512 * sizeof *rows), c[512], w[512];
+    float *rows = malloc(slab * 512 * sizeof *rows), c[512], w[512] = {0};
+    float *aged = samples > 1 ? w : NULL; /* the ageing direction, where a sample needs it */
     int64_t *ids = malloc(slab * sizeof *ids);
     if (gen == NULL || g == NULL || rows == NULL || ids == NULL)
         return BX_NAN;
@@ -62,12 +63,11 @@ static double generate(size_t subjects, size_t samples, struct bx_store **keep)
     for (size_t s = 0; s < subjects; ++s) {
         struct bx_subject sub;
         bx_tplgen_subject(gen, (int64_t)s, &mix, &sub);
-        bx_tplgen_prepare(gen, &sub, c, samples > 1 ? w : NULL);
+        bx_tplgen_prepare(gen, &sub, c, aged);
         for (size_t k = 0; k < samples; ++k) {
             struct bx_capture cap = {k ? BX_DEVICE_GATE_CAMERA : BX_DEVICE_DOCUMENT, 1.0,
                                      k ? 5.0 : 0.0};
-            bx_tplgen_capture_prepared(gen, &sub, c, samples > 1 ? w : NULL, &cap, k,
-                                       rows + filled * 512);
+            bx_tplgen_capture_prepared(gen, &sub, c, aged, &cap, k, rows + filled * 512);
             ids[filled] = (int64_t)s;
             if (++filled == slab || (s + 1 == subjects && k + 1 == samples)) {
                 bx_store_add(g, rows, filled, ids, NULL, &err);

@@ -270,7 +270,8 @@ Test(matcher_search, results_do_not_depend_on_thread_count)
     struct bx_hit a[33 * 10], b[33 * 10];
     size_t na[33], nb[33];
     struct bx_error err = {0};
-    /* 3 probes take the streaming kernels (float and int8), 33 take SGEMM. */
+    /* 3 probes take the streaming kernels (float and int8), 33 the micro-kernel (exact) and the
+     * batch int8 kernel (fast). */
     size_t counts[] = {3, 33};
     for (int c = 0; c < 2; ++c) {
         size_t nq = counts[c];

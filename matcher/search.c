@@ -338,27 +338,26 @@ static void *merge_worker(void *arg)
     for (size_t q = part->q0; q < part->q1; ++q) {
         size_t n = gather(m->jobs, m->nt, q, m->fast, m->keep, m->margin, m->thr_cut, all);
         const float *pq = m->P + q * g->stride;
-        size_t c0 = 0;
-        for (; c0 + 4 <= n; c0 += 4) { /* four candidates at once: independent sums */
+        for (size_t c0 = 0; c0 < n; c0 += 4) { /* four candidates at once: independent sums */
+            size_t nc = n - c0 < 4 ? n - c0 : 4;
             const float *rows[4];
             double sc[4];
-            for (size_t c = 0; c < 4; ++c)
+            for (size_t c = 0; c < nc; ++c)
                 rows[c] = g->tpl + all[c0 + c].row * g->stride;
             /* the next four candidates' rows on their way while these are scored (gallery rows
              * in no order: each a cache miss otherwise) */
             for (size_t c = c0 + 4; c < c0 + 8 && c < n; ++c)
                 for (size_t l = 0; l < g->dim; l += 16)
                     __builtin_prefetch(g->tpl + all[c].row * g->stride + l);
-            bx_match__dot4(pq, rows, g->dim, sc);
-            for (size_t c = 0; c < 4; ++c) {
+            if (nc == 4)
+                bx_match__dot4(pq, rows, g->dim, sc);
+            else
+                for (size_t c = 0; c < nc; ++c)
+                    sc[c] = bx_match__dot(pq, rows[c], g->dim);
+            for (size_t c = 0; c < nc; ++c) {
                 uint32_t r = all[c0 + c].row;
                 tmp[c0 + c] = (struct bx_hit){sc[c], r, g->subject[r]};
             }
-        }
-        for (; c0 < n; ++c0) {
-            uint32_t r = all[c0].row;
-            tmp[c0] = (struct bx_hit){bx_match__dot(pq, g->tpl + r * g->stride, g->dim), r,
-                                      g->subject[r]};
         }
         if (m->shard != NULL) {
             /* A shard's candidates: the short list with its int8 scores, or the top k. */

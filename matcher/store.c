@@ -50,19 +50,13 @@ static size_t first_nonfinite(const float *v, size_t n)
     return i;
 }
 
-/* v *= inv in double, each element rounded once (BX_TARGET_CLONES: the same numbers on any
- * CPU). */
+/* dst = src / |src|: the sum of squares in the exact score's fixed order (bx_match__dot), each
+ * element scaled in double and rounded once (BX_TARGET_CLONES: the same numbers on any CPU).
+ * dst may be src. */
 BX_TARGET_CLONES
-static void scale_row(float *v, size_t dim, double inv)
+static void normalise_into(float *dst, const float *src, size_t dim)
 {
-    for (size_t i = 0; i < dim; ++i)
-        v[i] = (float)((double)v[i] * inv);
-}
-
-/* The same into another row: dst = src * inv. */
-BX_TARGET_CLONES
-static void scale_into(float *restrict dst, const float *restrict src, size_t dim, double inv)
-{
+    double inv = 1 / sqrt(bx_match__dot(src, src, dim));
     for (size_t i = 0; i < dim; ++i)
         dst[i] = (float)((double)src[i] * inv);
 }
@@ -74,8 +68,7 @@ enum bx_status bx_tpl_normalize(float *v, size_t dim, struct bx_error *err)
         return BX_FAIL(err, BX_EINVAL, "component %zu is not finite", first_nonfinite(v, dim));
     if (fault == 2)
         return BX_FAIL(err, BX_EINVAL, "zero or overflowing norm: cannot be normalised");
-    /* the sum of squares in the exact score's fixed order (bx_match__dot) */
-    scale_row(v, dim, 1 / sqrt(bx_match__dot(v, v, dim)));
+    normalise_into(v, v, dim);
     return BX_OK;
 }
 
@@ -190,10 +183,9 @@ enum bx_status bx_store_add(struct bx_store *g, const float *tpl, size_t n,
     for (size_t i = 0; i < n; ++i) {
         size_t r = g->n + i;
         float *dst = g->tpl + r * g->stride;
-        const float *src = tpl + i * g->dim;
         /* bx_tpl_normalize's numbers (the rows were checked above), written straight into
          * place: one pass over the row fewer than a copy normalised there */
-        scale_into(dst, src, g->dim, 1 / sqrt(bx_match__dot(src, src, g->dim)));
+        normalise_into(dst, tpl + i * g->dim, g->dim);
         memset(dst + g->dim, 0, (g->stride - g->dim) * sizeof(float));
         g->subject[r] = subject_ids[i];
         g->meta[r] = meta ? meta[i] : (struct bx_tpl_meta){0, BX_INF, BX_RETAIN_NONCITIZEN};
